@@ -1,0 +1,3 @@
+//! portal-access adapter: axum.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

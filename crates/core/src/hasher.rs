@@ -1,0 +1,1 @@
+//! hasher (under construction).

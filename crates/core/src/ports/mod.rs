@@ -1,0 +1,8 @@
+//! Ports: the traits adapters implement. All are object safe and held as
+//! `Arc<dyn Port>`; the core owns each port's error type.
+
+pub mod captcha;
+pub mod clock;
+pub mod geoip;
+pub mod mailer;
+pub mod store;

@@ -1,0 +1,320 @@
+//! The `AccountStore` port: where accounts, tokens, sessions, rate counters,
+//! human-verification state, audit events and the outbox live.
+//!
+//! # Contract
+//!
+//! Everything that instances must share lives here, so any number of app
+//! instances can run against one database. A store makes the database
+//! enforce what it can, never check-then-insert:
+//!
+//! - **Uniqueness per tenant**: one account per `(tenant, email.normalized())`
+//!   ([`StoreError::EmailTaken`]) and per `(tenant, username.key())`
+//!   ([`StoreError::UsernameTaken`]), by unique indexes, under any concurrency.
+//! - **Tenant isolation**: every read and write of an account, its tokens,
+//!   messages and events names the tenant; nothing crosses tenants.
+//! - **Single use**: a [`Changes::redeem`] is one conditional update (unused,
+//!   unrevoked, unexpired at `at`, right kind); when it matches nothing the
+//!   whole commit fails with [`StoreError::TokenNotRedeemable`]. Of any number
+//!   of concurrent redemptions of one token, exactly one succeeds.
+//! - **Optimistic concurrency**: an [`AccountChange::Update`] is written only
+//!   where the stored version equals `account.version` (the version it was
+//!   read at); the stored version is then incremented. Otherwise the commit
+//!   fails with [`StoreError::Conflict`] and changes nothing.
+//! - **Atomicity**: [`AccountStore::commit`] applies all of a [`Changes`] in
+//!   one transaction: a failed commit leaves no outbox row, no audit row, no
+//!   token, no partial account change.
+//! - **Rate counters** are exact under concurrency (atomic upsert).
+//! - **Outbox leases**: a leased message is not leased again until its lease
+//!   expires (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several dispatchers
+//!   never send one message twice while a lease holds.
+//!
+//! Expired sessions and tokens are answered as they are stored: callers
+//! (the workflows) decide validity from the record and `now`.
+//!
+//! # A store in a few lines
+//!
+//! [`MemoryStore`](crate::memory::MemoryStore) is the complete reference
+//! implementation; it is what the conformance suite (feature `testing`)
+//! checks every other store against:
+//!
+//! ```
+//! # use portal_access_core::{memory::MemoryStore, AccountStore, Account, AccountId, TenantId, EmailAddress};
+//! # use portal_access_core::{Changes, AccountChange};
+//! # tokio_test_block_on(async {
+//! let store = MemoryStore::new();
+//! let tenant = TenantId::new("firm").unwrap();
+//! let now = time::OffsetDateTime::now_utc();
+//! let account = Account::new(AccountId::from_random([1; 16]), tenant.clone(),
+//!     EmailAddress::parse("ann@example.com").unwrap(), None, None, now);
+//! store.commit(Changes { account: Some(AccountChange::Insert(account.clone())), ..Changes::default() }).await.unwrap();
+//! let found = store.account_by_email(&tenant, "ann@example.com").await.unwrap().unwrap();
+//! assert_eq!(found.id, account.id);
+//! # });
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::{
+    Account, AccountId, AuditEvent, DeliveryOutcome, LinkOpening, MessageId, NewMessage,
+    OutboxMessage, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind,
+    TokenRecord,
+};
+
+/// A store failure. The domain refusals (`Conflict`, `UsernameTaken`,
+/// `EmailTaken`, `TokenNotRedeemable`) come from database constraints and
+/// conditional updates; `Backend` keeps the driver's error as its source.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The account changed since it was read (stale version), or is gone.
+    #[error("the account was changed concurrently")]
+    Conflict,
+    /// Another account of the tenant has this username (case-insensitively).
+    #[error("the username is taken in this tenant")]
+    UsernameTaken,
+    /// Another account of the tenant has this email address.
+    #[error("the email address is taken in this tenant")]
+    EmailTaken,
+    /// The token to redeem is unknown, used, revoked, expired or of another kind.
+    #[error("the token cannot be redeemed")]
+    TokenNotRedeemable,
+    /// The database failed or could not be reached.
+    #[error("store backend failure")]
+    Backend(#[source] Box<dyn StdError + Send + Sync + 'static>),
+}
+
+impl StoreError {
+    /// Wraps a driver error.
+    pub fn backend(source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+        Self::Backend(source.into())
+    }
+}
+
+/// The account part of a [`Changes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChange {
+    /// A new account (its `version` is 0).
+    Insert(Account),
+    /// An update of every mutable field, written only where the stored
+    /// version equals `account.version`; the stored version becomes
+    /// `account.version + 1`.
+    Update(Account),
+}
+
+/// Redeem one link token (single use), in the commit's transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redemption {
+    /// Which token.
+    pub hash: TokenHash,
+    /// It must be of this kind.
+    pub kind: TokenKind,
+    /// Redeemed at: it must be unexpired then.
+    pub at: OffsetDateTime,
+}
+
+/// Revoke every unused, unrevoked token of these kinds of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRevocation {
+    /// The account's tenant.
+    pub tenant: TenantId,
+    /// The account.
+    pub account_id: AccountId,
+    /// Kinds to revoke.
+    pub kinds: Vec<TokenKind>,
+    /// Revoked at.
+    pub at: OffsetDateTime,
+}
+
+/// Revoke sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionRevocation {
+    /// Every session of an account (optionally but one).
+    AllOfAccount {
+        /// The account's tenant.
+        tenant: TenantId,
+        /// The account.
+        account_id: AccountId,
+        /// Keep this one (none: revoke all).
+        except: Option<TokenHash>,
+        /// Revoked at.
+        at: OffsetDateTime,
+    },
+    /// One session (sign-out).
+    One {
+        /// Which.
+        hash: TokenHash,
+        /// Revoked at.
+        at: OffsetDateTime,
+    },
+}
+
+/// Everything one decision changes, committed atomically by
+/// [`AccountStore::commit`], applied in this order:
+///
+/// 1. `redeem` (fails the whole commit if it matches nothing),
+/// 2. `account` (insert, or versioned update),
+/// 3. `revoke_tokens`, then 4. `new_tokens` (so a new link survives the
+///    revocation of its predecessors),
+/// 5. `revoke_sessions`, then 6. `new_session`,
+/// 7. `outbox`, 8. `audit`, 9. `link_openings`,
+/// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Redeem a link token.
+    pub redeem: Option<Redemption>,
+    /// Insert or update the account.
+    pub account: Option<AccountChange>,
+    /// Revoke pending tokens.
+    pub revoke_tokens: Vec<TokenRevocation>,
+    /// Issue tokens.
+    pub new_tokens: Vec<TokenRecord>,
+    /// Revoke sessions.
+    pub revoke_sessions: Vec<SessionRevocation>,
+    /// Issue a session.
+    pub new_session: Option<SessionRecord>,
+    /// Queue messages.
+    pub outbox: Vec<NewMessage>,
+    /// Record audit events.
+    pub audit: Vec<AuditEvent>,
+    /// Record link openings.
+    pub link_openings: Vec<LinkOpening>,
+    /// Delete every rate counter whose key starts with one of these.
+    pub clear_rate_prefixes: Vec<String>,
+    /// Set a staff member's human-verification state.
+    pub staff_verification: Option<StaffVerification>,
+}
+
+impl Changes {
+    /// Whether there is nothing to commit.
+    pub fn is_empty(&self) -> bool {
+        self == &Changes::default()
+    }
+}
+
+/// Where portal accounts and everything around them live. See the
+/// [module documentation](self) for the contract every implementation keeps.
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Applies `changes` atomically (see [`Changes`] for the order).
+    ///
+    /// Errors: [`StoreError::TokenNotRedeemable`], [`StoreError::Conflict`],
+    /// [`StoreError::UsernameTaken`], [`StoreError::EmailTaken`], or
+    /// [`StoreError::Backend`]; on any error nothing is changed.
+    async fn commit(&self, changes: Changes) -> Result<(), StoreError>;
+
+    /// The account with this id in this tenant; `None` if absent or of another tenant.
+    async fn account(&self, tenant: &TenantId, id: AccountId)
+        -> Result<Option<Account>, StoreError>;
+
+    /// The account of the tenant with this normalized email
+    /// ([`EmailAddress::normalized`](crate::EmailAddress::normalized)).
+    async fn account_by_email(
+        &self,
+        tenant: &TenantId,
+        normalized_email: &str,
+    ) -> Result<Option<Account>, StoreError>;
+
+    /// The account of the tenant with this username key
+    /// ([`Username::key`](crate::Username::key)).
+    async fn account_by_username(
+        &self,
+        tenant: &TenantId,
+        username_key: &str,
+    ) -> Result<Option<Account>, StoreError>;
+
+    /// The link token with this hash, whatever its state.
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// The most recent link tokens of an account, newest first.
+    async fn tokens_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// The session with this hash, whatever its state.
+    async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Sets a session's `last_seen_at` (no transaction, no audit).
+    async fn touch_session(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Atomically adds one to the counter `key` for the fixed window starting
+    /// at `window_start` and returns the new count. `expires_at` is when the
+    /// counter may be purged.
+    async fn hit_rate(
+        &self,
+        key: &str,
+        window_start: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<u32, StoreError>;
+
+    /// The counter `key` for the window starting at `window_start` (0 if absent).
+    async fn rate_count(&self, key: &str, window_start: OffsetDateTime) -> Result<u32, StoreError>;
+
+    /// A staff member's human-verification state.
+    async fn staff_verification(
+        &self,
+        tenant: &TenantId,
+        staff_id: &StaffId,
+    ) -> Result<Option<StaffVerification>, StoreError>;
+
+    /// The most recent audit events of an account, newest first.
+    async fn audit_events(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// The most recent outbox messages of an account, newest first.
+    async fn messages_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// The most recent link openings of an account, newest first.
+    async fn link_openings(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<LinkOpening>, StoreError>;
+
+    /// Leases up to `limit` messages that are queued or retrying, due at
+    /// `now`, and not under an unexpired lease, until `lease_until`; oldest
+    /// due first. A leased message is not returned again before its lease
+    /// expires, to this or any other caller.
+    async fn lease_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// Records one delivery attempt of a leased message: adds one to its
+    /// attempts, sets its state, releases its lease. A `Sent` outcome also
+    /// redacts bodies that carry a token.
+    async fn record_delivery(
+        &self,
+        id: MessageId,
+        outcome: DeliveryOutcome,
+    ) -> Result<(), StoreError>;
+
+    /// Redacts the bodies of messages whose token expired by `now`; returns
+    /// how many.
+    async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Deletes rate counters that expired by `now`; returns how many.
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Whether the store answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+}

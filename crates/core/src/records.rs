@@ -1,0 +1,283 @@
+//! Records the store keeps beside accounts: link tokens, sessions, outbox
+//! messages, link openings, staff verification.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{AccountId, MessageId, StaffId, TenantId, TokenHash, TokenKind};
+
+/// A link token (invitation, password reset, "this wasn't me"), by hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// SHA-256 of the raw token: the key.
+    pub hash: TokenHash,
+    /// What it is for.
+    pub kind: TokenKind,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The account it acts on.
+    pub account_id: AccountId,
+    /// Issued at.
+    pub created_at: OffsetDateTime,
+    /// Stops working at.
+    pub expires_at: OffsetDateTime,
+    /// Redeemed at (single use).
+    pub used_at: Option<OffsetDateTime>,
+    /// Revoked at: superseded by a newer link, or revoked by a change
+    /// (password set, access disabled, archived, email changed).
+    pub revoked_at: Option<OffsetDateTime>,
+    /// The outbox message that carried it.
+    pub message_id: Option<MessageId>,
+}
+
+/// Where a link token stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenState {
+    /// Usable.
+    Valid,
+    /// Redeemed.
+    Used,
+    /// Revoked or replaced by a newer link.
+    Superseded,
+    /// Past its expiry.
+    Expired,
+}
+
+impl TokenRecord {
+    /// The token's state at `now`.
+    pub fn state(&self, now: OffsetDateTime) -> TokenState {
+        if self.used_at.is_some() {
+            TokenState::Used
+        } else if self.revoked_at.is_some() {
+            TokenState::Superseded
+        } else if self.expires_at <= now {
+            TokenState::Expired
+        } else {
+            TokenState::Valid
+        }
+    }
+}
+
+/// A client session, by hash of its cookie token. Sessions are not single use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the cookie token: the key.
+    pub hash: TokenHash,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Whose session.
+    pub account_id: AccountId,
+    /// Issued at.
+    pub created_at: OffsetDateTime,
+    /// Last used at (touched at most once a minute).
+    pub last_seen_at: OffsetDateTime,
+    /// Absolute end, whatever the activity.
+    pub expires_at: OffsetDateTime,
+    /// Revoked at (sign-out, password change, access disabled, …).
+    pub revoked_at: Option<OffsetDateTime>,
+    /// IP at sign-in.
+    pub ip: Option<IpAddr>,
+    /// User-Agent at sign-in.
+    pub user_agent: Option<String>,
+}
+
+/// An opening (GET/HEAD) of a link: recorded, never consuming the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkOpening {
+    /// The token opened.
+    pub token_hash: TokenHash,
+    /// The account it belongs to.
+    pub account_id: AccountId,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// From which IP.
+    pub ip: Option<IpAddr>,
+    /// With which User-Agent.
+    pub user_agent: Option<String>,
+}
+
+/// What a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// First invitation, with the accept link.
+    Invitation,
+    /// A new invitation that replaces an earlier one.
+    Reinvitation,
+    /// A password reset link.
+    PasswordReset,
+    /// "Your password was changed" (time, IP, place, device, "this wasn't me").
+    PasswordChanged,
+    /// "Your username was changed".
+    UsernameChanged,
+    /// "Your portal email address was changed" (to the old and the new address).
+    EmailChanged,
+    /// "There is no portal account for this address" (optional).
+    NoAccount,
+    /// To staff: a client said "this wasn't me".
+    AccountSecured,
+}
+
+impl MessageKind {
+    /// Stable text form, for storage and templates.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::Reinvitation => "reinvitation",
+            Self::PasswordReset => "password_reset",
+            Self::PasswordChanged => "password_changed",
+            Self::UsernameChanged => "username_changed",
+            Self::EmailChanged => "email_changed",
+            Self::NoAccount => "no_account",
+            Self::AccountSecured => "account_secured",
+        }
+    }
+
+    /// Every kind.
+    pub const ALL: [MessageKind; 8] = [
+        Self::Invitation,
+        Self::Reinvitation,
+        Self::PasswordReset,
+        Self::PasswordChanged,
+        Self::UsernameChanged,
+        Self::EmailChanged,
+        Self::NoAccount,
+        Self::AccountSecured,
+    ];
+
+    /// Parses [`as_str`](Self::as_str)'s text.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// A rendered message to be written to the outbox, in the same transaction
+/// as the change that causes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Its id (also the Message-ID's left part).
+    pub id: MessageId,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The account it concerns (none for "no account" notices).
+    pub account_id: Option<AccountId>,
+    /// What it is.
+    pub kind: MessageKind,
+    /// Recipient address.
+    pub to: String,
+    /// Recipient display name.
+    pub to_name: Option<String>,
+    /// Subject line (single line; the mailer refuses CR/LF anyway).
+    pub subject: String,
+    /// Plain text body.
+    pub text_body: String,
+    /// HTML body.
+    pub html_body: String,
+    /// The link token the body carries, if any: the body is redacted once
+    /// the message is sent or the token expires.
+    pub token_hash: Option<TokenHash>,
+    /// When that token expires.
+    pub token_expires_at: Option<OffsetDateTime>,
+    /// Queued at; first attempt is due then.
+    pub created_at: OffsetDateTime,
+}
+
+/// Delivery state of an outbox message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its first attempt.
+    Queued,
+    /// Accepted by the mail server.
+    Sent,
+    /// A transient failure; another attempt is scheduled.
+    Retrying,
+    /// Given up (permanent error, or too many attempts).
+    Failed,
+}
+
+impl DeliveryState {
+    /// Stable text form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Retrying => "retrying",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses [`as_str`](Self::as_str)'s text.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Queued, Self::Sent, Self::Retrying, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// A message as the outbox holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// The message as queued (bodies replaced by a notice once redacted).
+    pub message: NewMessage,
+    /// Delivery state.
+    pub state: DeliveryState,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (queued / retrying).
+    pub next_attempt_at: OffsetDateTime,
+    /// The last error, for staff ("the client didn't receive the link").
+    pub last_error: Option<String>,
+    /// When the mail server accepted it.
+    pub sent_at: Option<OffsetDateTime>,
+    /// When the dispatcher gave up.
+    pub failed_at: Option<OffsetDateTime>,
+    /// Whether the bodies were redacted.
+    pub redacted: bool,
+}
+
+/// The text that replaces a redacted body.
+pub const REDACTED_BODY: &str = "[redacted: this message carried a link token]";
+
+/// The result of one delivery attempt, recorded by the dispatcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// Accepted by the mail server at this time. Bodies that carry a token
+    /// are redacted in the same write.
+    Sent {
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Transient failure: try again at `next_attempt_at`.
+    Retry {
+        /// When to try again.
+        next_attempt_at: OffsetDateTime,
+        /// What went wrong (shown to staff).
+        error: String,
+    },
+    /// Given up.
+    Failed {
+        /// When.
+        at: OffsetDateTime,
+        /// What went wrong (shown to staff).
+        error: String,
+    },
+}
+
+/// Human verification state of one staff member: resets are allowed past
+/// the rate until `verified_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffVerification {
+    /// The staff member's tenant.
+    pub tenant: TenantId,
+    /// The staff member.
+    pub staff_id: StaffId,
+    /// Passed a CAPTCHA; the flag is cleared until then.
+    pub verified_until: OffsetDateTime,
+}

@@ -1,0 +1,1 @@
+//! The Mailer conformance suite (under construction).

@@ -1,0 +1,1 @@
+//! The AccountStore conformance suite (under construction).

@@ -1,0 +1,1 @@
+//! Pure workflows (under construction).

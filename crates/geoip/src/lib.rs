@@ -1,0 +1,3 @@
+//! portal-access adapter: geoip.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

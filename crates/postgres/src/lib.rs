@@ -1,0 +1,3 @@
+//! portal-access adapter: postgres.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

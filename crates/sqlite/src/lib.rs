@@ -1,0 +1,3 @@
+//! portal-access adapter: sqlite.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
