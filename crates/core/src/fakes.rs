@@ -101,7 +101,8 @@ impl Mailer for RecordingMailer {
                 MailerErrorKind::Permanent => MailerError::permanent(ScriptedFailure(kind)),
             });
         }
-        if let Some((num, den, seed)) = self.fail_ratio.lock().expect("mailer ratio lock").as_mut() {
+        if let Some((num, den, seed)) = self.fail_ratio.lock().expect("mailer ratio lock").as_mut()
+        {
             // splitmix64 step: deterministic, thread-safe under the lock.
             *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
             let mut z = *seed;
@@ -109,13 +110,18 @@ impl Mailer for RecordingMailer {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^= z >> 31;
             if (z % u64::from(*den)) < u64::from(*num) {
-                return Err(MailerError::transient(ScriptedFailure(MailerErrorKind::Transient)));
+                return Err(MailerError::transient(ScriptedFailure(
+                    MailerErrorKind::Transient,
+                )));
             }
         }
         if [&message.to, &message.subject]
             .iter()
             .any(|v| v.contains(['\r', '\n']))
-            || message.to_name.as_deref().is_some_and(|n| n.contains(['\r', '\n']))
+            || message
+                .to_name
+                .as_deref()
+                .is_some_and(|n| n.contains(['\r', '\n']))
         {
             return Err(MailerError::permanent("header value carries CR or LF"));
         }

@@ -15,6 +15,7 @@
 mod account;
 mod actor;
 pub mod config;
+pub mod device;
 pub mod dispatcher;
 mod email;
 pub mod fakes;

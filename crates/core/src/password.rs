@@ -171,7 +171,9 @@ impl PasswordPolicy {
         // times that bound cannot fit.
         if raw.len() > self.max_chars * 4 * 18 {
             return Err(PasswordRejected {
-                reasons: vec![PasswordReason::TooLong { max: self.max_chars }],
+                reasons: vec![PasswordReason::TooLong {
+                    max: self.max_chars,
+                }],
             });
         }
         let normalized = normalize_password(raw);
@@ -179,10 +181,14 @@ impl PasswordPolicy {
         let count = text.chars().count();
         let mut reasons = Vec::new();
         if count < self.min_chars {
-            reasons.push(PasswordReason::TooShort { min: self.min_chars });
+            reasons.push(PasswordReason::TooShort {
+                min: self.min_chars,
+            });
         }
         if count > self.max_chars {
-            reasons.push(PasswordReason::TooLong { max: self.max_chars });
+            reasons.push(PasswordReason::TooLong {
+                max: self.max_chars,
+            });
             return Err(PasswordRejected { reasons });
         }
         let folded = text.to_lowercase();
@@ -212,7 +218,11 @@ mod tests {
     }
 
     fn check(policy: PasswordPolicy, pw: &str) -> Result<NewPassword, PasswordRejected> {
-        policy.check(&SecretString::from(pw), Username::parse("joefake").ok().as_ref(), &email())
+        policy.check(
+            &SecretString::from(pw),
+            Username::parse("joefake").ok().as_ref(),
+            &email(),
+        )
     }
 
     #[test]
@@ -252,8 +262,14 @@ mod tests {
     #[test]
     fn common_passwords_are_refused_whatever_their_case() {
         let policy = PasswordPolicy::with_min_chars(8).unwrap();
-        assert_eq!(check(policy, "PassWord1").unwrap_err().reasons, vec![PasswordReason::Common]);
-        assert_eq!(check(policy, "baseball").unwrap_err().reasons, vec![PasswordReason::Common]);
+        assert_eq!(
+            check(policy, "PassWord1").unwrap_err().reasons,
+            vec![PasswordReason::Common]
+        );
+        assert_eq!(
+            check(policy, "baseball").unwrap_err().reasons,
+            vec![PasswordReason::Common]
+        );
     }
 
     #[test]
@@ -266,11 +282,19 @@ mod tests {
         let policy = PasswordPolicy::with_min_chars(8).unwrap();
         let username = Username::parse("Joe.Fake.Client").unwrap();
         let err = policy
-            .check(&SecretString::from("joe.fake.client"), Some(&username), &email())
+            .check(
+                &SecretString::from("joe.fake.client"),
+                Some(&username),
+                &email(),
+            )
             .unwrap_err();
         assert_eq!(err.reasons, vec![PasswordReason::SameAsUsername]);
         let err = policy
-            .check(&SecretString::from("Ann.Client@Example.com"), None, &email())
+            .check(
+                &SecretString::from("Ann.Client@Example.com"),
+                None,
+                &email(),
+            )
             .unwrap_err();
         assert_eq!(err.reasons, vec![PasswordReason::SameAsEmail]);
     }

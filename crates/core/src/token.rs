@@ -153,7 +153,10 @@ mod tests {
     fn a_token_is_43_url_safe_characters() {
         let token = RawToken::from_bytes([255u8; 32]);
         assert_eq!(token.expose().len(), RawToken::ENCODED_LEN);
-        assert!(token.expose().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(token
+            .expose()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }
 
     #[test]

@@ -100,21 +100,33 @@ mod tests {
 
     #[test]
     fn usernames_differing_only_in_case_share_one_key() {
-        assert_eq!(Username::parse("JoeFake").unwrap().key(), Username::parse("joefake").unwrap().key());
+        assert_eq!(
+            Username::parse("JoeFake").unwrap().key(),
+            Username::parse("joefake").unwrap().key()
+        );
     }
 
     #[test]
     fn username_length_is_counted_after_nfkc() {
         // "ﬀ" (one code point) becomes "ff" (two) under NFKC.
         assert!(Username::parse("aﬀ").is_ok());
-        assert_eq!(Username::parse(&"a".repeat(33)), Err(InvalidUsername::Length));
+        assert_eq!(
+            Username::parse(&"a".repeat(33)),
+            Err(InvalidUsername::Length)
+        );
         assert!(Username::parse(&"a".repeat(32)).is_ok());
     }
 
     #[test]
     fn username_with_at_sign_or_space_is_refused() {
-        assert_eq!(Username::parse("joe@fake"), Err(InvalidUsername::Characters));
-        assert_eq!(Username::parse("joe fake"), Err(InvalidUsername::Characters));
+        assert_eq!(
+            Username::parse("joe@fake"),
+            Err(InvalidUsername::Characters)
+        );
+        assert_eq!(
+            Username::parse("joe fake"),
+            Err(InvalidUsername::Characters)
+        );
     }
 
     #[test]

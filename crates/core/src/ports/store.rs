@@ -208,8 +208,11 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn commit(&self, changes: Changes) -> Result<(), StoreError>;
 
     /// The account with this id in this tenant; `None` if absent or of another tenant.
-    async fn account(&self, tenant: &TenantId, id: AccountId)
-        -> Result<Option<Account>, StoreError>;
+    async fn account(
+        &self,
+        tenant: &TenantId,
+        id: AccountId,
+    ) -> Result<Option<Account>, StoreError>;
 
     /// The account of the tenant with this normalized email
     /// ([`EmailAddress::normalized`](crate::EmailAddress::normalized)).

@@ -1,1 +1,248 @@
-//! Pure workflows (under construction).
+//! Pure workflows: state loaded before + the command + `now` + fresh random
+//! material in, a [`Decision`] out (changes to commit, mail to queue, an
+//! outcome) or a typed refusal. No I/O, clock or RNG in here: the
+//! [service](crate::service) loads, calls, and commits.
+//!
+//! Every refusal type implements [`Refusal`], whose [`ErrorCode`] is the
+//! stable API code of SPEC.md section 4; the HTTP layer maps codes to
+//! statuses in one place.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::{
+    AccountId, Actor, AuditEvent, AuditKind, Changes, EventId, MessageKind, PasswordReason,
+    RawToken, RequestContext, TenantId,
+};
+
+/// The stable error codes of the HTTP contract (SPEC.md section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Expired, used, superseded or unknown link token (one refusal for all).
+    TokenInvalid,
+    /// The password fails the policy (with reasons).
+    PasswordRejected,
+    /// Password and confirmation differ.
+    PasswordMismatch,
+    /// The username breaks the username rules.
+    UsernameInvalid,
+    /// Another account of the tenant has this username.
+    UsernameTaken,
+    /// Another account of the tenant has this email address.
+    EmailTaken,
+    /// Wrong login or password.
+    InvalidCredentials,
+    /// Access is turned off for this account.
+    AccessDisabled,
+    /// The account is archived.
+    AccountArchived,
+    /// The account was never invited: send an invitation.
+    NotInvited,
+    /// The invitation is still pending: resend it.
+    InvitationPending,
+    /// The staff member must pass a CAPTCHA first.
+    HumanVerificationRequired,
+    /// The CAPTCHA was not passed.
+    CaptchaFailed,
+    /// No mailer is configured.
+    MailerNotConfigured,
+    /// Too many attempts; try later.
+    RateLimited,
+    /// No such account (in this tenant).
+    NotFound,
+    /// No valid session.
+    Unauthenticated,
+    /// The input is malformed.
+    ValidationFailed,
+}
+
+impl ErrorCode {
+    /// The code's text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::TokenInvalid => "token_invalid",
+            Self::PasswordRejected => "password_rejected",
+            Self::PasswordMismatch => "password_mismatch",
+            Self::UsernameInvalid => "username_invalid",
+            Self::UsernameTaken => "username_taken",
+            Self::EmailTaken => "email_taken",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::AccessDisabled => "access_disabled",
+            Self::AccountArchived => "account_archived",
+            Self::NotInvited => "not_invited",
+            Self::InvitationPending => "invitation_pending",
+            Self::HumanVerificationRequired => "human_verification_required",
+            Self::CaptchaFailed => "captcha_failed",
+            Self::MailerNotConfigured => "mailer_not_configured",
+            Self::RateLimited => "rate_limited",
+            Self::NotFound => "not_found",
+            Self::Unauthenticated => "unauthenticated",
+            Self::ValidationFailed => "validation_failed",
+        }
+    }
+}
+
+/// A refusal a user can hit: it has a stable code and a message fit to show.
+pub trait Refusal: std::error::Error + Send + Sync + 'static {
+    /// The stable code.
+    fn code(&self) -> ErrorCode;
+
+    /// For `password_rejected`: the reasons.
+    fn password_reasons(&self) -> Option<&[PasswordReason]> {
+        None
+    }
+}
+
+/// A refusal that cannot happen: for operations that only fail on infrastructure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoRefusal {}
+
+impl Refusal for NoRefusal {
+    fn code(&self) -> ErrorCode {
+        match *self {}
+    }
+}
+
+/// A message a decision wants sent: the service renders it through the
+/// templates into the outbox, in the same commit.
+#[derive(Debug, Clone)]
+pub struct MailIntent {
+    /// What message.
+    pub kind: MessageKind,
+    /// Tenant.
+    pub tenant: TenantId,
+    /// The account it concerns.
+    pub account_id: Option<AccountId>,
+    /// Recipient address.
+    pub to: String,
+    /// Recipient display name.
+    pub to_name: Option<String>,
+    /// The link token it carries (raw, for the link; its hash is recorded).
+    pub link: Option<MailLink>,
+    /// Further template variables (a JSON object).
+    pub vars: serde_json::Value,
+}
+
+/// A link a message carries.
+#[derive(Debug, Clone)]
+pub struct MailLink {
+    /// The portal page, e.g. `/reset-password`.
+    pub page: &'static str,
+    /// The raw token.
+    pub token: RawToken,
+    /// When it expires.
+    pub expires_at: OffsetDateTime,
+}
+
+/// What a workflow decided.
+#[derive(Debug, Clone)]
+pub struct Decision<T> {
+    /// What to commit atomically.
+    pub changes: Changes,
+    /// Messages to render into the outbox in the same commit.
+    pub mail: Vec<MailIntent>,
+    /// What the caller gets back.
+    pub outcome: T,
+}
+
+impl<T> Decision<T> {
+    /// A decision with these changes and no mail.
+    pub fn new(changes: Changes, outcome: T) -> Self {
+        Self {
+            changes,
+            mail: Vec::new(),
+            outcome,
+        }
+    }
+}
+
+/// Builds an audit event.
+pub fn audit(
+    id: EventId,
+    tenant: &TenantId,
+    account_id: Option<AccountId>,
+    actor: &Actor,
+    kind: AuditKind,
+    at: OffsetDateTime,
+    ctx: &RequestContext,
+    detail: serde_json::Value,
+) -> AuditEvent {
+    AuditEvent {
+        id,
+        tenant: tenant.clone(),
+        account_id,
+        actor: actor.clone(),
+        kind,
+        at,
+        ip: ctx.ip,
+        user_agent: ctx.user_agent.clone(),
+        detail,
+    }
+}
+
+/// The rate-counter key space (keys use only `[a-z0-9:._-]` and hex).
+pub mod rate_keys {
+    use super::*;
+
+    /// Failed sign-ins of an account from one IP.
+    pub fn sign_in_account_ip(account: AccountId, ip: Option<IpAddr>) -> String {
+        format!("signin:acct:{account}:ip:{}", ip_text(ip))
+    }
+
+    /// Failed sign-ins of an account from every IP (the global ceiling).
+    pub fn sign_in_account(account: AccountId) -> String {
+        format!("signin:acct:{account}:all")
+    }
+
+    /// Prefix of every sign-in throttle key of an account (cleared by a reset).
+    pub fn sign_in_account_prefix(account: AccountId) -> String {
+        format!("signin:acct:{account}:")
+    }
+
+    /// Failed sign-ins from one IP.
+    pub fn sign_in_ip(ip: Option<IpAddr>) -> String {
+        format!("signin:ip:{}", ip_text(ip))
+    }
+
+    /// Forgot-password requests for one normalized address (hashed, so the
+    /// store never holds addresses of non-clients).
+    pub fn forgot_address(tenant: &TenantId, normalized_email: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{tenant}\u{0}{normalized_email}").as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("forgot:addr:{hex}")
+    }
+
+    /// Forgot-password requests from one IP.
+    pub fn forgot_ip(ip: Option<IpAddr>) -> String {
+        format!("forgot:ip:{}", ip_text(ip))
+    }
+
+    /// Staff-initiated resets of one staff member.
+    pub fn staff_resets(tenant: &TenantId, staff: &crate::StaffId) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{tenant}\u{0}{staff}").as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("staffreset:{hex}")
+    }
+
+    /// Fresh-invitation requests for one account.
+    pub fn fresh_invitation(account: AccountId) -> String {
+        format!("freshinv:{account}")
+    }
+
+    fn ip_text(ip: Option<IpAddr>) -> String {
+        ip.map(|ip| ip.to_string().replace(':', "."))
+            .unwrap_or_else(|| "none".into())
+    }
+}
+
+/// The start of the fixed window of length `window` that holds `now`.
+pub fn window_start(now: OffsetDateTime, window: time::Duration) -> OffsetDateTime {
+    let len = window.whole_seconds().max(1);
+    let t = now.unix_timestamp();
+    OffsetDateTime::from_unix_timestamp(t - t.rem_euclid(len)).unwrap_or(now)
+}

@@ -1,0 +1,1 @@
+//! Client-side service operations (under construction).

@@ -1,0 +1,533 @@
+//! The service: loads state, calls a workflow with `now` and fresh random
+//! material, renders the mail it asks for, and commits the decision through
+//! the store in one transaction.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use portal_access_core::{memory::MemoryStore, service::PortalService, config::PortalConfig};
+//!
+//! let service = PortalService::builder(Arc::new(MemoryStore::new()))
+//!     .config(PortalConfig::new("https://portal.example.com"))
+//!     .build()
+//!     .expect("valid configuration");
+//! assert!(service.mailer().is_none());
+//! ```
+
+mod client;
+mod staff;
+
+pub use client::*;
+pub use staff::*;
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tokio::sync::broadcast;
+
+use crate::config::PortalConfig;
+use crate::hasher::{HashError, Hasher};
+use crate::templates::{TemplateError, Templates};
+use crate::workflow::{Decision, MailIntent, MailLink, Refusal};
+use crate::{
+    Account, AccountId, AccountStore, Actor, CaptchaError, CaptchaVerifier, Clock, EventId,
+    GeoIpLookup, Mailer, MessageId, MessageKind, NewMessage, OsRandom, RawToken, RequestContext,
+    SecureRandom, SessionRecord, StaffId, StoreError, SystemClock, TenantId, TokenKind,
+    TokenRecord,
+};
+
+pub use crate::hasher::Verification;
+
+/// A staff member acting through the staff API, scoped to their tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffActor {
+    /// Their tenant: every call sees only this tenant's accounts.
+    pub tenant: TenantId,
+    /// Their id.
+    pub staff_id: StaffId,
+}
+
+impl StaffActor {
+    /// As an audit actor.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff {
+            tenant: self.tenant.clone(),
+            staff_id: self.staff_id.clone(),
+        }
+    }
+}
+
+/// An infrastructure failure: logged, never shown to a user.
+#[derive(Debug, thiserror::Error)]
+pub enum InfraError {
+    /// The store failed.
+    #[error("store failure")]
+    Store(#[source] StoreError),
+    /// Hashing failed.
+    #[error("hashing failure")]
+    Hash(#[source] HashError),
+    /// A template failed to render.
+    #[error("template failure")]
+    Template(#[source] TemplateError),
+    /// The CAPTCHA provider failed.
+    #[error("captcha provider failure")]
+    Captcha(#[source] CaptchaError),
+    /// The account kept changing under us past the configured retries.
+    #[error("the account kept changing concurrently; gave up after retries")]
+    PersistentConflict,
+}
+
+/// What a service call returns on failure: a refusal the user can hit
+/// (with a stable code), or an infrastructure failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError<E: Refusal> {
+    /// Refused, for a reason the user can act on.
+    #[error(transparent)]
+    Refused(E),
+    /// Something underneath failed.
+    #[error("infrastructure failure")]
+    Infrastructure(#[source] InfraError),
+}
+
+impl<E: Refusal> ServiceError<E> {
+    /// The refusal, if it is one.
+    pub fn refusal(&self) -> Option<&E> {
+        match self {
+            Self::Refused(e) => Some(e),
+            Self::Infrastructure(_) => None,
+        }
+    }
+}
+
+impl<E: Refusal> From<InfraError> for ServiceError<E> {
+    fn from(e: InfraError) -> Self {
+        Self::Infrastructure(e)
+    }
+}
+
+impl<E: Refusal> From<HashError> for ServiceError<E> {
+    fn from(e: HashError) -> Self {
+        Self::Infrastructure(InfraError::Hash(e))
+    }
+}
+
+impl<E: Refusal> From<TemplateError> for ServiceError<E> {
+    fn from(e: TemplateError) -> Self {
+        Self::Infrastructure(InfraError::Template(e))
+    }
+}
+
+/// Events the host can subscribe to ([`PortalService::subscribe`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortalEvent {
+    /// A client confirmed "this wasn't me": sessions revoked, password cleared.
+    AccountSecured {
+        /// Tenant.
+        tenant: TenantId,
+        /// Account.
+        account_id: AccountId,
+        /// When.
+        at: OffsetDateTime,
+    },
+}
+
+/// A configuration the service cannot run with.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The argon2 parameters are invalid.
+    #[error("invalid hashing configuration")]
+    Hashing(#[source] HashError),
+    /// The public base URL is not http(s).
+    #[error("the public base URL must start with http:// or https://, not {0:?}")]
+    PublicUrl(String),
+    /// A template override does not compile or render.
+    #[error("invalid template override")]
+    Templates(#[source] TemplateError),
+}
+
+struct Inner {
+    store: Arc<dyn AccountStore>,
+    mailer: Option<Arc<dyn Mailer>>,
+    captcha: Option<Arc<dyn CaptchaVerifier>>,
+    geoip: Option<Arc<dyn GeoIpLookup>>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn SecureRandom>,
+    config: PortalConfig,
+    hasher: Hasher,
+    templates: Templates,
+    events: broadcast::Sender<PortalEvent>,
+}
+
+/// The portal service. Cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub struct PortalService {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PortalService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortalService")
+            .field("public_base_url", &self.inner.config.public_base_url)
+            .field("mailer", &self.inner.mailer.is_some())
+            .field("captcha", &self.inner.captcha.is_some())
+            .field("geoip", &self.inner.geoip.is_some())
+            .finish()
+    }
+}
+
+/// Builds a [`PortalService`].
+pub struct PortalServiceBuilder {
+    store: Arc<dyn AccountStore>,
+    mailer: Option<Arc<dyn Mailer>>,
+    captcha: Option<Arc<dyn CaptchaVerifier>>,
+    geoip: Option<Arc<dyn GeoIpLookup>>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn SecureRandom>,
+    config: PortalConfig,
+    templates: Templates,
+}
+
+impl PortalServiceBuilder {
+    /// The configuration (default: `PortalConfig::new("http://127.0.0.1:8080")`).
+    pub fn config(mut self, config: PortalConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The mailer. Without one, anything that must send a link is refused
+    /// with `mailer_not_configured` (the outbox is still written for notices).
+    pub fn mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    /// The CAPTCHA verifier (human verification of staff; optional on forgot-password).
+    pub fn captcha(mut self, captcha: Arc<dyn CaptchaVerifier>) -> Self {
+        self.captcha = Some(captcha);
+        self
+    }
+
+    /// The GeoIP lookup for notices.
+    pub fn geoip(mut self, geoip: Arc<dyn GeoIpLookup>) -> Self {
+        self.geoip = Some(geoip);
+        self
+    }
+
+    /// The clock (default: system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The random source (default: the OS CSPRNG).
+    pub fn random(mut self, random: Arc<dyn SecureRandom>) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// Mail templates (default: the built-in ones).
+    pub fn templates(mut self, templates: Templates) -> Self {
+        self.templates = templates;
+        self
+    }
+
+    /// Checks the configuration and builds the service.
+    pub fn build(self) -> Result<PortalService, ConfigError> {
+        let url = &self.config.public_base_url;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError::PublicUrl(url.clone()));
+        }
+        let hasher = Hasher::new(&self.config.hashing).map_err(ConfigError::Hashing)?;
+        self.templates.validate().map_err(ConfigError::Templates)?;
+        let (events, _) = broadcast::channel(256);
+        Ok(PortalService {
+            inner: Arc::new(Inner {
+                store: self.store,
+                mailer: self.mailer,
+                captcha: self.captcha,
+                geoip: self.geoip,
+                clock: self.clock,
+                random: self.random,
+                config: self.config,
+                hasher,
+                templates: self.templates,
+                events,
+            }),
+        })
+    }
+}
+
+impl PortalService {
+    /// Starts building a service over `store`.
+    pub fn builder(store: Arc<dyn AccountStore>) -> PortalServiceBuilder {
+        PortalServiceBuilder {
+            store,
+            mailer: None,
+            captcha: None,
+            geoip: None,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            config: PortalConfig::new("http://127.0.0.1:8080"),
+            templates: Templates::builtin(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn AccountStore> {
+        &self.inner.store
+    }
+
+    /// The mailer, if configured.
+    pub fn mailer(&self) -> Option<&Arc<dyn Mailer>> {
+        self.inner.mailer.as_ref()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PortalConfig {
+        &self.inner.config
+    }
+
+    /// The hasher (bounded pool).
+    pub fn hasher(&self) -> &Hasher {
+        &self.inner.hasher
+    }
+
+    /// The mail templates.
+    pub fn templates(&self) -> &Templates {
+        &self.inner.templates
+    }
+
+    /// The CAPTCHA verifier, if configured.
+    pub fn captcha(&self) -> Option<&Arc<dyn CaptchaVerifier>> {
+        self.inner.captcha.as_ref()
+    }
+
+    /// The GeoIP lookup, if configured.
+    pub fn geoip(&self) -> Option<&Arc<dyn GeoIpLookup>> {
+        self.inner.geoip.as_ref()
+    }
+
+    /// Subscribes to [`PortalEvent`]s.
+    pub fn subscribe(&self) -> broadcast::Receiver<PortalEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub(crate) fn publish(&self, event: PortalEvent) {
+        // No subscriber is fine.
+        let _ = self.inner.events.send(event);
+    }
+
+    /// Now, truncated to whole microseconds (what every store keeps).
+    pub fn now(&self) -> OffsetDateTime {
+        let now = self.inner.clock.now();
+        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(now)
+    }
+
+    pub(crate) fn random_bytes<const N: usize>(&self) -> [u8; N] {
+        let mut bytes = [0u8; N];
+        self.inner.random.fill(&mut bytes);
+        bytes
+    }
+
+    /// A fresh link or session token.
+    pub(crate) fn new_token(&self) -> RawToken {
+        RawToken::from_bytes(self.random_bytes())
+    }
+
+    pub(crate) fn new_account_id(&self) -> AccountId {
+        AccountId::from_random(self.random_bytes())
+    }
+
+    pub(crate) fn new_event_id(&self) -> EventId {
+        EventId::from_random(self.random_bytes())
+    }
+
+    pub(crate) fn new_message_id(&self) -> MessageId {
+        MessageId::from_random(self.random_bytes())
+    }
+
+    /// Renders one mail intent into an outbox message.
+    pub(crate) fn render(
+        &self,
+        intent: MailIntent,
+        now: OffsetDateTime,
+    ) -> Result<NewMessage, TemplateError> {
+        let config = &self.inner.config;
+        let mut vars = match intent.vars {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        vars.insert("product_name".into(), config.product_name.clone().into());
+        vars.insert("recipient_name".into(), intent.to_name.clone().into());
+        vars.insert("recipient_email".into(), intent.to.clone().into());
+        vars.insert("portal_url".into(), config.portal_url("/", None).into());
+        let (token_hash, token_expires_at) = match &intent.link {
+            Some(link) => {
+                vars.insert(
+                    "link".into(),
+                    config
+                        .portal_url(link.page, Some(link.token.expose()))
+                        .into(),
+                );
+                vars.insert(
+                    "link_expires_at".into(),
+                    crate::templates::human_time(link.expires_at).into(),
+                );
+                (Some(link.token.hash()), Some(link.expires_at))
+            }
+            None => (None, None),
+        };
+        let rendered = self
+            .inner
+            .templates
+            .render(intent.kind, &serde_json::Value::Object(vars))?;
+        Ok(NewMessage {
+            id: self.new_message_id(),
+            tenant: intent.tenant,
+            account_id: intent.account_id,
+            kind: intent.kind,
+            to: intent.to,
+            to_name: intent.to_name,
+            subject: rendered.subject,
+            text_body: rendered.text,
+            html_body: rendered.html,
+            token_hash,
+            token_expires_at,
+            created_at: now,
+        })
+    }
+
+    /// Renders the decision's mail into its outbox and commits it in one
+    /// transaction; returns the outcome. Store errors are returned as they
+    /// are for the caller to map (`Conflict` -> retry, `UsernameTaken` -> refusal).
+    pub(crate) async fn commit<T>(
+        &self,
+        decision: Decision<T>,
+        now: OffsetDateTime,
+    ) -> Result<Result<T, StoreError>, TemplateError> {
+        let Decision {
+            mut changes,
+            mail,
+            outcome,
+        } = decision;
+        for intent in mail {
+            changes.outbox.push(self.render(intent, now)?);
+        }
+        Ok(self.inner.store.commit(changes).await.map(|()| outcome))
+    }
+}
+
+/// Maps a store failure that is not a domain refusal.
+pub(crate) fn infra<E: Refusal>(e: StoreError) -> ServiceError<E> {
+    ServiceError::Infrastructure(InfraError::Store(e))
+}
+
+/// A client signed in: the session cookie's token and until when it lives.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The account (as committed).
+    pub account: Account,
+    /// The new session's raw token, for the cookie. A new one at every sign-in.
+    pub session_token: RawToken,
+    /// The session's absolute expiry.
+    pub expires_at: OffsetDateTime,
+}
+
+/// An authenticated client request: the account and its session.
+#[derive(Debug, Clone)]
+pub struct ClientSession {
+    /// The account.
+    pub account: Account,
+    /// The session.
+    pub session: SessionRecord,
+}
+
+/// Why the password changed, for the notice's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordChangeReason {
+    /// The client used a reset link.
+    Reset,
+    /// Staff set it by hand.
+    SetByStaff,
+    /// The signed-in client changed it.
+    ChangedByClient,
+}
+
+impl PasswordChangeReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Reset => "reset",
+            Self::SetByStaff => "staff",
+            Self::ChangedByClient => "self",
+        }
+    }
+}
+
+impl PortalService {
+    /// The "your password was changed" notice (time, IP, location, OS,
+    /// browser) with its single-use "this wasn't me" link, and the token
+    /// record to issue in the same commit. GeoIP failures count as unknown.
+    pub(crate) async fn password_changed_notice(
+        &self,
+        account: &Account,
+        ctx: &RequestContext,
+        reason: PasswordChangeReason,
+        now: OffsetDateTime,
+    ) -> (MailIntent, TokenRecord) {
+        let location = match (self.geoip(), ctx.ip) {
+            (Some(geoip), Some(ip)) => match geoip.locate(ip).await {
+                Ok(found) => found,
+                Err(error) => {
+                    tracing::warn!(%error, "geoip lookup failed; notice says location unknown");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let device = ctx
+            .user_agent
+            .as_deref()
+            .map(crate::device::parse_user_agent)
+            .unwrap_or_default();
+        let token = self.new_token();
+        let expires_at = now + self.config().not_me_ttl;
+        let record = TokenRecord {
+            hash: token.hash(),
+            kind: TokenKind::NotMe,
+            tenant: account.tenant.clone(),
+            account_id: account.id,
+            created_at: now,
+            expires_at,
+            used_at: None,
+            revoked_at: None,
+            message_id: None,
+        };
+        let intent = MailIntent {
+            kind: MessageKind::PasswordChanged,
+            tenant: account.tenant.clone(),
+            account_id: Some(account.id),
+            to: account.email.as_str().to_owned(),
+            to_name: account.display_name.clone(),
+            link: Some(MailLink {
+                page: "/not-me",
+                token,
+                expires_at,
+            }),
+            vars: serde_json::json!({
+                "reason": reason.as_str(),
+                "changed_at": crate::templates::human_time(now),
+                "ip": ctx.ip.map(|ip| ip.to_string()),
+                "location": location.map(|l| l.to_string()),
+                "os": device.os,
+                "browser": device.browser,
+                "reset_url": self.config().portal_url("/forgot-password", None),
+            }),
+        };
+        (intent, record)
+    }
+}

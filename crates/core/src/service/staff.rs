@@ -1,0 +1,1 @@
+//! Staff-side service operations (under construction).
