@@ -230,9 +230,7 @@ impl PortalService {
         for hash in messages.iter().filter_map(|m| m.message.token_hash) {
             if !tokens.iter().any(|t| t.hash.ct_eq(&hash)) {
                 let found: Option<TokenRecord> = store.token(&hash).await.map_err(infra)?;
-                tokens.extend(
-                    found.filter(|t| t.tenant == staff.tenant && t.account_id == id),
-                );
+                tokens.extend(found.filter(|t| t.tenant == staff.tenant && t.account_id == id));
             }
         }
         let openings = store
@@ -285,7 +283,9 @@ impl PortalService {
                     },
                 );
             }
-            Err(ServiceError::Refused(e)) => count("portal_staff_invitations_total", e.code().as_str()),
+            Err(ServiceError::Refused(e)) => {
+                count("portal_staff_invitations_total", e.code().as_str())
+            }
             Err(ServiceError::Infrastructure(_)) => {}
         }
         result
@@ -607,7 +607,10 @@ impl PortalService {
         let decision = match result {
             Ok(decision) => decision,
             Err(refused) => {
-                count("portal_staff_human_verifications_total", refused.code().as_str());
+                count(
+                    "portal_staff_human_verifications_total",
+                    refused.code().as_str(),
+                );
                 return Err(ServiceError::Refused(refused));
             }
         };
