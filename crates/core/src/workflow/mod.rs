@@ -160,6 +160,7 @@ impl<T> Decision<T> {
 }
 
 /// Builds an audit event.
+#[allow(clippy::too_many_arguments)]
 pub fn audit(
     id: EventId,
     tenant: &TenantId,
