@@ -50,28 +50,26 @@ use crate::{
 pub struct Fixture {
     /// The store under test.
     pub store: Arc<dyn AccountStore>,
-    guard: Option<Box<dyn Any + Send>>,
+    // Declared after `store`: dropped after it, so the store (and its pool)
+    // goes before the guard that removes its data.
+    _guard: Option<Box<dyn Any + Send>>,
 }
 
 impl Fixture {
     /// A store that needs no clean-up.
     pub fn new(store: Arc<dyn AccountStore>) -> Self {
-        Self { store, guard: None }
+        Self {
+            store,
+            _guard: None,
+        }
     }
 
     /// A store with a guard, dropped after the test (even when it fails).
     pub fn with_guard(store: Arc<dyn AccountStore>, guard: impl Any + Send) -> Self {
         Self {
             store,
-            guard: Some(Box::new(guard)),
+            _guard: Some(Box::new(guard)),
         }
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        // The store (and its pool) goes before the guard that removes its data.
-        let _ = self.guard.take().map(drop);
     }
 }
 
