@@ -246,3 +246,15 @@ pub fn window_start(now: OffsetDateTime, window: time::Duration) -> OffsetDateTi
     let t = now.unix_timestamp();
     OffsetDateTime::from_unix_timestamp(t - t.rem_euclid(len)).unwrap_or(now)
 }
+
+// client-side workflows
+pub mod accept_invitation;
+pub mod change_password;
+pub mod complete_reset;
+pub mod forgot_password;
+pub mod fresh_invitation;
+pub mod link_opening;
+pub mod not_me;
+pub mod session;
+pub mod sign_in;
+pub mod username;
