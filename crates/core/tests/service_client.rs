@@ -976,6 +976,20 @@ async fn a_hash_with_old_parameters_is_rehashed_at_sign_in() {
     assert!(p.sign_in("ann", PASSWORD).await.is_ok());
 }
 
+#[tokio::test]
+async fn a_hash_with_the_current_parameters_is_not_rewritten_at_sign_in() {
+    let p = portal();
+    let ann = p.accepted("ann@example.com", "ann", 1).await;
+    let before = ann.password_hash.clone().unwrap();
+    p.sign_in("ann", PASSWORD).await.unwrap();
+    let after = p.account(ann.id).await.password_hash.unwrap();
+    assert_eq!(
+        after.as_str(),
+        before.as_str(),
+        "no second argon2 run per sign-in"
+    );
+}
+
 // ------------------------------------------------------------------- sessions
 
 #[tokio::test]

@@ -582,7 +582,7 @@ impl PortalService {
                     }
                     // One commit either way (empty for unknown logins).
                     let changes = Changes {
-                        audit: failure.audit.into_iter().collect(),
+                        audit: failure.audit.map(|a| *a).into_iter().collect(),
                         ..Changes::default()
                     };
                     self.commit(Decision::new(changes, ()), now)

@@ -210,7 +210,7 @@ pub struct SignInFailure {
     /// Count it against the throttle (wrong or unknown credentials).
     pub counts_as_failure: bool,
     /// `SignInFailed` on the account, when there is one.
-    pub audit: Option<AuditEvent>,
+    pub audit: Option<Box<AuditEvent>>,
 }
 
 /// What [`decide_sign_in`] needs, loaded and computed by the service.
@@ -250,7 +250,7 @@ pub fn decide_sign_in(
     let failed = |error: SignInError, counts_as_failure: bool, reason: &str| SignInFailure {
         error,
         counts_as_failure,
-        audit: Some(audit(
+        audit: Some(Box::new(audit(
             input.event_id,
             &account.tenant,
             Some(account.id),
@@ -259,7 +259,7 @@ pub fn decide_sign_in(
             now,
             input.ctx,
             serde_json::json!({ "reason": reason }),
-        )),
+        ))),
     };
     if account.password_hash.is_none() {
         return Err(failed(SignInError::InvalidCredentials, true, "no_password"));

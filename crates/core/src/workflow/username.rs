@@ -52,7 +52,7 @@ impl Refusal for ChangeUsernameError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeUsernameOutcome {
     /// Changed; the account as committed.
-    Changed(Account),
+    Changed(Box<Account>),
     /// The same username as now, exactly: nothing to do, no mail.
     Unchanged,
 }
@@ -114,7 +114,7 @@ pub fn decide_change_username(
     Ok(Decision {
         changes,
         mail: vec![mail],
-        outcome: ChangeUsernameOutcome::Changed(updated),
+        outcome: ChangeUsernameOutcome::Changed(Box::new(updated)),
     })
 }
 
