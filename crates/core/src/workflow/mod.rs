@@ -160,6 +160,7 @@ impl<T> Decision<T> {
 }
 
 /// Builds an audit event.
+#[allow(clippy::too_many_arguments)]
 pub fn audit(
     id: EventId,
     tenant: &TenantId,
@@ -258,3 +259,14 @@ pub mod not_me;
 pub mod session;
 pub mod sign_in;
 pub mod username;
+// staff-side workflows
+pub mod access;
+pub mod archive;
+pub mod attribution;
+pub mod create_account;
+pub mod email_change;
+pub mod human_verification;
+pub mod invitation;
+pub mod set_password;
+pub mod staff_reset;
+pub mod status;
