@@ -275,9 +275,12 @@ mod tests {
         assert!(composer().with_message_id_domain("").is_err());
     }
 
+    /// A header field and a way to spoil it.
+    type Spoiler = (&'static str, fn(&mut NewMessage));
+
     #[test]
     fn crlf_in_any_header_value_is_refused() {
-        let cases: [(&str, fn(&mut NewMessage)); 3] = [
+        let cases: [Spoiler; 3] = [
             ("recipient", |m| {
                 m.to = "a@example.com\r\nBcc: x@evil.example".into()
             }),
