@@ -36,8 +36,8 @@ pub(crate) fn router(state: PortalHttp) -> Router {
             state.clone(),
             refuse_cross_site,
         ))
-        .layer(middleware::from_fn(api_headers))
         .layer(middleware::from_fn(report_internal_errors))
+        .layer(middleware::from_fn(api_headers))
         .with_state(state)
 }
 

@@ -84,8 +84,8 @@ pub(crate) fn router(state: PortalHttp) -> Router {
     }
     router
         .layer(DefaultBodyLimit::max(state.body_limit()))
-        .layer(middleware::from_fn(page_headers))
         .layer(middleware::from_fn(report_internal_errors))
+        .layer(middleware::from_fn(page_headers))
         .with_state(state)
 }
 

@@ -38,8 +38,8 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/staff/accounts/{id}/events", get(account_events))
         .route("/staff/human-verification", post(human_verification))
         .layer(DefaultBodyLimit::max(state.body_limit()))
-        .layer(middleware::from_fn(api_headers))
         .layer(middleware::from_fn(report_internal_errors))
+        .layer(middleware::from_fn(api_headers))
         .with_state(state)
 }
 
