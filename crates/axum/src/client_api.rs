@@ -47,7 +47,10 @@ async fn refuse_cross_site(
     request: Request,
     next: Next,
 ) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe {
         if let Err(error) = csrf::check_origin(request.headers(), http.public_origin()) {
             return ApiError::Body {
@@ -238,8 +241,11 @@ async fn change_password(
     let mut response = StatusCode::NO_CONTENT.into_response();
     session::append(
         response.headers_mut(),
-        http.session_cookie()
-            .set(done.session_token.expose(), done.expires_at, http.service().now()),
+        http.session_cookie().set(
+            done.session_token.expose(),
+            done.expires_at,
+            http.service().now(),
+        ),
     );
     Ok(response)
 }

@@ -146,10 +146,18 @@ impl TrustedProxies {
         }
         let hops = match self.header {
             ForwardedHeader::XForwardedFor => header_values(headers, "x-forwarded-for")
-                .flat_map(|v| v.split(',').map(|s| parse_xff_hop(s.trim())).collect::<Vec<_>>())
+                .flat_map(|v| {
+                    v.split(',')
+                        .map(|s| parse_xff_hop(s.trim()))
+                        .collect::<Vec<_>>()
+                })
                 .collect::<Vec<_>>(),
             ForwardedHeader::Forwarded => header_values(headers, "forwarded")
-                .flat_map(|v| v.split(',').map(parse_forwarded_element).collect::<Vec<_>>())
+                .flat_map(|v| {
+                    v.split(',')
+                        .map(parse_forwarded_element)
+                        .collect::<Vec<_>>()
+                })
                 .collect::<Vec<_>>(),
         };
         for hop in hops.into_iter().rev() {

@@ -64,8 +64,8 @@ impl CsrfKey {
     }
 
     fn mac(&self, binding: Binding<'_>) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
-            .expect("HMAC takes a key of any length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
         mac.update(b"portal-access csrf v1\0");
         match binding {
             Binding::Session(hash) => {
@@ -251,7 +251,10 @@ mod tests {
 
     #[test]
     fn a_foreign_or_null_origin_is_refused() {
-        let h = headers(&[("origin", "https://evil.example"), ("host", "portal.example.com")]);
+        let h = headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "portal.example.com"),
+        ]);
         assert_eq!(check_origin(&h, ORIGIN), Err(CsrfError::CrossSite));
         let h = headers(&[("origin", "null"), ("host", "portal.example.com")]);
         assert_eq!(check_origin(&h, ORIGIN), Err(CsrfError::CrossSite));
@@ -261,7 +264,10 @@ mod tests {
     fn the_public_origin_or_the_requests_own_host_passes() {
         let h = headers(&[("origin", ORIGIN)]);
         assert_eq!(check_origin(&h, ORIGIN), Ok(()));
-        let h = headers(&[("origin", "http://localhost:8080"), ("host", "localhost:8080")]);
+        let h = headers(&[
+            ("origin", "http://localhost:8080"),
+            ("host", "localhost:8080"),
+        ]);
         assert_eq!(check_origin(&h, ORIGIN), Ok(()));
     }
 

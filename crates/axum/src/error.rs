@@ -257,10 +257,9 @@ impl IntoResponse for ApiError {
                     },
                 );
                 if code == ErrorCode::Unauthenticated {
-                    response.headers_mut().insert(
-                        header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static("Bearer"),
-                    );
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 }
                 response
             }

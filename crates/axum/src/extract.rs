@@ -55,9 +55,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| rejection.body_text())
         ),
-        _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
-            "The request body is too large.".to_owned()
-        }
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.".to_owned(),
         _ => "The request body could not be read.".to_owned(),
     };
     let status = match status {

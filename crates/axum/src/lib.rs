@@ -199,9 +199,7 @@ impl PortalHttpBuilder {
             portal_base.push('/');
         }
         portal_base.push_str(portal_path);
-        self.pages
-            .validate()
-            .map_err(HttpConfigError::Templates)?;
+        self.pages.validate().map_err(HttpConfigError::Templates)?;
         let cookie = SessionCookie::for_config(config);
         let tenants = self.tenants.unwrap_or_else(|| {
             Arc::new(FixedTenant::new(

@@ -35,10 +35,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("sign_in.html", "values.login"),
     ("forgot_password.html", "values.email"),
     ("reset_password.html", "token, email"),
-    (
-        "invitation.html",
-        "token, email, values.username",
-    ),
+    ("invitation.html", "token, email, values.username"),
     (
         "link_invalid.html",
         "kind (invitation | password_reset | not_me), token, fresh_invitation_available",
@@ -112,9 +109,7 @@ impl PageTemplates {
     /// The built-in pages.
     pub fn builtin() -> Self {
         let overrides = BTreeMap::new();
-        let env = Arc::new(
-            build_env(&overrides).expect("the built-in page templates compile"),
-        );
+        let env = Arc::new(build_env(&overrides).expect("the built-in page templates compile"));
         Self { overrides, env }
     }
 
@@ -172,13 +167,13 @@ impl PageTemplates {
         name: &str,
         context: &impl Serialize,
     ) -> Result<String, PageTemplateError> {
-        let template = self
-            .env
-            .get_template(name)
-            .map_err(|source| PageTemplateError::Template {
-                name: name.to_owned(),
-                source,
-            })?;
+        let template =
+            self.env
+                .get_template(name)
+                .map_err(|source| PageTemplateError::Template {
+                    name: name.to_owned(),
+                    source,
+                })?;
         template
             .render(context)
             .map_err(|source| PageTemplateError::Template {

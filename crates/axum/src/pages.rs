@@ -10,6 +10,10 @@
 //! taken to the password page from every other signed-in page until they
 //! choose their own.
 
+// `Result<_, Response>` is the early answer of a handler (a redirect or an
+// error page), built once per request: its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::sync::LazyLock;
 
 use axum::extract::rejection::FormRejection;
@@ -60,10 +64,7 @@ pub(crate) fn router(state: PortalHttp) -> Router {
             &format!("{p}/forgot-password"),
             get(forgot_page).post(forgot),
         )
-        .route(
-            &format!("{p}/reset-password"),
-            get(reset_page).post(reset),
-        )
+        .route(&format!("{p}/reset-password"), get(reset_page).post(reset))
         .route(
             &format!("{p}/invitation"),
             get(invitation_page).post(accept_invitation),
@@ -289,7 +290,10 @@ fn csrf_refused(http: &PortalHttp, error: CsrfError) -> Response {
 }
 
 /// A form body, or the error page of a malformed one.
-fn form_or_error<T>(http: &PortalHttp, form: Result<Form<T>, FormRejection>) -> Result<T, Response> {
+fn form_or_error<T>(
+    http: &PortalHttp,
+    form: Result<Form<T>, FormRejection>,
+) -> Result<T, Response> {
     match form {
         Ok(Form(value)) => Ok(value),
         Err(rejection) => {
@@ -351,7 +355,11 @@ fn session_csrf(http: &PortalHttp, session: &ClientSession) -> FormCsrf {
     }
 }
 
-fn check_anonymous(http: &PortalHttp, headers: &HeaderMap, submitted: &str) -> Result<(), CsrfError> {
+fn check_anonymous(
+    http: &PortalHttp,
+    headers: &HeaderMap,
+    submitted: &str,
+) -> Result<(), CsrfError> {
     csrf::check_origin(headers, http.public_origin())?;
     let value = http
         .session_cookie()
@@ -784,17 +792,23 @@ struct AcceptForm {
 
 async fn invitation_page(State(http): State<PortalHttp>, parts: Parts) -> Response {
     match open(&http, &parts, TokenKind::Invitation).await {
-        Ok((token, LinkView::Valid {
-            email, username, ..
-        })) => Page::new(
+        Ok((
+            token,
+            LinkView::Valid {
+                email, username, ..
+            },
+        )) => Page::new(
             "invitation.html",
             json!({ "token": token, "email": email, "values": { "username": username } }),
         )
         .csrf(anonymous_csrf(&http, &parts.headers))
         .render(&http),
-        Ok((token, LinkView::Invalid {
-            fresh_invitation_available,
-        })) => link_invalid(
+        Ok((
+            token,
+            LinkView::Invalid {
+                fresh_invitation_available,
+            },
+        )) => link_invalid(
             &http,
             &parts.headers,
             TokenKind::Invitation,
@@ -971,11 +985,7 @@ struct UsernameForm {
     username: String,
 }
 
-fn username_form(
-    http: &PortalHttp,
-    session: &ClientSession,
-    typed: Option<&str>,
-) -> Page {
+fn username_form(http: &PortalHttp, session: &ClientSession, typed: Option<&str>) -> Page {
     let current = session.account.username.as_ref().map(|u| u.as_str());
     Page::new(
         "username.html",

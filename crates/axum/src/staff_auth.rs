@@ -73,8 +73,10 @@ impl BearerTokens {
 
     /// Adds a token for `staff`.
     pub fn insert(&mut self, token: SecretString, staff: StaffActor) {
-        self.by_hash
-            .insert(Sha256::digest(token.expose_secret().as_bytes()).into(), staff);
+        self.by_hash.insert(
+            Sha256::digest(token.expose_secret().as_bytes()).into(),
+            staff,
+        );
     }
 
     /// How many tokens there are.
@@ -112,7 +114,11 @@ impl std::fmt::Debug for BearerTokens {
 #[async_trait]
 impl StaffAuthenticator for BearerTokens {
     async fn authenticate(&self, parts: &Parts) -> Option<StaffActor> {
-        let value = parts.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+        let value = parts
+            .headers
+            .get(http::header::AUTHORIZATION)?
+            .to_str()
+            .ok()?;
         let (scheme, token) = value.split_once(' ')?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return None;

@@ -36,7 +36,10 @@ pub async fn accepting_an_invitation_signs_the_client_in_with_a_strict_cookie(ba
         assert!(set_cookie.contains(attribute), "{set_cookie}");
     }
     assert!(!set_cookie.contains("Domain"), "{set_cookie}");
-    assert!(!set_cookie.contains("Secure"), "http public URL: {set_cookie}");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "http public URL: {set_cookie}"
+    );
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         body,
@@ -58,8 +61,18 @@ pub async fn a_used_or_unknown_token_is_token_invalid(backend: Backend) {
             .send()
     };
     assert_eq!(accept(&token).await.unwrap().status(), StatusCode::OK);
-    assert_error(accept(&token).await.unwrap(), StatusCode::BAD_REQUEST, "token_invalid").await;
-    assert_error(accept("nonsense").await.unwrap(), StatusCode::BAD_REQUEST, "token_invalid").await;
+    assert_error(
+        accept(&token).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "token_invalid",
+    )
+    .await;
+    assert_error(
+        accept("nonsense").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "token_invalid",
+    )
+    .await;
     let unknown = "A".repeat(43);
     let response = app
         .client()
@@ -106,7 +119,10 @@ pub async fn accepting_refuses_bad_usernames_and_passwords_and_keeps_the_token(b
         "username_taken",
     )
     .await;
-    assert_eq!(accept("ann", PASSWORD, PASSWORD).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        accept("ann", PASSWORD, PASSWORD).await.unwrap().status(),
+        StatusCode::OK
+    );
 }
 
 pub async fn sign_in_by_username_or_email_issues_a_new_session_each_time(backend: Backend) {
@@ -128,7 +144,13 @@ pub async fn sign_in_by_username_or_email_issues_a_new_session_each_time(backend
     }
     assert_ne!(cookies[0], cookies[1]);
     let status: Value = app
-        .staff(Method::GET, &format!("/staff/accounts/{}", account_id(&app, "ann@example.com").await))
+        .staff(
+            Method::GET,
+            &format!(
+                "/staff/accounts/{}",
+                account_id(&app, "ann@example.com").await
+            ),
+        )
         .send()
         .await
         .unwrap()
@@ -184,13 +206,24 @@ pub async fn wrong_passwords_are_invalid_credentials_then_rate_limited(backend: 
 pub async fn signing_out_ends_the_session_and_clears_the_cookie(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, client) = app.signed_in("ann@example.com", "ann").await;
-    let response = client.post(app.url("/api/portal/sign-out")).send().await.unwrap();
+    let response = client
+        .post(app.url("/api/portal/sign-out"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let cleared = response.headers()[SET_COOKIE].to_str().unwrap();
-    assert!(cleared.starts_with("portal_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    assert!(
+        cleared.starts_with("portal_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
     let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
     assert_error(me, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    let again = client.post(app.url("/api/portal/sign-out")).send().await.unwrap();
+    let again = client
+        .post(app.url("/api/portal/sign-out"))
+        .send()
+        .await
+        .unwrap();
     assert_error(again, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
 
@@ -238,7 +271,12 @@ pub async fn forgot_password_answers_the_same_whether_or_not_the_address_exists(
     let response = reset(&token).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(session_cookie(&response).starts_with("portal_session="));
-    assert_error(reset(&token).await.unwrap(), StatusCode::BAD_REQUEST, "token_invalid").await;
+    assert_error(
+        reset(&token).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "token_invalid",
+    )
+    .await;
     // The reset revoked the earlier session.
     let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
     assert_error(me, StatusCode::UNAUTHORIZED, "unauthenticated").await;
@@ -282,10 +320,30 @@ pub async fn the_client_changes_their_username(backend: Backend) {
             .json(&json!({ "username": username }))
             .send()
     };
-    assert_error(change("Bea").await.unwrap(), StatusCode::CONFLICT, "username_taken").await;
-    assert_error(change("a").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "username_invalid").await;
-    assert_eq!(change("ann.client").await.unwrap().status(), StatusCode::NO_CONTENT);
-    let me: Value = client.get(app.url("/api/portal/me")).send().await.unwrap().json().await.unwrap();
+    assert_error(
+        change("Bea").await.unwrap(),
+        StatusCode::CONFLICT,
+        "username_taken",
+    )
+    .await;
+    assert_error(
+        change("a").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "username_invalid",
+    )
+    .await;
+    assert_eq!(
+        change("ann.client").await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let me: Value = client
+        .get(app.url("/api/portal/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["username"], "ann.client");
 
     let anonymous = app
@@ -316,7 +374,9 @@ pub async fn changing_the_password_rotates_the_session(backend: Backend) {
             .send()
     };
     assert_error(
-        change(OTHER_PASSWORD, OTHER_PASSWORD, OTHER_PASSWORD).await.unwrap(),
+        change(OTHER_PASSWORD, OTHER_PASSWORD, OTHER_PASSWORD)
+            .await
+            .unwrap(),
         StatusCode::UNAUTHORIZED,
         "invalid_credentials",
     )
@@ -328,13 +388,17 @@ pub async fn changing_the_password_rotates_the_session(backend: Backend) {
     )
     .await;
     assert_error(
-        change(PASSWORD, "ann@example.com", "ann@example.com").await.unwrap(),
+        change(PASSWORD, "ann@example.com", "ann@example.com")
+            .await
+            .unwrap(),
         StatusCode::UNPROCESSABLE_ENTITY,
         "password_rejected",
     )
     .await;
 
-    let response = change(PASSWORD, OTHER_PASSWORD, OTHER_PASSWORD).await.unwrap();
+    let response = change(PASSWORD, OTHER_PASSWORD, OTHER_PASSWORD)
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let new_cookie = session_cookie(&response);
     assert_ne!(old_cookie, new_cookie);

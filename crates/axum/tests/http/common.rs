@@ -66,18 +66,18 @@ enum RawPool {
     Postgres(sqlx::PgPool),
 }
 
+/// Held only to be dropped with the app: removes the database.
+#[allow(dead_code)]
 enum DbGuard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Sqlite(tempfile::TempDir),
     Postgres(PgDatabase),
 }
 
 pub struct TestApp {
     pub base: String,
-    pub service: PortalService,
     pub store: Arc<dyn AccountStore>,
     pub mailer: Arc<RecordingMailer>,
     pub clock: Arc<ManualClock>,
-    pub http: PortalHttp,
     dispatcher: Dispatcher,
     raw: RawPool,
     server: tokio::task::JoinHandle<()>,
@@ -159,7 +159,7 @@ impl TestApp {
         }
         let http = http.build().expect("a valid HTTP configuration");
 
-        let app = router(http.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = router(http).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });
@@ -171,11 +171,9 @@ impl TestApp {
         );
         Self {
             base,
-            service,
             store,
             mailer,
             clock,
-            http,
             dispatcher,
             raw,
             server,
@@ -215,7 +213,9 @@ impl TestApp {
 
     /// A staff request of bob (tenant `other`).
     pub fn other_staff(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client().request(method, self.url(path)).bearer_auth(BOB)
+        self.client()
+            .request(method, self.url(path))
+            .bearer_auth(BOB)
     }
 
     /// Creates an account in tenant `firm`; returns its id.
@@ -301,7 +301,9 @@ pub async fn assert_error(response: Response, status: StatusCode, code: &str) ->
     assert_eq!(actual, status, "status of {body}");
     assert_eq!(body["error"]["code"], code, "code of {body}");
     assert!(
-        body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
         "a message in {body}"
     );
     body
@@ -314,7 +316,11 @@ pub fn hidden_field(html: &str, field: &str) -> String {
         .find(&marker)
         .unwrap_or_else(|| panic!("no field {field} in {html}"))
         + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_owned()
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// A uniquely named PostgreSQL database, dropped `WITH (FORCE)` on drop.

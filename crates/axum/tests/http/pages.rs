@@ -20,7 +20,11 @@ fn assert_page_headers(response: &reqwest::Response, what: &str) {
     assert_eq!(h["cache-control"], "no-store", "{what}");
 }
 
-async fn get(client: &Client, app: &TestApp, path: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+async fn get(
+    client: &Client,
+    app: &TestApp,
+    path: &str,
+) -> (StatusCode, String, reqwest::header::HeaderMap) {
     let response = client.get(app.url(path)).send().await.unwrap();
     assert_page_headers(&response, path);
     let status = response.status();
@@ -36,10 +40,13 @@ pub async fn every_page_sends_the_security_headers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, invitation) = app.invited("bea@example.com").await;
     let (id, client) = app.signed_in("ann@example.com", "ann").await;
-    app.staff(Method::POST, &format!("/staff/accounts/{id}/password-reset"))
-        .send()
-        .await
-        .unwrap();
+    app.staff(
+        Method::POST,
+        &format!("/staff/accounts/{id}/password-reset"),
+    )
+    .send()
+    .await
+    .unwrap();
     let reset = app.latest_token("ann@example.com").await;
     let anonymous = app.client();
     for path in [
@@ -51,7 +58,10 @@ pub async fn every_page_sends_the_security_headers(backend: Backend) {
         format!("/portal/not-me?token={}", "C".repeat(43)),
     ] {
         let (status, html, _) = get(&anonymous, &app, &path).await;
-        assert!(status == StatusCode::OK || status == StatusCode::BAD_REQUEST, "{path}: {status}");
+        assert!(
+            status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+            "{path}: {status}"
+        );
         assert!(html.contains("<main"), "{path}");
     }
     for path in ["/portal/", "/portal/username", "/portal/password"] {
@@ -71,7 +81,10 @@ pub async fn every_page_sends_the_security_headers(backend: Backend) {
         .unwrap();
     assert_eq!(css.status(), StatusCode::OK);
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
-    assert!(css.headers()["cache-control"].to_str().unwrap().contains("max-age=31536000"));
+    assert!(css.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age=31536000"));
     assert_eq!(css.headers()["x-content-type-options"], "nosniff");
 }
 
@@ -97,7 +110,10 @@ pub async fn opening_a_link_page_with_get_or_head_leaves_the_token_usable(backen
         .json()
         .await
         .unwrap();
-    let openings = status["messages"][0]["link"]["openings"].as_array().unwrap().len();
+    let openings = status["messages"][0]["link"]["openings"]
+        .as_array()
+        .unwrap()
+        .len();
     assert!(openings >= 4, "{status}");
     let response = app
         .client()
@@ -109,13 +125,19 @@ pub async fn opening_a_link_page_with_get_or_head_leaves_the_token_usable(backen
     assert_eq!(response.status(), StatusCode::OK);
 
     // Same for a reset link.
-    app.staff(Method::POST, &format!("/staff/accounts/{id}/password-reset"))
-        .send()
-        .await
-        .unwrap();
+    app.staff(
+        Method::POST,
+        &format!("/staff/accounts/{id}/password-reset"),
+    )
+    .send()
+    .await
+    .unwrap();
     let reset = app.latest_token("ann@example.com").await;
     let path = format!("/portal/reset-password?token={reset}");
-    assert_eq!(scanner.head(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        scanner.head(app.url(&path)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
     assert_eq!(get(&scanner, &app, &path).await.0, StatusCode::OK);
     let response = app
         .client()
@@ -151,7 +173,10 @@ pub async fn the_invitation_form_sets_up_the_account_and_signs_in(backend: Backe
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
-    assert!(html.contains("id=\"password_confirmation-error\""), "{html}");
+    assert!(
+        html.contains("id=\"password_confirmation-error\""),
+        "{html}"
+    );
     assert!(html.contains("aria-invalid=\"true\""));
     assert!(!html.contains(PASSWORD), "a password is never echoed");
 
@@ -175,12 +200,21 @@ pub async fn the_invitation_form_sets_up_the_account_and_signs_in(backend: Backe
 }
 
 /// Signs in through the form; returns the answer.
-async fn sign_in_form(app: &TestApp, browser: &Client, login: &str, password: &str) -> reqwest::Response {
+async fn sign_in_form(
+    app: &TestApp,
+    browser: &Client,
+    login: &str,
+    password: &str,
+) -> reqwest::Response {
     let (_, html, _) = get(browser, app, "/portal/sign-in").await;
     let csrf = hidden_field(&html, "csrf_token");
     browser
         .post(app.url("/portal/sign-in"))
-        .form(&[("csrf_token", csrf.as_str()), ("login", login), ("password", password)])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", login),
+            ("password", password),
+        ])
         .send()
         .await
         .unwrap()
@@ -255,7 +289,11 @@ pub async fn a_staff_set_password_takes_the_client_to_the_password_page_until_ch
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(response.text().await.unwrap().contains("id=\"current_password-error\""));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("id=\"current_password-error\""));
     let response = browser
         .post(app.url("/portal/password"))
         .form(&[
@@ -287,7 +325,11 @@ pub async fn the_username_page_changes_the_username(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert!(response.text().await.unwrap().contains("id=\"username-error\""));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("id=\"username-error\""));
     let response = browser
         .post(app.url("/portal/username"))
         .form(&[("csrf_token", csrf.as_str()), ("username", "ann_new")])
@@ -319,7 +361,12 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
     assert_eq!(answers[0], answers[1]);
 
     let token = app.latest_token("ann@example.com").await;
-    let (_, html, _) = get(&browser, &app, &format!("/portal/reset-password?token={token}")).await;
+    let (_, html, _) = get(
+        &browser,
+        &app,
+        &format!("/portal/reset-password?token={token}"),
+    )
+    .await;
     let csrf = hidden_field(&html, "csrf_token");
     let response = browser
         .post(app.url("/portal/reset-password"))
@@ -334,7 +381,10 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
-    assert!(html.contains("id=\"password-error\"") && html.contains("<li>"), "{html}");
+    assert!(
+        html.contains("id=\"password-error\"") && html.contains("<li>"),
+        "{html}"
+    );
     let response = browser
         .post(app.url("/portal/reset-password"))
         .form(&[
@@ -348,7 +398,12 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     // The used link now says so.
-    let (status, html, _) = get(&app.client(), &app, &format!("/portal/reset-password?token={token}")).await;
+    let (status, html, _) = get(
+        &app.client(),
+        &app,
+        &format!("/portal/reset-password?token={token}"),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("no longer works"));
 }
@@ -390,7 +445,10 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     let token = app.latest_token("ann@example.com").await;
     let browser = app.client();
     let path = format!("/portal/not-me?token={token}");
-    assert_eq!(browser.head(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        browser.head(app.url(&path)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
     let (status, html, _) = get(&browser, &app, &path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Secure my account"));
@@ -402,7 +460,11 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.text().await.unwrap().contains("Your account is secured"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Your account is secured"));
     // Every session is gone and the password no longer works.
     let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
     assert_error(me, StatusCode::UNAUTHORIZED, "unauthenticated").await;

@@ -27,10 +27,19 @@ pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backe
     let attempts: Vec<Vec<(&str, &str)>> = vec![
         vec![("login", "ann"), ("password", PASSWORD)],
         vec![("csrf_token", ""), ("login", "ann"), ("password", PASSWORD)],
-        vec![("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), ("login", "ann"), ("password", PASSWORD)],
+        vec![
+            ("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ],
     ];
     for form in attempts {
-        let response = browser.post(app.url("/portal/sign-in")).form(&form).send().await.unwrap();
+        let response = browser
+            .post(app.url("/portal/sign-in"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{form:?}");
         assert!(response.text().await.unwrap().contains("reload the page"));
     }
@@ -38,7 +47,11 @@ pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backe
     let other = app.client();
     let response = other
         .post(app.url("/portal/sign-in"))
-        .form(&[("csrf_token", csrf.as_str()), ("login", "ann"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -46,7 +59,11 @@ pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backe
     // The right one passes.
     let response = browser
         .post(app.url("/portal/sign-in"))
-        .form(&[("csrf_token", csrf.as_str()), ("login", "ann"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -67,7 +84,11 @@ pub async fn cross_site_forms_are_refused_even_with_a_valid_token(backend: Backe
         let response = browser
             .post(app.url("/portal/sign-in"))
             .header(name, value)
-            .form(&[("csrf_token", csrf.as_str()), ("login", "ann"), ("password", PASSWORD)])
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("login", "ann"),
+                ("password", PASSWORD),
+            ])
             .send()
             .await
             .unwrap();
@@ -77,7 +98,11 @@ pub async fn cross_site_forms_are_refused_even_with_a_valid_token(backend: Backe
         .post(app.url("/portal/sign-in"))
         .header("origin", app.base.as_str())
         .header("sec-fetch-site", "same-origin")
-        .form(&[("csrf_token", csrf.as_str()), ("login", "ann"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -88,7 +113,14 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, ann) = app.signed_in("ann@example.com", "ann").await;
     let (_, bea) = app.signed_in("bea@example.com", "bea").await;
-    let bea_html = bea.get(app.url("/portal/username")).send().await.unwrap().text().await.unwrap();
+    let bea_html = bea
+        .get(app.url("/portal/username"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let bea_csrf = hidden_field(&bea_html, "csrf_token");
     let response = ann
         .post(app.url("/portal/username"))
@@ -97,10 +129,24 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let me: Value = ann.get(app.url("/api/portal/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = ann
+        .get(app.url("/api/portal/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["username"], "ann");
     // Nor does a sign-in page token work on a signed-in form.
-    let forgot = ann.get(app.url("/portal/forgot-password")).send().await.unwrap().text().await.unwrap();
+    let forgot = ann
+        .get(app.url("/portal/forgot-password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let anonymous_csrf = hidden_field(&forgot, "csrf_token");
     let response = ann
         .post(app.url("/portal/sign-out"))
@@ -154,21 +200,33 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
         request.send()
     };
     for path in ["/staff/accounts", "/api/portal/sign-in"] {
-        let send = |body: &str, content_type: &'static str| send(path, body.to_owned(), content_type);
+        let send =
+            |body: &str, content_type: &'static str| send(path, body.to_owned(), content_type);
         let body = assert_error(
             send("{\"email\": ", "application/json").await.unwrap(),
             StatusCode::BAD_REQUEST,
             "validation_failed",
         )
         .await;
-        assert!(body["error"]["message"].as_str().unwrap().contains("not valid JSON"));
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"));
         let body = assert_error(
-            send("{\"unexpected\": 1}", "application/json").await.unwrap(),
+            send("{\"unexpected\": 1}", "application/json")
+                .await
+                .unwrap(),
             StatusCode::BAD_REQUEST,
             "validation_failed",
         )
         .await;
-        assert!(body["error"]["message"].as_str().unwrap().contains("missing field"), "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("missing field"),
+            "{body}"
+        );
         assert_error(
             send("[1, 2]", "application/json").await.unwrap(),
             StatusCode::BAD_REQUEST,
@@ -176,12 +234,17 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
         )
         .await;
         assert_error(
-            send("email=ann@example.com", "application/x-www-form-urlencoded").await.unwrap(),
+            send("email=ann@example.com", "application/x-www-form-urlencoded")
+                .await
+                .unwrap(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "validation_failed",
         )
         .await;
-        let huge = format!("{{\"email\": \"{}\", \"login\": \"x\", \"password\": \"y\"}}", "a".repeat(64 * 1024));
+        let huge = format!(
+            "{{\"email\": \"{}\", \"login\": \"x\", \"password\": \"y\"}}",
+            "a".repeat(64 * 1024)
+        );
         assert_error(
             send(&huge, "application/json").await.unwrap(),
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -191,7 +254,13 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
     }
     // Wrong JSON types are refused too.
     let response = app
-        .staff(Method::PUT, &format!("/staff/accounts/{}/access", app.create_account("ann@example.com").await))
+        .staff(
+            Method::PUT,
+            &format!(
+                "/staff/accounts/{}/access",
+                app.create_account("ann@example.com").await
+            ),
+        )
         .json(&json!({ "enabled": "yes" }))
         .send()
         .await
@@ -216,9 +285,7 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
-pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text(
-    backend: Backend,
-) {
+pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.break_database().await;
     let response = app
@@ -234,7 +301,9 @@ pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["error"]["code"], "internal_error");
     assert_eq!(body["error"]["request_id"], "req-test-42");
-    for leak in ["accounts", "table", "sqlite", "postgres", "relation", "store"] {
+    for leak in [
+        "accounts", "table", "sqlite", "postgres", "relation", "store",
+    ] {
         assert!(!text.to_lowercase().contains(leak), "{leak} leaked: {text}");
     }
     // A page says the same, with a generated reference.
@@ -242,12 +311,24 @@ pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text
     let csrf = sign_in_csrf(&app, &browser).await;
     let response = browser
         .post(app.url("/portal/sign-in"))
-        .form(&[("csrf_token", csrf.as_str()), ("login", "ann"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{:?}", response.headers());
-    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(
+        response.status(),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{:?}",
+        response.headers()
+    );
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let html = response.text().await.unwrap();
     assert!(html.contains(&id));

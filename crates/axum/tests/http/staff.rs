@@ -98,13 +98,37 @@ pub async fn another_tenants_account_is_not_found(backend: Backend) {
     let password = json!({ "password": PASSWORD, "password_confirmation": PASSWORD });
     let calls: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/staff/accounts/{id}"), None),
-        (Method::POST, format!("/staff/accounts/{id}/invitation"), None),
-        (Method::POST, format!("/staff/accounts/{id}/password-reset"), None),
-        (Method::PUT, format!("/staff/accounts/{id}/password"), Some(password)),
-        (Method::PUT, format!("/staff/accounts/{id}/access"), Some(json!({ "enabled": false }))),
+        (
+            Method::POST,
+            format!("/staff/accounts/{id}/invitation"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/staff/accounts/{id}/password-reset"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/staff/accounts/{id}/password"),
+            Some(password),
+        ),
+        (
+            Method::PUT,
+            format!("/staff/accounts/{id}/access"),
+            Some(json!({ "enabled": false })),
+        ),
         (Method::POST, format!("/staff/accounts/{id}/archive"), None),
-        (Method::POST, format!("/staff/accounts/{id}/unarchive"), None),
-        (Method::PUT, format!("/staff/accounts/{id}/email"), Some(json!({ "email": "x@example.com" }))),
+        (
+            Method::POST,
+            format!("/staff/accounts/{id}/unarchive"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/staff/accounts/{id}/email"),
+            Some(json!({ "email": "x@example.com" })),
+        ),
         (Method::GET, format!("/staff/accounts/{id}/events"), None),
     ];
     for (method, path, body) in calls {
@@ -147,12 +171,18 @@ pub async fn an_invitation_is_sent_then_resent_and_the_old_link_stops_working(ba
     let path = format!("/staff/accounts/{id}/invitation");
     let response = app.staff(Method::POST, &path).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "sent": "invitation" }));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "sent": "invitation" })
+    );
     let first = app.latest_token("ann@example.com").await;
 
     let response = app.staff(Method::POST, &path).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "sent": "reinvitation" }));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "sent": "reinvitation" })
+    );
     let second = app.latest_token("ann@example.com").await;
     assert_ne!(first, second);
 
@@ -165,7 +195,12 @@ pub async fn an_invitation_is_sent_then_resent_and_the_old_link_stops_working(ba
             }))
             .send()
     };
-    assert_error(accept(first).await.unwrap(), StatusCode::BAD_REQUEST, "token_invalid").await;
+    assert_error(
+        accept(first).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "token_invalid",
+    )
+    .await;
     assert_eq!(accept(second).await.unwrap().status(), StatusCode::OK);
 
     let status: Value = app
@@ -207,7 +242,10 @@ pub async fn password_reset_refusals_follow_the_account_state(backend: Backend) 
     assert_eq!(accepted.status(), StatusCode::OK);
     let response = app.staff(Method::POST, &reset).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "sent": "password_reset" }));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "sent": "password_reset" })
+    );
     let token = app.latest_token("ann@example.com").await;
     let response = app
         .client()
@@ -249,7 +287,12 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
         .send()
         .await
         .unwrap();
-    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "password_mismatch").await;
+    assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "password_mismatch",
+    )
+    .await;
 
     let response = app
         .staff(Method::PUT, &path)
@@ -257,7 +300,12 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
         .send()
         .await
         .unwrap();
-    let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "password_rejected").await;
+    let body = assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "password_rejected",
+    )
+    .await;
     let reasons = body["error"]["reasons"].as_array().expect("reasons");
     assert!(reasons.iter().any(|r| r["code"] == "too_short"), "{body}");
     assert!(reasons.iter().all(|r| r["message"].is_string()));
@@ -319,8 +367,16 @@ pub async fn access_archive_and_unarchive_change_what_the_client_can_do(backend:
             .send()
     };
 
-    assert_eq!(access(false).await.unwrap().status(), StatusCode::NO_CONTENT);
-    assert_error(sign_in().await.unwrap(), StatusCode::FORBIDDEN, "access_disabled").await;
+    assert_eq!(
+        access(false).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        sign_in().await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "access_disabled",
+    )
+    .await;
     assert_eq!(access(true).await.unwrap().status(), StatusCode::NO_CONTENT);
     assert_eq!(sign_in().await.unwrap().status(), StatusCode::OK);
 
@@ -330,8 +386,18 @@ pub async fn access_archive_and_unarchive_change_what_the_client_can_do(backend:
         .await
         .unwrap();
     assert_eq!(archive.status(), StatusCode::NO_CONTENT);
-    assert_error(sign_in().await.unwrap(), StatusCode::CONFLICT, "account_archived").await;
-    assert_error(access(false).await.unwrap(), StatusCode::CONFLICT, "account_archived").await;
+    assert_error(
+        sign_in().await.unwrap(),
+        StatusCode::CONFLICT,
+        "account_archived",
+    )
+    .await;
+    assert_error(
+        access(false).await.unwrap(),
+        StatusCode::CONFLICT,
+        "account_archived",
+    )
+    .await;
     let status: Value = app
         .staff(Method::GET, &format!("/staff/accounts/{id}"))
         .send()
@@ -341,7 +407,10 @@ pub async fn access_archive_and_unarchive_change_what_the_client_can_do(backend:
         .await
         .unwrap();
     assert_eq!(status["archived"], true);
-    assert!(status["available_actions"].as_array().unwrap().contains(&json!("unarchive")));
+    assert!(status["available_actions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("unarchive")));
 
     let unarchive = app
         .staff(Method::POST, &format!("/staff/accounts/{id}/unarchive"))
@@ -452,7 +521,12 @@ pub async fn past_the_reset_rate_human_verification_is_required_then_passed(back
         assert_eq!(response.status(), StatusCode::ACCEPTED);
     }
     let response = app.staff(Method::POST, &reset).send().await.unwrap();
-    assert_error(response, StatusCode::FORBIDDEN, "human_verification_required").await;
+    assert_error(
+        response,
+        StatusCode::FORBIDDEN,
+        "human_verification_required",
+    )
+    .await;
 
     let response = app
         .staff(Method::POST, "/staff/human-verification")
@@ -462,7 +536,12 @@ pub async fn past_the_reset_rate_human_verification_is_required_then_passed(back
         .unwrap();
     assert_error(response, StatusCode::BAD_REQUEST, "captcha_failed").await;
     let response = app.staff(Method::POST, &reset).send().await.unwrap();
-    assert_error(response, StatusCode::FORBIDDEN, "human_verification_required").await;
+    assert_error(
+        response,
+        StatusCode::FORBIDDEN,
+        "human_verification_required",
+    )
+    .await;
 
     let response = app
         .staff(Method::POST, "/staff/human-verification")
@@ -475,9 +554,7 @@ pub async fn past_the_reset_rate_human_verification_is_required_then_passed(back
     assert_eq!(response.status(), StatusCode::ACCEPTED);
 }
 
-pub async fn human_verification_without_a_captcha_provider_is_validation_failed(
-    backend: Backend,
-) {
+pub async fn human_verification_without_a_captcha_provider_is_validation_failed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let response = app
         .staff(Method::POST, "/staff/human-verification")
@@ -503,7 +580,12 @@ pub async fn without_a_mailer_links_are_refused_and_notices_skipped(backend: Bac
         .send()
         .await
         .unwrap();
-    assert_error(response, StatusCode::SERVICE_UNAVAILABLE, "mailer_not_configured").await;
+    assert_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "mailer_not_configured",
+    )
+    .await;
 
     let response = app
         .staff(Method::PUT, &format!("/staff/accounts/{id}/password"))
@@ -515,9 +597,17 @@ pub async fn without_a_mailer_links_are_refused_and_notices_skipped(backend: Bac
     assert_eq!(response.headers()["portal-notice"], "skipped_no_mailer");
 
     let response = app
-        .staff(Method::POST, &format!("/staff/accounts/{id}/password-reset"))
+        .staff(
+            Method::POST,
+            &format!("/staff/accounts/{id}/password-reset"),
+        )
         .send()
         .await
         .unwrap();
-    assert_error(response, StatusCode::SERVICE_UNAVAILABLE, "mailer_not_configured").await;
+    assert_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "mailer_not_configured",
+    )
+    .await;
 }
