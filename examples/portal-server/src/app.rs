@@ -18,7 +18,9 @@ use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use portal_access::axum::{router as portal_router, BearerTokens, CsrfKey, PortalHttp, TrustedProxies};
+use portal_access::axum::{
+    router as portal_router, BearerTokens, CsrfKey, PortalHttp, TrustedProxies,
+};
 use portal_access::config::{HashingConfig, PortalConfig};
 use portal_access::service::{PortalService, StaffActor};
 use portal_access::{AccountStore, Mailer, StaffId, TenantId};
@@ -396,7 +398,10 @@ impl App {
             }
         };
         if tokio::time::timeout(grace, dispatcher).await.is_err() {
-            tracing::warn!(?grace, "the mail dispatcher did not finish its batch in time");
+            tracing::warn!(
+                ?grace,
+                "the mail dispatcher did not finish its batch in time"
+            );
         }
         tracing::info!("stopped");
         served

@@ -73,7 +73,12 @@ pub struct ServerConfig {
 
     /// CAPTCHA provider for staff human verification (and, with
     /// --forgot-requires-captcha, forgot-password).
-    #[arg(long, env = "PORTAL_CAPTCHA_PROVIDER", value_enum, requires = "captcha_secret")]
+    #[arg(
+        long,
+        env = "PORTAL_CAPTCHA_PROVIDER",
+        value_enum,
+        requires = "captcha_secret"
+    )]
     pub captcha_provider: Option<CaptchaProvider>,
 
     /// The CAPTCHA provider's secret key.
@@ -81,7 +86,11 @@ pub struct ServerConfig {
     pub captcha_secret: Option<SecretString>,
 
     /// Require a CAPTCHA response on forgot-password.
-    #[arg(long, env = "PORTAL_FORGOT_REQUIRES_CAPTCHA", requires = "captcha_provider")]
+    #[arg(
+        long,
+        env = "PORTAL_FORGOT_REQUIRES_CAPTCHA",
+        requires = "captcha_provider"
+    )]
     pub forgot_requires_captcha: bool,
 
     /// Where to send "a client said this wasn't me" notices to staff.

@@ -40,11 +40,16 @@ async fn run(config: ServerConfig) -> Result<(), Box<dyn std::error::Error + Sen
     println!("  portal-server is listening on http://{local}");
     println!("  client portal:  {public_url}/portal/sign-in");
     if let Some(dir) = &app.mail_dir {
-        println!("  mail:           written to {} (links are logged)", dir.display());
+        println!(
+            "  mail:           written to {} (links are logged)",
+            dir.display()
+        );
     }
     if let Some(generated) = &app.generated_token {
         println!();
-        println!("  staff API bearer token (generated; pass --staff-token ID:TOKEN to choose your own):");
+        println!(
+            "  staff API bearer token (generated; pass --staff-token ID:TOKEN to choose your own):"
+        );
         println!("    {}", generated.token.expose_secret());
         println!();
         println!("  try:");
@@ -52,7 +57,9 @@ async fn run(config: ServerConfig) -> Result<(), Box<dyn std::error::Error + Sen
             "    curl -s -X POST {public_url}/staff/accounts -H 'Authorization: Bearer {}' \\",
             generated.token.expose_secret()
         );
-        println!("         -H 'Content-Type: application/json' -d '{{\"email\":\"ann@example.com\"}}'");
+        println!(
+            "         -H 'Content-Type: application/json' -d '{{\"email\":\"ann@example.com\"}}'"
+        );
     }
     println!();
     app.serve(listener, shutdown_signal()).await?;

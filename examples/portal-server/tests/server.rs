@@ -35,7 +35,10 @@ async fn start(database_url: Option<String>) -> Running {
     let mail_dir = dir.path().join("mail");
     let database_url = database_url.unwrap_or_else(|| {
         // A nested directory that does not exist yet: the server creates it.
-        format!("sqlite://{}", dir.path().join("data/nested/portal.db").display())
+        format!(
+            "sqlite://{}",
+            dir.path().join("data/nested/portal.db").display()
+        )
     });
     let config = ServerConfig::try_parse_from([
         "portal-server".to_owned(),
@@ -130,9 +133,16 @@ async fn a_newcomer_session(running: &Running) {
     assert_eq!(sent.status(), StatusCode::ACCEPTED);
     let mail = wait_for_mail(&running.mail_dir).await;
     assert!(mail.contains("ann@example.com"));
-    assert!(mail.contains(&format!("{}/portal/invitation?token=", running.base)), "{mail}");
+    assert!(
+        mail.contains(&format!("{}/portal/invitation?token=", running.base)),
+        "{mail}"
+    );
 
-    let page = client.get(running.url("/portal/sign-in")).send().await.unwrap();
+    let page = client
+        .get(running.url("/portal/sign-in"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let root = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -260,11 +270,9 @@ fn help_explains_every_flag_and_its_environment_variable() {
 
 #[tokio::test]
 async fn an_unknown_database_scheme_is_refused_with_a_clear_message() {
-    let config = ServerConfig::try_parse_from([
-        "portal-server",
-        "--database-url=mysql://localhost/portal",
-    ])
-    .unwrap();
+    let config =
+        ServerConfig::try_parse_from(["portal-server", "--database-url=mysql://localhost/portal"])
+            .unwrap();
     let error = build_app(&config).await.unwrap_err();
     assert!(error.to_string().contains("sqlite://"), "{error}");
 }
@@ -283,9 +291,11 @@ fn pg_server_url() -> String {
 async fn pg_admin(url: &str) -> PgConnection {
     let options = PgConnectOptions::from_str(url)
         .unwrap_or_else(|e| panic!("DATABASE_URL {url:?} is not a PostgreSQL URL: {e}"));
-    PgConnection::connect_with(&options).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL is not reachable at {url}: {e}; start it or set DATABASE_URL")
-    })
+    PgConnection::connect_with(&options)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL is not reachable at {url}: {e}; start it or set DATABASE_URL")
+        })
 }
 
 impl PgDatabase {
