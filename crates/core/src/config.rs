@@ -49,6 +49,10 @@ impl Rate {
     }
 }
 
+/// The default [`PortalConfig::forgot_min_duration`]: well above what the
+/// forgot-password path takes on SQLite or PostgreSQL, short for a person.
+pub const DEFAULT_FORGOT_MIN_DURATION: StdDuration = StdDuration::from_millis(100);
+
 /// Everything the service can be told. `PortalConfig::new(public_base_url)`
 /// gives the SPEC defaults; every field may be overridden.
 #[derive(Debug, Clone)]
@@ -101,8 +105,10 @@ pub struct PortalConfig {
     /// How often a version conflict is retried before giving up (default 3).
     pub conflict_retries: u32,
     /// Time a forgot-password answer takes at least, so known and unknown
-    /// addresses cost the same (default 0: the request path already does
-    /// the same work for both; raise it to mask store latency variance).
+    /// addresses cost the same (default 100 ms). The request path does the
+    /// same reads for every address, but only a known address commits a
+    /// transaction (link, outbox row, audit event): this floor hides that
+    /// difference as long as the path takes less. Zero turns it off.
     pub forgot_min_duration: StdDuration,
 }
 
@@ -136,7 +142,7 @@ impl PortalConfig {
             fresh_invitation_rate: Rate::new(3, Duration::hours(1)),
             staff_notice_address: None,
             conflict_retries: 3,
-            forgot_min_duration: StdDuration::ZERO,
+            forgot_min_duration: DEFAULT_FORGOT_MIN_DURATION,
         }
     }
 
@@ -154,5 +160,48 @@ impl PortalConfig {
             ),
             None => format!("{}{}{}", self.public_base_url, self.portal_path, page),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_specs() {
+        let config = PortalConfig::new("https://portal.example.com/");
+
+        assert_eq!(config.public_base_url, "https://portal.example.com");
+        assert_eq!(config.reset_ttl, Duration::hours(1));
+        assert_eq!(config.invitation_ttl, Duration::days(7));
+        assert_eq!(config.session_idle_ttl, Duration::hours(12));
+        assert_eq!(config.session_absolute_ttl, Duration::days(30));
+        assert_eq!(
+            (
+                config.hashing.memory_kib,
+                config.hashing.iterations,
+                config.hashing.parallelism
+            ),
+            (19_456, 2, 1)
+        );
+        assert!(config.hashing.pool_size >= 1);
+        assert_eq!(config.staff_reset_rate, Rate::new(10, Duration::hours(1)));
+        assert_eq!(config.password_policy, PasswordPolicy::default());
+        assert!(!config.notify_unknown_address);
+        assert!(config.forgot_min_duration > StdDuration::ZERO);
+    }
+
+    #[test]
+    fn links_are_built_from_the_configured_base_url_only() {
+        let config = PortalConfig::new("https://portal.example.com");
+
+        assert_eq!(
+            config.portal_url("/reset-password", Some("abc")),
+            "https://portal.example.com/portal/reset-password?token=abc"
+        );
+        assert_eq!(
+            config.portal_url("/forgot-password", None),
+            "https://portal.example.com/portal/forgot-password"
+        );
     }
 }

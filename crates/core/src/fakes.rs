@@ -188,7 +188,14 @@ impl CaptchaVerifier for ScriptedCaptcha {
             .expect("captcha lock")
             .push((response.expose_secret().to_owned(), remote_ip));
         match &*self.script.lock().expect("captcha lock") {
-            CaptchaScript::Accept(answer) if answer == response.expose_secret() => {
+            CaptchaScript::Accept(answer)
+                if bool::from(
+                    subtle::ConstantTimeEq::ct_eq(
+                        answer.as_bytes(),
+                        response.expose_secret().as_bytes(),
+                    ),
+                ) =>
+            {
                 Ok(CaptchaVerdict::Passed)
             }
             CaptchaScript::Accept(_) | CaptchaScript::RejectAll => Ok(CaptchaVerdict::Failed {

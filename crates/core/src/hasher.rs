@@ -4,6 +4,7 @@
 //! `spawn_blocking`), so memory stays bounded under any number of concurrent
 //! sign-ins and the async workers stay free for requests that need no hashing.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::{
@@ -23,8 +24,8 @@ pub enum HashError {
     #[error("invalid argon2 parameters")]
     Params(#[source] argon2::Error),
     /// Hashing failed.
-    #[error("password hashing failed: {0}")]
-    Hash(argon2::password_hash::Error),
+    #[error("password hashing failed")]
+    Hash(#[source] argon2::password_hash::Error),
     /// The blocking task did not complete.
     #[error("hashing task failed")]
     Join(#[source] tokio::task::JoinError),
@@ -45,6 +46,7 @@ pub struct Hasher {
     params: Params,
     permits: Arc<Semaphore>,
     dummy: Arc<String>,
+    verifications: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Hasher {
@@ -77,6 +79,7 @@ impl Hasher {
             params,
             permits: Arc::new(Semaphore::new(config.pool_size.max(1))),
             dummy: Arc::new(dummy),
+            verifications: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -101,6 +104,12 @@ impl Hasher {
         tokio::task::spawn_blocking(work)
             .await
             .map_err(HashError::Join)
+    }
+
+    /// How many argon2 verifications this hasher (and its clones) ran to
+    /// the end, against a stored or the dummy hash (for metrics and tests).
+    pub fn verifications_run(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Hashes a (normalized) password with a fresh 16-byte salt.
@@ -131,6 +140,7 @@ impl Hasher {
         let argon = self.argon();
         let expected = self.params.clone();
         let dummy = Arc::clone(&self.dummy);
+        let verifications = Arc::clone(&self.verifications);
         self.run(move || {
             let known = stored.is_some();
             let phc = stored
@@ -147,6 +157,7 @@ impl Hasher {
                 .verify_password(password.expose_secret().as_bytes(), &parsed)
                 .is_ok()
                 && known;
+            verifications.fetch_add(1, Ordering::Relaxed);
             let needs_rehash = matches
                 && (parsed.algorithm != argon2::ARGON2ID_IDENT
                     || Params::try_from(&parsed)
@@ -204,6 +215,22 @@ mod tests {
             .await
             .unwrap();
         assert!(!wrong.matches);
+    }
+
+    #[tokio::test]
+    async fn the_default_parameters_hash_with_argon2id_m19456_t2_p1() {
+        let hasher = Hasher::new(&HashingConfig::default()).unwrap();
+
+        let hash = hasher
+            .hash(SecretString::from("right horse battery"), [5; 16])
+            .await
+            .unwrap();
+
+        assert!(
+            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_str()
+        );
     }
 
     #[tokio::test]

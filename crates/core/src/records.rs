@@ -158,8 +158,9 @@ impl MessageKind {
 }
 
 /// A rendered message to be written to the outbox, in the same transaction
-/// as the change that causes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// as the change that causes it. Its `Debug` leaves the bodies out: they
+/// may carry a link token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewMessage {
     /// Its id (also the Message-ID's left part).
     pub id: MessageId,
@@ -186,6 +187,25 @@ pub struct NewMessage {
     pub token_expires_at: Option<OffsetDateTime>,
     /// Queued at; first attempt is due then.
     pub created_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for NewMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMessage")
+            .field("id", &self.id)
+            .field("tenant", &self.tenant)
+            .field("account_id", &self.account_id)
+            .field("kind", &self.kind)
+            .field("to", &self.to)
+            .field("to_name", &self.to_name)
+            .field("subject", &self.subject)
+            .field("text_body", &format_args!("<{} bytes>", self.text_body.len()))
+            .field("html_body", &format_args!("<{} bytes>", self.html_body.len()))
+            .field("token_hash", &self.token_hash)
+            .field("token_expires_at", &self.token_expires_at)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// Delivery state of an outbox message.
@@ -280,4 +300,45 @@ pub struct StaffVerification {
     pub staff_id: StaffId,
     /// Passed a CAPTCHA; the flag is cleared until then.
     pub verified_until: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RawToken;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_queued_messages_debug_never_shows_the_link_its_body_carries() {
+        let token = RawToken::from_bytes([9; 32]);
+        let link = format!("https://portal.example.com/portal/reset-password?token={}", token.expose());
+        let message = NewMessage {
+            id: MessageId::from_random([1; 16]),
+            tenant: TenantId::new("firm").unwrap(),
+            account_id: None,
+            kind: MessageKind::PasswordReset,
+            to: "ann@example.com".into(),
+            to_name: None,
+            subject: "Reset your password".into(),
+            text_body: format!("Open {link}"),
+            html_body: format!("<a href=\"{link}\">Reset</a>"),
+            token_hash: Some(token.hash()),
+            token_expires_at: Some(datetime!(2026-01-01 10:00 UTC)),
+            created_at: datetime!(2026-01-01 9:00 UTC),
+        };
+
+        let shown = format!("{message:?} {:?}", OutboxMessage {
+            message: message.clone(),
+            state: DeliveryState::Queued,
+            attempts: 0,
+            next_attempt_at: message.created_at,
+            last_error: None,
+            sent_at: None,
+            failed_at: None,
+            redacted: false,
+        });
+
+        assert!(!shown.contains(token.expose()), "{shown}");
+        assert!(shown.contains("ann@example.com") && shown.contains("bytes>"));
+    }
 }

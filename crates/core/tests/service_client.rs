@@ -61,6 +61,8 @@ fn cheap_config() -> PortalConfig {
         parallelism: 1,
         pool_size: 2,
     };
+    // No time floor: the tests that need it set it.
+    config.forgot_min_duration = std::time::Duration::ZERO;
     config
 }
 
@@ -871,6 +873,28 @@ async fn unknown_login_and_wrong_password_are_the_same_refusal() {
         "invalid_credentials"
     );
     assert!(p.audit_kinds(&ann).await.contains(&AuditKind::SignInFailed));
+}
+
+#[tokio::test]
+async fn an_unknown_login_is_verified_against_a_dummy_hash_like_a_wrong_password() {
+    // Arrange: a known account, and one that has no password yet.
+    let p = portal();
+    p.accepted("ann@example.com", "ann", 1).await;
+    p.pending("bob@example.com", 2).await;
+    let verifications = || p.service.hasher().verifications_run();
+
+    // Act + Assert: every failing login costs exactly one argon2 verification.
+    for (login, password) in [
+        ("ann", "not the password at all"),
+        ("nobody", PASSWORD),
+        ("nobody@example.com", PASSWORD),
+        ("bob@example.com", PASSWORD),
+        ("not a login @@", PASSWORD),
+    ] {
+        let before = verifications();
+        assert_eq!(code(p.sign_in(login, password).await), "invalid_credentials");
+        assert_eq!(verifications(), before + 1, "login {login:?}");
+    }
 }
 
 #[tokio::test]

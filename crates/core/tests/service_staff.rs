@@ -994,3 +994,90 @@ async fn the_delivery_timeline_shows_retries_and_link_openings() {
     assert_eq!(notice["state"], "sent");
     assert_eq!(notice["sent_at"], "2026-03-02T10:00:00Z");
 }
+
+#[tokio::test]
+async fn staff_actions_read_the_username_and_never_set_or_clear_it() {
+    // Arrange: the client accepted the invitation and chose a username.
+    let h = Harness::new(true);
+    let account = h.create("ann@example.com").await;
+    h.service
+        .send_invitation(&h.staff, &h.ctx, account.id)
+        .await
+        .unwrap();
+    let invitation = h.messages(account.id).await.remove(0);
+    h.service
+        .accept_invitation(
+            &h.ctx,
+            link_token(&invitation).expose(),
+            "Ann.Client",
+            SecretString::from(PASSWORD),
+            SecretString::from(PASSWORD),
+        )
+        .await
+        .unwrap();
+    let username = |a: &Account| a.username.as_ref().map(|u| u.as_str().to_owned());
+    assert_eq!(
+        username(&h.account(account.id).await).as_deref(),
+        Some("Ann.Client")
+    );
+
+    // Act: every staff action there is.
+    h.service
+        .send_password_reset(&h.staff, &h.ctx, account.id)
+        .await
+        .unwrap();
+    h.service
+        .set_password(
+            &h.staff,
+            &h.ctx,
+            account.id,
+            input("a brand new staff password", "a brand new staff password"),
+        )
+        .await
+        .unwrap();
+    h.service
+        .set_access(&h.staff, &h.ctx, account.id, false)
+        .await
+        .unwrap();
+    h.service
+        .set_access(&h.staff, &h.ctx, account.id, true)
+        .await
+        .unwrap();
+    h.service
+        .archive(&h.staff, &h.ctx, account.id)
+        .await
+        .unwrap();
+    h.service
+        .unarchive(&h.staff, &h.ctx, account.id)
+        .await
+        .unwrap();
+    h.service
+        .change_email(&h.staff, &h.ctx, account.id, "ann.new@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        code(h.service.send_invitation(&h.staff, &h.ctx, account.id).await),
+        ErrorCode::ValidationFailed
+    );
+
+    // Assert: staff still read the username the client chose; nothing changed it.
+    let after = h.account(account.id).await;
+    assert_eq!(username(&after).as_deref(), Some("Ann.Client"));
+    let status = h
+        .service
+        .account_status(&h.staff, account.id)
+        .await
+        .unwrap();
+    assert_eq!(status.username.as_deref(), Some("Ann.Client"));
+    assert_eq!(status.access, Access::Enabled);
+    assert!(!status.archived);
+    let changed_username = h
+        .service
+        .account_events(&h.staff, account.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == AuditKind::UsernameChanged)
+        .count();
+    assert_eq!(changed_username, 0);
+}

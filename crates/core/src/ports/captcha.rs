@@ -5,6 +5,7 @@
 //! use portal_access_core::{CaptchaVerifier, CaptchaVerdict, CaptchaError};
 //! use secrecy::{ExposeSecret, SecretString};
 //! use std::net::IpAddr;
+//! use subtle::ConstantTimeEq;
 //!
 //! /// Accepts one fixed answer (for a demo).
 //! struct FixedAnswer(&'static str);
@@ -12,7 +13,8 @@
 //! #[async_trait]
 //! impl CaptchaVerifier for FixedAnswer {
 //!     async fn verify(&self, response: &SecretString, _ip: Option<IpAddr>) -> Result<CaptchaVerdict, CaptchaError> {
-//!         Ok(if response.expose_secret() == self.0 {
+//!         // Compared in constant time, as every secret is.
+//!         Ok(if bool::from(response.expose_secret().as_bytes().ct_eq(self.0.as_bytes())) {
 //!             CaptchaVerdict::Passed
 //!         } else {
 //!             CaptchaVerdict::Failed { error_codes: vec!["invalid-input-response".into()] }

@@ -3,7 +3,27 @@
 use rand::RngCore;
 use time::OffsetDateTime;
 
-/// The current time.
+/// The current time. The service reads it once per operation and passes
+/// `now` to the workflow; tests use a clock they move by hand.
+///
+/// ```
+/// use std::sync::Mutex;
+/// use portal_access_core::Clock;
+/// use time::{macros::datetime, Duration, OffsetDateTime};
+///
+/// /// A clock that stands still until told to move.
+/// struct Frozen(Mutex<OffsetDateTime>);
+///
+/// impl Clock for Frozen {
+///     fn now(&self) -> OffsetDateTime {
+///         *self.0.lock().unwrap()
+///     }
+/// }
+///
+/// let clock = Frozen(Mutex::new(datetime!(2026-03-02 09:00 UTC)));
+/// *clock.0.lock().unwrap() += Duration::hours(1);
+/// assert_eq!(clock.now(), datetime!(2026-03-02 10:00 UTC));
+/// ```
 pub trait Clock: Send + Sync + 'static {
     /// Now, in UTC.
     fn now(&self) -> OffsetDateTime;
@@ -19,7 +39,18 @@ impl Clock for SystemClock {
     }
 }
 
-/// Fresh random material for tokens, ids and salts.
+/// Fresh random material for tokens, ids and salts. Production uses
+/// [`OsRandom`]; only tests may use anything else (a seeded generator makes
+/// tokens reproducible, and so guessable).
+///
+/// ```
+/// use portal_access_core::{OsRandom, RawToken, SecureRandom};
+///
+/// let mut bytes = [0u8; 32];
+/// OsRandom.fill(&mut bytes);
+/// let token = RawToken::from_bytes(bytes);
+/// assert_eq!(token.expose().len(), RawToken::ENCODED_LEN);
+/// ```
 pub trait SecureRandom: Send + Sync + 'static {
     /// Fills `dest` with cryptographically secure random bytes.
     fn fill(&self, dest: &mut [u8]);

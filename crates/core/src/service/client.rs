@@ -244,8 +244,9 @@ impl PortalService {
                 },
                 now,
             );
-            // Committed in every case (an empty commit when nothing is sent),
-            // so every path does the same kind of work.
+            // Committed in every case; an empty commit costs a store nothing,
+            // so a known address does more work here: `forgot_min_duration`
+            // (applied by the caller) hides the difference.
             match self.commit(decision, now).await? {
                 Ok(outcome) => {
                     metrics::counter!("portal_forgot_password_total", "outcome" => outcome.as_str())

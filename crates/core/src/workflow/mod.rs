@@ -86,6 +86,26 @@ impl ErrorCode {
 }
 
 /// A refusal a user can hit: it has a stable code and a message fit to show.
+///
+/// ```
+/// use portal_access_core::workflow::{ErrorCode, Refusal};
+///
+/// #[derive(Debug, thiserror::Error)]
+/// enum SurveyError {
+///     #[error("this link no longer works")]
+///     TokenInvalid,
+/// }
+///
+/// impl Refusal for SurveyError {
+///     fn code(&self) -> ErrorCode {
+///         match self {
+///             Self::TokenInvalid => ErrorCode::TokenInvalid,
+///         }
+///     }
+/// }
+///
+/// assert_eq!(SurveyError::TokenInvalid.code().as_str(), "token_invalid");
+/// ```
 pub trait Refusal: std::error::Error + Send + Sync + 'static {
     /// The stable code.
     fn code(&self) -> ErrorCode;
