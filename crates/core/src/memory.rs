@@ -1,1 +1,583 @@
-//! memory (under construction).
+//! [`MemoryStore`]: a complete, in-process [`AccountStore`] for tests and
+//! demos.
+//!
+//! All state sits behind one mutex, so every operation is atomic and
+//! linearizable. [`AccountStore::commit`] first checks everything that can
+//! fail (redemption, version, uniqueness, duplicate keys) and only then
+//! applies the changes, so a refused commit changes nothing. It keeps every
+//! guarantee of the [contract](crate::ports::store) and passes the same
+//! conformance suite as the SQL stores; nothing survives the process.
+//!
+//! ```
+//! use portal_access_core::memory::MemoryStore;
+//! use portal_access_core::{Account, AccountChange, AccountId, AccountStore, Changes};
+//! use portal_access_core::{EmailAddress, StoreError, TenantId};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let store = MemoryStore::new();
+//! let tenant = TenantId::new("firm").unwrap();
+//! let now = time::macros::datetime!(2026-01-01 9:00 UTC);
+//! let ann = Account::new(AccountId::from_random([1; 16]), tenant.clone(),
+//!     EmailAddress::parse("ann@example.com").unwrap(), None, None, now);
+//! store.commit(Changes { account: Some(AccountChange::Insert(ann.clone())), ..Changes::default() })
+//!     .await.unwrap();
+//!
+//! // The same address (in any case) cannot hold a second account in the tenant.
+//! let twin = Account::new(AccountId::from_random([2; 16]), tenant.clone(),
+//!     EmailAddress::parse("ANN@example.com").unwrap(), None, None, now);
+//! let refused = store
+//!     .commit(Changes { account: Some(AccountChange::Insert(twin)), ..Changes::default() })
+//!     .await;
+//! assert!(matches!(refused, Err(StoreError::EmailTaken)));
+//!
+//! // An update is written at the version it was read at, then bumps it.
+//! let mut changed = store.account(&tenant, ann.id).await.unwrap().unwrap();
+//! changed.display_name = Some("Ann Client".into());
+//! store.commit(Changes { account: Some(AccountChange::Update(changed)), ..Changes::default() })
+//!     .await.unwrap();
+//! assert_eq!(store.account(&tenant, ann.id).await.unwrap().unwrap().version, 1);
+//! # });
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::{
+    Account, AccountChange, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome,
+    DeliveryState, EventId, LinkOpening, MessageId, OutboxMessage, SessionRecord,
+    SessionRevocation, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
+    REDACTED_BODY,
+};
+
+/// An [`AccountStore`] in memory: complete and concurrency-correct, for tests
+/// and demos. See the [module documentation](self).
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct OutboxRow {
+    message: OutboxMessage,
+    lease_until: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    accounts: HashMap<AccountId, Account>,
+    by_email: HashMap<(TenantId, String), AccountId>,
+    by_username: HashMap<(TenantId, String), AccountId>,
+    tokens: HashMap<TokenHash, TokenRecord>,
+    /// Token hashes in insertion order (ties of `created_at` list newest last).
+    token_order: Vec<TokenHash>,
+    sessions: HashMap<TokenHash, SessionRecord>,
+    rates: HashMap<(String, OffsetDateTime), (u32, OffsetDateTime)>,
+    staff: HashMap<(TenantId, StaffId), StaffVerification>,
+    audit: Vec<AuditEvent>,
+    audit_ids: HashSet<EventId>,
+    outbox: Vec<OutboxRow>,
+    outbox_index: HashMap<MessageId, usize>,
+    openings: Vec<LinkOpening>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied commit
+        // (commits validate before they apply), so poisoning is ignored.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The most recent `limit` items, newest first: sorted by `at` descending,
+/// later insertions first among equal times.
+fn newest_first<T: Clone>(
+    items: impl DoubleEndedIterator<Item = T>,
+    at: impl Fn(&T) -> OffsetDateTime,
+    limit: u32,
+) -> Vec<T> {
+    let mut out: Vec<T> = items.rev().collect();
+    out.sort_by_key(|item| std::cmp::Reverse(at(item)));
+    out.truncate(limit as usize);
+    out
+}
+
+fn duplicate(what: &str) -> StoreError {
+    StoreError::backend(format!("duplicate {what} key"))
+}
+
+impl State {
+    /// Checks the account change against the state, as the database's unique
+    /// indexes and versioned update would.
+    fn check_account(&self, change: &AccountChange) -> Result<(), StoreError> {
+        let (account, own_id) = match change {
+            AccountChange::Insert(account) => {
+                if self.accounts.contains_key(&account.id) {
+                    return Err(StoreError::Conflict);
+                }
+                (account, None)
+            }
+            AccountChange::Update(account) => {
+                match self.accounts.get(&account.id) {
+                    Some(stored)
+                        if stored.tenant == account.tenant && stored.version == account.version => {
+                    }
+                    _ => return Err(StoreError::Conflict),
+                }
+                (account, Some(account.id))
+            }
+        };
+        let taken_by_other = |id: Option<&AccountId>| id.is_some_and(|id| Some(*id) != own_id);
+        let email_key = (
+            account.tenant.clone(),
+            account.email.normalized().to_owned(),
+        );
+        if taken_by_other(self.by_email.get(&email_key)) {
+            return Err(StoreError::EmailTaken);
+        }
+        if let Some(username) = &account.username {
+            let key = (account.tenant.clone(), username.key().to_owned());
+            if taken_by_other(self.by_username.get(&key)) {
+                return Err(StoreError::UsernameTaken);
+            }
+        }
+        Ok(())
+    }
+
+    fn write_account(&mut self, change: AccountChange) {
+        let account = match change {
+            AccountChange::Insert(account) => account,
+            AccountChange::Update(mut account) => {
+                if let Some(old) = self.accounts.get(&account.id) {
+                    let tenant = old.tenant.clone();
+                    self.by_email
+                        .remove(&(tenant.clone(), old.email.normalized().to_owned()));
+                    if let Some(username) = &old.username {
+                        self.by_username
+                            .remove(&(tenant, username.key().to_owned()));
+                    }
+                }
+                account.version += 1;
+                account
+            }
+        };
+        self.by_email.insert(
+            (
+                account.tenant.clone(),
+                account.email.normalized().to_owned(),
+            ),
+            account.id,
+        );
+        if let Some(username) = &account.username {
+            self.by_username.insert(
+                (account.tenant.clone(), username.key().to_owned()),
+                account.id,
+            );
+        }
+        self.accounts.insert(account.id, account);
+    }
+
+    fn check(&self, changes: &Changes) -> Result<(), StoreError> {
+        if let Some(redeem) = &changes.redeem {
+            let redeemable = self.tokens.get(&redeem.hash).is_some_and(|t| {
+                t.used_at.is_none()
+                    && t.revoked_at.is_none()
+                    && t.expires_at > redeem.at
+                    && t.kind == redeem.kind
+            });
+            if !redeemable {
+                return Err(StoreError::TokenNotRedeemable);
+            }
+        }
+        if let Some(change) = &changes.account {
+            self.check_account(change)?;
+        }
+        let mut hashes = HashSet::new();
+        for token in &changes.new_tokens {
+            if self.tokens.contains_key(&token.hash) || !hashes.insert(token.hash) {
+                return Err(duplicate("token"));
+            }
+        }
+        if let Some(session) = &changes.new_session {
+            if self.sessions.contains_key(&session.hash) {
+                return Err(duplicate("session"));
+            }
+        }
+        let mut ids = HashSet::new();
+        for message in &changes.outbox {
+            if self.outbox_index.contains_key(&message.id) || !ids.insert(message.id) {
+                return Err(duplicate("message"));
+            }
+        }
+        let mut events = HashSet::new();
+        for event in &changes.audit {
+            if !events.insert(event.id) || self.audit_ids.contains(&event.id) {
+                return Err(duplicate("audit event"));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, changes: Changes) {
+        if let Some(redeem) = changes.redeem {
+            if let Some(token) = self.tokens.get_mut(&redeem.hash) {
+                token.used_at = Some(redeem.at);
+            }
+        }
+        if let Some(change) = changes.account {
+            self.write_account(change);
+        }
+        for revocation in changes.revoke_tokens {
+            for token in self.tokens.values_mut() {
+                if token.tenant == revocation.tenant
+                    && token.account_id == revocation.account_id
+                    && revocation.kinds.contains(&token.kind)
+                    && token.used_at.is_none()
+                    && token.revoked_at.is_none()
+                {
+                    token.revoked_at = Some(revocation.at);
+                }
+            }
+        }
+        for token in changes.new_tokens {
+            self.token_order.push(token.hash);
+            self.tokens.insert(token.hash, token);
+        }
+        for revocation in changes.revoke_sessions {
+            match revocation {
+                SessionRevocation::AllOfAccount {
+                    tenant,
+                    account_id,
+                    except,
+                    at,
+                } => {
+                    for session in self.sessions.values_mut() {
+                        if session.tenant == tenant
+                            && session.account_id == account_id
+                            && session.revoked_at.is_none()
+                            && except.is_none_or(|keep| !keep.ct_eq(&session.hash))
+                        {
+                            session.revoked_at = Some(at);
+                        }
+                    }
+                }
+                SessionRevocation::One { hash, at } => {
+                    if let Some(session) = self.sessions.get_mut(&hash) {
+                        if session.revoked_at.is_none() {
+                            session.revoked_at = Some(at);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(session) = changes.new_session {
+            self.sessions.insert(session.hash, session);
+        }
+        for message in changes.outbox {
+            self.outbox_index.insert(message.id, self.outbox.len());
+            let due = message.created_at;
+            self.outbox.push(OutboxRow {
+                message: OutboxMessage {
+                    message,
+                    state: DeliveryState::Queued,
+                    attempts: 0,
+                    next_attempt_at: due,
+                    last_error: None,
+                    sent_at: None,
+                    failed_at: None,
+                    redacted: false,
+                },
+                lease_until: None,
+            });
+        }
+        self.audit_ids.extend(changes.audit.iter().map(|e| e.id));
+        self.audit.extend(changes.audit);
+        self.openings.extend(changes.link_openings);
+        for prefix in &changes.clear_rate_prefixes {
+            self.rates
+                .retain(|(key, _), _| !key.starts_with(prefix.as_str()));
+        }
+        if let Some(verification) = changes.staff_verification {
+            self.staff.insert(
+                (verification.tenant.clone(), verification.staff_id.clone()),
+                verification,
+            );
+        }
+    }
+}
+
+fn redact(row: &mut OutboxMessage) {
+    row.message.text_body = REDACTED_BODY.to_owned();
+    row.message.html_body = REDACTED_BODY.to_owned();
+    row.redacted = true;
+}
+
+#[async_trait]
+impl AccountStore for MemoryStore {
+    async fn commit(&self, changes: Changes) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        state.check(&changes)?;
+        state.apply(changes);
+        Ok(())
+    }
+
+    async fn account(
+        &self,
+        tenant: &TenantId,
+        id: AccountId,
+    ) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .lock()
+            .accounts
+            .get(&id)
+            .filter(|a| &a.tenant == tenant)
+            .cloned())
+    }
+
+    async fn account_by_email(
+        &self,
+        tenant: &TenantId,
+        normalized_email: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .by_email
+            .get(&(tenant.clone(), normalized_email.to_owned()))
+            .and_then(|id| state.accounts.get(id))
+            .cloned())
+    }
+
+    async fn account_by_username(
+        &self,
+        tenant: &TenantId,
+        username_key: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .by_username
+            .get(&(tenant.clone(), username_key.to_owned()))
+            .and_then(|id| state.accounts.get(id))
+            .cloned())
+    }
+
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self.lock().tokens.get(hash).cloned())
+    }
+
+    async fn tokens_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        let state = self.lock();
+        let tokens = state
+            .token_order
+            .iter()
+            .filter_map(|hash| state.tokens.get(hash))
+            .filter(|t| &t.tenant == tenant && t.account_id == account_id)
+            .cloned()
+            .collect::<Vec<_>>();
+        Ok(newest_first(tokens.into_iter(), |t| t.created_at, limit))
+    }
+
+    async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self.lock().sessions.get(hash).cloned())
+    }
+
+    async fn touch_session(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {
+        if let Some(session) = self.lock().sessions.get_mut(hash) {
+            session.last_seen_at = at;
+        }
+        Ok(())
+    }
+
+    async fn hit_rate(
+        &self,
+        key: &str,
+        window_start: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<u32, StoreError> {
+        let mut state = self.lock();
+        let entry = state
+            .rates
+            .entry((key.to_owned(), window_start))
+            .or_insert((0, expires_at));
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = expires_at;
+        Ok(entry.0)
+    }
+
+    async fn rate_count(&self, key: &str, window_start: OffsetDateTime) -> Result<u32, StoreError> {
+        Ok(self
+            .lock()
+            .rates
+            .get(&(key.to_owned(), window_start))
+            .map_or(0, |(count, _)| *count))
+    }
+
+    async fn staff_verification(
+        &self,
+        tenant: &TenantId,
+        staff_id: &StaffId,
+    ) -> Result<Option<StaffVerification>, StoreError> {
+        Ok(self
+            .lock()
+            .staff
+            .get(&(tenant.clone(), staff_id.clone()))
+            .cloned())
+    }
+
+    async fn audit_events(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let state = self.lock();
+        let events = state
+            .audit
+            .iter()
+            .filter(|e| &e.tenant == tenant && e.account_id == Some(account_id));
+        Ok(newest_first(events.cloned(), |e| e.at, limit))
+    }
+
+    async fn messages_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let state = self.lock();
+        let messages =
+            state.outbox.iter().map(|row| &row.message).filter(|m| {
+                &m.message.tenant == tenant && m.message.account_id == Some(account_id)
+            });
+        Ok(newest_first(
+            messages.cloned(),
+            |m| m.message.created_at,
+            limit,
+        ))
+    }
+
+    async fn link_openings(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<LinkOpening>, StoreError> {
+        let state = self.lock();
+        let openings = state
+            .openings
+            .iter()
+            .filter(|o| &o.tenant == tenant && o.account_id == account_id);
+        Ok(newest_first(openings.cloned(), |o| o.at, limit))
+    }
+
+    async fn lease_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let mut state = self.lock();
+        let mut due: Vec<usize> = state
+            .outbox
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| {
+                matches!(
+                    row.message.state,
+                    DeliveryState::Queued | DeliveryState::Retrying
+                ) && row.message.next_attempt_at <= now
+                    && row.lease_until.is_none_or(|until| until <= now)
+            })
+            .map(|(index, _)| index)
+            .collect();
+        // Stable: among equal due times, the earlier queued goes first.
+        due.sort_by_key(|&index| state.outbox[index].message.next_attempt_at);
+        due.truncate(limit as usize);
+        Ok(due
+            .into_iter()
+            .map(|index| {
+                let row = &mut state.outbox[index];
+                row.lease_until = Some(lease_until);
+                row.message.clone()
+            })
+            .collect())
+    }
+
+    async fn record_delivery(
+        &self,
+        id: MessageId,
+        outcome: DeliveryOutcome,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let Some(&index) = state.outbox_index.get(&id) else {
+            return Ok(());
+        };
+        let row = &mut state.outbox[index];
+        row.lease_until = None;
+        let message = &mut row.message;
+        message.attempts = message.attempts.saturating_add(1);
+        match outcome {
+            DeliveryOutcome::Sent { at } => {
+                message.state = DeliveryState::Sent;
+                message.sent_at = Some(at);
+                if message.message.token_hash.is_some() {
+                    redact(message);
+                }
+            }
+            DeliveryOutcome::Retry {
+                next_attempt_at,
+                error,
+            } => {
+                message.state = DeliveryState::Retrying;
+                message.next_attempt_at = next_attempt_at;
+                message.last_error = Some(error);
+            }
+            DeliveryOutcome::Failed { at, error } => {
+                message.state = DeliveryState::Failed;
+                message.failed_at = Some(at);
+                message.last_error = Some(error);
+            }
+        }
+        Ok(())
+    }
+
+    async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let mut count = 0;
+        for row in &mut state.outbox {
+            let message = &mut row.message;
+            if !message.redacted
+                && message.message.token_hash.is_some()
+                && message.message.token_expires_at.is_some_and(|t| t <= now)
+            {
+                redact(message);
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let before = state.rates.len();
+        state.rates.retain(|_, (_, expires_at)| *expires_at > now);
+        Ok((before - state.rates.len()) as u64)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

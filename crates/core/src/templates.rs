@@ -1,17 +1,67 @@
-//! Mail templates (minijinja). INTERFACE STUB: the workflows engineer
-//! replaces the bodies with the real template set; the signatures stay.
+//! Mail templates (minijinja): for every [`MessageKind`] a subject, a plain
+//! text body and an HTML body.
+//!
+//! - The built-in set is compiled in (`templates/mail/` of this crate). The
+//!   HTML bodies extend one small, email-safe `layout.html` (tables, inline
+//!   styles) and use the helpers of `macros.html`.
+//! - A host overrides any template by name, from a map
+//!   ([`Templates::with_override`]) or a directory ([`Templates::from_dir`]);
+//!   overrides are looked up first, in that order, then the built-ins.
+//!   Names: `<kind>.subject.txt`, `<kind>.txt`, `<kind>.html`, `layout.html`,
+//!   `macros.html`, where `<kind>` is [`MessageKind::as_str`].
+//! - Undefined variables are errors (strict), so a typo in an override is
+//!   caught by [`Templates::validate`] at start-up, not in a client's inbox.
+//! - Values are HTML-escaped in `.html` templates only; subjects are
+//!   rendered without escaping and collapsed to one line (CR, LF and other
+//!   control characters become spaces), so no header can be injected.
+//!
+//! The variables each kind gets are listed in [`Templates::sample_vars`].
+//!
+//! ```
+//! use portal_access_core::templates::Templates;
+//! use portal_access_core::MessageKind;
+//!
+//! let templates = Templates::builtin()
+//!     .with_override("invitation.subject.txt", "Welcome to {{ product_name }}, {{ recipient_name }}");
+//! templates.validate().unwrap();
+//! let mut vars = Templates::sample_vars(MessageKind::Invitation);
+//! vars["recipient_name"] = "Ann\r\nBcc: x@example.com".into();
+//! let rendered = templates.render(MessageKind::Invitation, &vars).unwrap();
+//! assert_eq!(rendered.subject, "Welcome to Client portal, Ann Bcc: x@example.com");
+//! assert!(rendered.html.contains("Set up my account"));
+//! ```
 
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use time::OffsetDateTime;
 
 use crate::MessageKind;
 
-/// A template failed to compile or render.
+/// A template failed to load, compile or render.
 #[derive(Debug, thiserror::Error)]
 #[error("template {name}: {source}")]
 pub struct TemplateError {
     name: String,
     #[source]
     source: minijinja::Error,
+}
+
+impl TemplateError {
+    fn new(name: impl Into<String>, source: minijinja::Error) -> Self {
+        Self {
+            name: name.into(),
+            source,
+        }
+    }
+
+    /// The template's name, e.g. `invitation.html`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// A rendered message.
@@ -25,40 +75,325 @@ pub struct Rendered {
     pub html: String,
 }
 
+macro_rules! builtin_set {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../templates/mail/", $name)))),*]
+    };
+}
+
+/// The built-in templates, by name.
+const BUILTIN: &[(&str, &str)] = builtin_set![
+    "layout.html",
+    "macros.html",
+    "invitation.subject.txt",
+    "invitation.txt",
+    "invitation.html",
+    "reinvitation.subject.txt",
+    "reinvitation.txt",
+    "reinvitation.html",
+    "password_reset.subject.txt",
+    "password_reset.txt",
+    "password_reset.html",
+    "password_changed.subject.txt",
+    "password_changed.txt",
+    "password_changed.html",
+    "username_changed.subject.txt",
+    "username_changed.txt",
+    "username_changed.html",
+    "email_changed.subject.txt",
+    "email_changed.txt",
+    "email_changed.html",
+    "no_account.subject.txt",
+    "no_account.txt",
+    "no_account.html",
+    "account_secured.subject.txt",
+    "account_secured.txt",
+    "account_secured.html",
+];
+
+fn builtin(name: &str) -> Option<&'static str> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+/// Only plain file names may be looked up in an override directory.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
 /// The mail template set: built-ins, with host overrides checked first.
-#[derive(Debug, Clone, Default)]
-pub struct Templates {}
+/// Cheap to clone; compiled templates are cached.
+#[derive(Clone)]
+pub struct Templates {
+    overrides: Arc<BTreeMap<String, String>>,
+    dir: Option<PathBuf>,
+    env: Arc<Environment<'static>>,
+}
+
+impl fmt::Debug for Templates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Templates")
+            .field("overrides", &self.overrides.keys().collect::<Vec<_>>())
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
 
 impl Templates {
     /// The built-in templates.
     pub fn builtin() -> Self {
-        Self {}
+        Self::assemble(BTreeMap::new(), None)
     }
 
-    /// Checks every template compiles and renders with sample values.
+    /// The built-ins, overridden by the files of `dir` that carry a
+    /// template's name (e.g. `dir/invitation.html`). Other files are ignored.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Self {
+        Self::assemble(BTreeMap::new(), Some(dir.as_ref().to_path_buf()))
+    }
+
+    /// Overrides the template `name` with `source` (checked before the
+    /// override directory and the built-ins).
+    pub fn with_override(self, name: impl Into<String>, source: impl Into<String>) -> Self {
+        let mut overrides = (*self.overrides).clone();
+        overrides.insert(name.into(), source.into());
+        Self::assemble(overrides, self.dir)
+    }
+
+    fn assemble(overrides: BTreeMap<String, String>, dir: Option<PathBuf>) -> Self {
+        let overrides = Arc::new(overrides);
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.set_keep_trailing_newline(true);
+        env.set_formatter(|out, state, value| {
+            // HTML-escape strings with the five characters that matter, so
+            // URLs keep their slashes (an entity-encoded URL looks like
+            // obfuscation to spam filters); everything else as minijinja does.
+            if state.auto_escape() == AutoEscape::Html && !value.is_safe() {
+                if let Some(text) = value.as_str() {
+                    return out
+                        .write_str(&escape_html(text))
+                        .map_err(|_| minijinja::Error::from(ErrorKind::WriteFailure));
+                }
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
+        let loader_overrides = Arc::clone(&overrides);
+        let loader_dir = dir.clone();
+        env.set_loader(move |name| {
+            if let Some(source) = loader_overrides.get(name) {
+                return Ok(Some(source.clone()));
+            }
+            if let (Some(dir), true) = (&loader_dir, is_plain_name(name)) {
+                let path = dir.join(name);
+                match std::fs::read_to_string(&path) {
+                    Ok(source) => return Ok(Some(source)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(minijinja::Error::new(
+                            ErrorKind::InvalidOperation,
+                            format!("cannot read template file {}", path.display()),
+                        )
+                        .with_source(e))
+                    }
+                }
+            }
+            Ok(builtin(name).map(str::to_owned))
+        });
+        Self {
+            overrides,
+            dir,
+            env: Arc::new(env),
+        }
+    }
+
+    /// Every template name the set knows.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        BUILTIN.iter().map(|(name, _)| *name)
+    }
+
+    /// Checks the set: override names are known, the override directory
+    /// exists, and every kind's templates compile and render with sample
+    /// values (including absent optional values). Run at start-up by the
+    /// service builder; it also warms the template cache.
     pub fn validate(&self) -> Result<(), TemplateError> {
+        if let Some(unknown) = self.overrides.keys().find(|n| builtin(n).is_none()) {
+            return Err(TemplateError::new(
+                unknown.clone(),
+                minijinja::Error::new(
+                    ErrorKind::TemplateNotFound,
+                    "no such template to override (see Templates::names)",
+                ),
+            ));
+        }
+        if let Some(dir) = &self.dir {
+            if !dir.is_dir() {
+                return Err(TemplateError::new(
+                    dir.display().to_string(),
+                    minijinja::Error::new(
+                        ErrorKind::InvalidOperation,
+                        "the template override directory does not exist",
+                    ),
+                ));
+            }
+        }
+        for kind in MessageKind::ALL {
+            for vars in samples(kind) {
+                self.render(kind, &vars)?;
+            }
+        }
         Ok(())
     }
 
-    /// Renders `kind` with `vars` (a JSON object).
+    /// Renders `kind` with `vars` (a JSON object holding every variable
+    /// the kind uses; absent optional values are `null`).
     pub fn render(
         &self,
         kind: MessageKind,
         vars: &serde_json::Value,
     ) -> Result<Rendered, TemplateError> {
-        let env = minijinja::Environment::new();
-        let text = env
-            .render_str("{{ link }}", vars)
-            .map_err(|source| TemplateError {
-                name: kind.as_str().into(),
-                source,
-            })?;
+        let kind = kind.as_str();
+        let subject = self.render_one(&format!("{kind}.subject.txt"), vars)?;
+        let text = self.render_one(&format!("{kind}.txt"), vars)?;
+        let html = self.render_one(&format!("{kind}.html"), vars)?;
         Ok(Rendered {
-            subject: kind.as_str().into(),
-            text: text.clone(),
-            html: text,
+            subject: one_line(&subject),
+            text,
+            html,
         })
     }
+
+    fn render_one(&self, name: &str, vars: &serde_json::Value) -> Result<String, TemplateError> {
+        self.env
+            .get_template(name)
+            .and_then(|template| template.render(vars))
+            .map_err(|source| TemplateError::new(name, source))
+    }
+
+    /// Sample values of every variable `kind` gets (the service adds
+    /// `product_name`, `recipient_name`, `recipient_email`, `portal_url`,
+    /// and `link` with `link_expires_at` when the message carries a link).
+    pub fn sample_vars(kind: MessageKind) -> serde_json::Value {
+        let mut vars = serde_json::json!({
+            "product_name": "Client portal",
+            "recipient_name": "Ann Client",
+            "recipient_email": "ann.client@example.com",
+            "portal_url": "https://portal.example.com/portal/",
+        });
+        let link = |page: &str| {
+            serde_json::json!({
+                "link": format!("https://portal.example.com/portal{page}?token=q0sbH0vOnfT4tY0e6jZ8kLm3nP5rS7uW9xY1zA2bC4d"),
+                "link_expires_at": "2026-03-09 10:00 UTC",
+            })
+        };
+        let extra = match kind {
+            MessageKind::Invitation | MessageKind::Reinvitation => link("/invitation"),
+            MessageKind::PasswordReset => link("/reset-password"),
+            MessageKind::PasswordChanged => {
+                let mut extra = link("/not-me");
+                extra["reason"] = "reset".into();
+                extra["changed_at"] = "2026-03-02 10:00 UTC".into();
+                extra["ip"] = "203.0.113.9".into();
+                extra["location"] = "Leeds, England, United Kingdom".into();
+                extra["os"] = "Windows 10".into();
+                extra["browser"] = "Firefox 121.0".into();
+                extra["reset_url"] = "https://portal.example.com/portal/forgot-password".into();
+                extra
+            }
+            MessageKind::UsernameChanged => serde_json::json!({
+                "old_username": "ann.c",
+                "new_username": "ann.client",
+                "changed_at": "2026-03-02 10:00 UTC",
+            }),
+            MessageKind::EmailChanged => serde_json::json!({
+                "old_email": "ann.client@example.com",
+                "new_email": "ann@new.example",
+                "changed_at": "2026-03-02 10:00 UTC",
+            }),
+            MessageKind::NoAccount => serde_json::json!({
+                "forgot_url": "https://portal.example.com/portal/forgot-password",
+            }),
+            MessageKind::AccountSecured => serde_json::json!({
+                "account_email": "ann.client@example.com",
+                "account_id": "0b6f2a52-3c4e-4b8e-9a51-6f1f3c2d8e77",
+                "secured_at": "2026-03-02 10:00 UTC",
+                "ip": "203.0.113.9",
+            }),
+        };
+        if let (Some(vars), serde_json::Value::Object(extra)) = (vars.as_object_mut(), extra) {
+            vars.extend(extra);
+        }
+        vars
+    }
+}
+
+/// The samples [`Templates::validate`] renders: the full sample, and
+/// variants with every optional value absent and every wording branch.
+fn samples(kind: MessageKind) -> Vec<serde_json::Value> {
+    let full = Templates::sample_vars(kind);
+    let mut sparse = full.clone();
+    sparse["recipient_name"] = serde_json::Value::Null;
+    let mut out = vec![full.clone()];
+    match kind {
+        MessageKind::PasswordChanged => {
+            for key in ["ip", "location", "os", "browser"] {
+                sparse[key] = serde_json::Value::Null;
+            }
+            for reason in ["staff", "self"] {
+                let mut v = full.clone();
+                v["reason"] = reason.into();
+                out.push(v);
+            }
+        }
+        MessageKind::UsernameChanged => sparse["old_username"] = serde_json::Value::Null,
+        MessageKind::AccountSecured => sparse["ip"] = serde_json::Value::Null,
+        _ => {}
+    }
+    out.push(sparse);
+    out
+}
+
+/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Collapses a rendered subject to one line: control characters (CR, LF,
+/// tabs…) become spaces, runs of white space one space, ends trimmed.
+fn one_line(subject: &str) -> String {
+    subject
+        .split(|c: char| c.is_control() || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A time as people read it in mail: `2026-11-23 14:05 UTC`.
@@ -72,4 +407,222 @@ pub fn human_time(at: OffsetDateTime) -> String {
         at.hour(),
         at.minute()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(templates: &Templates, kind: MessageKind, vars: &serde_json::Value) -> Rendered {
+        templates.render(kind, vars).unwrap()
+    }
+
+    #[test]
+    fn every_built_in_template_renders_with_sample_values() {
+        let templates = Templates::builtin();
+        templates.validate().unwrap();
+        for kind in MessageKind::ALL {
+            let rendered = render(&templates, kind, &Templates::sample_vars(kind));
+            assert!(!rendered.subject.is_empty(), "{kind:?} subject");
+            assert!(!rendered.subject.contains("{{"), "{kind:?} subject");
+            assert!(rendered.text.len() > 50, "{kind:?} text");
+            assert!(
+                rendered.html.starts_with("<!DOCTYPE html>"),
+                "{kind:?} html"
+            );
+            assert!(rendered.html.contains("Client portal"), "{kind:?} html");
+        }
+    }
+
+    #[test]
+    fn link_messages_carry_their_link_in_text_and_html() {
+        let templates = Templates::builtin();
+        for kind in [
+            MessageKind::Invitation,
+            MessageKind::Reinvitation,
+            MessageKind::PasswordReset,
+            MessageKind::PasswordChanged,
+        ] {
+            let vars = Templates::sample_vars(kind);
+            let link = vars["link"].as_str().unwrap();
+            let rendered = render(&templates, kind, &vars);
+            assert!(rendered.text.contains(link), "{kind:?} text");
+            assert!(
+                rendered.html.contains(&format!("href=\"{link}\"")),
+                "{kind:?} html"
+            );
+            assert!(
+                rendered.text.contains("2026-03-09 10:00 UTC"),
+                "{kind:?} expiry"
+            );
+        }
+    }
+
+    #[test]
+    fn html_escapes_inserted_values() {
+        let mut vars = Templates::sample_vars(MessageKind::Invitation);
+        vars["recipient_name"] = "<script>alert(1)</script>".into();
+        let rendered = render(&Templates::builtin(), MessageKind::Invitation, &vars);
+        assert!(!rendered.html.contains("<script>"));
+        assert!(rendered.html.contains("&lt;script&gt;"));
+        assert!(
+            rendered.text.contains("<script>alert(1)</script>"),
+            "plain text is not escaped"
+        );
+    }
+
+    #[test]
+    fn the_password_changed_notice_tells_when_where_and_what_to_do() {
+        let vars = Templates::sample_vars(MessageKind::PasswordChanged);
+        let rendered = render(&Templates::builtin(), MessageKind::PasswordChanged, &vars);
+        for fact in [
+            "2026-03-02 10:00 UTC",
+            "203.0.113.9",
+            "Leeds, England, United Kingdom",
+            "Windows 10",
+            "Firefox 121.0",
+            "https://portal.example.com/portal/forgot-password",
+            "wasn't you",
+        ] {
+            assert!(rendered.text.contains(fact), "text lacks {fact}");
+        }
+        assert!(rendered.html.contains("This wasn&#x27;t me"));
+    }
+
+    #[test]
+    fn unknown_notice_details_are_written_as_unknown() {
+        let mut vars = Templates::sample_vars(MessageKind::PasswordChanged);
+        for key in ["ip", "location", "os", "browser"] {
+            vars[key] = serde_json::Value::Null;
+        }
+        let rendered = render(&Templates::builtin(), MessageKind::PasswordChanged, &vars);
+        assert_eq!(
+            rendered.text.matches("unknown").count(),
+            4,
+            "{}",
+            rendered.text
+        );
+        assert!(!rendered.text.contains("none"));
+    }
+
+    #[test]
+    fn the_notice_wording_follows_the_reason() {
+        let templates = Templates::builtin();
+        let mut vars = Templates::sample_vars(MessageKind::PasswordChanged);
+        vars["reason"] = "staff".into();
+        let staff = render(&templates, MessageKind::PasswordChanged, &vars);
+        assert!(staff.text.contains("member of staff"));
+        assert!(staff.text.contains("never contains it"));
+        vars["reason"] = "self".into();
+        assert!(render(&templates, MessageKind::PasswordChanged, &vars)
+            .text
+            .contains("changed from your signed-in account"));
+    }
+
+    #[test]
+    fn an_override_replaces_a_built_in() {
+        let templates = Templates::builtin()
+            .with_override("password_reset.txt", "Reset: {{ link }}\n")
+            .with_override(
+                "layout.html",
+                "<html><body>{% block content %}{% endblock %}</body></html>",
+            );
+        templates.validate().unwrap();
+        let vars = Templates::sample_vars(MessageKind::PasswordReset);
+        let rendered = render(&templates, MessageKind::PasswordReset, &vars);
+        assert_eq!(
+            rendered.text,
+            format!("Reset: {}\n", vars["link"].as_str().unwrap())
+        );
+        assert!(rendered.html.starts_with("<html><body>"));
+        assert_eq!(rendered.subject, "Reset your Client portal password");
+    }
+
+    #[test]
+    fn a_broken_override_is_refused_by_validate() {
+        let syntax = Templates::builtin().with_override("invitation.html", "{% if link %}unclosed");
+        let err = syntax.validate().unwrap_err();
+        assert_eq!(err.name(), "invitation.html");
+
+        let undefined =
+            Templates::builtin().with_override("invitation.txt", "{{ no_such_variable }}");
+        assert_eq!(undefined.validate().unwrap_err().name(), "invitation.txt");
+
+        let misspelt = Templates::builtin().with_override("invitaton.html", "hi");
+        assert_eq!(misspelt.validate().unwrap_err().name(), "invitaton.html");
+    }
+
+    #[test]
+    fn a_subject_with_crlf_stays_one_line() {
+        let templates = Templates::builtin().with_override(
+            "password_reset.subject.txt",
+            "Reset\r\nBcc: attacker@example.com\n{{ recipient_name }}\n",
+        );
+        let mut vars = Templates::sample_vars(MessageKind::PasswordReset);
+        vars["recipient_name"] = "Ann\r\nX-Evil: 1".into();
+        let rendered = render(&templates, MessageKind::PasswordReset, &vars);
+        assert_eq!(
+            rendered.subject,
+            "Reset Bcc: attacker@example.com Ann X-Evil: 1"
+        );
+        assert!(!rendered.subject.contains(['\r', '\n']));
+    }
+
+    #[test]
+    fn subjects_are_not_html_escaped() {
+        let mut vars = Templates::sample_vars(MessageKind::AccountSecured);
+        vars["account_email"] = "o'brien&co@example.com".into();
+        let rendered = render(&Templates::builtin(), MessageKind::AccountSecured, &vars);
+        assert!(rendered.subject.ends_with("o'brien&co@example.com"));
+        assert!(rendered.html.contains("o&#x27;brien&amp;co@example.com"));
+    }
+
+    #[test]
+    fn templates_in_an_override_directory_replace_built_ins() {
+        let dir = std::env::temp_dir().join(format!(
+            "portal-templates-{}-{}",
+            std::process::id(),
+            line!()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("no_account.subject.txt"),
+            "Nothing here for {{ recipient_email }}",
+        )
+        .unwrap();
+        std::fs::write(dir.join("unrelated.md"), "ignored").unwrap();
+        let templates = Templates::from_dir(&dir);
+        let result = templates.validate().and_then(|()| {
+            templates.render(
+                MessageKind::NoAccount,
+                &Templates::sample_vars(MessageKind::NoAccount),
+            )
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            result.unwrap().subject,
+            "Nothing here for ann.client@example.com"
+        );
+    }
+
+    #[test]
+    fn a_missing_override_directory_is_refused_by_validate() {
+        let templates = Templates::from_dir("/nonexistent/portal-access/templates");
+        assert!(templates.validate().is_err());
+    }
+
+    #[test]
+    fn a_missing_variable_is_an_error_not_an_empty_string() {
+        let mut vars = Templates::sample_vars(MessageKind::PasswordReset);
+        vars.as_object_mut().unwrap().remove("link");
+        assert!(Templates::builtin()
+            .render(MessageKind::PasswordReset, &vars)
+            .is_err());
+    }
+
+    #[test]
+    fn human_time_is_utc_to_the_minute() {
+        let at = time::macros::datetime!(2026-11-23 15:05:59 +01:00);
+        assert_eq!(human_time(at), "2026-11-23 14:05 UTC");
+    }
 }

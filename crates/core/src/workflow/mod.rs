@@ -246,3 +246,15 @@ pub fn window_start(now: OffsetDateTime, window: time::Duration) -> OffsetDateTi
     let t = now.unix_timestamp();
     OffsetDateTime::from_unix_timestamp(t - t.rem_euclid(len)).unwrap_or(now)
 }
+
+// staff-side workflows
+pub mod access;
+pub mod archive;
+pub mod attribution;
+pub mod create_account;
+pub mod email_change;
+pub mod human_verification;
+pub mod invitation;
+pub mod set_password;
+pub mod staff_reset;
+pub mod status;
