@@ -150,7 +150,10 @@ impl Hasher {
             let needs_rehash = matches
                 && (parsed.algorithm != argon2::ARGON2ID_IDENT
                     || Params::try_from(&parsed)
-                        .map(|p| p != expected)
+                        .map(|p| {
+                            (p.m_cost(), p.t_cost(), p.p_cost())
+                                != (expected.m_cost(), expected.t_cost(), expected.p_cost())
+                        })
                         .unwrap_or(true));
             Verification {
                 matches,

@@ -19,7 +19,7 @@ pub mod device;
 pub mod dispatcher;
 mod email;
 pub mod fakes;
-mod hasher;
+pub mod hasher;
 mod ids;
 pub mod memory;
 mod password;

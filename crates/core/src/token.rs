@@ -70,7 +70,7 @@ impl fmt::Debug for RawToken {
 
 /// The SHA-256 hash of a [`RawToken`]: what stores keep. Compared in constant
 /// time; `Debug` shows only a short prefix.
-#[derive(Clone, Copy, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 pub struct TokenHash([u8; 32]);
 
 impl TokenHash {
@@ -102,6 +102,12 @@ impl PartialEq for TokenHash {
 }
 
 impl Eq for TokenHash {}
+
+impl std::hash::Hash for TokenHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl fmt::Debug for TokenHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

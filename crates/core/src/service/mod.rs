@@ -14,6 +14,8 @@
 //! ```
 
 mod client;
+#[cfg(test)]
+mod mock_tests;
 mod staff;
 
 pub use client::*;

@@ -50,28 +50,26 @@ use crate::{
 pub struct Fixture {
     /// The store under test.
     pub store: Arc<dyn AccountStore>,
-    guard: Option<Box<dyn Any + Send>>,
+    // Declared after `store`: dropped after it, so the store (and its pool)
+    // goes before the guard that removes its data.
+    _guard: Option<Box<dyn Any + Send>>,
 }
 
 impl Fixture {
     /// A store that needs no clean-up.
     pub fn new(store: Arc<dyn AccountStore>) -> Self {
-        Self { store, guard: None }
+        Self {
+            store,
+            _guard: None,
+        }
     }
 
     /// A store with a guard, dropped after the test (even when it fails).
     pub fn with_guard(store: Arc<dyn AccountStore>, guard: impl Any + Send) -> Self {
         Self {
             store,
-            guard: Some(Box::new(guard)),
+            _guard: Some(Box::new(guard)),
         }
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        // The store (and its pool) goes before the guard that removes its data.
-        let _ = self.guard.take().map(drop);
     }
 }
 
@@ -1914,4 +1912,116 @@ pub async fn timestamps_round_trip_to_the_microsecond(store: Arc<dyn AccountStor
     assert_eq!(read.updated_at, far);
     assert_eq!(read.last_sign_in_at, Some(past));
     assert_eq!(read.created_at.offset(), time::UtcOffset::UTC);
+}
+
+/// Several dispatchers, each on its own store handle (its own pool) to one
+/// database, deliver `messages` queued messages through mailers that fail
+/// 20% of sends transiently: every message is delivered exactly once and
+/// ends `Sent`; none is lost. `stores` must all reach the same database;
+/// the first must be empty.
+pub async fn concurrent_dispatchers_deliver_every_message_exactly_once(
+    stores: Vec<Arc<dyn AccountStore>>,
+    messages: u32,
+) {
+    use crate::dispatcher::{Dispatcher, DispatcherConfig};
+    use crate::fakes::RecordingMailer;
+    use crate::SystemClock;
+
+    let first = Arc::clone(&stores[0]);
+    let firm = tenant("firm");
+    let ann = account(&firm, 1, "ann@example.com");
+    insert(&first, &ann).await;
+    let now = OffsetDateTime::now_utc();
+    let queued_ids: Vec<MessageId> = (0..messages).map(message_id).collect();
+    for chunk in queued_ids.chunks(100) {
+        let batch = chunk
+            .iter()
+            .map(|id| NewMessage {
+                id: *id,
+                created_at: now,
+                token_expires_at: Some(now + Duration::days(1)),
+                ..message(&ann, 0, 0, Some((hash(1), 86_400)))
+            })
+            .collect();
+        queue(&first, batch).await;
+    }
+
+    let config = DispatcherConfig {
+        batch_size: 25,
+        base_backoff: std::time::Duration::from_millis(5),
+        max_backoff: std::time::Duration::from_millis(40),
+        max_attempts: 1_000,
+        poll_interval: std::time::Duration::from_millis(5),
+        ..DispatcherConfig::default()
+    };
+    let mut mailers = Vec::new();
+    let mut stops = Vec::new();
+    let mut running = JoinSet::new();
+    for (n, store) in stores.iter().enumerate() {
+        let mailer = Arc::new(RecordingMailer::new());
+        mailer.fail_transiently_at_rate(1, 5, 0x5EED + n as u64);
+        let dispatcher = Dispatcher::new(
+            Arc::clone(store),
+            mailer.clone(),
+            Arc::new(SystemClock),
+            config.clone(),
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        running.spawn(dispatcher.run(async move {
+            let _ = stopped.await;
+        }));
+        mailers.push(mailer);
+        stops.push(stop);
+    }
+    let delivered = || mailers.iter().map(|m| m.sent().len()).sum::<usize>();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    while delivered() < messages as usize {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {messages} messages delivered in 120 s",
+            delivered()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Let any (wrong) duplicate send surface before stopping.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    for stop in stops {
+        let _ = stop.send(());
+    }
+    while let Some(result) = running.join_next().await {
+        result.expect("a dispatcher");
+    }
+
+    let mut per_message = std::collections::HashMap::new();
+    for mailer in &mailers {
+        for sent in mailer.sent() {
+            *per_message.entry(sent.id).or_insert(0u32) += 1;
+        }
+    }
+    let shares: Vec<usize> = mailers.iter().map(|m| m.sent().len()).collect();
+    assert_eq!(
+        per_message.len(),
+        messages as usize,
+        "every message delivered"
+    );
+    assert!(
+        per_message.values().all(|&count| count == 1),
+        "a message was delivered twice (shares {shares:?})"
+    );
+    let outbox = first
+        .messages_for_account(&firm, ann.id, messages + 10)
+        .await
+        .expect("list messages");
+    assert_eq!(outbox.len(), messages as usize);
+    assert!(outbox
+        .iter()
+        .all(|m| m.state == DeliveryState::Sent && m.redacted));
+    let retried = outbox.iter().filter(|m| m.attempts > 1).count();
+    assert!(retried > 0, "the failing mailers caused retries");
+    let far = now + Duration::days(2);
+    assert!(
+        first.lease_outbox(far, far, 10).await.unwrap().is_empty(),
+        "none left"
+    );
+    eprintln!("delivered per dispatcher: {shares:?}; {retried} messages needed a retry");
 }

@@ -160,6 +160,7 @@ impl<T> Decision<T> {
 }
 
 /// Builds an audit event.
+#[allow(clippy::too_many_arguments)]
 pub fn audit(
     id: EventId,
     tenant: &TenantId,
@@ -247,6 +248,17 @@ pub fn window_start(now: OffsetDateTime, window: time::Duration) -> OffsetDateTi
     OffsetDateTime::from_unix_timestamp(t - t.rem_euclid(len)).unwrap_or(now)
 }
 
+// client-side workflows
+pub mod accept_invitation;
+pub mod change_password;
+pub mod complete_reset;
+pub mod forgot_password;
+pub mod fresh_invitation;
+pub mod link_opening;
+pub mod not_me;
+pub mod session;
+pub mod sign_in;
+pub mod username;
 // staff-side workflows
 pub mod access;
 pub mod archive;

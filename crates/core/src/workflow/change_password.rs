@@ -1,0 +1,357 @@
+//! The signed-in client changes their own password.
+//!
+//! The current password is verified first (by the service, on the hashing
+//! pool); the new one passes the policy (with the account's username and
+//! email) and matches its confirmation. Then every session is revoked
+//! (this one included) and a new one issued, pending reset links are
+//! revoked, `must_change_password` is cleared, and the password-changed
+//! notice (with its "this wasn't me" link) is queued.
+//!
+//! [`check_new_password`] is the cheap check every "choose a password" form
+//! shares (reset, invitation, change): run it before any hashing.
+//!
+//! ```
+//! use portal_access_core::workflow::change_password::{check_new_password, NewPasswordError};
+//! use portal_access_core::{EmailAddress, PasswordPolicy};
+//! use secrecy::SecretString;
+//!
+//! let email = EmailAddress::parse("ann@example.com").unwrap();
+//! let policy = PasswordPolicy::default();
+//! let ok = check_new_password(&policy, &SecretString::from("correct horse battery staple"),
+//!     &SecretString::from("correct horse battery staple"), None, &email);
+//! assert!(ok.is_ok());
+//! let mismatch = check_new_password(&policy, &SecretString::from("correct horse battery staple"),
+//!     &SecretString::from("correct horse battery stapler"), None, &email);
+//! assert!(matches!(mismatch, Err(NewPasswordError::Mismatch)));
+//! ```
+
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use super::{audit, Decision, ErrorCode, MailIntent, Refusal};
+use crate::{
+    normalize_password, Account, Actor, AuditKind, Changes, EmailAddress, EventId, NewPassword,
+    PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RequestContext, SessionRecord,
+    TokenKind, TokenRecord, TokenRevocation, Username,
+};
+
+/// Why a chosen password was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NewPasswordError {
+    /// The password and its confirmation differ (`password_mismatch`).
+    #[error("the password and its confirmation differ")]
+    Mismatch,
+    /// The password fails the policy (`password_rejected`).
+    #[error(transparent)]
+    Rejected(PasswordRejected),
+}
+
+/// Checks a chosen password and its confirmation: the policy first (which
+/// bounds the input), then the confirmation, compared in constant time
+/// after NFKC. Returns the normalized password, ready for the hasher.
+pub fn check_new_password(
+    policy: &PasswordPolicy,
+    password: &SecretString,
+    confirmation: &SecretString,
+    username: Option<&Username>,
+    email: &EmailAddress,
+) -> Result<NewPassword, NewPasswordError> {
+    let checked = policy
+        .check(password, username, email)
+        .map_err(NewPasswordError::Rejected)?;
+    // A confirmation longer than any accepted password cannot match; do not
+    // normalize absurd input.
+    if confirmation.expose_secret().len() > policy.max_chars() * 4 * 18 {
+        return Err(NewPasswordError::Mismatch);
+    }
+    let confirmation = normalize_password(confirmation.expose_secret());
+    let same: bool = checked
+        .expose()
+        .as_bytes()
+        .ct_eq(confirmation.expose_secret().as_bytes())
+        .into();
+    if same {
+        Ok(checked)
+    } else {
+        Err(NewPasswordError::Mismatch)
+    }
+}
+
+/// Why a password change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The current password is wrong (`invalid_credentials`).
+    #[error("the current password is wrong")]
+    InvalidCredentials,
+    /// New password and confirmation differ (`password_mismatch`).
+    #[error("the password and its confirmation differ")]
+    PasswordMismatch,
+    /// The new password fails the policy (`password_rejected`).
+    #[error(transparent)]
+    PasswordRejected(PasswordRejected),
+    /// Too many wrong current passwords from here (`rate_limited`).
+    #[error("too many attempts; try again later")]
+    RateLimited,
+}
+
+impl From<NewPasswordError> for ChangePasswordError {
+    fn from(e: NewPasswordError) -> Self {
+        match e {
+            NewPasswordError::Mismatch => Self::PasswordMismatch,
+            NewPasswordError::Rejected(r) => Self::PasswordRejected(r),
+        }
+    }
+}
+
+impl Refusal for ChangePasswordError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::PasswordMismatch => ErrorCode::PasswordMismatch,
+            Self::PasswordRejected(_) => ErrorCode::PasswordRejected,
+            Self::RateLimited => ErrorCode::RateLimited,
+        }
+    }
+
+    fn password_reasons(&self) -> Option<&[PasswordReason]> {
+        match self {
+            Self::PasswordRejected(r) => Some(&r.reasons),
+            _ => None,
+        }
+    }
+}
+
+/// The current password's verification: refuses a wrong one (and an
+/// account without a password) before the new password is hashed.
+pub fn check_current_password(matches: bool) -> Result<(), ChangePasswordError> {
+    if matches {
+        Ok(())
+    } else {
+        Err(ChangePasswordError::InvalidCredentials)
+    }
+}
+
+/// What [`decide_change_password`] needs, loaded and computed by the service.
+#[derive(Debug)]
+pub struct ChangePasswordInput<'a> {
+    /// The account, as loaded (its version guards the update).
+    pub account: &'a Account,
+    /// The new password's hash (computed after every check passed).
+    pub new_hash: PasswordHash,
+    /// The new session (see [`session::issue`](super::session::issue)).
+    pub new_session: SessionRecord,
+    /// The password-changed notice and its "this wasn't me" token.
+    pub notice: (MailIntent, TokenRecord),
+    /// The request.
+    pub ctx: &'a RequestContext,
+    /// The audit event's id.
+    pub event_id: EventId,
+}
+
+/// Sets the new password, revokes every session and pending reset link,
+/// issues the new session, queues the notice. Returns the updated account.
+pub fn decide_change_password(
+    input: ChangePasswordInput<'_>,
+    now: OffsetDateTime,
+) -> Result<Decision<Account>, ChangePasswordError> {
+    let ChangePasswordInput {
+        account,
+        new_hash,
+        new_session,
+        notice: (intent, not_me),
+        ctx,
+        event_id,
+    } = input;
+    let mut updated = account.clone();
+    updated.password_hash = Some(new_hash);
+    updated.must_change_password = false;
+    updated.updated_at = now;
+    let changes = Changes {
+        account: Some(crate::AccountChange::Update(updated.clone())),
+        revoke_tokens: vec![TokenRevocation {
+            tenant: account.tenant.clone(),
+            account_id: account.id,
+            kinds: vec![TokenKind::PasswordReset],
+            at: now,
+        }],
+        new_tokens: vec![not_me],
+        revoke_sessions: vec![super::session::revoke_all(account, now)],
+        new_session: Some(new_session),
+        audit: vec![audit(
+            event_id,
+            &account.tenant,
+            Some(account.id),
+            &Actor::Client {
+                account_id: account.id,
+            },
+            AuditKind::PasswordChanged,
+            now,
+            ctx,
+            serde_json::Value::Null,
+        )],
+        ..Changes::default()
+    };
+    updated.version += 1;
+    Ok(Decision {
+        changes,
+        mail: vec![intent],
+        outcome: updated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::session::test_support::*;
+    use super::super::session::{issue, revoke_all};
+    use super::*;
+    use crate::{AccountChange, MessageKind};
+
+    fn policy() -> PasswordPolicy {
+        PasswordPolicy::default()
+    }
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s)
+    }
+
+    fn notice(account: &Account) -> (MailIntent, TokenRecord) {
+        (
+            MailIntent {
+                kind: MessageKind::PasswordChanged,
+                tenant: account.tenant.clone(),
+                account_id: Some(account.id),
+                to: account.email.as_str().into(),
+                to_name: None,
+                link: None,
+                vars: serde_json::json!({"reason": "self"}),
+            },
+            token_record(account, TokenKind::NotMe, 40),
+        )
+    }
+
+    #[test]
+    fn a_confirmation_that_differs_is_refused_as_password_mismatch() {
+        let account = accepted_account();
+        let err = check_new_password(
+            &policy(),
+            &secret("correct horse battery staple"),
+            &secret("correct horse battery stable"),
+            account.username.as_ref(),
+            &account.email,
+        )
+        .unwrap_err();
+        assert_eq!(err, NewPasswordError::Mismatch);
+        assert_eq!(
+            ChangePasswordError::from(err).code(),
+            ErrorCode::PasswordMismatch
+        );
+    }
+
+    #[test]
+    fn a_confirmation_equal_after_nfkc_matches() {
+        let account = accepted_account();
+        // "ﬁ" (U+FB01) is "fi" under NFKC.
+        assert!(check_new_password(
+            &policy(),
+            &secret("ﬁsh and chips forever"),
+            &secret("fish and chips forever"),
+            None,
+            &account.email,
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_short_password_is_refused_with_its_reasons() {
+        let account = accepted_account();
+        let err: ChangePasswordError = check_new_password(
+            &policy(),
+            &secret("short"),
+            &secret("short"),
+            None,
+            &account.email,
+        )
+        .unwrap_err()
+        .into();
+        assert_eq!(err.code(), ErrorCode::PasswordRejected);
+        assert!(err
+            .password_reasons()
+            .unwrap()
+            .contains(&PasswordReason::TooShort { min: 15 }));
+    }
+
+    #[test]
+    fn a_password_equal_to_the_username_is_refused() {
+        let mut account = accepted_account();
+        account.username = Some(Username::parse("ann.client.of.the.firm").unwrap());
+        let err = check_new_password(
+            &policy(),
+            &secret("Ann.Client.Of.The.Firm"),
+            &secret("Ann.Client.Of.The.Firm"),
+            account.username.as_ref(),
+            &account.email,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            NewPasswordError::Rejected(PasswordRejected {
+                reasons: vec![PasswordReason::SameAsUsername]
+            })
+        );
+    }
+
+    #[test]
+    fn a_wrong_current_password_is_refused_as_invalid_credentials() {
+        assert_eq!(
+            check_current_password(false),
+            Err(ChangePasswordError::InvalidCredentials)
+        );
+        assert_eq!(check_current_password(true), Ok(()));
+    }
+
+    #[test]
+    fn changing_the_password_revokes_every_session_and_issues_a_new_one() {
+        let mut account = accepted_account();
+        account.must_change_password = true;
+        let session = issue(
+            &account,
+            token(5).hash(),
+            &ctx(),
+            now(),
+            time::Duration::days(30),
+        );
+        let decision = decide_change_password(
+            ChangePasswordInput {
+                account: &account,
+                new_hash: PasswordHash::new("$argon2id$new"),
+                new_session: session.clone(),
+                notice: notice(&account),
+                ctx: &ctx(),
+                event_id: event_id(1),
+            },
+            now(),
+        )
+        .unwrap();
+        let c = &decision.changes;
+        assert_eq!(c.revoke_sessions, vec![revoke_all(&account, now())]);
+        assert_eq!(c.new_session, Some(session));
+        let Some(AccountChange::Update(updated)) = &c.account else {
+            panic!("expected an update")
+        };
+        assert_eq!(
+            updated.version, account.version,
+            "guarded by the read version"
+        );
+        assert_eq!(
+            updated.password_hash.as_ref().map(|h| h.as_str()),
+            Some("$argon2id$new")
+        );
+        assert!(!updated.must_change_password);
+        assert_eq!(c.revoke_tokens[0].kinds, vec![TokenKind::PasswordReset]);
+        assert_eq!(c.new_tokens[0].kind, TokenKind::NotMe);
+        assert_eq!(c.audit[0].kind, AuditKind::PasswordChanged);
+        assert_eq!(decision.mail[0].kind, MessageKind::PasswordChanged);
+        assert_eq!(decision.outcome.version, account.version + 1);
+    }
+}

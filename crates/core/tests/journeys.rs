@@ -1,0 +1,430 @@
+//! Whole journeys through `PortalService` over the in-memory store, staff
+//! side and client side together: invite -> accept -> sign out -> forgot ->
+//! reset -> sign in -> change username, checking what the client and the
+//! staff see at every step.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use portal_access_core::config::{HashingConfig, PortalConfig};
+use portal_access_core::fakes::{ManualClock, RecordingMailer, SeededRandom, TableGeoIp};
+use portal_access_core::memory::MemoryStore;
+use portal_access_core::service::{
+    LinkView, NewAccountInput, PortalService, ServiceError, StaffActor,
+};
+use portal_access_core::workflow::Refusal;
+use portal_access_core::{
+    AccountStore, AuditKind, Location, MessageKind, NewMessage, RawToken, RequestContext, StaffId,
+    TenantId, TokenKind,
+};
+use secrecy::SecretString;
+use time::macros::datetime;
+use time::Duration;
+
+const FIRST_PASSWORD: &str = "correct horse battery staple";
+const SECOND_PASSWORD: &str = "purple elephants dance at dawn";
+
+fn client_ctx() -> RequestContext {
+    RequestContext {
+        ip: Some(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7))),
+        user_agent: Some(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0".into(),
+        ),
+    }
+}
+
+fn staff_ctx() -> RequestContext {
+    RequestContext {
+        ip: Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))),
+        user_agent: Some("crm-backend/1.0".into()),
+    }
+}
+
+fn secret(s: &str) -> SecretString {
+    SecretString::from(s)
+}
+
+fn token_in(message: &NewMessage) -> String {
+    let at = message
+        .text_body
+        .find("token=")
+        .unwrap_or_else(|| panic!("no link in {:?}", message.kind));
+    message.text_body[at + 6..at + 6 + RawToken::ENCODED_LEN].to_owned()
+}
+
+fn code<E: Refusal>(result: Result<impl Sized, ServiceError<E>>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(ServiceError::Refused(e)) => e.code().as_str(),
+        Err(ServiceError::Infrastructure(e)) => panic!("infrastructure failure: {e:?}"),
+    }
+}
+
+struct World {
+    service: PortalService,
+    store: Arc<MemoryStore>,
+    clock: Arc<ManualClock>,
+    staff: StaffActor,
+    tenant: TenantId,
+}
+
+impl World {
+    fn new() -> Self {
+        let mut config = PortalConfig::new("https://portal.example.com");
+        config.hashing = HashingConfig {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+            pool_size: 2,
+        };
+        let store = Arc::new(MemoryStore::new());
+        let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 10:00 UTC)));
+        let service = PortalService::builder(store.clone())
+            .config(config)
+            .mailer(Arc::new(RecordingMailer::new()))
+            .clock(clock.clone())
+            .random(Arc::new(SeededRandom::new(11)))
+            .geoip(Arc::new(TableGeoIp::new().with(
+                IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7)),
+                Location {
+                    city: Some("Berlin".into()),
+                    region: None,
+                    country: Some("Germany".into()),
+                    country_code: Some("DE".into()),
+                },
+            )))
+            .build()
+            .unwrap();
+        let tenant = TenantId::new("firm").unwrap();
+        Self {
+            service,
+            store,
+            clock,
+            staff: StaffActor {
+                tenant: tenant.clone(),
+                staff_id: StaffId::new("staff-1").unwrap(),
+            },
+            tenant,
+        }
+    }
+
+    /// The newest queued message of `kind` to `to`.
+    async fn newest(&self, kind: MessageKind, to: &str) -> NewMessage {
+        let now = self.service.now();
+        self.store
+            .lease_outbox(now, now, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.message)
+            .rev()
+            .find(|m| m.kind == kind && m.to == to)
+            .unwrap_or_else(|| panic!("no {kind:?} queued to {to}"))
+    }
+}
+
+#[tokio::test]
+async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
+    let w = World::new();
+
+    // Staff creates the account and invites the client.
+    let account = w
+        .service
+        .create_account(
+            &w.staff,
+            &staff_ctx(),
+            NewAccountInput {
+                email: "Ann.Client@example.com".into(),
+                contact_ref: Some("crm-contact-17".into()),
+                display_name: Some("Ann Client".into()),
+            },
+        )
+        .await
+        .unwrap();
+    w.service
+        .send_invitation(&w.staff, &staff_ctx(), account.id)
+        .await
+        .unwrap();
+    let invitation = w
+        .newest(MessageKind::Invitation, "Ann.Client@example.com")
+        .await;
+    let invitation_token = token_in(&invitation);
+
+    // A mail scanner opens the link first; it still works for the client.
+    w.clock.advance(Duration::minutes(3));
+    let scanned = w
+        .service
+        .open_link(
+            &RequestContext::default(),
+            TokenKind::Invitation,
+            &invitation_token,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        scanned,
+        LinkView::Valid {
+            kind: TokenKind::Invitation,
+            ..
+        }
+    ));
+
+    // The client accepts: chooses a username and a password, and is signed in.
+    w.clock.advance(Duration::minutes(10));
+    let signed_in = w
+        .service
+        .accept_invitation(
+            &client_ctx(),
+            &invitation_token,
+            "ann.c",
+            secret(FIRST_PASSWORD),
+            secret(FIRST_PASSWORD),
+        )
+        .await
+        .unwrap();
+    let session = w
+        .service
+        .authenticate(signed_in.session_token.expose())
+        .await
+        .unwrap();
+    assert_eq!(session.account.id, account.id);
+
+    let status = serde_json::to_value(
+        w.service
+            .account_status(&w.staff, account.id)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(status["username"], "ann.c");
+    assert_eq!(status["invitation"]["state"], "accepted");
+
+    // Sign out.
+    w.service.sign_out(&client_ctx(), &session).await.unwrap();
+    assert_eq!(
+        code(
+            w.service
+                .authenticate(signed_in.session_token.expose())
+                .await
+        ),
+        "unauthenticated"
+    );
+
+    // A week later the client forgot the password.
+    w.clock.advance(Duration::days(7));
+    assert_eq!(
+        code(
+            w.service
+                .sign_in(
+                    &w.tenant,
+                    &client_ctx(),
+                    "ann.c",
+                    secret("what was it again")
+                )
+                .await
+        ),
+        "invalid_credentials"
+    );
+    w.service
+        .forgot_password(&w.tenant, &client_ctx(), "ann.client@EXAMPLE.com", None)
+        .await
+        .unwrap();
+    let reset_mail = w
+        .newest(MessageKind::PasswordReset, "Ann.Client@example.com")
+        .await;
+    let reset_token = token_in(&reset_mail);
+    assert!(reset_mail
+        .text_body
+        .contains("https://portal.example.com/portal/reset-password?token="));
+
+    // The reset signs the client in and sends the notice.
+    w.clock.advance(Duration::minutes(5));
+    let after_reset = w
+        .service
+        .reset_password(
+            &client_ctx(),
+            &reset_token,
+            secret(SECOND_PASSWORD),
+            secret(SECOND_PASSWORD),
+        )
+        .await
+        .unwrap();
+    assert!(w
+        .service
+        .authenticate(after_reset.session_token.expose())
+        .await
+        .is_ok());
+    let notice = w
+        .newest(MessageKind::PasswordChanged, "Ann.Client@example.com")
+        .await;
+    assert!(notice.text_body.contains("/not-me?token="));
+    assert!(!notice.text_body.contains(SECOND_PASSWORD));
+
+    // Later, sign in by email with the new password; the old one fails.
+    w.clock.advance(Duration::hours(1));
+    assert_eq!(
+        code(
+            w.service
+                .sign_in(&w.tenant, &client_ctx(), "ann.c", secret(FIRST_PASSWORD))
+                .await
+        ),
+        "invalid_credentials"
+    );
+    let by_email = w
+        .service
+        .sign_in(
+            &w.tenant,
+            &client_ctx(),
+            "ann.client@example.com",
+            secret(SECOND_PASSWORD),
+        )
+        .await
+        .unwrap();
+    let session = w
+        .service
+        .authenticate(by_email.session_token.expose())
+        .await
+        .unwrap();
+
+    // Change the username; sign in with it.
+    w.service
+        .change_username(&session, &client_ctx(), "Ann.Client")
+        .await
+        .unwrap();
+    let renamed = w
+        .newest(MessageKind::UsernameChanged, "Ann.Client@example.com")
+        .await;
+    assert!(renamed.text_body.contains("Ann.Client") || renamed.html_body.contains("Ann.Client"));
+    assert!(w
+        .service
+        .sign_in(
+            &w.tenant,
+            &client_ctx(),
+            "ann.client",
+            secret(SECOND_PASSWORD)
+        )
+        .await
+        .is_ok());
+
+    // Staff sees the facts: username, last sign-in, the trail of events.
+    let status = serde_json::to_value(
+        w.service
+            .account_status(&w.staff, account.id)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(status["username"], "Ann.Client");
+    assert_eq!(status["access"], "enabled");
+    assert_eq!(status["has_password"], true);
+    assert!(status["last_sign_in_at"].is_string());
+    let mut kinds: Vec<AuditKind> = w
+        .service
+        .account_events(&w.staff, account.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    kinds.reverse(); // oldest first
+    let expected_in_order = [
+        AuditKind::AccountCreated,
+        AuditKind::InvitationSent,
+        AuditKind::InvitationAccepted,
+        AuditKind::SignedOut,
+        AuditKind::SignInFailed,
+        AuditKind::PasswordResetSent,
+        AuditKind::PasswordReset,
+        AuditKind::SignInFailed,
+        AuditKind::SignedIn,
+        AuditKind::UsernameChanged,
+        AuditKind::SignedIn,
+    ];
+    let mut rest = kinds.iter();
+    for wanted in expected_in_order {
+        assert!(
+            rest.any(|k| *k == wanted),
+            "{wanted:?} missing or out of order in {kinds:?}"
+        );
+    }
+    // The invitation link was opened once (by the scanner) and then used.
+    let openings = w
+        .store
+        .link_openings(&w.tenant, account.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(openings.len(), 1);
+}
+
+#[tokio::test]
+async fn an_expired_invitation_is_renewed_by_the_client_and_accepted() {
+    let w = World::new();
+    let account = w
+        .service
+        .create_account(
+            &w.staff,
+            &staff_ctx(),
+            NewAccountInput {
+                email: "bob@example.com".into(),
+                contact_ref: None,
+                display_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    w.service
+        .send_invitation(&w.staff, &staff_ctx(), account.id)
+        .await
+        .unwrap();
+    let first = token_in(&w.newest(MessageKind::Invitation, "bob@example.com").await);
+
+    w.clock.advance(Duration::days(8));
+    assert_eq!(
+        code(
+            w.service
+                .accept_invitation(
+                    &client_ctx(),
+                    &first,
+                    "bob",
+                    secret(FIRST_PASSWORD),
+                    secret(FIRST_PASSWORD)
+                )
+                .await
+        ),
+        "token_invalid"
+    );
+    let view = w
+        .service
+        .open_link(&client_ctx(), TokenKind::Invitation, &first)
+        .await
+        .unwrap();
+    assert_eq!(
+        view,
+        LinkView::Invalid {
+            fresh_invitation_available: true
+        }
+    );
+    w.service
+        .request_fresh_invitation(&client_ctx(), &first)
+        .await
+        .unwrap();
+    let fresh = token_in(&w.newest(MessageKind::Reinvitation, "bob@example.com").await);
+    w.service
+        .accept_invitation(
+            &client_ctx(),
+            &fresh,
+            "bob",
+            secret(FIRST_PASSWORD),
+            secret(FIRST_PASSWORD),
+        )
+        .await
+        .unwrap();
+    let status = serde_json::to_value(
+        w.service
+            .account_status(&w.staff, account.id)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(status["invitation"]["state"], "accepted");
+}
