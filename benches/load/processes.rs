@@ -140,7 +140,7 @@ impl Sink {
             .arg(script)
             .arg("--dir")
             .arg(dir)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped()) // the sink exits when its stdin closes
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
