@@ -35,8 +35,11 @@ pub mod workflow;
 
 pub use account::{Access, Account, Invitation, PasswordHash};
 pub use actor::{Actor, AuditEvent, AuditKind, RequestContext};
+pub use config::{HashingConfig, PortalConfig, Rate};
+pub use dispatcher::{DispatchReport, Dispatcher, DispatcherConfig};
 pub use email::{EmailAddress, InvalidEmail};
 pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId};
+pub use memory::MemoryStore;
 pub use password::{
     normalize_password, InvalidPolicy, NewPassword, PasswordPolicy, PasswordReason,
     PasswordRejected,
@@ -53,5 +56,11 @@ pub use records::{
     DeliveryOutcome, DeliveryState, LinkOpening, MessageKind, NewMessage, OutboxMessage,
     SessionRecord, StaffVerification, TokenRecord, TokenState, REDACTED_BODY,
 };
+pub use service::{
+    ClientSession, InfraError, PortalEvent, PortalService, PortalServiceBuilder, ServiceError,
+    SignedIn, StaffActor,
+};
+pub use templates::Templates;
 pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};
 pub use username::{InvalidUsername, Username};
+pub use workflow::{ErrorCode, NoRefusal, Refusal};

@@ -1,1 +1,67 @@
-fn main() {}
+//! `cargo run --release -p portal-server`: see `--help`.
+
+use clap::Parser;
+use portal_server::app::{build_app, shutdown_signal};
+use portal_server::cli::{LogFormat, ServerConfig};
+use secrecy::ExposeSecret;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = ServerConfig::parse();
+    init_logging(config.log_format);
+    match run(config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %portal_server::app::portal_access_error_chain(error.as_ref()), "portal-server failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("PORTAL_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run(config: ServerConfig) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing::debug!(?config, "configuration");
+    let app = build_app(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let local = listener.local_addr()?;
+    let public_url = config.public_url();
+    println!();
+    println!("  portal-server is listening on http://{local}");
+    println!("  client portal:  {public_url}/portal/sign-in");
+    if let Some(dir) = &app.mail_dir {
+        println!(
+            "  mail:           written to {} (links are logged)",
+            dir.display()
+        );
+    }
+    if let Some(generated) = &app.generated_token {
+        println!();
+        println!(
+            "  staff API bearer token (generated; pass --staff-token ID:TOKEN to choose your own):"
+        );
+        println!("    {}", generated.token.expose_secret());
+        println!();
+        println!("  try:");
+        println!(
+            "    curl -s -X POST {public_url}/staff/accounts -H 'Authorization: Bearer {}' \\",
+            generated.token.expose_secret()
+        );
+        println!(
+            "         -H 'Content-Type: application/json' -d '{{\"email\":\"ann@example.com\"}}'"
+        );
+    }
+    println!();
+    app.serve(listener, shutdown_signal()).await?;
+    Ok(())
+}

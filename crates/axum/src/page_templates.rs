@@ -1,0 +1,238 @@
+//! The portal pages' templates (minijinja, HTML auto-escaped): the
+//! built-ins, each of which the host may override by name.
+//!
+//! Every page extends `layout.html`; every page gets these variables:
+//! `product_name`, `base` (the portal's path, e.g. `/portal`), `css_url`,
+//! `signed_in` (bool), `csrf_token` (the token of the page's forms),
+//! `password_min` (the policy's minimum length),
+//! `errors` (field name -> message; `form` for the whole form), `values`
+//! (what the user typed, never a password) and `reasons` (why a password
+//! was refused). Page-specific variables are listed in [`PAGES`].
+//!
+//! ```
+//! use portal_access_axum::PageTemplates;
+//!
+//! let pages = PageTemplates::builtin()
+//!     .with_override(
+//!         "home.html",
+//!         r#"{% extends "layout.html" %}{% block content %}<h1>Hello {{ username or email }}</h1>{% endblock %}"#,
+//!     )
+//!     .expect("a known page that compiles");
+//! assert!(pages.validate().is_ok());
+//! assert!(PageTemplates::builtin().with_override("nope.html", "x").is_err());
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+/// Every page template, and the variables it gets besides the common ones.
+pub const PAGES: &[(&str, &str)] = &[
+    ("layout.html", "the frame: blocks `title` and `content`"),
+    ("macros.html", "the `field` and `csrf` macros the forms use"),
+    ("sign_in.html", "values.login"),
+    ("forgot_password.html", "values.email"),
+    ("reset_password.html", "token, email"),
+    ("invitation.html", "token, email, values.username"),
+    (
+        "link_invalid.html",
+        "kind (invitation | password_reset | not_me), token, fresh_invitation_available",
+    ),
+    ("home.html", "username, email, must_change_password, done"),
+    ("username.html", "username, values.username"),
+    ("password.html", "must_change_password"),
+    ("not_me.html", "token, email"),
+    ("message.html", "title, lead, paragraphs, link {href, text}"),
+    ("error.html", "status, title, message"),
+];
+
+fn builtin_source(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "layout.html" => include_str!("../templates/layout.html"),
+        "macros.html" => include_str!("../templates/macros.html"),
+        "sign_in.html" => include_str!("../templates/sign_in.html"),
+        "forgot_password.html" => include_str!("../templates/forgot_password.html"),
+        "reset_password.html" => include_str!("../templates/reset_password.html"),
+        "invitation.html" => include_str!("../templates/invitation.html"),
+        "link_invalid.html" => include_str!("../templates/link_invalid.html"),
+        "home.html" => include_str!("../templates/home.html"),
+        "username.html" => include_str!("../templates/username.html"),
+        "password.html" => include_str!("../templates/password.html"),
+        "not_me.html" => include_str!("../templates/not_me.html"),
+        "message.html" => include_str!("../templates/message.html"),
+        "error.html" => include_str!("../templates/error.html"),
+        _ => return None,
+    })
+}
+
+/// A page template that does not exist, compile or render.
+#[derive(Debug, thiserror::Error)]
+pub enum PageTemplateError {
+    /// No page of this name.
+    #[error("there is no page template named {0:?}")]
+    Unknown(String),
+    /// The template does not compile or render.
+    #[error("page template {name}")]
+    Template {
+        /// Which.
+        name: String,
+        /// Why.
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+/// The page templates: the built-ins, with the host's overrides.
+#[derive(Clone)]
+pub struct PageTemplates {
+    overrides: BTreeMap<String, String>,
+    env: Arc<Environment<'static>>,
+}
+
+impl std::fmt::Debug for PageTemplates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageTemplates")
+            .field("overridden", &self.overrides.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Default for PageTemplates {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl PageTemplates {
+    /// The built-in pages.
+    pub fn builtin() -> Self {
+        let overrides = BTreeMap::new();
+        let env = Arc::new(build_env(&overrides).expect("the built-in page templates compile"));
+        Self { overrides, env }
+    }
+
+    /// Replaces the page `name` (one of [`PAGES`]) with `source`. Fails if
+    /// the name is unknown or the source does not compile.
+    pub fn with_override(
+        mut self,
+        name: &str,
+        source: impl Into<String>,
+    ) -> Result<Self, PageTemplateError> {
+        if builtin_source(name).is_none() {
+            return Err(PageTemplateError::Unknown(name.to_owned()));
+        }
+        self.overrides.insert(name.to_owned(), source.into());
+        self.env = Arc::new(build_env(&self.overrides)?);
+        Ok(self)
+    }
+
+    /// Renders every page with sample values: an override that fails is
+    /// found at start, not in front of a client.
+    pub fn validate(&self) -> Result<(), PageTemplateError> {
+        let sample = serde_json::json!({
+            "product_name": "Client portal",
+            "base": "/portal",
+            "css_url": "/portal/static/portal.css",
+            "signed_in": true,
+            "csrf_token": "sample",
+            "password_min": 15,
+            "errors": {"form": "Sample error.", "password": "Sample error."},
+            "values": {"login": "ann", "email": "ann@example.com", "username": "ann"},
+            "reasons": [{"code": "too_short", "message": "Use at least 15 characters."}],
+            "token": "sample",
+            "email": "ann@example.com",
+            "username": "ann",
+            "must_change_password": true,
+            "done": "password",
+            "kind": "invitation",
+            "fresh_invitation_available": true,
+            "title": "Sample",
+            "lead": "Sample.",
+            "paragraphs": ["Sample."],
+            "link": {"href": "/portal/sign-in", "text": "Sign in"},
+            "status": 500,
+            "message": "Sample.",
+        });
+        for (name, _) in PAGES {
+            self.render(name, &sample)?;
+        }
+        Ok(())
+    }
+
+    /// Renders the page `name`.
+    pub(crate) fn render(
+        &self,
+        name: &str,
+        context: &impl Serialize,
+    ) -> Result<String, PageTemplateError> {
+        let template =
+            self.env
+                .get_template(name)
+                .map_err(|source| PageTemplateError::Template {
+                    name: name.to_owned(),
+                    source,
+                })?;
+        template
+            .render(context)
+            .map_err(|source| PageTemplateError::Template {
+                name: name.to_owned(),
+                source,
+            })
+    }
+}
+
+fn build_env(
+    overrides: &BTreeMap<String, String>,
+) -> Result<Environment<'static>, PageTemplateError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    for (name, _) in PAGES {
+        let source = match overrides.get(*name) {
+            Some(source) => source.clone(),
+            None => builtin_source(name)
+                .expect("every listed page has a built-in")
+                .to_owned(),
+        };
+        env.add_template_owned(name.to_string(), source)
+            .map_err(|source| PageTemplateError::Template {
+                name: name.to_string(),
+                source,
+            })?;
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_pages_render() {
+        PageTemplates::builtin().validate().unwrap();
+    }
+
+    #[test]
+    fn values_are_html_escaped() {
+        let html = PageTemplates::builtin()
+            .render(
+                "message.html",
+                &serde_json::json!({
+                    "base": "/portal", "css_url": "/c.css", "product_name": "P",
+                    "title": "<script>alert(1)</script>", "lead": "x", "paragraphs": [],
+                }),
+            )
+            .unwrap();
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn an_override_that_does_not_compile_is_refused() {
+        let error = PageTemplates::builtin()
+            .with_override("home.html", "{% if %}")
+            .unwrap_err();
+        assert!(matches!(error, PageTemplateError::Template { .. }));
+    }
+}

@@ -1,0 +1,154 @@
+//! The client session cookie (SPEC.md section 4): `__Host-portal_session`
+//! when the public URL is https (then `Secure`), else `portal_session`;
+//! always `HttpOnly`, `SameSite=Lax`, `Path=/`, no `Domain`. Its value is
+//! the session's raw token; the store keeps only its SHA-256 hash. A new
+//! token is issued at every sign-in and after every password change.
+//!
+//! ```
+//! use portal_access_axum::SessionCookie;
+//! use portal_access_core::config::PortalConfig;
+//!
+//! let cookie = SessionCookie::for_config(&PortalConfig::new("https://portal.example.com"));
+//! assert_eq!(cookie.name(), "__Host-portal_session");
+//! let cookie = SessionCookie::for_config(&PortalConfig::new("http://127.0.0.1:8080"));
+//! assert_eq!(cookie.name(), "portal_session");
+//! ```
+
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue};
+use portal_access_core::config::PortalConfig;
+use time::OffsetDateTime;
+
+/// The name and attributes of the portal's cookies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCookie {
+    secure: bool,
+}
+
+impl SessionCookie {
+    /// The cookie for this configuration (https or not).
+    pub fn for_config(config: &PortalConfig) -> Self {
+        Self {
+            secure: config.is_https(),
+        }
+    }
+
+    /// The session cookie's name.
+    pub fn name(&self) -> &'static str {
+        if self.secure {
+            "__Host-portal_session"
+        } else {
+            "portal_session"
+        }
+    }
+
+    /// The name of the pre-session CSRF cookie (see [`crate::csrf`]).
+    pub fn csrf_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-portal_csrf"
+        } else {
+            "portal_csrf"
+        }
+    }
+
+    fn attributes(&self) -> &'static str {
+        if self.secure {
+            "; Path=/; HttpOnly; SameSite=Lax; Secure"
+        } else {
+            "; Path=/; HttpOnly; SameSite=Lax"
+        }
+    }
+
+    /// `Set-Cookie` for a new session that ends at `expires_at` (`now` is
+    /// the service's clock).
+    pub fn set(&self, token: &str, expires_at: OffsetDateTime, now: OffsetDateTime) -> HeaderValue {
+        let max_age = (expires_at - now).whole_seconds().max(0);
+        cookie_value(format!(
+            "{}={token}; Max-Age={max_age}{}",
+            self.name(),
+            self.attributes()
+        ))
+    }
+
+    /// `Set-Cookie` that removes the session cookie.
+    pub fn clear(&self) -> HeaderValue {
+        cookie_value(format!("{}=; Max-Age=0{}", self.name(), self.attributes()))
+    }
+
+    /// `Set-Cookie` for the pre-session CSRF cookie (a browser-session cookie).
+    pub fn set_csrf(&self, value: &str) -> HeaderValue {
+        cookie_value(format!("{}={value}{}", self.csrf_name(), self.attributes()))
+    }
+
+    /// The session token the request carries, if any.
+    pub fn token<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        cookie(headers, self.name())
+    }
+
+    /// The pre-session CSRF value the request carries, if any.
+    pub fn csrf_value<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        cookie(headers, self.csrf_name())
+    }
+}
+
+fn cookie_value(text: String) -> HeaderValue {
+    // Our names and token alphabets are header-safe.
+    HeaderValue::from_str(&text).expect("cookie text is a valid header value")
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(COOKIE)
+        .into_iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim_matches('"'))
+        .filter(|v| !v.is_empty())
+}
+
+/// Appends a `Set-Cookie` header.
+pub(crate) fn append(headers: &mut HeaderMap, value: HeaderValue) {
+    headers.append(SET_COOKIE, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_cookies_are_host_prefixed_and_secure() {
+        let c = SessionCookie::for_config(&PortalConfig::new("https://p.example"));
+        let now = OffsetDateTime::now_utc();
+        let set = c.set("tok", now + time::Duration::hours(1), now);
+        let text = set.to_str().unwrap();
+        assert!(text.starts_with("__Host-portal_session=tok; Max-Age=3600;"));
+        for attr in ["Path=/", "HttpOnly", "SameSite=Lax", "Secure"] {
+            assert!(text.contains(attr), "{text}");
+        }
+        assert!(!text.contains("Domain"));
+    }
+
+    #[test]
+    fn http_cookies_are_not_secure() {
+        let c = SessionCookie::for_config(&PortalConfig::new("http://127.0.0.1:8080"));
+        let text = c.clear().to_str().unwrap().to_owned();
+        assert_eq!(
+            text,
+            "portal_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+        );
+    }
+
+    #[test]
+    fn the_token_is_found_among_other_cookies() {
+        let c = SessionCookie::for_config(&PortalConfig::new("http://x"));
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, "a=1; portal_session=abc; b=2".parse().unwrap());
+        assert_eq!(c.token(&h), Some("abc"));
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, "xportal_session=abc".parse().unwrap());
+        assert_eq!(c.token(&h), None);
+    }
+}

@@ -1,0 +1,391 @@
+//! The harness: a freshly spawned app on port 0 with its own database
+//! (a SQLite file in a temporary directory, or a uniquely named PostgreSQL
+//! database dropped afterwards), cheap argon2 parameters, a recording
+//! mailer fed by the real outbox dispatcher, and a manual clock.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use portal_access_axum::{router, BearerTokens, PortalHttp};
+use portal_access_core::config::{HashingConfig, PortalConfig};
+use portal_access_core::dispatcher::{Dispatcher, DispatcherConfig};
+use portal_access_core::fakes::{CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha};
+use portal_access_core::service::{PortalService, StaffActor};
+use portal_access_core::{AccountStore, StaffId, TenantId};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+use time::OffsetDateTime;
+
+/// Which store the app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A password every policy accepts.
+pub const PASSWORD: &str = "correct horse battery staple";
+/// Another one.
+pub const OTHER_PASSWORD: &str = "tangerine submarine orchestra";
+
+/// The staff token of `alice` in tenant `firm` (the tenant of the client side).
+pub const ALICE: &str = "alice-token-0123456789abcdef";
+/// The staff token of `bob` in tenant `other`.
+pub const BOB: &str = "bob-token-0123456789abcdef";
+
+/// What the app is built with.
+#[derive(Clone)]
+pub struct Options {
+    /// With a mailer (default) or without one.
+    pub mailer: bool,
+    /// A CAPTCHA verifier answering from this script.
+    pub captcha: Option<CaptchaScript>,
+    /// Forgot-password requires a CAPTCHA response.
+    pub forgot_requires_captcha: bool,
+    /// Request body limit.
+    pub body_limit: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            mailer: true,
+            captcha: None,
+            forgot_requires_captcha: false,
+            body_limit: None,
+        }
+    }
+}
+
+/// The store's own pool, to break the database under the app.
+enum RawPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Held only to be dropped with the app: removes the database.
+#[allow(dead_code)]
+enum DbGuard {
+    Sqlite(tempfile::TempDir),
+    Postgres(PgDatabase),
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Arc<dyn AccountStore>,
+    pub mailer: Arc<RecordingMailer>,
+    pub clock: Arc<ManualClock>,
+    dispatcher: Dispatcher,
+    raw: RawPool,
+    server: tokio::task::JoinHandle<()>,
+    _db: DbGuard,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, Options::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, options: Options) -> Self {
+        let (store, raw, db): (Arc<dyn AccountStore>, RawPool, DbGuard) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+                let store = portal_access_sqlite::SqliteStore::connect(&url)
+                    .await
+                    .unwrap_or_else(|e| panic!("open SQLite at {url}: {e:?}"));
+                let raw = RawPool::Sqlite(store.pool().clone());
+                (Arc::new(store), raw, DbGuard::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let db = PgDatabase::create().await;
+                let store = portal_access_postgres::PostgresStore::connect_options(
+                    db.options(),
+                    portal_access_postgres::PostgresStoreOptions {
+                        max_connections: 8,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap_or_else(|e| panic!("connect to {}: {e:?}", db.name));
+                let raw = RawPool::Postgres(store.pool().clone());
+                (Arc::new(store), raw, DbGuard::Postgres(db))
+            }
+        };
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let addr: SocketAddr = listener.local_addr().expect("local address");
+        let base = format!("http://{addr}");
+
+        let mut config = PortalConfig::new(base.clone());
+        config.hashing = HashingConfig {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+            pool_size: 2,
+        };
+        config.forgot_requires_captcha = options.forgot_requires_captcha;
+        let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+        let mailer = Arc::new(RecordingMailer::new());
+        let mut builder = PortalService::builder(store.clone())
+            .config(config)
+            .clock(clock.clone());
+        if options.mailer {
+            builder = builder.mailer(mailer.clone());
+        }
+        if let Some(script) = options.captcha.clone() {
+            builder = builder.captcha(Arc::new(ScriptedCaptcha::new(script)));
+        }
+        let service = builder.build().expect("a valid service configuration");
+
+        let mut tokens = BearerTokens::new();
+        tokens.insert(ALICE.to_owned().into(), staff("firm", "alice"));
+        tokens.insert(BOB.to_owned().into(), staff("other", "bob"));
+        let mut http = PortalHttp::builder(service.clone(), Arc::new(tokens))
+            .tenant(TenantId::new("firm").unwrap());
+        if let Some(limit) = options.body_limit {
+            http = http.body_limit(limit);
+        }
+        let http = http.build().expect("a valid HTTP configuration");
+
+        let app = router(http).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            mailer.clone(),
+            clock.clone(),
+            DispatcherConfig::default(),
+        );
+        Self {
+            base,
+            store,
+            mailer,
+            clock,
+            dispatcher,
+            raw,
+            server,
+            _db: db,
+        }
+    }
+
+    /// Breaks the database under the app: the accounts table disappears.
+    pub async fn break_database(&self) {
+        let sql = "ALTER TABLE accounts RENAME TO accounts_gone";
+        match &self.raw {
+            RawPool::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+            RawPool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        }
+        .expect("rename the accounts table");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A browser-like client: a cookie store, no automatic redirects.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client")
+    }
+
+    /// A staff request of alice (tenant `firm`).
+    pub fn staff(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client()
+            .request(method, self.url(path))
+            .bearer_auth(ALICE)
+    }
+
+    /// A staff request of bob (tenant `other`).
+    pub fn other_staff(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client()
+            .request(method, self.url(path))
+            .bearer_auth(BOB)
+    }
+
+    /// Creates an account in tenant `firm`; returns its id.
+    pub async fn create_account(&self, email: &str) -> String {
+        let response = self
+            .staff(Method::POST, "/staff/accounts")
+            .json(&json!({ "email": email }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "create {email}");
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Delivers the outbox through the recording mailer.
+    pub async fn deliver_mail(&self) {
+        self.dispatcher.run_once().await.expect("dispatch");
+    }
+
+    /// The token of the newest link mailed to `email`.
+    pub async fn latest_token(&self, email: &str) -> String {
+        self.deliver_mail().await;
+        let messages = self.mailer.sent_to(email);
+        let message = messages
+            .iter()
+            .rev()
+            .find(|m| m.text_body.contains("token="))
+            .unwrap_or_else(|| panic!("no link mailed to {email}: {messages:#?}"));
+        token_in(&message.text_body)
+    }
+
+    /// Creates and invites an account; returns (id, invitation token).
+    pub async fn invited(&self, email: &str) -> (String, String) {
+        let id = self.create_account(email).await;
+        let response = self
+            .staff(Method::POST, &format!("/staff/accounts/{id}/invitation"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        (id.clone(), self.latest_token(email).await)
+    }
+
+    /// An account that accepted its invitation, and a client signed in to it.
+    pub async fn signed_in(&self, email: &str, username: &str) -> (String, Client) {
+        let (id, token) = self.invited(email).await;
+        let client = self.client();
+        let response = client
+            .post(self.url("/api/portal/invitation/accept"))
+            .json(&json!({
+                "token": token, "username": username,
+                "password": PASSWORD, "password_confirmation": PASSWORD,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "accept invitation");
+        (id, client)
+    }
+}
+
+fn staff(tenant: &str, id: &str) -> StaffActor {
+    StaffActor {
+        tenant: TenantId::new(tenant).unwrap(),
+        staff_id: StaffId::new(id).unwrap(),
+    }
+}
+
+/// The 43-character token after `token=` in a text.
+pub fn token_in(text: &str) -> String {
+    let start = text.find("token=").expect("a link with a token") + "token=".len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// Asserts an error answer: status, code, and the JSON shape.
+pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> Value {
+    let actual = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(actual, status, "status of {body}");
+    assert_eq!(body["error"]["code"], code, "code of {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "a message in {body}"
+    );
+    body
+}
+
+/// The value of `name="field" value="…"` in a page's HTML.
+pub fn hidden_field(html: &str, field: &str) -> String {
+    let marker = format!("name=\"{field}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {field} in {html}"))
+        + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A uniquely named PostgreSQL database, dropped `WITH (FORCE)` on drop.
+pub struct PgDatabase {
+    server: String,
+    pub name: String,
+}
+
+fn pg_server_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+async fn pg_admin(url: &str) -> PgConnection {
+    let options = PgConnectOptions::from_str(url)
+        .unwrap_or_else(|e| panic!("DATABASE_URL {url:?} is not a PostgreSQL URL: {e}"));
+    PgConnection::connect_with(&options).await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is not reachable at {url}: {e}\nstart it (e.g. `pg_ctlcluster 15 main start`) \
+             or set DATABASE_URL to a server where user may CREATE DATABASE"
+        )
+    })
+}
+
+impl PgDatabase {
+    pub async fn create() -> Self {
+        let server = pg_server_url();
+        let name = format!("portal_http_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = pg_admin(&server).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+        let _ = conn.close().await;
+        Self { server, name }
+    }
+
+    pub fn options(&self) -> PgConnectOptions {
+        PgConnectOptions::from_str(&self.server)
+            .expect("a valid server URL")
+            .database(&self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let mut conn = pg_admin(&server).await;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await
+                .map(|_| ())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}

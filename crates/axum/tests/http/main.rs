@@ -1,0 +1,77 @@
+//! HTTP tests of every endpoint and every error code of SPEC.md section 4,
+//! each against a freshly spawned app on port 0 with its own database, run
+//! on SQLite and on PostgreSQL (`DATABASE_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`; a database is created per
+//! test and dropped).
+
+mod client;
+mod common;
+mod pages;
+mod security;
+mod staff;
+
+/// Instantiates each case once per store.
+macro_rules! on_every_store {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::$module::$case(crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::$module::$case(crate::common::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+on_every_store!(
+    staff::staff_creates_an_account_and_reads_its_status,
+    staff::creating_an_account_with_a_malformed_email_is_validation_failed,
+    staff::creating_an_account_with_a_used_email_is_email_taken,
+    staff::staff_calls_without_valid_credentials_are_unauthenticated,
+    staff::another_tenants_account_is_not_found,
+    staff::unknown_and_malformed_account_ids_are_not_found,
+    staff::an_invitation_is_sent_then_resent_and_the_old_link_stops_working,
+    staff::password_reset_refusals_follow_the_account_state,
+    staff::staff_sets_a_password_that_the_client_must_change,
+    staff::access_archive_and_unarchive_change_what_the_client_can_do,
+    staff::staff_changes_the_email_address,
+    staff::account_events_list_the_audit_trail_newest_first,
+    staff::past_the_reset_rate_human_verification_is_required_then_passed,
+    staff::human_verification_without_a_captcha_provider_is_validation_failed,
+    staff::without_a_mailer_links_are_refused_and_notices_skipped,
+    client::accepting_an_invitation_signs_the_client_in_with_a_strict_cookie,
+    client::a_used_or_unknown_token_is_token_invalid,
+    client::accepting_refuses_bad_usernames_and_passwords_and_keeps_the_token,
+    client::sign_in_by_username_or_email_issues_a_new_session_each_time,
+    client::wrong_passwords_are_invalid_credentials_then_rate_limited,
+    client::signing_out_ends_the_session_and_clears_the_cookie,
+    client::me_without_a_valid_session_is_unauthenticated,
+    client::forgot_password_answers_the_same_whether_or_not_the_address_exists,
+    client::forgot_password_with_a_required_captcha_refuses_a_failed_one,
+    client::the_client_changes_their_username,
+    client::changing_the_password_rotates_the_session,
+    pages::every_page_sends_the_security_headers,
+    pages::opening_a_link_page_with_get_or_head_leaves_the_token_usable,
+    pages::the_invitation_form_sets_up_the_account_and_signs_in,
+    pages::the_sign_in_form_shows_a_refusal_and_signs_in,
+    pages::a_staff_set_password_takes_the_client_to_the_password_page_until_changed,
+    pages::the_username_page_changes_the_username,
+    pages::the_forgot_password_and_reset_pages_set_a_new_password,
+    pages::an_expired_invitation_page_offers_a_fresh_invitation,
+    pages::this_wasnt_me_secures_the_account,
+    security::forms_without_or_with_a_wrong_csrf_token_are_refused,
+    security::cross_site_forms_are_refused_even_with_a_valid_token,
+    security::a_signed_in_forms_token_is_bound_to_its_session,
+    security::the_client_api_refuses_cross_site_calls,
+    security::malformed_mistyped_and_oversized_bodies_are_validation_failed,
+    security::internal_failures_answer_500_with_a_request_id_and_no_internal_text,
+);

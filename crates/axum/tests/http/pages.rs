@@ -1,0 +1,487 @@
+//! The portal pages: headers, link pages that survive mail scanners, the
+//! forms end to end.
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::json;
+
+use crate::common::*;
+
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+fn assert_page_headers(response: &reqwest::Response, what: &str) {
+    let h = response.headers();
+    if !response.status().is_redirection() {
+        assert_eq!(h["content-type"], "text/html; charset=utf-8", "{what}");
+    }
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(h["content-security-policy"], CSP, "{what}");
+    assert_eq!(h["x-frame-options"], "DENY", "{what}");
+    assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+    assert_eq!(h["cache-control"], "no-store", "{what}");
+}
+
+async fn get(
+    client: &Client,
+    app: &TestApp,
+    path: &str,
+) -> (StatusCode, String, reqwest::header::HeaderMap) {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    assert_page_headers(&response, path);
+    let status = response.status();
+    let headers = response.headers().clone();
+    (status, response.text().await.unwrap(), headers)
+}
+
+fn location(headers: &reqwest::header::HeaderMap) -> &str {
+    headers["location"].to_str().unwrap()
+}
+
+pub async fn every_page_sends_the_security_headers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, invitation) = app.invited("bea@example.com").await;
+    let (id, client) = app.signed_in("ann@example.com", "ann").await;
+    app.staff(
+        Method::POST,
+        &format!("/staff/accounts/{id}/password-reset"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let reset = app.latest_token("ann@example.com").await;
+    let anonymous = app.client();
+    for path in [
+        "/portal/sign-in".to_owned(),
+        "/portal/forgot-password".to_owned(),
+        format!("/portal/reset-password?token={reset}"),
+        format!("/portal/invitation?token={invitation}"),
+        "/portal/invitation?token=expired-or-unknown".to_owned(),
+        format!("/portal/not-me?token={}", "C".repeat(43)),
+    ] {
+        let (status, html, _) = get(&anonymous, &app, &path).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+            "{path}: {status}"
+        );
+        assert!(html.contains("<main"), "{path}");
+    }
+    for path in ["/portal/", "/portal/username", "/portal/password"] {
+        let (status, html, _) = get(&client, &app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(html.contains("Sign out"), "{path}");
+    }
+    // Redirects and error pages carry them too.
+    let (status, _, headers) = get(&anonymous, &app, "/portal/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/portal/sign-in");
+
+    let css = anonymous
+        .get(app.url("/portal/static/portal.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(css.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age=31536000"));
+    assert_eq!(css.headers()["x-content-type-options"], "nosniff");
+}
+
+pub async fn opening_a_link_page_with_get_or_head_leaves_the_token_usable(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (id, token) = app.invited("ann@example.com").await;
+    let scanner = app.client();
+    for _ in 0..2 {
+        let path = format!("/portal/invitation?token={token}");
+        let head = scanner.head(app.url(&path)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK);
+        assert_page_headers(&head, "HEAD invitation");
+        let (status, html, _) = get(&scanner, &app, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("ann@example.com"));
+    }
+    // The openings are on the staff timeline.
+    let status: serde_json::Value = app
+        .staff(Method::GET, &format!("/staff/accounts/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let openings = status["messages"][0]["link"]["openings"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(openings >= 4, "{status}");
+    let response = app
+        .client()
+        .post(app.url("/api/portal/invitation/accept"))
+        .json(&json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // Same for a reset link.
+    app.staff(
+        Method::POST,
+        &format!("/staff/accounts/{id}/password-reset"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let reset = app.latest_token("ann@example.com").await;
+    let path = format!("/portal/reset-password?token={reset}");
+    assert_eq!(
+        scanner.head(app.url(&path)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(get(&scanner, &app, &path).await.0, StatusCode::OK);
+    let response = app
+        .client()
+        .post(app.url("/api/portal/reset-password"))
+        .json(&json!({ "token": reset, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+pub async fn the_invitation_form_sets_up_the_account_and_signs_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.invited("ann@example.com").await;
+    let browser = app.client();
+    let (_, html, _) = get(&browser, &app, &format!("/portal/invitation?token={token}")).await;
+    let csrf = hidden_field(&html, "csrf_token");
+    assert_eq!(hidden_field(&html, "token"), token);
+    assert!(html.contains("<label for=\"username\">"));
+
+    // A refusal re-renders the form with the error next to the field.
+    let response = browser
+        .post(app.url("/portal/invitation"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("token", token.as_str()),
+            ("username", "ann"),
+            ("password", PASSWORD),
+            ("password_confirmation", OTHER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("id=\"password_confirmation-error\""),
+        "{html}"
+    );
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(!html.contains(PASSWORD), "a password is never echoed");
+
+    let response = browser
+        .post(app.url("/portal/invitation"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("token", token.as_str()),
+            ("username", "ann"),
+            ("password", PASSWORD),
+            ("password_confirmation", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/portal/?done=signed_in");
+    let (status, html, _) = get(&browser, &app, "/portal/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("ann") && html.contains("ann@example.com"));
+}
+
+/// Signs in through the form; returns the answer.
+async fn sign_in_form(
+    app: &TestApp,
+    browser: &Client,
+    login: &str,
+    password: &str,
+) -> reqwest::Response {
+    let (_, html, _) = get(browser, app, "/portal/sign-in").await;
+    let csrf = hidden_field(&html, "csrf_token");
+    browser
+        .post(app.url("/portal/sign-in"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", login),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn the_sign_in_form_shows_a_refusal_and_signs_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.signed_in("ann@example.com", "ann").await;
+    let browser = app.client();
+    let response = sign_in_form(&app, &browser, "ann", OTHER_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_page_headers(&response, "refused sign-in");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(html.contains("value=\"ann\""), "the login is kept");
+
+    let response = sign_in_form(&app, &browser, "ann", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/portal/?done=signed_in");
+    // Signed in, the sign-in page leads home.
+    let (status, _, headers) = get(&browser, &app, "/portal/sign-in").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/portal/");
+
+    // Sign out through the form.
+    let (_, html, _) = get(&browser, &app, "/portal/").await;
+    let csrf = hidden_field(&html, "csrf_token");
+    let response = browser
+        .post(app.url("/portal/sign-out"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, _, headers) = get(&browser, &app, "/portal/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/portal/sign-in");
+}
+
+pub async fn a_staff_set_password_takes_the_client_to_the_password_page_until_changed(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.create_account("ann@example.com").await;
+    app.staff(Method::PUT, &format!("/staff/accounts/{id}/password"))
+        .json(&json!({ "password": PASSWORD, "password_confirmation": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let browser = app.client();
+    let response = sign_in_form(&app, &browser, "ann@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/portal/password");
+    for path in ["/portal/", "/portal/username"] {
+        let (status, _, headers) = get(&browser, &app, path).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&headers), "/portal/password");
+    }
+    let (status, html, _) = get(&browser, &app, "/portal/password").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("temporary password"));
+    let csrf = hidden_field(&html, "csrf_token");
+    let response = browser
+        .post(app.url("/portal/password"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("current_password", "wrong wrong wrong wrong"),
+            ("password", OTHER_PASSWORD),
+            ("password_confirmation", OTHER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("id=\"current_password-error\""));
+    let response = browser
+        .post(app.url("/portal/password"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("current_password", PASSWORD),
+            ("password", OTHER_PASSWORD),
+            ("password_confirmation", OTHER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(response.headers()), "/portal/?done=password");
+    let (status, html, _) = get(&browser, &app, "/portal/?done=password").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your password was changed"));
+}
+
+pub async fn the_username_page_changes_the_username(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.signed_in("bea@example.com", "bea").await;
+    let (_, browser) = app.signed_in("ann@example.com", "ann").await;
+    let (_, html, _) = get(&browser, &app, "/portal/username").await;
+    let csrf = hidden_field(&html, "csrf_token");
+    let response = browser
+        .post(app.url("/portal/username"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "bea")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("id=\"username-error\""));
+    let response = browser
+        .post(app.url("/portal/username"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "ann_new")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html, _) = get(&browser, &app, "/portal/?done=username").await;
+    assert!(html.contains("ann_new"));
+}
+
+pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.signed_in("ann@example.com", "ann").await;
+    let browser = app.client();
+    let (_, html, _) = get(&browser, &app, "/portal/forgot-password").await;
+    let csrf = hidden_field(&html, "csrf_token");
+    let mut answers = Vec::new();
+    for email in ["ann@example.com", "nobody@example.com"] {
+        let response = browser
+            .post(app.url("/portal/forgot-password"))
+            .form(&[("csrf_token", csrf.as_str()), ("email", email)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        answers.push(response.text().await.unwrap());
+    }
+    assert_eq!(answers[0], answers[1]);
+
+    let token = app.latest_token("ann@example.com").await;
+    let (_, html, _) = get(
+        &browser,
+        &app,
+        &format!("/portal/reset-password?token={token}"),
+    )
+    .await;
+    let csrf = hidden_field(&html, "csrf_token");
+    let response = browser
+        .post(app.url("/portal/reset-password"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("token", token.as_str()),
+            ("password", "short"),
+            ("password_confirmation", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("id=\"password-error\"") && html.contains("<li>"),
+        "{html}"
+    );
+    let response = browser
+        .post(app.url("/portal/reset-password"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("token", token.as_str()),
+            ("password", OTHER_PASSWORD),
+            ("password_confirmation", OTHER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // The used link now says so.
+    let (status, html, _) = get(
+        &app.client(),
+        &app,
+        &format!("/portal/reset-password?token={token}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("no longer works"));
+}
+
+pub async fn an_expired_invitation_page_offers_a_fresh_invitation(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.invited("ann@example.com").await;
+    app.clock.advance(time::Duration::days(8));
+    let browser = app.client();
+    let (status, html, _) = get(&browser, &app, &format!("/portal/invitation?token={token}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Send me a fresh invitation"), "{html}");
+    let csrf = hidden_field(&html, "csrf_token");
+    let before = app.mailer.sent_to("ann@example.com").len();
+    let response = browser
+        .post(app.url("/portal/invitation/fresh"))
+        .form(&[("csrf_token", csrf.as_str()), ("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let fresh = app.latest_token("ann@example.com").await;
+    assert!(app.mailer.sent_to("ann@example.com").len() > before);
+    assert_ne!(fresh, token);
+    let (status, _, _) = get(&browser, &app, &format!("/portal/invitation?token={fresh}")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, client) = app.signed_in("ann@example.com", "ann").await;
+    let response = client
+        .put(app.url("/api/portal/password"))
+        .json(&json!({ "current_password": PASSWORD, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let token = app.latest_token("ann@example.com").await;
+    let browser = app.client();
+    let path = format!("/portal/not-me?token={token}");
+    assert_eq!(
+        browser.head(app.url(&path)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let (status, html, _) = get(&browser, &app, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Secure my account"));
+    let csrf = hidden_field(&html, "csrf_token");
+    let response = browser
+        .post(app.url("/portal/not-me"))
+        .form(&[("csrf_token", csrf.as_str()), ("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Your account is secured"));
+    // Every session is gone and the password no longer works.
+    let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
+    assert_error(me, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let response = app
+        .client()
+        .post(app.url("/api/portal/sign-in"))
+        .json(&json!({ "login": "ann", "password": OTHER_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    // The link is single use.
+    let response = browser
+        .post(app.url("/portal/not-me"))
+        .form(&[("csrf_token", csrf.as_str()), ("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}

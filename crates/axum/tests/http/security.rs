@@ -1,0 +1,336 @@
+//! CSRF refusals, malformed / oversized / mistyped bodies, and internal
+//! failures that never show their cause.
+
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+async fn sign_in_csrf(app: &TestApp, browser: &reqwest::Client) -> String {
+    let html = browser
+        .get(app.url("/portal/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    hidden_field(&html, "csrf_token")
+}
+
+pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.signed_in("ann@example.com", "ann").await;
+    let browser = app.client();
+    let csrf = sign_in_csrf(&app, &browser).await;
+    let attempts: Vec<Vec<(&str, &str)>> = vec![
+        vec![("login", "ann"), ("password", PASSWORD)],
+        vec![("csrf_token", ""), ("login", "ann"), ("password", PASSWORD)],
+        vec![
+            ("csrf_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ],
+    ];
+    for form in attempts {
+        let response = browser
+            .post(app.url("/portal/sign-in"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{form:?}");
+        assert!(response.text().await.unwrap().contains("reload the page"));
+    }
+    // A valid token from a browser without the pre-session cookie is refused too.
+    let other = app.client();
+    let response = other
+        .post(app.url("/portal/sign-in"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // The right one passes.
+    let response = browser
+        .post(app.url("/portal/sign-in"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+pub async fn cross_site_forms_are_refused_even_with_a_valid_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.signed_in("ann@example.com", "ann").await;
+    let browser = app.client();
+    let csrf = sign_in_csrf(&app, &browser).await;
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let response = browser
+            .post(app.url("/portal/sign-in"))
+            .header(name, value)
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("login", "ann"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    let response = browser
+        .post(app.url("/portal/sign-in"))
+        .header("origin", app.base.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, ann) = app.signed_in("ann@example.com", "ann").await;
+    let (_, bea) = app.signed_in("bea@example.com", "bea").await;
+    let bea_html = bea
+        .get(app.url("/portal/username"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let bea_csrf = hidden_field(&bea_html, "csrf_token");
+    let response = ann
+        .post(app.url("/portal/username"))
+        .form(&[("csrf_token", bea_csrf.as_str()), ("username", "hijacked")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let me: Value = ann
+        .get(app.url("/api/portal/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "ann");
+    // Nor does a sign-in page token work on a signed-in form.
+    let forgot = ann
+        .get(app.url("/portal/forgot-password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let anonymous_csrf = hidden_field(&forgot, "csrf_token");
+    let response = ann
+        .post(app.url("/portal/sign-out"))
+        .form(&[("csrf_token", anonymous_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+pub async fn the_client_api_refuses_cross_site_calls(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, client) = app.signed_in("ann@example.com", "ann").await;
+    let response = client
+        .put(app.url("/api/portal/username"))
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({ "username": "hijacked" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::FORBIDDEN, "validation_failed").await;
+    let response = client
+        .post(app.url("/api/portal/sign-out"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::FORBIDDEN, "validation_failed").await;
+    // Reading is not state-changing; and the session survived.
+    let me = client
+        .get(app.url("/api/portal/me"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(me.json::<Value>().await.unwrap()["username"], "ann");
+}
+
+pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let send = |path: &'static str, body: String, content_type: &'static str| {
+        let mut request = app
+            .client()
+            .post(app.url(path))
+            .header(CONTENT_TYPE, content_type)
+            .body(body);
+        if path.starts_with("/staff") {
+            request = request.bearer_auth(ALICE);
+        }
+        request.send()
+    };
+    for path in ["/staff/accounts", "/api/portal/sign-in"] {
+        let send =
+            |body: &str, content_type: &'static str| send(path, body.to_owned(), content_type);
+        let body = assert_error(
+            send("{\"email\": ", "application/json").await.unwrap(),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        )
+        .await;
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"));
+        let body = assert_error(
+            send("{\"unexpected\": 1}", "application/json")
+                .await
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        )
+        .await;
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("missing field"),
+            "{body}"
+        );
+        assert_error(
+            send("[1, 2]", "application/json").await.unwrap(),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        )
+        .await;
+        assert_error(
+            send("email=ann@example.com", "application/x-www-form-urlencoded")
+                .await
+                .unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "validation_failed",
+        )
+        .await;
+        let huge = format!(
+            "{{\"email\": \"{}\", \"login\": \"x\", \"password\": \"y\"}}",
+            "a".repeat(64 * 1024)
+        );
+        assert_error(
+            send(&huge, "application/json").await.unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "validation_failed",
+        )
+        .await;
+    }
+    // Wrong JSON types are refused too.
+    let response = app
+        .staff(
+            Method::PUT,
+            &format!(
+                "/staff/accounts/{}/access",
+                app.create_account("ann@example.com").await
+            ),
+        )
+        .json(&json!({ "enabled": "yes" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+    // Forms: wrong content type and oversized bodies are refused before parsing.
+    let response = app
+        .client()
+        .post(app.url("/portal/sign-in"))
+        .json(&json!({ "login": "ann" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let response = app
+        .client()
+        .post(app.url("/portal/sign-in"))
+        .form(&[("login", "a".repeat(64 * 1024))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.break_database().await;
+    let response = app
+        .staff(Method::POST, "/staff/accounts")
+        .header("x-request-id", "req-test-42")
+        .json(&json!({ "email": "ann@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.headers()["x-request-id"], "req-test-42");
+    let text = response.text().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["error"]["code"], "internal_error");
+    assert_eq!(body["error"]["request_id"], "req-test-42");
+    for leak in [
+        "accounts", "table", "sqlite", "postgres", "relation", "store",
+    ] {
+        assert!(!text.to_lowercase().contains(leak), "{leak} leaked: {text}");
+    }
+    // A page says the same, with a generated reference.
+    let browser = app.client();
+    let csrf = sign_in_csrf(&app, &browser).await;
+    let response = browser
+        .post(app.url("/portal/sign-in"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("login", "ann"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{:?}",
+        response.headers()
+    );
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&id));
+    assert!(!html.to_lowercase().contains("accounts"));
+}

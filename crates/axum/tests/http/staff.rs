@@ -1,0 +1,613 @@
+//! The staff API: every endpoint, its refusals, and tenant scoping.
+
+use portal_access_core::fakes::CaptchaScript;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+pub async fn staff_creates_an_account_and_reads_its_status(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .staff(Method::POST, "/staff/accounts")
+        .json(&json!({ "email": "Ann@Example.com", "contact_ref": "C-1", "display_name": "Ann Client" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(location, format!("/staff/accounts/{id}"));
+    assert_eq!(created["email"], "Ann@Example.com");
+    assert_eq!(created["contact_ref"], "C-1");
+    assert_eq!(created["display_name"], "Ann Client");
+
+    let response = app.staff(Method::GET, &location).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let status: Value = response.json().await.unwrap();
+    assert_eq!(status["access"], "enabled");
+    assert_eq!(status["archived"], false);
+    assert_eq!(status["invitation"]["state"], "not_invited");
+    assert_eq!(status["username"], Value::Null);
+    assert_eq!(status["last_sign_in_at"], Value::Null);
+    assert!(status["available_actions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("send_invitation")));
+    assert_eq!(status["messages"], json!([]));
+}
+
+pub async fn creating_an_account_with_a_malformed_email_is_validation_failed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .staff(Method::POST, "/staff/accounts")
+        .json(&json!({ "email": "not an address" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+}
+
+pub async fn creating_an_account_with_a_used_email_is_email_taken(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_account("ann@example.com").await;
+    let response = app
+        .staff(Method::POST, "/staff/accounts")
+        .json(&json!({ "email": "ANN@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::CONFLICT, "email_taken").await;
+    // Another tenant may use the same address.
+    let response = app
+        .other_staff(Method::POST, "/staff/accounts")
+        .json(&json!({ "email": "ann@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+pub async fn staff_calls_without_valid_credentials_are_unauthenticated(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.create_account("ann@example.com").await;
+    let client = app.client();
+    for request in [
+        client.get(app.url(&format!("/staff/accounts/{id}"))),
+        client
+            .get(app.url(&format!("/staff/accounts/{id}")))
+            .bearer_auth("guessed-token-0123456789"),
+        client
+            .get(app.url(&format!("/staff/accounts/{id}")))
+            .basic_auth("alice", Some(ALICE)),
+        client
+            .post(app.url("/staff/accounts"))
+            .json(&json!({ "email": "eve@example.com" })),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        assert_error(response, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
+}
+
+pub async fn another_tenants_account_is_not_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (id, _) = app.signed_in("ann@example.com", "ann").await;
+    let password = json!({ "password": PASSWORD, "password_confirmation": PASSWORD });
+    let calls: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, format!("/staff/accounts/{id}"), None),
+        (
+            Method::POST,
+            format!("/staff/accounts/{id}/invitation"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/staff/accounts/{id}/password-reset"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/staff/accounts/{id}/password"),
+            Some(password),
+        ),
+        (
+            Method::PUT,
+            format!("/staff/accounts/{id}/access"),
+            Some(json!({ "enabled": false })),
+        ),
+        (Method::POST, format!("/staff/accounts/{id}/archive"), None),
+        (
+            Method::POST,
+            format!("/staff/accounts/{id}/unarchive"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/staff/accounts/{id}/email"),
+            Some(json!({ "email": "x@example.com" })),
+        ),
+        (Method::GET, format!("/staff/accounts/{id}/events"), None),
+    ];
+    for (method, path, body) in calls {
+        let mut request = app.other_staff(method.clone(), &path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    // Nothing changed for tenant `firm`.
+    let status: Value = app
+        .staff(Method::GET, &format!("/staff/accounts/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["access"], "enabled");
+    assert_eq!(status["archived"], false);
+    assert_eq!(status["email"], "ann@example.com");
+}
+
+pub async fn unknown_and_malformed_account_ids_are_not_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for path in [
+        "/staff/accounts/00000000-0000-4000-8000-000000000000",
+        "/staff/accounts/not-a-uuid",
+        "/staff/accounts/not-a-uuid/events",
+    ] {
+        let response = app.staff(Method::GET, path).send().await.unwrap();
+        assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    }
+}
+
+pub async fn an_invitation_is_sent_then_resent_and_the_old_link_stops_working(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.create_account("ann@example.com").await;
+    let path = format!("/staff/accounts/{id}/invitation");
+    let response = app.staff(Method::POST, &path).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "sent": "invitation" })
+    );
+    let first = app.latest_token("ann@example.com").await;
+
+    let response = app.staff(Method::POST, &path).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "sent": "reinvitation" })
+    );
+    let second = app.latest_token("ann@example.com").await;
+    assert_ne!(first, second);
+
+    let accept = |token: String| {
+        app.client()
+            .post(app.url("/api/portal/invitation/accept"))
+            .json(&json!({
+                "token": token, "username": "ann",
+                "password": PASSWORD, "password_confirmation": PASSWORD,
+            }))
+            .send()
+    };
+    assert_error(
+        accept(first).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "token_invalid",
+    )
+    .await;
+    assert_eq!(accept(second).await.unwrap().status(), StatusCode::OK);
+
+    let status: Value = app
+        .staff(Method::GET, &format!("/staff/accounts/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["invitation"]["state"], "accepted");
+    assert_eq!(status["username"], "ann");
+    assert!(status["messages"].as_array().unwrap().len() >= 2);
+}
+
+pub async fn password_reset_refusals_follow_the_account_state(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.create_account("ann@example.com").await;
+    let reset = format!("/staff/accounts/{id}/password-reset");
+
+    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    assert_error(response, StatusCode::CONFLICT, "not_invited").await;
+
+    app.staff(Method::POST, &format!("/staff/accounts/{id}/invitation"))
+        .send()
+        .await
+        .unwrap();
+    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    assert_error(response, StatusCode::CONFLICT, "invitation_pending").await;
+
+    let token = app.latest_token("ann@example.com").await;
+    let accepted = app
+        .client()
+        .post(app.url("/api/portal/invitation/accept"))
+        .json(&json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "sent": "password_reset" })
+    );
+    let token = app.latest_token("ann@example.com").await;
+    let response = app
+        .client()
+        .post(app.url("/api/portal/reset-password"))
+        .json(&json!({ "token": token, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let response = app
+        .staff(Method::PUT, &format!("/staff/accounts/{id}/access"))
+        .json(&json!({ "enabled": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    assert_error(response, StatusCode::FORBIDDEN, "access_disabled").await;
+
+    let response = app
+        .staff(Method::POST, &format!("/staff/accounts/{id}/archive"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    assert_error(response, StatusCode::CONFLICT, "account_archived").await;
+}
+
+pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.create_account("ann@example.com").await;
+    let path = format!("/staff/accounts/{id}/password");
+
+    let response = app
+        .staff(Method::PUT, &path)
+        .json(&json!({ "password": PASSWORD, "password_confirmation": OTHER_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "password_mismatch",
+    )
+    .await;
+
+    let response = app
+        .staff(Method::PUT, &path)
+        .json(&json!({ "password": "short", "password_confirmation": "short" }))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "password_rejected",
+    )
+    .await;
+    let reasons = body["error"]["reasons"].as_array().expect("reasons");
+    assert!(reasons.iter().any(|r| r["code"] == "too_short"), "{body}");
+    assert!(reasons.iter().all(|r| r["message"].is_string()));
+
+    let response = app
+        .staff(Method::PUT, &path)
+        .json(&json!({ "password": PASSWORD, "password_confirmation": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(response.headers()["portal-notice"], "queued");
+
+    let response = app
+        .client()
+        .post(app.url("/api/portal/sign-in"))
+        .json(&json!({ "login": "ann@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["must_change_password"], true);
+    assert_eq!(me["username"], Value::Null);
+
+    // must_change defaults to true and can be turned off.
+    let response = app
+        .staff(Method::PUT, &path)
+        .json(&json!({ "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD, "must_change": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let me: Value = app
+        .client()
+        .post(app.url("/api/portal/sign-in"))
+        .json(&json!({ "login": "ann@example.com", "password": OTHER_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["must_change_password"], false);
+}
+
+pub async fn access_archive_and_unarchive_change_what_the_client_can_do(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (id, _) = app.signed_in("ann@example.com", "ann").await;
+    let sign_in = || {
+        app.client()
+            .post(app.url("/api/portal/sign-in"))
+            .json(&json!({ "login": "ann", "password": PASSWORD }))
+            .send()
+    };
+    let access = |enabled: bool| {
+        app.staff(Method::PUT, &format!("/staff/accounts/{id}/access"))
+            .json(&json!({ "enabled": enabled }))
+            .send()
+    };
+
+    assert_eq!(
+        access(false).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        sign_in().await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "access_disabled",
+    )
+    .await;
+    assert_eq!(access(true).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(sign_in().await.unwrap().status(), StatusCode::OK);
+
+    let archive = app
+        .staff(Method::POST, &format!("/staff/accounts/{id}/archive"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(archive.status(), StatusCode::NO_CONTENT);
+    assert_error(
+        sign_in().await.unwrap(),
+        StatusCode::CONFLICT,
+        "account_archived",
+    )
+    .await;
+    assert_error(
+        access(false).await.unwrap(),
+        StatusCode::CONFLICT,
+        "account_archived",
+    )
+    .await;
+    let status: Value = app
+        .staff(Method::GET, &format!("/staff/accounts/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["archived"], true);
+    assert!(status["available_actions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("unarchive")));
+
+    let unarchive = app
+        .staff(Method::POST, &format!("/staff/accounts/{id}/unarchive"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unarchive.status(), StatusCode::NO_CONTENT);
+    assert_eq!(sign_in().await.unwrap().status(), StatusCode::OK);
+}
+
+pub async fn staff_changes_the_email_address(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.create_account("ann@example.com").await;
+    app.create_account("bea@example.com").await;
+    let path = format!("/staff/accounts/{id}/email");
+
+    let response = app
+        .staff(Method::PUT, &path)
+        .json(&json!({ "email": "bea@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::CONFLICT, "email_taken").await;
+    let response = app
+        .staff(Method::PUT, &path)
+        .json(&json!({ "email": "no-at-sign" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+
+    let response = app
+        .staff(Method::PUT, &path)
+        .json(&json!({ "email": "ann.new@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let status: Value = app
+        .staff(Method::GET, &format!("/staff/accounts/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["email"], "ann.new@example.com");
+}
+
+pub async fn account_events_list_the_audit_trail_newest_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (id, _) = app.signed_in("ann@example.com", "ann").await;
+    let path = format!("/staff/accounts/{id}/events");
+
+    let response = app.staff(Method::GET, &path).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let kinds: Vec<&str> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"account_created"), "{kinds:?}");
+    assert!(kinds.contains(&"invitation_sent"), "{kinds:?}");
+    assert!(kinds.contains(&"invitation_accepted"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"account_created"));
+    let accepted = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "invitation_accepted")
+        .unwrap();
+    assert_eq!(accepted["ip"], "127.0.0.1");
+
+    let one: Value = app
+        .staff(Method::GET, &format!("{path}?limit=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["events"].as_array().unwrap().len(), 1);
+    for bad in ["0", "100000", "ten"] {
+        let response = app
+            .staff(Method::GET, &format!("{path}?limit={bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+    }
+}
+
+pub async fn past_the_reset_rate_human_verification_is_required_then_passed(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            captcha: Some(CaptchaScript::Accept("i-am-human".into())),
+            ..Options::default()
+        },
+    )
+    .await;
+    let (id, _) = app.signed_in("ann@example.com", "ann").await;
+    let reset = format!("/staff/accounts/{id}/password-reset");
+    for _ in 0..10 {
+        let response = app.staff(Method::POST, &reset).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+    }
+    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    assert_error(
+        response,
+        StatusCode::FORBIDDEN,
+        "human_verification_required",
+    )
+    .await;
+
+    let response = app
+        .staff(Method::POST, "/staff/human-verification")
+        .json(&json!({ "captcha_response": "a-robot" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::BAD_REQUEST, "captcha_failed").await;
+    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    assert_error(
+        response,
+        StatusCode::FORBIDDEN,
+        "human_verification_required",
+    )
+    .await;
+
+    let response = app
+        .staff(Method::POST, "/staff/human-verification")
+        .json(&json!({ "captcha_response": "i-am-human" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+}
+
+pub async fn human_verification_without_a_captcha_provider_is_validation_failed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .staff(Method::POST, "/staff/human-verification")
+        .json(&json!({ "captcha_response": "anything" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+}
+
+pub async fn without_a_mailer_links_are_refused_and_notices_skipped(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            mailer: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    let id = app.create_account("ann@example.com").await;
+    let response = app
+        .staff(Method::POST, &format!("/staff/accounts/{id}/invitation"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "mailer_not_configured",
+    )
+    .await;
+
+    let response = app
+        .staff(Method::PUT, &format!("/staff/accounts/{id}/password"))
+        .json(&json!({ "password": PASSWORD, "password_confirmation": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(response.headers()["portal-notice"], "skipped_no_mailer");
+
+    let response = app
+        .staff(
+            Method::POST,
+            &format!("/staff/accounts/{id}/password-reset"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "mailer_not_configured",
+    )
+    .await;
+}

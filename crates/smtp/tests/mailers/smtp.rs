@@ -1,0 +1,447 @@
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use portal_access_core::testing::mailer::{sample_message, MailerHarness, ReceivedMessage};
+use portal_access_core::Mailer;
+use portal_access_smtp::{Sender, SmtpMailer, SmtpMailerBuilder, SmtpTimeout};
+
+use crate::support::{
+    free_port, self_signed_certificate, SinkOptions, SmtpSink, FROM, FROM_ADDRESS,
+};
+
+fn from() -> Sender {
+    FROM.parse().expect("sender")
+}
+
+fn builder(url: &str) -> SmtpMailerBuilder {
+    SmtpMailer::builder(url, from())
+        .expect("valid URL")
+        .timeout(Duration::from_secs(10))
+}
+
+struct SmtpHarness {
+    sink: SmtpSink,
+    mailer: SmtpMailer,
+}
+
+impl SmtpHarness {
+    fn start() -> Self {
+        let sink = SmtpSink::start(SinkOptions::default());
+        let mailer = builder(&format!("smtp://127.0.0.1:{}", sink.port()))
+            .build()
+            .expect("mailer");
+        Self { sink, mailer }
+    }
+}
+
+#[async_trait]
+impl MailerHarness for SmtpHarness {
+    fn mailer(&self) -> &dyn Mailer {
+        &self.mailer
+    }
+
+    async fn received(&self) -> Vec<ReceivedMessage> {
+        self.sink.received()
+    }
+
+    fn expected_from(&self) -> Option<String> {
+        Some(FROM_ADDRESS.to_owned())
+    }
+}
+
+mod conformance {
+    use super::SmtpHarness;
+    portal_access_core::mailer_conformance_tests!(async { SmtpHarness::start() });
+}
+
+#[tokio::test]
+async fn plain_smtp_delivery_uses_the_configured_sender_and_message_id() {
+    let harness = SmtpHarness::start();
+    let message = sample_message("client@example.com", "Hello");
+
+    harness.mailer.send(&message).await.expect("delivered");
+
+    let received = harness.sink.received_with_sender();
+    assert_eq!(received.len(), 1);
+    let (envelope_sender, got) = &received[0];
+    assert_eq!(envelope_sender, FROM_ADDRESS);
+    assert_eq!(
+        got.message_id.as_deref(),
+        Some(format!("{}@firm.example", message.id).as_str())
+    );
+    let raw = String::from_utf8(harness.sink.raw_messages().remove(0)).expect("ascii message");
+    assert!(
+        raw.contains("From: \"Client portal\" <portal@firm.example>\r\n")
+            || raw.contains("From: Client portal <portal@firm.example>\r\n"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("Content-Type: multipart/alternative;"),
+        "{raw}"
+    );
+}
+
+#[tokio::test]
+async fn many_concurrent_messages_are_all_delivered_over_the_pool() {
+    let harness = SmtpHarness::start();
+    let messages: Vec<_> = (0..40)
+        .map(|n| sample_message(&format!("client{n}@example.com"), &format!("Message {n}")))
+        .collect();
+
+    let results = futures::future::join_all(messages.iter().map(|m| harness.mailer.send(m))).await;
+
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let mut subjects: Vec<String> = harness
+        .sink
+        .received()
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    subjects.sort();
+    let mut expected: Vec<String> = messages.iter().map(|m| m.subject.clone()).collect();
+    expected.sort();
+    assert_eq!(subjects, expected);
+}
+
+#[tokio::test]
+async fn starttls_delivers_when_the_servers_certificate_is_trusted() {
+    let (_certs, cert, key, cert_pem) = self_signed_certificate();
+    let sink = SmtpSink::start(SinkOptions {
+        tls: Some((cert, key)),
+        ..SinkOptions::default()
+    });
+    let mailer = builder(&format!("smtp://127.0.0.1:{}?tls=starttls", sink.port()))
+        .add_root_certificate_pem(cert_pem)
+        .build()
+        .expect("mailer");
+
+    mailer
+        .send(&sample_message("client@example.com", "Over TLS"))
+        .await
+        .expect("delivered");
+
+    assert_eq!(sink.received()[0].subject, "Over TLS");
+}
+
+#[tokio::test]
+async fn starttls_to_an_untrusted_certificate_fails_transiently_and_sends_nothing() {
+    let (_certs, cert, key, _) = self_signed_certificate();
+    let sink = SmtpSink::start(SinkOptions {
+        tls: Some((cert, key)),
+        ..SinkOptions::default()
+    });
+    let mailer = builder(&format!("smtp://127.0.0.1:{}?tls=starttls", sink.port()))
+        .build()
+        .expect("mailer");
+
+    let error = mailer
+        .send(&sample_message("client@example.com", "Hello"))
+        .await
+        .expect_err("untrusted");
+
+    assert!(error.is_transient(), "{error}");
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn accepting_invalid_certificates_is_an_explicit_option_that_works() {
+    let (_certs, cert, key, _) = self_signed_certificate();
+    let sink = SmtpSink::start(SinkOptions {
+        tls: Some((cert, key)),
+        ..SinkOptions::default()
+    });
+    let mailer = builder(&format!("smtp://127.0.0.1:{}?tls=starttls", sink.port()))
+        .dangerous_accept_invalid_certs(true)
+        .build()
+        .expect("mailer");
+
+    mailer
+        .send(&sample_message("client@example.com", "Hello"))
+        .await
+        .expect("delivered");
+
+    assert_eq!(sink.received().len(), 1);
+}
+
+#[tokio::test]
+async fn required_starttls_never_falls_back_to_clear_text() {
+    let sink = SmtpSink::start(SinkOptions::default());
+    let mailer = builder(&format!("smtp://127.0.0.1:{}?tls=starttls", sink.port()))
+        .build()
+        .expect("mailer");
+
+    let error = mailer
+        .send(&sample_message("client@example.com", "Hello"))
+        .await
+        .expect_err("no STARTTLS");
+
+    assert!(error.is_transient(), "{error}");
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn opportunistic_tls_delivers_to_a_server_without_starttls() {
+    let sink = SmtpSink::start(SinkOptions::default());
+    let mailer = builder(&format!(
+        "smtp://127.0.0.1:{}?tls=opportunistic",
+        sink.port()
+    ))
+    .build()
+    .expect("mailer");
+
+    mailer
+        .send(&sample_message("client@example.com", "Hello"))
+        .await
+        .expect("delivered");
+
+    assert_eq!(sink.received().len(), 1);
+}
+
+#[tokio::test]
+async fn smtps_delivers_over_implicit_tls() {
+    let (_certs, cert, key, cert_pem) = self_signed_certificate();
+    let sink = SmtpSink::start(SinkOptions {
+        tls: Some((cert, key)),
+        implicit_tls: true,
+        ..SinkOptions::default()
+    });
+    let mailer = builder(&format!("smtps://localhost:{}", sink.port()))
+        .add_root_certificate_pem(cert_pem)
+        .build()
+        .expect("mailer");
+
+    mailer
+        .send(&sample_message("client@example.com", "Implicit TLS"))
+        .await
+        .expect("delivered");
+
+    assert_eq!(sink.received()[0].subject, "Implicit TLS");
+}
+
+#[tokio::test]
+async fn auth_over_starttls_with_percent_encoded_credentials_delivers() {
+    let (_certs, cert, key, cert_pem) = self_signed_certificate();
+    let sink = SmtpSink::start(SinkOptions {
+        tls: Some((cert, key)),
+        auth: Some("portal@firm:p@ss:w/rd%é".to_owned()),
+        ..SinkOptions::default()
+    });
+    let url = format!(
+        "smtp://portal%40firm:p%40ss%3Aw%2Frd%25%C3%A9@127.0.0.1:{}?tls=starttls",
+        sink.port()
+    );
+    let mailer = builder(&url)
+        .add_root_certificate_pem(cert_pem)
+        .build()
+        .expect("mailer");
+
+    mailer
+        .send(&sample_message("client@example.com", "Authenticated"))
+        .await
+        .expect("delivered");
+
+    assert_eq!(sink.received()[0].subject, "Authenticated");
+}
+
+#[tokio::test]
+async fn auth_over_plain_smtp_to_loopback_delivers() {
+    let sink = SmtpSink::start(SinkOptions {
+        auth: Some("user:secret".to_owned()),
+        ..SinkOptions::default()
+    });
+    let mailer = builder(&format!("smtp://user:secret@127.0.0.1:{}", sink.port()))
+        .build()
+        .expect("mailer");
+
+    mailer
+        .send(&sample_message("client@example.com", "Authenticated"))
+        .await
+        .expect("delivered");
+
+    assert_eq!(sink.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_transient_so_mail_flows_once_fixed() {
+    let sink = SmtpSink::start(SinkOptions {
+        auth: Some("user:secret".to_owned()),
+        ..SinkOptions::default()
+    });
+    let mailer = builder(&format!("smtp://user:wrong@127.0.0.1:{}", sink.port()))
+        .build()
+        .expect("mailer");
+
+    let error = mailer
+        .send(&sample_message("client@example.com", "Hello"))
+        .await
+        .expect_err("auth fails");
+
+    assert!(error.is_transient(), "{error}");
+    assert!(error.to_string().contains("535"), "{error}");
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_running_is_a_transient_error() {
+    let mailer = builder(&format!("smtp://127.0.0.1:{}", free_port()))
+        .build()
+        .expect("mailer");
+
+    let error = mailer
+        .send(&sample_message("client@example.com", "Hello"))
+        .await
+        .expect_err("refused");
+
+    assert!(error.is_transient(), "{error}");
+    let source = std::error::Error::source(&error).expect("source kept");
+    assert!(source
+        .downcast_ref::<portal_access_smtp::lettre::transport::smtp::Error>()
+        .is_some());
+}
+
+#[tokio::test]
+async fn a_550_recipient_refusal_is_a_permanent_error() {
+    let sink = SmtpSink::start(SinkOptions {
+        reject_rcpt: true,
+        ..SinkOptions::default()
+    });
+    let mailer = builder(&format!("smtp://127.0.0.1:{}", sink.port()))
+        .build()
+        .expect("mailer");
+
+    let error = mailer
+        .send(&sample_message("nobody@example.com", "Hello"))
+        .await
+        .expect_err("550");
+
+    assert!(error.is_permanent(), "{error}");
+    let source = std::error::Error::source(&error).expect("source kept");
+    let smtp_error = source
+        .downcast_ref::<portal_access_smtp::lettre::transport::smtp::Error>()
+        .expect("the lettre error");
+    assert_eq!(
+        smtp_error.status().map(|c| c.to_string()).as_deref(),
+        Some("550")
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_server_times_out_transiently_within_the_configured_bound() {
+    let sink = SmtpSink::start(SinkOptions {
+        stall: true,
+        ..SinkOptions::default()
+    });
+    let mailer = builder(&format!("smtp://127.0.0.1:{}", sink.port()))
+        .timeout(Duration::from_millis(800))
+        .build()
+        .expect("mailer");
+    let started = Instant::now();
+
+    let error = mailer
+        .send(&sample_message("client@example.com", "Hello"))
+        .await
+        .expect_err("stalls");
+
+    let elapsed = started.elapsed();
+    assert!(error.is_transient(), "{error}");
+    assert!(
+        std::error::Error::source(&error).is_some_and(|s| s.is::<SmtpTimeout>()),
+        "{error}"
+    );
+    assert!(
+        elapsed >= Duration::from_millis(800) && elapsed < Duration::from_secs(3),
+        "{elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn check_connection_answers_for_a_live_server_and_fails_for_a_dead_one() {
+    let sink = SmtpSink::start(SinkOptions::default());
+    let live = builder(&format!("smtp://127.0.0.1:{}", sink.port()))
+        .build()
+        .expect("mailer");
+    let dead = builder(&format!("smtp://127.0.0.1:{}", free_port()))
+        .build()
+        .expect("mailer");
+
+    live.check_connection().await.expect("live server answers");
+    let error = dead.check_connection().await.expect_err("dead server");
+
+    assert!(error.is_transient(), "{error}");
+}
+
+#[test]
+fn credentials_in_clear_text_to_a_remote_host_are_refused() {
+    let error =
+        SmtpMailer::builder("smtp://user:pw@mail.firm.example:25", from()).expect_err("refused");
+    assert!(error.to_string().contains("clear text"), "{error}");
+    assert!(SmtpMailer::builder(
+        "smtp://user:pw@mail.firm.example:25?tls=opportunistic",
+        from()
+    )
+    .is_err());
+    assert!(SmtpMailer::builder("smtp://user:pw@mail.firm.example?tls=starttls", from()).is_ok());
+    assert!(SmtpMailer::builder("smtps://user:pw@mail.firm.example", from()).is_ok());
+}
+
+#[test]
+fn building_outside_a_tokio_runtime_is_an_error_not_a_panic() {
+    let error = SmtpMailer::builder("smtp://127.0.0.1:2525", from())
+        .expect("valid")
+        .build();
+    assert!(matches!(
+        error,
+        Err(portal_access_smtp::SmtpConfigError::NoRuntime)
+    ));
+}
+
+#[tokio::test]
+async fn debug_output_never_shows_the_password() {
+    let mailer = SmtpMailer::builder("smtps://user:hunter2@mail.firm.example", from())
+        .expect("valid")
+        .build()
+        .expect("mailer");
+    let shown = format!("{mailer:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("[redacted]"), "{shown}");
+}
+
+#[test]
+fn url_forms_and_their_defaults_parse_as_documented() {
+    use portal_access_smtp::{SmtpEndpoint, TlsMode};
+    let cases = [
+        ("smtp://mail.example", 25, TlsMode::None),
+        ("smtp://mail.example:2525", 2525, TlsMode::None),
+        ("smtp://mail.example?tls=none", 25, TlsMode::None),
+        (
+            "smtp://mail.example?tls=opportunistic",
+            25,
+            TlsMode::Opportunistic,
+        ),
+        ("smtp://mail.example?tls=starttls", 587, TlsMode::StartTls),
+        ("smtp://mail.example?tls=required", 587, TlsMode::StartTls),
+        ("smtps://mail.example", 465, TlsMode::Implicit),
+        ("smtps://[::1]:4650", 4650, TlsMode::Implicit),
+    ];
+    for (url, port, tls) in cases {
+        let endpoint = SmtpEndpoint::parse(url).expect(url);
+        assert_eq!((endpoint.port(), endpoint.tls()), (port, tls), "{url}");
+    }
+    assert_eq!(
+        SmtpEndpoint::parse("smtps://[::1]:4650")
+            .expect("v6")
+            .host(),
+        "::1"
+    );
+    for bad in [
+        "http://mail.example",
+        "smtp://",
+        "smtp://mail.example/path",
+        "smtp://mail.example?tls=maybe",
+        "smtps://mail.example?tls=starttls",
+        "smtp://mail.example?timeout=3",
+        "smtp://u:%FF@localhost",
+    ] {
+        assert!(SmtpEndpoint::parse(bad).is_err(), "{bad} is refused");
+    }
+}

@@ -1,0 +1,351 @@
+//! The example server as a newcomer runs it: built from its command line,
+//! on SQLite and on PostgreSQL, with the directory mailer and the
+//! dispatcher in-process; health, readiness, metrics, request ids; and a
+//! graceful shutdown that lets an in-flight request finish.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+use portal_server::app::build_app;
+use portal_server::cli::ServerConfig;
+use reqwest::StatusCode;
+use secrecy::ExposeSecret;
+use serde_json::{json, Value};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+struct Running {
+    base: String,
+    token: String,
+    mail_dir: std::path::PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the server from flags, on port 0, with a database URL.
+async fn start(database_url: Option<String>) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mail_dir = dir.path().join("mail");
+    let database_url = database_url.unwrap_or_else(|| {
+        // A nested directory that does not exist yet: the server creates it.
+        format!(
+            "sqlite://{}",
+            dir.path().join("data/nested/portal.db").display()
+        )
+    });
+    let config = ServerConfig::try_parse_from([
+        "portal-server".to_owned(),
+        format!("--listen={addr}"),
+        format!("--database-url={database_url}"),
+        format!("--mail-dir={}", mail_dir.display()),
+        "--argon2-memory-kib=256".to_owned(),
+        "--argon2-iterations=1".to_owned(),
+        "--shutdown-grace-secs=10".to_owned(),
+    ])
+    .unwrap();
+    assert_eq!(config.public_url(), format!("http://{addr}"));
+    let app = build_app(&config).await.expect("the app builds");
+    let token = app
+        .generated_token
+        .as_ref()
+        .expect("a generated staff token without --staff-token")
+        .token
+        .expose_secret()
+        .to_owned();
+    assert_eq!(app.mail_dir.as_deref(), Some(mail_dir.as_path()));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        base: format!("http://{addr}"),
+        token,
+        mail_dir,
+        stop: Some(stop),
+        server,
+        _dir: dir,
+    }
+}
+
+impl Running {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn shutdown(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(20), &mut self.server)
+            .await
+            .expect("the server stops within its grace")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// Waits until the mail directory holds an .eml file; returns its text.
+async fn wait_for_mail(dir: &std::path::Path) -> String {
+    for _ in 0..100 {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                if entry.path().extension().is_some_and(|e| e == "eml") {
+                    return std::fs::read_to_string(entry.path()).unwrap();
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no .eml file appeared in {}", dir.display());
+}
+
+async fn a_newcomer_session(running: &Running) {
+    let client = reqwest::Client::new();
+    let health = client.get(running.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(health.headers().contains_key("x-request-id"));
+    let ready = client.get(running.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+
+    // The printed staff token works; the dispatcher delivers the invitation.
+    let created: Value = client
+        .post(running.url("/staff/accounts"))
+        .bearer_auth(&running.token)
+        .json(&json!({ "email": "ann@example.com" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let sent = client
+        .post(running.url(&format!("/staff/accounts/{id}/invitation")))
+        .bearer_auth(&running.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::ACCEPTED);
+    let mail = wait_for_mail(&running.mail_dir).await;
+    assert!(mail.contains("ann@example.com"));
+    assert!(
+        mail.contains(&format!("{}/portal/invitation?token=", running.base)),
+        "{mail}"
+    );
+
+    let page = client
+        .get(running.url("/portal/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let root = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(running.url("/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(root.headers()["location"], "/portal/");
+
+    // A caller's request id is kept.
+    let traced = client
+        .get(running.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(traced.headers()["x-request-id"], "abc-123");
+
+    let metrics = client.get(running.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/staff/accounts\""), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_on_sqlite_from_its_default_flags() {
+    let running = start(None).await;
+    a_newcomer_session(&running).await;
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_on_postgres_with_a_database_url() {
+    let database = PgDatabase::create().await;
+    let running = start(Some(database.url())).await;
+    a_newcomer_session(&running).await;
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_shutdown_lets_an_in_flight_request_finish() {
+    let running = start(None).await;
+    let addr = running.base.trim_start_matches("http://").to_owned();
+    let body = json!({ "login": "nobody", "password": "correct horse battery staple" }).to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/portal/sign-in HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (first, rest) = body.split_at(10);
+    stream.write_all(first.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Shut down while the request is in flight.
+    let Running {
+        stop: Some(stop),
+        server,
+        _dir,
+        ..
+    } = running
+    else {
+        unreachable!("a running server has its stop handle")
+    };
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!server.is_finished(), "the server waits for the request");
+
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&answer);
+        if text.contains("\r\n\r\n") && text.contains("invalid_credentials") {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+    assert!(text.contains("invalid_credentials"), "{text}");
+    drop(stream);
+    tokio::time::timeout(Duration::from_secs(15), server)
+        .await
+        .expect("the server stops once the request is done")
+        .unwrap()
+        .unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_err(),
+        "no longer accepting"
+    );
+}
+
+#[test]
+fn help_explains_every_flag_and_its_environment_variable() {
+    let help = ServerConfig::command().render_long_help().to_string();
+    for (flag, env) in [
+        ("--listen", "PORTAL_LISTEN"),
+        ("--database-url", "PORTAL_DATABASE_URL"),
+        ("--smtp-url", "PORTAL_SMTP_URL"),
+        ("--mail-dir", "PORTAL_MAIL_DIR"),
+        ("--public-url", "PORTAL_PUBLIC_URL"),
+        ("--staff-token", "PORTAL_STAFF_TOKENS"),
+        ("--geoip-db", "PORTAL_GEOIP_DB"),
+        ("--mail-from", "PORTAL_MAIL_FROM"),
+        ("--tenant", "PORTAL_TENANT"),
+        ("--captcha-provider", "PORTAL_CAPTCHA_PROVIDER"),
+        ("--trusted-proxies", "PORTAL_TRUSTED_PROXIES"),
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+        assert!(help.contains(env), "{env} missing from --help");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_database_scheme_is_refused_with_a_clear_message() {
+    let config =
+        ServerConfig::try_parse_from(["portal-server", "--database-url=mysql://localhost/portal"])
+            .unwrap();
+    let error = build_app(&config).await.unwrap_err();
+    assert!(error.to_string().contains("sqlite://"), "{error}");
+}
+
+/// A uniquely named PostgreSQL database, dropped `WITH (FORCE)` on drop.
+struct PgDatabase {
+    server: String,
+    name: String,
+}
+
+fn pg_server_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+async fn pg_admin(url: &str) -> PgConnection {
+    let options = PgConnectOptions::from_str(url)
+        .unwrap_or_else(|e| panic!("DATABASE_URL {url:?} is not a PostgreSQL URL: {e}"));
+    PgConnection::connect_with(&options)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL is not reachable at {url}: {e}; start it or set DATABASE_URL")
+        })
+}
+
+impl PgDatabase {
+    async fn create() -> Self {
+        let server = pg_server_url();
+        let name = format!(
+            "portal_server_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        let mut conn = pg_admin(&server).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+        let _ = conn.close().await;
+        Self { server, name }
+    }
+
+    fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.server).expect("a URL");
+        url.set_path(&self.name);
+        url.to_string()
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(async move {
+                    let mut conn = pg_admin(&server).await;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await
+                    .map(|_| ())
+                })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
