@@ -1,0 +1,263 @@
+//! The Markdown report: each figure beside its SPEC.md section 7 target.
+
+use std::fmt::Write as _;
+
+use crate::argon::{ITERATIONS, MEMORY_KIB, PARALLELISM};
+use crate::scenarios::{ForgotTiming, Load, Memory, Outbox};
+
+/// Everything measured on one store.
+pub struct Backend {
+    pub label: String,
+    pub pool_size: usize,
+    pub sign_in_4: Load,
+    pub sign_in_256: Load,
+    pub me_alone: Load,
+    pub me_loaded: Load,
+    pub sign_in_during: Load,
+    pub forgot: ForgotTiming,
+    pub memory: Memory,
+    pub outbox: Outbox,
+}
+
+/// The whole run.
+pub struct Report {
+    pub cores: usize,
+    pub pool_size: usize,
+    pub raw_verifies: f64,
+    pub argon_threads: usize,
+    pub backends: Vec<Backend>,
+}
+
+fn verdict(met: bool, miss: impl FnOnce() -> String) -> String {
+    if met {
+        "met".to_owned()
+    } else {
+        format!("**missed** ({})", miss())
+    }
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// Renders the report.
+pub fn markdown(report: &Report) -> String {
+    let raw = report.raw_verifies;
+    let sign_in_floor = 0.9 * raw;
+    let memory_bound_mib = report.pool_size as f64 * 20.0 + 64.0;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Raw argon2id verify rate (a), m={MEMORY_KIB} KiB, t={ITERATIONS}, p={PARALLELISM}, \
+         {} threads on {} cores, the `argon2` crate of this build: **{raw:.1} verifies/s**. \
+         Hashing pool of the server: {} (its default: one per core).\n",
+        report.argon_threads, report.cores, report.pool_size
+    );
+    let mut header = String::from("| Figure | Target |");
+    let mut rule = String::from("|---|---|");
+    for backend in &report.backends {
+        let _ = write!(header, " {} | |", backend.label);
+        rule.push_str("---:|---|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+
+    type Row<'a> = (
+        &'a str,
+        String,
+        Box<dyn Fn(&Backend) -> (String, String) + 'a>,
+    );
+    let rows: Vec<Row> = vec![
+        (
+            "(b) sign-in throughput, concurrency 4",
+            format!("≥ 90% of (a) = {sign_in_floor:.1}/s"),
+            Box::new(move |b| sign_in_cells(&b.sign_in_4, raw)),
+        ),
+        (
+            "(b) sign-in p50 / p99, concurrency 4",
+            "p99 grows with the queue, not errors".into(),
+            Box::new(|b| latency_cells(&b.sign_in_4)),
+        ),
+        (
+            "(b) sign-in throughput, concurrency 256",
+            format!("≥ 90% of (a) = {sign_in_floor:.1}/s"),
+            Box::new(move |b| sign_in_cells(&b.sign_in_256, raw)),
+        ),
+        (
+            "(b) sign-in p50 / p99, concurrency 256",
+            "p99 grows with the queue, not errors".into(),
+            Box::new(|b| latency_cells(&b.sign_in_256)),
+        ),
+        (
+            "(c) `GET /api/portal/me`, alone",
+            "≥ 10,000 req/s".into(),
+            Box::new(|b| {
+                let rate = b.me_alone.rate();
+                (
+                    format!(
+                        "{rate:.0} req/s, p99 {:.2} ms, {} errors",
+                        b.me_alone.latencies.percentile_ms(99.0),
+                        b.me_alone.errors
+                    ),
+                    verdict(rate >= 10_000.0 && b.me_alone.errors == 0, || {
+                        format!("{:.0}% short", (1.0 - rate / 10_000.0) * 100.0)
+                    }),
+                )
+            }),
+        ),
+        (
+            "(c) `me` p99 while sign-ins saturate the pool",
+            "< 20 ms".into(),
+            Box::new(|b| {
+                let p99 = b.me_loaded.latencies.percentile_ms(99.0);
+                (
+                    format!(
+                        "p99 {p99:.2} ms, p50 {:.2} ms, {:.0} req/s, {} errors; sign-ins meanwhile {:.1}/s",
+                        b.me_loaded.latencies.percentile_ms(50.0),
+                        b.me_loaded.rate(),
+                        b.me_loaded.errors,
+                        b.sign_in_during.rate()
+                    ),
+                    verdict(p99 < 20.0 && b.me_loaded.errors == 0, || {
+                        format!("{:.1} ms over", p99 - 20.0)
+                    }),
+                )
+            }),
+        ),
+        (
+            "(d) forgot-password median, known / unknown address",
+            "same time".into(),
+            Box::new(|b| {
+                (
+                    format!(
+                        "{:.3} / {:.3} ms ({} pairs, {} non-202)",
+                        b.forgot.known_median_ms,
+                        b.forgot.unknown_median_ms,
+                        b.forgot.pairs,
+                        b.forgot.errors
+                    ),
+                    String::new(),
+                )
+            }),
+        ),
+        (
+            "(d) forgot-password paired gap, median [95% interval]",
+            "interval contains 0 (gap below the run's noise)".into(),
+            Box::new(|b| {
+                let (low, high) = b.forgot.gap_interval_ms;
+                let within = low <= 0.0 && high >= 0.0;
+                let below_noise = b.forgot.gap_ms.abs() < b.forgot.noise_ms;
+                (
+                    format!(
+                        "{:+.3} ms [{low:+.3}, {high:+.3}]; noise (half IQR) {:.3} ms",
+                        b.forgot.gap_ms, b.forgot.noise_ms
+                    ),
+                    verdict(within && b.forgot.errors == 0, || {
+                        if below_noise {
+                            "interval excludes 0, gap still below the noise".into()
+                        } else {
+                            format!("gap {:+.3} ms", b.forgot.gap_ms)
+                        }
+                    }),
+                )
+            }),
+        ),
+        (
+            "(e) resident memory under concurrent sign-ins (peak VmRSS / VmHWM)",
+            format!("< pool × 20 MiB + 64 MiB = {memory_bound_mib:.0} MiB"),
+            Box::new(move |b| memory_cells(&b.memory, memory_bound_mib)),
+        ),
+        (
+            "(f) outbox dispatcher to a local SMTP server",
+            "≥ 500 messages/s".into(),
+            Box::new(|b| {
+                let o = &b.outbox;
+                let rate = o.rate();
+                (
+                    format!(
+                        "{rate:.0} msg/s ({} invitations queued in {:.2} s, all received after {:.2} s; {} received when queueing ended)",
+                        o.messages,
+                        o.queued_in.as_secs_f64(),
+                        o.elapsed.as_secs_f64(),
+                        o.received_when_queued
+                    ),
+                    verdict(o.delivered && rate >= 500.0, || {
+                        if o.delivered {
+                            format!("{:.0}% short", (1.0 - rate / 500.0) * 100.0)
+                        } else {
+                            "not all delivered within 120 s".into()
+                        }
+                    }),
+                )
+            }),
+        ),
+    ];
+    for (figure, target, cells) in rows {
+        let mut line = format!("| {figure} | {target} |");
+        for backend in &report.backends {
+            let (value, met) = cells(backend);
+            let _ = write!(line, " {value} | {met} |");
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out);
+    for backend in &report.backends {
+        let _ = writeln!(
+            out,
+            "- {}: memory before the burst {:.1} MiB; {} of {} sign-ins in the burst failed; \
+             sign-ins counted: {} at concurrency 4, {} at 256 (pool size {}).",
+            backend.label,
+            mib(backend.memory.before_kib),
+            backend.memory.errors,
+            backend.memory.concurrent,
+            backend.sign_in_4.requests,
+            backend.sign_in_256.requests,
+            backend.pool_size
+        );
+    }
+    out
+}
+
+fn sign_in_cells(load: &Load, raw: f64) -> (String, String) {
+    let rate = load.rate();
+    let ratio = rate / raw;
+    (
+        format!(
+            "{rate:.1}/s = {:.0}% of (a), {} errors",
+            ratio * 100.0,
+            load.errors
+        ),
+        verdict(ratio >= 0.9 && load.errors == 0, || {
+            if ratio >= 0.9 {
+                format!("{} errors", load.errors)
+            } else {
+                format!("{:.0} points short", (0.9 - ratio) * 100.0)
+            }
+        }),
+    )
+}
+
+fn latency_cells(load: &Load) -> (String, String) {
+    (
+        format!(
+            "{:.1} / {:.1} ms",
+            load.latencies.percentile_ms(50.0),
+            load.latencies.percentile_ms(99.0)
+        ),
+        if load.errors == 0 {
+            "met (0 errors)".into()
+        } else {
+            format!("**missed** ({} errors)", load.errors)
+        },
+    )
+}
+
+fn memory_cells(memory: &Memory, bound_mib: f64) -> (String, String) {
+    let peak = mib(memory.peak_rss_kib);
+    let hwm = mib(memory.hwm_kib);
+    (
+        format!("{peak:.1} / {hwm:.1} MiB ({} in flight)", memory.concurrent),
+        verdict(hwm < bound_mib && peak < bound_mib, || {
+            format!("{:.1} MiB over", peak.max(hwm) - bound_mib)
+        }),
+    )
+}
