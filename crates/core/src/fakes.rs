@@ -189,12 +189,10 @@ impl CaptchaVerifier for ScriptedCaptcha {
             .push((response.expose_secret().to_owned(), remote_ip));
         match &*self.script.lock().expect("captcha lock") {
             CaptchaScript::Accept(answer)
-                if bool::from(
-                    subtle::ConstantTimeEq::ct_eq(
-                        answer.as_bytes(),
-                        response.expose_secret().as_bytes(),
-                    ),
-                ) =>
+                if bool::from(subtle::ConstantTimeEq::ct_eq(
+                    answer.as_bytes(),
+                    response.expose_secret().as_bytes(),
+                )) =>
             {
                 Ok(CaptchaVerdict::Passed)
             }

@@ -199,8 +199,14 @@ impl std::fmt::Debug for NewMessage {
             .field("to", &self.to)
             .field("to_name", &self.to_name)
             .field("subject", &self.subject)
-            .field("text_body", &format_args!("<{} bytes>", self.text_body.len()))
-            .field("html_body", &format_args!("<{} bytes>", self.html_body.len()))
+            .field(
+                "text_body",
+                &format_args!("<{} bytes>", self.text_body.len()),
+            )
+            .field(
+                "html_body",
+                &format_args!("<{} bytes>", self.html_body.len()),
+            )
             .field("token_hash", &self.token_hash)
             .field("token_expires_at", &self.token_expires_at)
             .field("created_at", &self.created_at)
@@ -311,7 +317,10 @@ mod tests {
     #[test]
     fn a_queued_messages_debug_never_shows_the_link_its_body_carries() {
         let token = RawToken::from_bytes([9; 32]);
-        let link = format!("https://portal.example.com/portal/reset-password?token={}", token.expose());
+        let link = format!(
+            "https://portal.example.com/portal/reset-password?token={}",
+            token.expose()
+        );
         let message = NewMessage {
             id: MessageId::from_random([1; 16]),
             tenant: TenantId::new("firm").unwrap(),
@@ -327,16 +336,19 @@ mod tests {
             created_at: datetime!(2026-01-01 9:00 UTC),
         };
 
-        let shown = format!("{message:?} {:?}", OutboxMessage {
-            message: message.clone(),
-            state: DeliveryState::Queued,
-            attempts: 0,
-            next_attempt_at: message.created_at,
-            last_error: None,
-            sent_at: None,
-            failed_at: None,
-            redacted: false,
-        });
+        let shown = format!(
+            "{message:?} {:?}",
+            OutboxMessage {
+                message: message.clone(),
+                state: DeliveryState::Queued,
+                attempts: 0,
+                next_attempt_at: message.created_at,
+                last_error: None,
+                sent_at: None,
+                failed_at: None,
+                redacted: false,
+            }
+        );
 
         assert!(!shown.contains(token.expose()), "{shown}");
         assert!(shown.contains("ann@example.com") && shown.contains("bytes>"));

@@ -892,7 +892,10 @@ async fn an_unknown_login_is_verified_against_a_dummy_hash_like_a_wrong_password
         ("not a login @@", PASSWORD),
     ] {
         let before = verifications();
-        assert_eq!(code(p.sign_in(login, password).await), "invalid_credentials");
+        assert_eq!(
+            code(p.sign_in(login, password).await),
+            "invalid_credentials"
+        );
         assert_eq!(verifications(), before + 1, "login {login:?}");
     }
 }

@@ -1056,7 +1056,11 @@ async fn staff_actions_read_the_username_and_never_set_or_clear_it() {
         .await
         .unwrap();
     assert_eq!(
-        code(h.service.send_invitation(&h.staff, &h.ctx, account.id).await),
+        code(
+            h.service
+                .send_invitation(&h.staff, &h.ctx, account.id)
+                .await
+        ),
         ErrorCode::ValidationFailed
     );
 
