@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use clap::Parser as _;
 use portal_server::app::build_app;
 use portal_server::cli::ServerConfig;
 use serde_json::Value;
