@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use clap::Parser as _;
 use portal_server::app::build_app;
 use portal_server::cli::ServerConfig;
 use serde_json::Value;
@@ -62,7 +63,11 @@ fn next_fenced(lines: &[&str], at: &mut usize) -> Option<Fenced> {
         body.push('\n');
         i += 1;
     }
-    assert!(i < lines.len(), "README.md:{}: unclosed code block", start + 1);
+    assert!(
+        i < lines.len(),
+        "README.md:{}: unclosed code block",
+        start + 1
+    );
     *at = i + 1;
     Some(Fenced {
         info,
@@ -89,8 +94,9 @@ fn walkthrough_steps(readme: &str) -> Vec<Step> {
         }
         let marker = i + 1;
         i += 1;
-        let script = next_fenced(&lines, &mut i)
-            .unwrap_or_else(|| panic!("README.md:{marker}: a walkthrough marker must precede a ```sh block"));
+        let script = next_fenced(&lines, &mut i).unwrap_or_else(|| {
+            panic!("README.md:{marker}: a walkthrough marker must precede a ```sh block")
+        });
         assert_eq!(
             script.info, "sh",
             "README.md:{}: walk-through blocks are ```sh",
@@ -125,8 +131,9 @@ fn excerpts(readme: &str) -> Vec<(String, Fenced)> {
         };
         let marker = i + 1;
         i += 1;
-        let block = next_fenced(&lines, &mut i)
-            .unwrap_or_else(|| panic!("README.md:{marker}: an excerpt marker must precede a code block"));
+        let block = next_fenced(&lines, &mut i).unwrap_or_else(|| {
+            panic!("README.md:{marker}: an excerpt marker must precede a code block")
+        });
         found.push((path.trim().to_owned(), block));
     }
     found
@@ -182,7 +189,8 @@ fn check_output(expected: &Fenced, actual: &str) -> Result<(), String> {
                 .map_err(|e| format!("the README's expected JSON does not parse: {e}"))?;
             let got = json_stream(actual)
                 .map_err(|e| format!("the output is not JSON ({e}):\n{actual}"))?;
-            let ok = want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| json_matches(w, g));
+            let ok =
+                want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| json_matches(w, g));
             if ok {
                 Ok(())
             } else {
@@ -197,7 +205,10 @@ fn check_output(expected: &Fenced, actual: &str) -> Result<(), String> {
             let want: Vec<&str> = expected.body.trim_end().lines().collect();
             let got: Vec<&str> = actual.trim_end().lines().collect();
             let ok = want.len() == got.len()
-                && want.iter().zip(&got).all(|(w, g)| line_matches(w.trim_end(), g.trim_end()));
+                && want
+                    .iter()
+                    .zip(&got)
+                    .all(|(w, g)| line_matches(w.trim_end(), g.trim_end()));
             if ok {
                 Ok(())
             } else {
@@ -281,7 +292,10 @@ async fn every_walkthrough_command_of_the_readme_runs_against_portal_server_and_
     let config = ServerConfig::try_parse_from([
         "portal-server".to_owned(),
         format!("--listen={addr}"),
-        format!("--database-url=sqlite://{}/portal.db", data.path().display()),
+        format!(
+            "--database-url=sqlite://{}/portal.db",
+            data.path().display()
+        ),
         format!("--mail-dir={}", data.path().join("mail").display()),
         format!("--staff-token=readme:{STAFF_TOKEN}"),
     ])
@@ -311,7 +325,10 @@ async fn every_walkthrough_command_of_the_readme_runs_against_portal_server_and_
         use tokio::io::AsyncReadExt as _;
         let (mut out, mut err) = (String::new(), String::new());
         let (mut stdout, mut stderr) = (stdout, stderr);
-        let (a, b) = tokio::join!(stdout.read_to_string(&mut out), stderr.read_to_string(&mut err));
+        let (a, b) = tokio::join!(
+            stdout.read_to_string(&mut out),
+            stderr.read_to_string(&mut err)
+        );
         a.unwrap();
         b.unwrap();
         let status = child.wait().await.unwrap();
@@ -346,14 +363,20 @@ async fn every_walkthrough_command_of_the_readme_runs_against_portal_server_and_
             }
         }
     }
-    assert!(status.success() || !failures.is_empty(), "bash failed: {status}\n{err}");
+    assert!(
+        status.success() || !failures.is_empty(),
+        "bash failed: {status}\n{err}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]
 fn the_readme_embedding_excerpt_is_code_of_the_example_that_ci_compiles() {
     let found = excerpts(&readme());
-    assert!(!found.is_empty(), "the README has no <!-- excerpt: PATH --> block");
+    assert!(
+        !found.is_empty(),
+        "the README has no <!-- excerpt: PATH --> block"
+    );
     for (path, block) in found {
         let source = std::fs::read_to_string(repo_root().join(&path))
             .unwrap_or_else(|e| panic!("README.md:{}: cannot read {path}: {e}", block.line));
@@ -391,7 +414,13 @@ fn output_patterns_match_what_they_say() {
     assert!(!line_matches("a…c", "abd"));
     assert!(!line_matches("exact", "exactly"));
     let expected: Value = serde_json::json!({"id": ANY, "state": "sent"});
-    assert!(json_matches(&expected, &serde_json::json!({"id": "x", "state": "sent"})));
-    assert!(!json_matches(&expected, &serde_json::json!({"id": "x", "state": "queued"})));
+    assert!(json_matches(
+        &expected,
+        &serde_json::json!({"id": "x", "state": "sent"})
+    ));
+    assert!(!json_matches(
+        &expected,
+        &serde_json::json!({"id": "x", "state": "queued"})
+    ));
     assert!(!json_matches(&expected, &serde_json::json!({"id": "x"})));
 }

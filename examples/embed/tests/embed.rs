@@ -35,7 +35,11 @@ async fn the_crm_answers_its_own_routes_and_the_portal_mounted_under_its_prefix(
         .unwrap();
 
     // A CRM route: refused without the CRM session, answered with it.
-    let anonymous = http.get(format!("{base}/crm/contacts")).send().await.unwrap();
+    let anonymous = http
+        .get(format!("{base}/crm/contacts"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let contacts: Value = http
         .get(format!("{base}/crm/contacts"))
@@ -73,7 +77,11 @@ async fn the_crm_answers_its_own_routes_and_the_portal_mounted_under_its_prefix(
     let status: Value = status.json().await.unwrap();
     assert_eq!(status["contact_ref"], "c-1001");
     assert_eq!(status["invitation"]["state"], "pending");
-    let refused = http.get(format!("{base}{status_path}")).send().await.unwrap();
+    let refused = http
+        .get(format!("{base}{status_path}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let refused: Value = refused.json().await.unwrap();
     assert_eq!(refused["error"]["code"], "unauthenticated");
@@ -87,7 +95,10 @@ async fn the_crm_answers_its_own_routes_and_the_portal_mounted_under_its_prefix(
     assert_eq!(page.status(), StatusCode::OK);
     // (minijinja escapes `/` in attribute values as `&#x2f;`.)
     let html = page.text().await.unwrap().replace("&#x2f;", "/");
-    assert!(html.contains(r#"action="/clients/portal/sign-in""#), "{html}");
+    assert!(
+        html.contains(r#"action="/clients/portal/sign-in""#),
+        "{html}"
+    );
 
     // The dispatcher delivers the invitation, its link under the prefix.
     let mut sent = Vec::new();
@@ -100,7 +111,11 @@ async fn the_crm_answers_its_own_routes_and_the_portal_mounted_under_its_prefix(
     }
     assert_eq!(sent.len(), 1, "the invitation was not delivered in 5 s");
     let link_prefix = format!("{base}/clients/portal/invitation?token=");
-    assert!(sent[0].text_body.contains(&link_prefix), "{}", sent[0].text_body);
+    assert!(
+        sent[0].text_body.contains(&link_prefix),
+        "{}",
+        sent[0].text_body
+    );
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
