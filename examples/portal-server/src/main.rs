@@ -30,11 +30,15 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn run(config: ServerConfig) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    tracing::debug!(?config, "configuration");
-    let app = build_app(&config).await?;
+async fn run(mut config: ServerConfig) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // Bind first, so links use the real port when `--listen` asks for port 0.
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let local = listener.local_addr()?;
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{local}"));
+    }
+    tracing::debug!(?config, "configuration");
+    let app = build_app(&config).await?;
     let public_url = config.public_url();
     println!();
     println!("  portal-server is listening on http://{local}");
