@@ -1,16 +1,23 @@
-//! Argon2id on a bounded blocking pool.
+//! Argon2id on a bounded pool with reused memory.
 //!
 //! At most `pool_size` hashes run at once (a semaphore in front of
-//! `spawn_blocking`), so memory stays bounded under any number of concurrent
-//! sign-ins and the async workers stay free for requests that need no hashing.
+//! `spawn_blocking`), so the async workers stay free for requests that need
+//! no hashing. Each running hash borrows one of `pool_size` argon2 memory
+//! areas (`m` KiB each, allocated on first use and then kept), instead of
+//! allocating a fresh one per hash: hashing memory is exactly
+//! `pool_size × m` however many sign-ins arrive at once, whatever the
+//! allocator does with freed memory. (With a fresh 19 MiB block per hash,
+//! glibc raises its mmap threshold after the first free and keeps later
+//! blocks in per-thread arenas: a server grew to ~900 MiB under 1,000
+//! concurrent sign-ins; see docs/performance.md.)
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{
-    PasswordHash as PhcHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
+    Output, PasswordHash as PhcHash, PasswordHasher as _, SaltString,
 };
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
@@ -40,11 +47,18 @@ pub struct Verification {
     pub needs_rehash: bool,
 }
 
+/// One argon2 memory area, reused from hash to hash.
+type Memory = Vec<Block>;
+
 /// Argon2id hasher with a bounded pool.
 #[derive(Clone)]
 pub struct Hasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Memory areas not in use; a task that holds a permit always finds one
+    /// (or a free slot to allocate one): there are as many as permits.
+    memory: Arc<Mutex<Vec<Memory>>>,
+    allocations: Arc<AtomicUsize>,
     dummy: Arc<String>,
     verifications: Arc<AtomicU64>,
 }
@@ -56,6 +70,48 @@ impl std::fmt::Debug for Hasher {
             .field("available_permits", &self.permits.available_permits())
             .finish()
     }
+}
+
+/// A memory area borrowed from the pool; goes back to it when dropped (also
+/// when the hashing task panics).
+struct Borrowed {
+    area: Option<Memory>,
+    /// Blocks of the configured parameters: the size of every pooled area.
+    configured: usize,
+    /// Memory for a stored hash with larger parameters than configured
+    /// (verified once, then re-hashed): freed, not pooled.
+    spill: Memory,
+    pool: Arc<Mutex<Vec<Memory>>>,
+    allocations: Arc<AtomicUsize>,
+}
+
+impl Borrowed {
+    /// `blocks` blocks of memory.
+    fn blocks(&mut self, blocks: usize) -> &mut [Block] {
+        if blocks > self.configured {
+            self.spill = vec![Block::default(); blocks];
+            return &mut self.spill;
+        }
+        let area = self.area.get_or_insert_with(|| {
+            // First use of this area: allocate once, keep it.
+            self.allocations.fetch_add(1, Ordering::Relaxed);
+            vec![Block::default(); self.configured]
+        });
+        &mut area[..blocks]
+    }
+}
+
+impl Drop for Borrowed {
+    fn drop(&mut self) {
+        if let Some(area) = self.area.take() {
+            lock(&self.pool).push(area);
+        }
+    }
+}
+
+fn lock(pool: &Mutex<Vec<Memory>>) -> std::sync::MutexGuard<'_, Vec<Memory>> {
+    // The lock only guards push/pop: a poisoned pool is still a valid pool.
+    pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Hasher {
@@ -75,9 +131,12 @@ impl Hasher {
             .hash_password(b"portal-access dummy password", &salt)
             .map_err(HashError::Hash)?
             .to_string();
+        let pool_size = config.pool_size.max(1);
         Ok(Self {
             params,
-            permits: Arc::new(Semaphore::new(config.pool_size.max(1))),
+            permits: Arc::new(Semaphore::new(pool_size)),
+            memory: Arc::new(Mutex::new(Vec::with_capacity(pool_size))),
+            allocations: Arc::new(AtomicUsize::new(0)),
             dummy: Arc::new(dummy),
             verifications: Arc::new(AtomicU64::new(0)),
         })
@@ -92,18 +151,39 @@ impl Hasher {
         self.permits.available_permits()
     }
 
+    /// How many argon2 memory areas this hasher (and its clones) allocated:
+    /// `pool_size` at most while hashes use the configured parameters,
+    /// however many ran.
+    pub fn memory_allocations(&self) -> usize {
+        self.allocations.load(Ordering::Relaxed)
+    }
+
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Borrowed) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
+        // The permit moves into the blocking task: if this future is dropped
+        // (the client went away), the hash still holds its permit and its
+        // memory until it ends, so neither bound is ever exceeded.
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .expect("the hashing semaphore is never closed");
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(HashError::Join)
+        let mut memory = Borrowed {
+            area: lock(&self.memory).pop(),
+            configured: self.params.block_count(),
+            spill: Memory::new(),
+            pool: Arc::clone(&self.memory),
+            allocations: Arc::clone(&self.allocations),
+        };
+        tokio::task::spawn_blocking(move || {
+            let result = work(&mut memory);
+            drop(memory);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(HashError::Join)
     }
 
     /// How many argon2 verifications this hasher (and its clones) ran to
@@ -119,12 +199,31 @@ impl Hasher {
         salt: [u8; 16],
     ) -> Result<PasswordHash, HashError> {
         let argon = self.argon();
-        self.run(move || {
+        let params = self.params.clone();
+        self.run(move |memory| {
             let salt = SaltString::encode_b64(&salt).map_err(HashError::Hash)?;
-            argon
-                .hash_password(password.expose_secret().as_bytes(), &salt)
-                .map(|h| PasswordHash::new(h.to_string()))
-                .map_err(HashError::Hash)
+            let mut salt_bytes = [0u8; 64];
+            let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(HashError::Hash)?;
+            let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+            let output = Output::init_with(output_len, |out| {
+                argon
+                    .hash_password_into_with_memory(
+                        password.expose_secret().as_bytes(),
+                        salt_bytes,
+                        out,
+                        memory.blocks(params.block_count()),
+                    )
+                    .map_err(Into::into)
+            })
+            .map_err(HashError::Hash)?;
+            let phc = PhcHash {
+                algorithm: argon2::ARGON2ID_IDENT,
+                version: Some(Version::V0x13.into()),
+                params: (&params).try_into().map_err(HashError::Hash)?,
+                salt: Some(salt.as_salt()),
+                hash: Some(output),
+            };
+            Ok(PasswordHash::new(phc.to_string()))
         })
         .await?
     }
@@ -137,11 +236,10 @@ impl Hasher {
         password: SecretString,
         stored: Option<PasswordHash>,
     ) -> Result<Verification, HashError> {
-        let argon = self.argon();
         let expected = self.params.clone();
         let dummy = Arc::clone(&self.dummy);
         let verifications = Arc::clone(&self.verifications);
-        self.run(move || {
+        self.run(move |memory| {
             let known = stored.is_some();
             let phc = stored
                 .as_ref()
@@ -153,9 +251,7 @@ impl Hasher {
                     needs_rehash: false,
                 };
             };
-            let matches = argon
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok()
+            let matches = verify_with_memory(password.expose_secret().as_bytes(), &parsed, memory)
                 && known;
             verifications.fetch_add(1, Ordering::Relaxed);
             let needs_rehash = matches
@@ -173,6 +269,38 @@ impl Hasher {
         })
         .await
     }
+}
+
+/// What `PasswordVerifier::verify_password` does, computing in `memory`:
+/// the algorithm, version, parameters and salt of the stored hash, its output
+/// compared in constant time. A hash that is not argon2 never matches.
+fn verify_with_memory(password: &[u8], stored: &PhcHash<'_>, memory: &mut Borrowed) -> bool {
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(stored.algorithm) else {
+        return false;
+    };
+    let version = match stored.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(stored) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let argon = Argon2::new(algorithm, version, params);
+    let computed = Output::init_with(expected.len(), |out| {
+        argon
+            .hash_password_into_with_memory(password, salt_bytes, out, memory.blocks(blocks))
+            .map_err(Into::into)
+    });
+    // `Output`'s equality is constant-time.
+    computed.is_ok_and(|computed| &computed == expected)
 }
 
 #[cfg(test)]
@@ -294,5 +422,176 @@ mod tests {
         }
         assert!(peak.load(std::sync::atomic::Ordering::SeqCst) <= 2);
         assert_eq!(hasher.available_permits(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_hash_is_the_same_phc_string_the_argon2_crate_makes() {
+        let hasher = Hasher::new(&cheap()).unwrap();
+        let ours = hasher
+            .hash(SecretString::from("right horse battery"), [7; 16])
+            .await
+            .unwrap();
+
+        let params = Params::new(256, 1, 1, None).unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(
+                b"right horse battery",
+                &SaltString::encode_b64(&[7; 16]).unwrap(),
+            )
+            .unwrap()
+            .to_string();
+        assert_eq!(ours.as_str(), theirs);
+    }
+
+    #[tokio::test]
+    async fn a_hash_with_larger_parameters_than_configured_verifies_and_asks_for_a_rehash() {
+        let old = Hasher::new(&HashingConfig {
+            memory_kib: 1024,
+            iterations: 2,
+            ..cheap()
+        })
+        .unwrap();
+        let hash = old
+            .hash(SecretString::from("right horse battery"), [8; 16])
+            .await
+            .unwrap();
+        let current = Hasher::new(&cheap()).unwrap();
+
+        let right = current
+            .verify(SecretString::from("right horse battery"), Some(hash.clone()))
+            .await
+            .unwrap();
+        let wrong = current
+            .verify(SecretString::from("wrong horse battery"), Some(hash))
+            .await
+            .unwrap();
+
+        assert_eq!(
+            right,
+            Verification {
+                matches: true,
+                needs_rehash: true
+            }
+        );
+        assert!(!wrong.matches);
+        assert_eq!(current.memory_allocations(), 0, "larger memory is not pooled");
+    }
+
+    #[tokio::test]
+    async fn an_argon2i_hash_verifies_and_asks_for_a_rehash_to_argon2id() {
+        let params = Params::new(256, 1, 1, None).unwrap();
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, params)
+            .hash_password(
+                b"right horse battery",
+                &SaltString::encode_b64(&[9; 16]).unwrap(),
+            )
+            .unwrap()
+            .to_string();
+        let hasher = Hasher::new(&cheap()).unwrap();
+
+        let v = hasher
+            .verify(
+                SecretString::from("right horse battery"),
+                Some(PasswordHash::new(argon2i)),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(
+            v,
+            Verification {
+                matches: true,
+                needs_rehash: true
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stored_value_that_is_not_a_phc_hash_never_matches() {
+        let hasher = Hasher::new(&cheap()).unwrap();
+        for stored in ["", "plain text", "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ"] {
+            let v = hasher
+                .verify(
+                    SecretString::from("plain text"),
+                    Some(PasswordHash::new(stored.to_owned())),
+                )
+                .await
+                .unwrap();
+            assert!(!v.matches, "{stored:?}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn hashing_memory_is_allocated_once_per_pool_slot_however_many_hashes_run() {
+        let hasher = Hasher::new(&HashingConfig {
+            pool_size: 2,
+            ..cheap()
+        })
+        .unwrap();
+        let hash = hasher
+            .hash(SecretString::from("right horse battery"), [1; 16])
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..32u8 {
+            let hasher = hasher.clone();
+            let hash = hash.clone();
+            tasks.push(tokio::spawn(async move {
+                if i % 2 == 0 {
+                    hasher
+                        .hash(SecretString::from("right horse battery"), [i; 16])
+                        .await
+                        .unwrap();
+                } else {
+                    let v = hasher
+                        .verify(SecretString::from("right horse battery"), Some(hash))
+                        .await
+                        .unwrap();
+                    assert!(v.matches);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+
+        assert!(
+            (1..=2).contains(&hasher.memory_allocations()),
+            "{} areas for a pool of 2",
+            hasher.memory_allocations()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hash_whose_caller_went_away_keeps_its_permit_until_it_ends() {
+        let hasher = Hasher::new(&HashingConfig {
+            memory_kib: 32 * 1024,
+            iterations: 8,
+            pool_size: 1,
+            ..cheap()
+        })
+        .unwrap();
+        let started = hasher.clone();
+        let caller = tokio::spawn(async move {
+            started
+                .hash(SecretString::from("right horse battery"), [2; 16])
+                .await
+        });
+        while hasher.available_permits() == 1 {
+            tokio::task::yield_now().await;
+        }
+
+        caller.abort();
+        let _ = caller.await;
+
+        assert_eq!(
+            hasher.available_permits(),
+            0,
+            "the abandoned hash is still running"
+        );
+        while hasher.available_permits() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(hasher.memory_allocations(), 1);
     }
 }
