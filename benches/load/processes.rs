@@ -140,6 +140,7 @@ impl Sink {
             .arg(script)
             .arg("--dir")
             .arg(dir)
+            .arg("--bench")
             .stdin(Stdio::piped()) // the sink exits when its stdin closes
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -159,7 +160,7 @@ impl Sink {
         };
         let Some(port) = port else {
             return fail(format!(
-                "the SMTP sink did not print its port (is aiosmtpd installed? `{python} -m pip install aiosmtpd`); got {line:?}"
+                "the SMTP sink did not print its port (are aiosmtpd and uvloop installed? `{python} -m pip install aiosmtpd uvloop`); got {line:?}"
             ));
         };
         Ok(Self {

@@ -73,7 +73,8 @@ pub struct DispatcherConfig {
     pub base_backoff: Duration,
     /// Longest delay between attempts (default 1 h).
     pub max_backoff: Duration,
-    /// Sends in flight at once within a batch (default 8).
+    /// Sends in flight at once within a batch (default 16, the SMTP
+    /// mailer's default connection count).
     pub concurrency: usize,
     /// Pause between polls when the last batch was not full (default 500 ms).
     pub poll_interval: Duration,
@@ -90,7 +91,7 @@ impl Default for DispatcherConfig {
             max_attempts: 8,
             base_backoff: Duration::from_secs(5),
             max_backoff: Duration::from_secs(3_600),
-            concurrency: 8,
+            concurrency: 16,
             poll_interval: Duration::from_millis(500),
             maintenance_interval: Duration::from_secs(60),
         }

@@ -14,9 +14,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{
-    Output, PasswordHash as PhcHash, PasswordHasher as _, SaltString,
-};
+use argon2::password_hash::{Output, PasswordHash as PhcHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
@@ -111,7 +109,8 @@ impl Drop for Borrowed {
 
 fn lock(pool: &Mutex<Vec<Memory>>) -> std::sync::MutexGuard<'_, Vec<Memory>> {
     // The lock only guards push/pop: a poisoned pool is still a valid pool.
-    pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    pool.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Hasher {
@@ -251,8 +250,8 @@ impl Hasher {
                     needs_rehash: false,
                 };
             };
-            let matches = verify_with_memory(password.expose_secret().as_bytes(), &parsed, memory)
-                && known;
+            let matches =
+                verify_with_memory(password.expose_secret().as_bytes(), &parsed, memory) && known;
             verifications.fetch_add(1, Ordering::Relaxed);
             let needs_rehash = matches
                 && (parsed.algorithm != argon2::ARGON2ID_IDENT
@@ -458,7 +457,10 @@ mod tests {
         let current = Hasher::new(&cheap()).unwrap();
 
         let right = current
-            .verify(SecretString::from("right horse battery"), Some(hash.clone()))
+            .verify(
+                SecretString::from("right horse battery"),
+                Some(hash.clone()),
+            )
             .await
             .unwrap();
         let wrong = current
@@ -474,7 +476,11 @@ mod tests {
             }
         );
         assert!(!wrong.matches);
-        assert_eq!(current.memory_allocations(), 0, "larger memory is not pooled");
+        assert_eq!(
+            current.memory_allocations(),
+            0,
+            "larger memory is not pooled"
+        );
     }
 
     #[tokio::test]

@@ -42,10 +42,12 @@
 #![deny(missing_docs)]
 
 mod compose;
+mod connection;
 mod directory;
 mod smtp;
 
 pub use compose::{ComposeError, InvalidSender, MessageComposer, Sender};
+pub use connection::ConnectError;
 pub use directory::{links, DirectoryMailer};
 pub use smtp::{
     SmtpConfigError, SmtpEndpoint, SmtpMailer, SmtpMailerBuilder, SmtpTimeout, TlsMode,

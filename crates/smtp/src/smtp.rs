@@ -1,27 +1,28 @@
-//! The SMTP mailer: lettre's pooled async transport, configured from a URL.
+//! The SMTP mailer: lettre's SMTP client over a pool of our own
+//! `TCP_NODELAY` connections (see [`crate::connection`]), configured from a URL.
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use percent_encoding::percent_decode_str;
 use portal_access_core::{Mailer, MailerError, NewMessage};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::compose::MessageComposer;
+use crate::connection::{ConnectionPool, ConnectionSettings, Security};
 
 /// The default bound on one delivery (connect, TLS, AUTH, the whole SMTP
 /// transaction).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The default number of pooled connections to the server.
-pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+/// The default number of connections to the server open at once (and kept
+/// open for reuse).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 
 /// Default port of `smtp://` without TLS or with `tls=opportunistic`.
 pub const DEFAULT_SMTP_PORT: u16 = 25;
@@ -228,7 +229,9 @@ impl SmtpMailerBuilder {
         self
     }
 
-    /// Most pooled connections (default [`DEFAULT_MAX_CONNECTIONS`]).
+    /// Most connections open at once, each kept for reuse (default
+    /// [`DEFAULT_MAX_CONNECTIONS`]); further sends wait for one, and the
+    /// timeout starts once they have it.
     pub fn max_connections(mut self, max: u32) -> Self {
         self.max_connections = max.max(1);
         self
@@ -249,14 +252,14 @@ impl SmtpMailerBuilder {
     }
 
     /// Builds the mailer. Connects lazily, on the first send. Must be
-    /// called within a Tokio runtime (the pool runs a task there).
+    /// called within a Tokio runtime (its connections are Tokio sockets).
     pub fn build(self) -> Result<SmtpMailer, SmtpConfigError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(SmtpConfigError::NoRuntime);
         }
         let e = &self.endpoint;
-        let tls = if e.tls == TlsMode::None {
-            Tls::None
+        let security = if e.tls == TlsMode::None {
+            Security::None
         } else {
             let mut params = TlsParameters::builder(e.host.clone())
                 .dangerous_accept_invalid_certs(self.accept_invalid_certs);
@@ -267,25 +270,22 @@ impl SmtpMailerBuilder {
             }
             let params = params.build_rustls().map_err(SmtpConfigError::Tls)?;
             match e.tls {
-                TlsMode::Opportunistic => Tls::Opportunistic(params),
-                TlsMode::StartTls => Tls::Required(params),
-                TlsMode::Implicit | TlsMode::None => Tls::Wrapper(params),
+                TlsMode::Opportunistic => Security::Opportunistic(params),
+                TlsMode::StartTls => Security::StartTls(params),
+                TlsMode::Implicit | TlsMode::None => Security::Implicit(params),
             }
         };
-        let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(e.host.clone())
-            .port(e.port)
-            .tls(tls)
-            .timeout(Some(self.timeout))
-            .pool_config(PoolConfig::new().max_size(self.max_connections));
-        if let Some((user, password)) = &e.credentials {
-            transport = transport.credentials(Credentials::new(
-                user.clone(),
-                password.expose_secret().to_owned(),
-            ));
-        }
+        let settings = ConnectionSettings {
+            host: e.host.clone(),
+            port: e.port,
+            security,
+            credentials: e.credentials.as_ref().map(|(user, password)| {
+                Credentials::new(user.clone(), password.expose_secret().to_owned())
+            }),
+            hello: ClientId::default(),
+        };
         Ok(SmtpMailer {
-            current: Mutex::new((0, transport.clone().build())),
-            transport,
+            pool: ConnectionPool::new(settings, self.max_connections),
             composer: self.composer,
             timeout: self.timeout,
             endpoint: self.endpoint,
@@ -311,10 +311,7 @@ impl fmt::Debug for SmtpMailerBuilder {
 /// messages that cannot be built are permanent. The lettre error is kept as
 /// `source`.
 pub struct SmtpMailer {
-    /// The transport in use and its generation; replaced after a timeout,
-    /// since a connection abandoned mid-transaction must not be reused.
-    current: Mutex<(u64, AsyncSmtpTransport<Tokio1Executor>)>,
-    transport: AsyncSmtpTransportBuilder,
+    pool: ConnectionPool,
     composer: MessageComposer,
     timeout: Duration,
     endpoint: SmtpEndpoint,
@@ -344,32 +341,17 @@ impl SmtpMailer {
 
     /// Connects (TLS, AUTH included) and says NOOP: a start-up check.
     pub async fn check_connection(&self) -> Result<(), MailerError> {
-        let (generation, transport) = self.transport();
-        match tokio::time::timeout(self.timeout, transport.test_connection()).await {
-            Ok(Ok(true)) => Ok(()),
-            Ok(Ok(false)) => Err(MailerError::transient(
-                "the SMTP server did not answer NOOP",
-            )),
-            Ok(Err(error)) => Err(classify(error)),
-            Err(_) => {
-                self.replace_transport(generation);
-                Err(MailerError::transient(SmtpTimeout(self.timeout)))
-            }
-        }
-    }
-
-    fn transport(&self) -> (u64, AsyncSmtpTransport<Tokio1Executor>) {
-        let current = self.current.lock().expect("smtp transport lock");
-        (current.0, current.1.clone())
-    }
-
-    /// Drops the pool of `generation` (its connections are closed once
-    /// in-flight sends finish) unless another timeout already did.
-    fn replace_transport(&self, generation: u64) {
-        let mut current = self.current.lock().expect("smtp transport lock");
-        if current.0 == generation {
-            *current = (generation + 1, self.transport.clone().build());
-        }
+        self.pool
+            .with_connection(self.timeout, async |connection| {
+                if connection.test_connected().await {
+                    Ok(())
+                } else {
+                    Err(MailerError::transient(
+                        "the SMTP server did not answer NOOP",
+                    ))
+                }
+            })
+            .await
     }
 }
 
@@ -377,15 +359,17 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     async fn send(&self, message: &NewMessage) -> Result<(), MailerError> {
         let email = self.composer.compose(message)?;
-        let (generation, transport) = self.transport();
-        match tokio::time::timeout(self.timeout, transport.send(email)).await {
-            Ok(Ok(_response)) => Ok(()),
-            Ok(Err(error)) => Err(classify(error)),
-            Err(_elapsed) => {
-                self.replace_transport(generation);
-                Err(MailerError::transient(SmtpTimeout(self.timeout)))
-            }
-        }
+        let envelope = email.envelope().clone();
+        let raw = email.formatted();
+        self.pool
+            .with_connection(self.timeout, async |connection| {
+                connection
+                    .send(&envelope, &raw)
+                    .await
+                    .map(drop)
+                    .map_err(classify)
+            })
+            .await
     }
 }
 
@@ -407,7 +391,7 @@ const AUTH_FAILURE_CODES: [&str; 4] = ["530", "534", "535", "538"];
 /// (4xx, network, TLS, lettre's own refusals such as "STARTTLS is not
 /// supported on this server") concerns the server or the configuration and
 /// is retried, within the dispatcher's bound on attempts.
-fn classify(error: lettre::transport::smtp::Error) -> MailerError {
+pub(crate) fn classify(error: lettre::transport::smtp::Error) -> MailerError {
     let auth_failure = error
         .status()
         .is_some_and(|code| AUTH_FAILURE_CODES.contains(&code.to_string().as_str()));

@@ -104,6 +104,41 @@ async fn many_concurrent_messages_are_all_delivered_over_the_pool() {
 }
 
 #[tokio::test]
+async fn messages_sent_one_after_another_reuse_one_connection() {
+    let harness = SmtpHarness::start();
+
+    for n in 0..5 {
+        let message = sample_message(&format!("client{n}@example.com"), "Hello");
+        harness.mailer.send(&message).await.expect("delivered");
+    }
+
+    let ports = harness.sink.client_ports();
+    assert_eq!(ports.len(), 5);
+    assert!(ports.iter().all(|p| *p == ports[0]), "{ports:?}");
+}
+
+#[tokio::test]
+async fn no_more_connections_are_open_at_once_than_max_connections() {
+    let sink = SmtpSink::start(SinkOptions::default());
+    let mailer = builder(&format!("smtp://127.0.0.1:{}", sink.port()))
+        .max_connections(3)
+        .build()
+        .expect("mailer");
+    let messages: Vec<_> = (0..30)
+        .map(|n| sample_message(&format!("client{n}@example.com"), &format!("Message {n}")))
+        .collect();
+
+    let results = futures::future::join_all(messages.iter().map(|m| mailer.send(m))).await;
+
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let mut ports = sink.client_ports();
+    assert_eq!(ports.len(), 30);
+    ports.sort_unstable();
+    ports.dedup();
+    assert!(ports.len() <= 3, "{} connections: {ports:?}", ports.len());
+}
+
+#[tokio::test]
 async fn starttls_delivers_when_the_servers_certificate_is_trusted() {
     let (_certs, cert, key, cert_pem) = self_signed_certificate();
     let sink = SmtpSink::start(SinkOptions {
@@ -283,7 +318,8 @@ async fn a_wrong_password_is_transient_so_mail_flows_once_fixed() {
 
 #[tokio::test]
 async fn a_server_that_is_not_running_is_a_transient_error() {
-    let mailer = builder(&format!("smtp://127.0.0.1:{}", free_port()))
+    let port = free_port();
+    let mailer = builder(&format!("smtp://127.0.0.1:{port}"))
         .build()
         .expect("mailer");
 
@@ -294,9 +330,17 @@ async fn a_server_that_is_not_running_is_a_transient_error() {
 
     assert!(error.is_transient(), "{error}");
     let source = std::error::Error::source(&error).expect("source kept");
-    assert!(source
-        .downcast_ref::<portal_access_smtp::lettre::transport::smtp::Error>()
-        .is_some());
+    let connect = source
+        .downcast_ref::<portal_access_smtp::ConnectError>()
+        .expect("a connection error");
+    assert_eq!(
+        connect.to_string(),
+        format!("could not connect to the SMTP server 127.0.0.1:{port}")
+    );
+    let io = std::error::Error::source(connect)
+        .and_then(|e| e.downcast_ref::<std::io::Error>())
+        .expect("the io error kept");
+    assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
 }
 
 #[tokio::test]

@@ -151,6 +151,23 @@ impl SmtpSink {
             .collect()
     }
 
+    /// The client (source) port of the connection each message arrived
+    /// on, in arrival order.
+    pub fn client_ports(&self) -> Vec<u16> {
+        let mut envelopes: Vec<PathBuf> = files_with_extension(self.dir.path(), "json");
+        envelopes.sort();
+        envelopes
+            .iter()
+            .map(|path| {
+                let envelope: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(path).expect("read envelope"))
+                        .expect("envelope is JSON");
+                u16::try_from(envelope["client_port"].as_u64().expect("client_port"))
+                    .expect("a port")
+            })
+            .collect()
+    }
+
     /// The raw bytes of every accepted message, in arrival order.
     pub fn raw_messages(&self) -> Vec<Vec<u8>> {
         let mut files = files_with_extension(self.dir.path(), "eml");
