@@ -171,6 +171,25 @@ const TOKEN_COLUMNS: &str =
 const SESSION_COLUMNS: &str =
     "hash, tenant, account_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent";
 
+/// A session joined with its account (`LEFT JOIN`: the account may be gone):
+/// the session's columns, its `created_at` as `session_created_at`, and the
+/// account's columns but `tenant` (the session's, equal by the join).
+static SESSION_AND_ACCOUNT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let account = ACCOUNT_COLUMNS
+        .split(',')
+        .map(str::trim)
+        .filter(|column| *column != "tenant")
+        .map(|column| format!("a.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT s.hash, s.tenant, s.account_id, s.created_at AS session_created_at, \
+         s.last_seen_at, s.expires_at, s.revoked_at, s.ip, s.user_agent, {account} \
+         FROM sessions s LEFT JOIN accounts a ON a.id = s.account_id AND a.tenant = s.tenant \
+         WHERE s.hash = $1"
+    )
+});
+
 const OUTBOX_COLUMNS: &str = "seq, id, tenant, account_id, kind, to_address, to_name, subject, \
      text_body, html_body, token_hash, token_expires_at, created_at, state, attempts, \
      next_attempt_at, last_error, sent_at, failed_at, redacted";
@@ -535,6 +554,29 @@ impl AccountStore for PostgresStore {
             .map_err(map_error)?
             .map(|row| SessionRecord::decode(&row))
             .transpose()
+    }
+
+    async fn session_and_account(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(SessionRecord, Option<Account>)>, StoreError> {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(SESSION_AND_ACCOUNT.as_str()))
+            .bind(&hash.as_bytes()[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?
+        else {
+            return Ok(None);
+        };
+        let session = rows::decode_session(&row, "session_created_at")?;
+        let account_gone =
+            sqlx::ValueRef::is_null(&row.try_get_raw("id").map_err(StoreError::backend)?);
+        let account = if account_gone {
+            None
+        } else {
+            Some(Account::decode(&row)?)
+        };
+        Ok(Some((session, account)))
     }
 
     async fn touch_session(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {

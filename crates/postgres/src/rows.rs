@@ -211,11 +211,19 @@ impl Decode for TokenRecord {
 
 impl Decode for SessionRecord {
     fn decode(row: &PgRow) -> Result<Self, StoreError> {
+        decode_session(row, "created_at")
+    }
+}
+
+/// A session from a row whose session creation time is in `created_at`
+/// (another name when the row also holds the account's columns).
+pub fn decode_session(row: &PgRow, created_at: &'static str) -> Result<SessionRecord, StoreError> {
+    {
         Ok(SessionRecord {
             hash: row.hash("hash")?,
             tenant: row.tenant()?,
             account_id: AccountId::from_uuid(row.uuid("account_id")?),
-            created_at: row.time("created_at")?,
+            created_at: row.time(created_at)?,
             last_seen_at: row.time("last_seen_at")?,
             expires_at: row.time("expires_at")?,
             revoked_at: row.opt_time("revoked_at")?,

@@ -244,6 +244,21 @@ pub trait AccountStore: Send + Sync + 'static {
     /// The session with this hash, whatever its state.
     async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError>;
 
+    /// The session with this hash and the account it belongs to (`None` if
+    /// that account no longer exists): what authenticating a request reads.
+    /// The default asks [`session`](Self::session), then
+    /// [`account`](Self::account); the SQL stores answer in one query.
+    async fn session_and_account(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(SessionRecord, Option<Account>)>, StoreError> {
+        let Some(session) = self.session(hash).await? else {
+            return Ok(None);
+        };
+        let account = self.account(&session.tenant, session.account_id).await?;
+        Ok(Some((session, account)))
+    }
+
     /// Sets a session's `last_seen_at` (no transaction, no audit).
     async fn touch_session(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError>;
 

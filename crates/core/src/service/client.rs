@@ -642,14 +642,14 @@ impl PortalService {
         };
         let hash = raw.hash();
         let now = self.now();
-        let session = self.store().session(&hash).await.map_err(infra)?;
-        let account = match &session {
-            Some(s) => self
-                .store()
-                .account(&s.tenant, s.account_id)
-                .await
-                .map_err(infra)?,
-            None => None,
+        let (session, account) = match self
+            .store()
+            .session_and_account(&hash)
+            .await
+            .map_err(infra)?
+        {
+            Some((session, account)) => (Some(session), account),
+            None => (None, None),
         };
         let check = session::validate(
             session.as_ref(),

@@ -119,6 +119,7 @@ macro_rules! account_store_conformance {
             revoking_all_sessions_of_an_account_but_one_is_immediate,
             signing_out_revokes_only_that_session,
             touching_a_session_sets_only_its_last_seen_time,
+            a_session_is_read_with_its_account_in_one_call,
             two_hundred_concurrent_rate_hits_count_exactly,
             clearing_rate_prefixes_deletes_only_keys_with_that_prefix,
             staff_verification_is_upserted_per_tenant,
@@ -1313,6 +1314,63 @@ pub async fn touching_a_session_sets_only_its_last_seen_time(store: Arc<dyn Acco
     assert_eq!(stored_session(&store, &s2.hash).await, s2);
     store.touch_session(&hash(99), at(300)).await.unwrap();
     assert_eq!(store.session(&hash(99)).await.unwrap(), None);
+}
+
+/// `session_and_account` answers what `session` and then `account` answer:
+/// the session with its account, revoked or not; nothing for an unknown hash.
+pub async fn a_session_is_read_with_its_account_in_one_call(store: Arc<dyn AccountStore>) {
+    let firm = tenant("firm");
+    let ann = account(&firm, 1, "ann@example.com");
+    let bob = account(&firm, 2, "bob@example.com");
+    insert(&store, &ann).await;
+    insert(&store, &bob).await;
+    let (s1, s2) = (session(&ann, 1), session(&bob, 2));
+    for s in [&s1, &s2] {
+        commit(
+            &store,
+            Changes {
+                new_session: Some(s.clone()),
+                ..Changes::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    commit(
+        &store,
+        Changes {
+            revoke_sessions: vec![SessionRevocation::One {
+                hash: s2.hash,
+                at: at(30),
+            }],
+            ..Changes::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let (session_1, account_1) = store
+        .session_and_account(&s1.hash)
+        .await
+        .unwrap()
+        .expect("a session");
+    let (session_2, account_2) = store
+        .session_and_account(&s2.hash)
+        .await
+        .unwrap()
+        .expect("a revoked session");
+
+    assert_eq!(session_1, stored_session(&store, &s1.hash).await);
+    assert_eq!(
+        account_1,
+        store.account(&firm, ann.id).await.unwrap(),
+        "ann's account"
+    );
+    assert!(account_1.is_some());
+    assert_eq!(session_2.revoked_at, Some(at(30)));
+    assert_eq!(account_2, store.account(&firm, bob.id).await.unwrap());
+    assert_eq!(account_2.map(|a| a.id), Some(bob.id));
+    assert_eq!(store.session_and_account(&hash(99)).await.unwrap(), None);
 }
 
 /// Two hundred concurrent hits of one rate counter count exactly: each hit
