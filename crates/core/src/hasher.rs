@@ -198,27 +198,22 @@ impl Hasher {
         salt: [u8; 16],
     ) -> Result<PasswordHash, HashError> {
         let argon = self.argon();
-        let params = self.params.clone();
         self.run(move |memory| {
-            let salt = SaltString::encode_b64(&salt).map_err(HashError::Hash)?;
-            let mut salt_bytes = [0u8; 64];
-            let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(HashError::Hash)?;
+            let params = argon.params();
             let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-            let output = Output::init_with(output_len, |out| {
-                argon
-                    .hash_password_into_with_memory(
-                        password.expose_secret().as_bytes(),
-                        salt_bytes,
-                        out,
-                        memory.blocks(params.block_count()),
-                    )
-                    .map_err(Into::into)
-            })
+            let output = compute(
+                &argon,
+                password.expose_secret().as_bytes(),
+                &salt,
+                output_len,
+                memory,
+            )
             .map_err(HashError::Hash)?;
+            let salt = SaltString::encode_b64(&salt).map_err(HashError::Hash)?;
             let phc = PhcHash {
                 algorithm: argon2::ARGON2ID_IDENT,
                 version: Some(Version::V0x13.into()),
-                params: (&params).try_into().map_err(HashError::Hash)?,
+                params: params.try_into().map_err(HashError::Hash)?,
                 salt: Some(salt.as_salt()),
                 hash: Some(output),
             };
@@ -291,20 +286,45 @@ fn verify_with_memory(password: &[u8], stored: &PhcHash<'_>, memory: &mut Borrow
     let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
         return false;
     };
-    let blocks = params.block_count();
     let argon = Argon2::new(algorithm, version, params);
-    let computed = Output::init_with(expected.len(), |out| {
-        argon
-            .hash_password_into_with_memory(password, salt_bytes, out, memory.blocks(blocks))
-            .map_err(Into::into)
-    });
+    let computed = compute(&argon, password, salt_bytes, expected.len(), memory);
     // `Output`'s equality is constant-time.
     computed.is_ok_and(|computed| &computed == expected)
+}
+
+/// `argon` of `password` and `salt`, `len` bytes, computed in `memory`.
+fn compute(
+    argon: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    len: usize,
+    memory: &mut Borrowed,
+) -> argon2::password_hash::Result<Output> {
+    let blocks = memory.blocks(argon.params().block_count());
+    Output::init_with(len, |out| {
+        argon
+            .hash_password_into_with_memory(password, salt, out, blocks)
+            .map_err(Into::into)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn hash_of(hasher: &Hasher, salt: [u8; 16]) -> PasswordHash {
+        hasher
+            .hash(SecretString::from("right horse battery"), salt)
+            .await
+            .unwrap()
+    }
+
+    async fn check(hasher: &Hasher, password: &str, stored: Option<PasswordHash>) -> Verification {
+        hasher
+            .verify(SecretString::from(password), stored)
+            .await
+            .unwrap()
+    }
 
     fn cheap() -> HashingConfig {
         HashingConfig {
@@ -318,18 +338,9 @@ mod tests {
     #[tokio::test]
     async fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
         let hasher = Hasher::new(&cheap()).unwrap();
-        let hash = hasher
-            .hash(SecretString::from("right horse battery"), [3; 16])
-            .await
-            .unwrap();
+        let hash = hash_of(&hasher, [3; 16]).await;
         assert!(hash.as_str().starts_with("$argon2id$"));
-        let ok = hasher
-            .verify(
-                SecretString::from("right horse battery"),
-                Some(hash.clone()),
-            )
-            .await
-            .unwrap();
+        let ok = check(&hasher, "right horse battery", Some(hash.clone())).await;
         assert_eq!(
             ok,
             Verification {
@@ -337,10 +348,7 @@ mod tests {
                 needs_rehash: false
             }
         );
-        let wrong = hasher
-            .verify(SecretString::from("wrong horse battery"), Some(hash))
-            .await
-            .unwrap();
+        let wrong = check(&hasher, "wrong horse battery", Some(hash)).await;
         assert!(!wrong.matches);
     }
 
@@ -348,10 +356,7 @@ mod tests {
     async fn the_default_parameters_hash_with_argon2id_m19456_t2_p1() {
         let hasher = Hasher::new(&HashingConfig::default()).unwrap();
 
-        let hash = hasher
-            .hash(SecretString::from("right horse battery"), [5; 16])
-            .await
-            .unwrap();
+        let hash = hash_of(&hasher, [5; 16]).await;
 
         assert!(
             hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
@@ -363,10 +368,7 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_login_never_matches_even_the_dummy_password() {
         let hasher = Hasher::new(&cheap()).unwrap();
-        let v = hasher
-            .verify(SecretString::from("portal-access dummy password"), None)
-            .await
-            .unwrap();
+        let v = check(&hasher, "portal-access dummy password", None).await;
         assert!(!v.matches);
     }
 
@@ -377,15 +379,9 @@ mod tests {
             ..cheap()
         })
         .unwrap();
-        let hash = old
-            .hash(SecretString::from("right horse battery"), [4; 16])
-            .await
-            .unwrap();
+        let hash = hash_of(&old, [4; 16]).await;
         let current = Hasher::new(&cheap()).unwrap();
-        let v = current
-            .verify(SecretString::from("right horse battery"), Some(hash))
-            .await
-            .unwrap();
+        let v = check(&current, "right horse battery", Some(hash)).await;
         assert_eq!(
             v,
             Verification {
@@ -410,10 +406,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let in_use = 2 - hasher.available_permits();
                 peak.fetch_max(in_use, std::sync::atomic::Ordering::SeqCst);
-                hasher
-                    .hash(SecretString::from("right horse battery"), [i; 16])
-                    .await
-                    .unwrap();
+                hash_of(&hasher, [i; 16]).await;
             }));
         }
         for t in tasks {
@@ -426,10 +419,7 @@ mod tests {
     #[tokio::test]
     async fn a_hash_is_the_same_phc_string_the_argon2_crate_makes() {
         let hasher = Hasher::new(&cheap()).unwrap();
-        let ours = hasher
-            .hash(SecretString::from("right horse battery"), [7; 16])
-            .await
-            .unwrap();
+        let ours = hash_of(&hasher, [7; 16]).await;
 
         let params = Params::new(256, 1, 1, None).unwrap();
         let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
@@ -450,23 +440,11 @@ mod tests {
             ..cheap()
         })
         .unwrap();
-        let hash = old
-            .hash(SecretString::from("right horse battery"), [8; 16])
-            .await
-            .unwrap();
+        let hash = hash_of(&old, [8; 16]).await;
         let current = Hasher::new(&cheap()).unwrap();
 
-        let right = current
-            .verify(
-                SecretString::from("right horse battery"),
-                Some(hash.clone()),
-            )
-            .await
-            .unwrap();
-        let wrong = current
-            .verify(SecretString::from("wrong horse battery"), Some(hash))
-            .await
-            .unwrap();
+        let right = check(&current, "right horse battery", Some(hash.clone())).await;
+        let wrong = check(&current, "wrong horse battery", Some(hash)).await;
 
         assert_eq!(
             right,
@@ -495,13 +473,12 @@ mod tests {
             .to_string();
         let hasher = Hasher::new(&cheap()).unwrap();
 
-        let v = hasher
-            .verify(
-                SecretString::from("right horse battery"),
-                Some(PasswordHash::new(argon2i)),
-            )
-            .await
-            .unwrap();
+        let v = check(
+            &hasher,
+            "right horse battery",
+            Some(PasswordHash::new(argon2i)),
+        )
+        .await;
 
         assert_eq!(
             v,
@@ -516,13 +493,12 @@ mod tests {
     async fn a_stored_value_that_is_not_a_phc_hash_never_matches() {
         let hasher = Hasher::new(&cheap()).unwrap();
         for stored in ["", "plain text", "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ"] {
-            let v = hasher
-                .verify(
-                    SecretString::from("plain text"),
-                    Some(PasswordHash::new(stored.to_owned())),
-                )
-                .await
-                .unwrap();
+            let v = check(
+                &hasher,
+                "plain text",
+                Some(PasswordHash::new(stored.to_owned())),
+            )
+            .await;
             assert!(!v.matches, "{stored:?}");
         }
     }
@@ -534,25 +510,16 @@ mod tests {
             ..cheap()
         })
         .unwrap();
-        let hash = hasher
-            .hash(SecretString::from("right horse battery"), [1; 16])
-            .await
-            .unwrap();
+        let hash = hash_of(&hasher, [1; 16]).await;
         let mut tasks = Vec::new();
         for i in 0..32u8 {
             let hasher = hasher.clone();
             let hash = hash.clone();
             tasks.push(tokio::spawn(async move {
                 if i % 2 == 0 {
-                    hasher
-                        .hash(SecretString::from("right horse battery"), [i; 16])
-                        .await
-                        .unwrap();
+                    hash_of(&hasher, [i; 16]).await;
                 } else {
-                    let v = hasher
-                        .verify(SecretString::from("right horse battery"), Some(hash))
-                        .await
-                        .unwrap();
+                    let v = check(&hasher, "right horse battery", Some(hash)).await;
                     assert!(v.matches);
                 }
             }));

@@ -81,14 +81,14 @@ impl ConnectionSettings {
         let mut connection = match &self.security {
             Security::Implicit(tls) => {
                 #[allow(deprecated)]
-                let mut stream = AsyncNetworkStream::use_existing_tokio1(Box::new(NoDelay(tcp)));
+                let mut stream = AsyncNetworkStream::use_existing_tokio1(Box::new(Stream(tcp)));
                 stream.upgrade_tls(tls.clone()).await.map_err(classify)?;
-                let stream = Box::new(Encrypted(stream.compat()));
+                let stream = Box::new(Stream(stream.compat()));
                 AsyncSmtpConnection::connect_with_transport(stream, &self.hello)
                     .await
                     .map_err(classify)?
             }
-            _ => AsyncSmtpConnection::connect_with_transport(Box::new(NoDelay(tcp)), &self.hello)
+            _ => AsyncSmtpConnection::connect_with_transport(Box::new(Stream(tcp)), &self.hello)
                 .await
                 .map_err(classify)?,
         };
@@ -198,57 +198,25 @@ impl fmt::Debug for ConnectionPool {
     }
 }
 
-/// Our TCP socket, as lettre's stream type.
+/// A stream of ours as lettre's stream type: our TCP socket, or lettre's
+/// implicit TLS over it.
 #[derive(Debug)]
-struct NoDelay(TcpStream);
+struct Stream<S>(S);
 
-impl AsyncTokioStream for NoDelay {
+impl AsyncTokioStream for Stream<TcpStream> {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.0.peer_addr()
     }
 }
 
-impl AsyncRead for NoDelay {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for NoDelay {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
-/// An implicit-TLS stream (lettre's TLS over our socket), as lettre's
-/// stream type.
 #[allow(deprecated)]
-#[derive(Debug)]
-struct Encrypted(Compat<AsyncNetworkStream>);
-
-impl AsyncTokioStream for Encrypted {
+impl AsyncTokioStream for Stream<Compat<AsyncNetworkStream>> {
     fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.0.get_ref().peer_addr()
     }
 }
 
-impl AsyncRead for Encrypted {
+impl<S: AsyncRead + Unpin> AsyncRead for Stream<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -258,7 +226,7 @@ impl AsyncRead for Encrypted {
     }
 }
 
-impl AsyncWrite for Encrypted {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Stream<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

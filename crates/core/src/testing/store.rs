@@ -337,6 +337,18 @@ async fn stored_token(store: &Arc<dyn AccountStore>, hash: &TokenHash) -> TokenR
         .expect("the token exists")
 }
 
+async fn start_session(store: &Arc<dyn AccountStore>, session: &SessionRecord) {
+    commit(
+        store,
+        Changes {
+            new_session: Some(session.clone()),
+            ..Changes::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
 async fn stored_session(store: &Arc<dyn AccountStore>, hash: &TokenHash) -> SessionRecord {
     store
         .session(hash)
@@ -1208,15 +1220,7 @@ pub async fn revoking_all_sessions_of_an_account_but_one_is_immediate(
         session(&bob, 4),
     );
     for s in [&s1, &s2, &s3, &theirs] {
-        commit(
-            &store,
-            Changes {
-                new_session: Some(s.clone()),
-                ..Changes::default()
-            },
-        )
-        .await
-        .unwrap();
+        start_session(&store, s).await;
     }
     let revoke = |except: Option<TokenHash>, seconds: i64| Changes {
         revoke_sessions: vec![SessionRevocation::AllOfAccount {
@@ -1260,15 +1264,7 @@ pub async fn signing_out_revokes_only_that_session(store: Arc<dyn AccountStore>)
     let ann = account(&firm, 1, "ann@example.com");
     insert(&store, &ann).await;
     let (s1, s2) = (session(&ann, 1), session(&ann, 2));
-    commit(
-        &store,
-        Changes {
-            new_session: Some(s1.clone()),
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    start_session(&store, &s1).await;
     commit(
         &store,
         Changes {
@@ -1297,15 +1293,7 @@ pub async fn touching_a_session_sets_only_its_last_seen_time(store: Arc<dyn Acco
     insert(&store, &ann).await;
     let (s1, s2) = (session(&ann, 1), session(&ann, 2));
     for s in [&s1, &s2] {
-        commit(
-            &store,
-            Changes {
-                new_session: Some(s.clone()),
-                ..Changes::default()
-            },
-        )
-        .await
-        .unwrap();
+        start_session(&store, s).await;
     }
     store.touch_session(&s1.hash, at(300)).await.unwrap();
     let mut expected = s1.clone();
@@ -1326,15 +1314,7 @@ pub async fn a_session_is_read_with_its_account_in_one_call(store: Arc<dyn Accou
     insert(&store, &bob).await;
     let (s1, s2) = (session(&ann, 1), session(&bob, 2));
     for s in [&s1, &s2] {
-        commit(
-            &store,
-            Changes {
-                new_session: Some(s.clone()),
-                ..Changes::default()
-            },
-        )
-        .await
-        .unwrap();
+        start_session(&store, s).await;
     }
     commit(
         &store,

@@ -126,14 +126,9 @@ impl SmtpSink {
 
     /// Every message with the envelope's sender (MAIL FROM).
     pub fn received_with_sender(&self) -> Vec<(String, ReceivedMessage)> {
-        let mut envelopes: Vec<PathBuf> = files_with_extension(self.dir.path(), "json");
-        envelopes.sort();
-        envelopes
+        self.envelopes()
             .into_iter()
-            .map(|path| {
-                let envelope: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(&path).expect("read envelope"))
-                        .expect("envelope is JSON");
+            .map(|(path, envelope)| {
                 let data = std::fs::read(path.with_extension("eml")).expect("read message");
                 let mut message = parse_message(&data);
                 message.recipients = envelope["rcpt_tos"]
@@ -154,16 +149,26 @@ impl SmtpSink {
     /// The client (source) port of the connection each message arrived
     /// on, in arrival order.
     pub fn client_ports(&self) -> Vec<u16> {
-        let mut envelopes: Vec<PathBuf> = files_with_extension(self.dir.path(), "json");
-        envelopes.sort();
-        envelopes
-            .iter()
-            .map(|path| {
-                let envelope: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(path).expect("read envelope"))
-                        .expect("envelope is JSON");
+        self.envelopes()
+            .into_iter()
+            .map(|(_, envelope)| {
                 u16::try_from(envelope["client_port"].as_u64().expect("client_port"))
                     .expect("a port")
+            })
+            .collect()
+    }
+
+    /// Every envelope file (`NNNNNN.json`) with its contents, in arrival order.
+    fn envelopes(&self) -> Vec<(PathBuf, serde_json::Value)> {
+        let mut paths: Vec<PathBuf> = files_with_extension(self.dir.path(), "json");
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|path| {
+                let envelope =
+                    serde_json::from_slice(&std::fs::read(&path).expect("read envelope"))
+                        .expect("envelope is JSON");
+                (path, envelope)
             })
             .collect()
     }
