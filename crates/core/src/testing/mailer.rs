@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use async_trait::async_trait;
-//! use portal_access_core::fakes::RecordingMailer;
+//! use portal_access_core::testing::fakes::RecordingMailer;
 //! use portal_access_core::testing::mailer::{MailerHarness, ReceivedMessage};
 //! use portal_access_core::Mailer;
 //!

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use portal_access_core::memory::MemoryStore;
+//! use portal_access_core::testing::MemoryStore;
 //! use portal_access_core::testing::store::Fixture;
 //!
 //! async fn fresh_store() -> Fixture {
@@ -1962,7 +1962,7 @@ pub async fn concurrent_dispatchers_deliver_every_message_exactly_once(
     messages: u32,
 ) {
     use crate::dispatcher::{Dispatcher, DispatcherConfig};
-    use crate::fakes::RecordingMailer;
+    use crate::testing::fakes::RecordingMailer;
     use crate::SystemClock;
 
     let first = Arc::clone(&stores[0]);

@@ -33,7 +33,7 @@ pub enum MailerBehaviour {
 /// A mailer that records each message it "sends".
 ///
 /// ```
-/// # use portal_access_core::fakes::RecordingMailer;
+/// # use portal_access_core::testing::fakes::RecordingMailer;
 /// # use portal_access_core::MailerErrorKind;
 /// let mailer = RecordingMailer::new();
 /// mailer.fail_next(2, MailerErrorKind::Transient);
@@ -233,7 +233,7 @@ impl GeoIpLookup for TableGeoIp {
 /// A clock that moves only when told.
 ///
 /// ```
-/// # use portal_access_core::{fakes::ManualClock, Clock};
+/// # use portal_access_core::{testing::fakes::ManualClock, Clock};
 /// let clock = ManualClock::new(time::macros::datetime!(2026-01-01 0:00 UTC));
 /// clock.advance(time::Duration::hours(2));
 /// assert_eq!(clock.now(), time::macros::datetime!(2026-01-01 2:00 UTC));

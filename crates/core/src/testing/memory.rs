@@ -1,15 +1,16 @@
 //! [`MemoryStore`]: a complete, in-process [`AccountStore`] for tests and
-//! demos.
+//! demos (feature `testing`).
 //!
 //! All state sits behind one mutex, so every operation is atomic and
 //! linearizable. [`AccountStore::commit`] first checks everything that can
 //! fail (redemption, version, uniqueness, duplicate keys) and only then
-//! applies the changes, so a refused commit changes nothing. It keeps every
+//! applies the changes, both by walking [`Changes::steps`] (the one commit
+//! order), so a refused commit changes nothing. It keeps every
 //! guarantee of the [contract](crate::ports::store) and passes the same
 //! conformance suite as the SQL stores; nothing survives the process.
 //!
 //! ```
-//! use portal_access_core::memory::MemoryStore;
+//! use portal_access_core::testing::MemoryStore;
 //! use portal_access_core::{Account, AccountChange, AccountId, AccountStore, Changes};
 //! use portal_access_core::{EmailAddress, StoreError, TenantId};
 //!
@@ -46,10 +47,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountChange, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome,
-    DeliveryState, EventId, LinkOpening, MessageId, OutboxMessage, SessionRecord,
-    SessionRevocation, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
-    REDACTED_BODY,
+    Account, AccountChange, AccountId, AccountStore, AuditEvent, ChangeStep, Changes,
+    DeliveryOutcome, DeliveryState, EventId, LinkOpening, MessageId, NewMessage, OutboxMessage,
+    SessionRecord, SessionRevocation, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
+    TokenRecord, REDACTED_BODY,
 };
 
 /// An [`AccountStore`] in memory: complete and concurrency-correct, for tests
@@ -186,132 +187,150 @@ impl State {
         self.accounts.insert(account.id, account);
     }
 
+    /// Checks every step against the state, in commit order (so a commit
+    /// is refused for the same reason a SQL store refuses it), before
+    /// anything is written.
     fn check(&self, changes: &Changes) -> Result<(), StoreError> {
-        if let Some(redeem) = &changes.redeem {
-            let redeemable = self.tokens.get(&redeem.hash).is_some_and(|t| {
-                t.used_at.is_none()
-                    && t.revoked_at.is_none()
-                    && t.expires_at > redeem.at
-                    && t.kind == redeem.kind
-            });
-            if !redeemable {
-                return Err(StoreError::TokenNotRedeemable);
-            }
-        }
-        if let Some(change) = &changes.account {
-            self.check_account(change)?;
-        }
-        let mut hashes = HashSet::new();
-        for token in &changes.new_tokens {
-            if self.tokens.contains_key(&token.hash) || !hashes.insert(token.hash) {
-                return Err(duplicate("token"));
-            }
-        }
-        if let Some(session) = &changes.new_session {
-            if self.sessions.contains_key(&session.hash) {
-                return Err(duplicate("session"));
-            }
-        }
-        let mut ids = HashSet::new();
-        for message in &changes.outbox {
-            if self.outbox_index.contains_key(&message.id) || !ids.insert(message.id) {
-                return Err(duplicate("message"));
-            }
-        }
+        let mut tokens = HashSet::new();
+        let mut messages = HashSet::new();
         let mut events = HashSet::new();
-        for event in &changes.audit {
-            if !events.insert(event.id) || self.audit_ids.contains(&event.id) {
-                return Err(duplicate("audit event"));
+        for step in changes.steps() {
+            match step {
+                ChangeStep::Redeem(redeem) => {
+                    let redeemable = self.tokens.get(&redeem.hash).is_some_and(|t| {
+                        t.used_at.is_none()
+                            && t.revoked_at.is_none()
+                            && t.expires_at > redeem.at
+                            && t.kind == redeem.kind
+                    });
+                    if !redeemable {
+                        return Err(StoreError::TokenNotRedeemable);
+                    }
+                }
+                ChangeStep::Account(change) => self.check_account(change)?,
+                ChangeStep::NewToken(token) => {
+                    if self.tokens.contains_key(&token.hash) || !tokens.insert(token.hash) {
+                        return Err(duplicate("token"));
+                    }
+                }
+                ChangeStep::NewSession(session) => {
+                    if self.sessions.contains_key(&session.hash) {
+                        return Err(duplicate("session"));
+                    }
+                }
+                ChangeStep::Queue(message) => {
+                    if self.outbox_index.contains_key(&message.id) || !messages.insert(message.id) {
+                        return Err(duplicate("message"));
+                    }
+                }
+                ChangeStep::Audit(event) => {
+                    if !events.insert(event.id) || self.audit_ids.contains(&event.id) {
+                        return Err(duplicate("audit event"));
+                    }
+                }
+                ChangeStep::RevokeTokens(_)
+                | ChangeStep::RevokeSessions(_)
+                | ChangeStep::LinkOpening(_)
+                | ChangeStep::ClearRatePrefix(_)
+                | ChangeStep::StaffVerification(_) => {}
             }
         }
         Ok(())
     }
 
-    fn apply(&mut self, changes: Changes) {
-        if let Some(redeem) = changes.redeem {
-            if let Some(token) = self.tokens.get_mut(&redeem.hash) {
-                token.used_at = Some(redeem.at);
-            }
-        }
-        if let Some(change) = changes.account {
-            self.write_account(change);
-        }
-        for revocation in changes.revoke_tokens {
-            for token in self.tokens.values_mut() {
-                if token.tenant == revocation.tenant
-                    && token.account_id == revocation.account_id
-                    && revocation.kinds.contains(&token.kind)
-                    && token.used_at.is_none()
-                    && token.revoked_at.is_none()
-                {
-                    token.revoked_at = Some(revocation.at);
+    /// Applies every step, in commit order (after [`check`](Self::check)
+    /// passed: nothing here can fail).
+    fn apply(&mut self, changes: &Changes) {
+        for step in changes.steps() {
+            match step {
+                ChangeStep::Redeem(redeem) => {
+                    if let Some(token) = self.tokens.get_mut(&redeem.hash) {
+                        token.used_at = Some(redeem.at);
+                    }
                 }
-            }
-        }
-        for token in changes.new_tokens {
-            self.token_order.push(token.hash);
-            self.tokens.insert(token.hash, token);
-        }
-        for revocation in changes.revoke_sessions {
-            match revocation {
-                SessionRevocation::AllOfAccount {
-                    tenant,
-                    account_id,
-                    except,
-                    at,
-                } => {
-                    for session in self.sessions.values_mut() {
-                        if session.tenant == tenant
-                            && session.account_id == account_id
-                            && session.revoked_at.is_none()
-                            && except.is_none_or(|keep| !keep.ct_eq(&session.hash))
+                ChangeStep::Account(change) => self.write_account(change.clone()),
+                ChangeStep::RevokeTokens(revocation) => {
+                    for token in self.tokens.values_mut() {
+                        if token.tenant == revocation.tenant
+                            && token.account_id == revocation.account_id
+                            && revocation.kinds.contains(&token.kind)
+                            && token.used_at.is_none()
+                            && token.revoked_at.is_none()
                         {
-                            session.revoked_at = Some(at);
+                            token.revoked_at = Some(revocation.at);
                         }
                     }
                 }
-                SessionRevocation::One { hash, at } => {
-                    if let Some(session) = self.sessions.get_mut(&hash) {
-                        if session.revoked_at.is_none() {
-                            session.revoked_at = Some(at);
-                        }
+                ChangeStep::NewToken(token) => {
+                    self.token_order.push(token.hash);
+                    self.tokens.insert(token.hash, token.clone());
+                }
+                ChangeStep::RevokeSessions(revocation) => self.revoke_sessions(revocation),
+                ChangeStep::NewSession(session) => {
+                    self.sessions.insert(session.hash, session.clone());
+                }
+                ChangeStep::Queue(message) => self.queue(message),
+                ChangeStep::Audit(event) => {
+                    self.audit_ids.insert(event.id);
+                    self.audit.push(event.clone());
+                }
+                ChangeStep::LinkOpening(opening) => self.openings.push(opening.clone()),
+                ChangeStep::ClearRatePrefix(prefix) => {
+                    self.rates.retain(|(key, _), _| !key.starts_with(prefix));
+                }
+                ChangeStep::StaffVerification(verification) => {
+                    self.staff.insert(
+                        (verification.tenant.clone(), verification.staff_id.clone()),
+                        verification.clone(),
+                    );
+                }
+            }
+        }
+    }
+
+    fn revoke_sessions(&mut self, revocation: &SessionRevocation) {
+        match revocation {
+            SessionRevocation::AllOfAccount {
+                tenant,
+                account_id,
+                except,
+                at,
+            } => {
+                for session in self.sessions.values_mut() {
+                    if &session.tenant == tenant
+                        && session.account_id == *account_id
+                        && session.revoked_at.is_none()
+                        && except.is_none_or(|keep| !keep.ct_eq(&session.hash))
+                    {
+                        session.revoked_at = Some(*at);
+                    }
+                }
+            }
+            SessionRevocation::One { hash, at } => {
+                if let Some(session) = self.sessions.get_mut(hash) {
+                    if session.revoked_at.is_none() {
+                        session.revoked_at = Some(*at);
                     }
                 }
             }
         }
-        if let Some(session) = changes.new_session {
-            self.sessions.insert(session.hash, session);
-        }
-        for message in changes.outbox {
-            self.outbox_index.insert(message.id, self.outbox.len());
-            let due = message.created_at;
-            self.outbox.push(OutboxRow {
-                message: OutboxMessage {
-                    message,
-                    state: DeliveryState::Queued,
-                    attempts: 0,
-                    next_attempt_at: due,
-                    last_error: None,
-                    sent_at: None,
-                    failed_at: None,
-                    redacted: false,
-                },
-                lease_until: None,
-            });
-        }
-        self.audit_ids.extend(changes.audit.iter().map(|e| e.id));
-        self.audit.extend(changes.audit);
-        self.openings.extend(changes.link_openings);
-        for prefix in &changes.clear_rate_prefixes {
-            self.rates
-                .retain(|(key, _), _| !key.starts_with(prefix.as_str()));
-        }
-        if let Some(verification) = changes.staff_verification {
-            self.staff.insert(
-                (verification.tenant.clone(), verification.staff_id.clone()),
-                verification,
-            );
-        }
+    }
+
+    fn queue(&mut self, message: &NewMessage) {
+        self.outbox_index.insert(message.id, self.outbox.len());
+        self.outbox.push(OutboxRow {
+            message: OutboxMessage {
+                message: message.clone(),
+                state: DeliveryState::Queued,
+                attempts: 0,
+                next_attempt_at: message.created_at,
+                last_error: None,
+                sent_at: None,
+                failed_at: None,
+                redacted: false,
+            },
+            lease_until: None,
+        });
     }
 }
 
@@ -326,7 +345,7 @@ impl AccountStore for MemoryStore {
     async fn commit(&self, changes: Changes) -> Result<(), StoreError> {
         let mut state = self.lock();
         state.check(&changes)?;
-        state.apply(changes);
+        state.apply(&changes);
         Ok(())
     }
 

@@ -1,0 +1,76 @@
+//! [`Dialect`]: what truly differs between the SQL databases.
+
+use std::fmt::Debug;
+use std::future::Future;
+
+use portal_access_core::StoreError;
+use sqlx::error::DatabaseError;
+use sqlx::{Database, Pool};
+use time::OffsetDateTime;
+
+use crate::{Queries, Target};
+
+/// A query of database `DB` with its arguments.
+pub type SqlQuery<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments>;
+
+/// A row of the dialect's database.
+pub type SqlRow<D> = <<D as Dialect>::Db as Database>::Row;
+
+/// What one SQL database does its own way. Everything else (query text,
+/// column lists, decoding, the commit) is shared; see the [crate](crate)
+/// documentation.
+pub trait Dialect: Sized + Send + Sync + 'static {
+    /// The sqlx database.
+    type Db: Database;
+    /// Pool and connection settings (`SqliteStoreOptions`, …).
+    type Options: Default + Clone + Debug + Send + Sync;
+    /// The driver's connection options (`PgConnectOptions`, …).
+    type ConnectOptions: Send;
+
+    /// The statement that begins a commit's transaction (`None`: the
+    /// driver's `BEGIN`).
+    const BEGIN: Option<&'static str>;
+
+    /// The statements whose text differs, built once.
+    fn queries() -> &'static Queries;
+
+    /// Opens a pool (does not migrate).
+    fn open(
+        target: Target<'_, Self::ConnectOptions>,
+        options: &Self::Options,
+    ) -> impl Future<Output = Result<Pool<Self::Db>, StoreError>> + Send;
+
+    /// Runs the embedded migrations that have not run yet.
+    fn migrate(pool: &Pool<Self::Db>) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The domain refusal a unique violation stands for, if any
+    /// (`UsernameTaken`, `EmailTaken`, `Conflict` on a duplicate id).
+    fn unique_refusal(error: &dyn DatabaseError) -> Option<StoreError>;
+
+    /// How many rows a statement changed.
+    fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+
+    /// Binds a (nullable) time as the dialect stores it.
+    fn bind_time<'q>(
+        query: SqlQuery<'q, Self::Db>,
+        at: Option<OffsetDateTime>,
+    ) -> SqlQuery<'q, Self::Db>;
+
+    /// Binds a JSON document as the dialect stores it.
+    fn bind_json<'q>(
+        query: SqlQuery<'q, Self::Db>,
+        value: &serde_json::Value,
+    ) -> SqlQuery<'q, Self::Db>;
+
+    /// A nullable stored time.
+    fn opt_time(
+        row: &SqlRow<Self>,
+        column: &'static str,
+    ) -> Result<Option<OffsetDateTime>, StoreError>;
+
+    /// A stored counter.
+    fn count(row: &SqlRow<Self>, column: &'static str) -> Result<u32, StoreError>;
+
+    /// A stored JSON document.
+    fn json(row: &SqlRow<Self>, column: &'static str) -> Result<serde_json::Value, StoreError>;
+}
