@@ -32,6 +32,9 @@
 //! Each check is also a public async function, for a harness that wants
 //! to run them by hand.
 
+// Test support: a failed step is a failed test, so it panics.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use async_trait::async_trait;
 use time::macros::datetime;
 

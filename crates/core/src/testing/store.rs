@@ -27,6 +27,9 @@
 //! [`timestamps_round_trip_to_the_microsecond`], which accepts the exact
 //! value or its truncation to the microsecond and nothing else.
 
+// Test support: a failed step is a failed test, so it panics.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::any::Any;
 use std::future::Future;
 use std::net::IpAddr;
