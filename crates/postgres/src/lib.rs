@@ -45,10 +45,10 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use portal_access_core::StoreError;
-use portal_access_sql::{corrupt, Dialect, Queries, SqlQuery, SqlRow, Target};
+use portal_access_sql::{Dialect, Queries, Target};
 use sqlx::error::DatabaseError;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult, PgRow};
-use sqlx::{Postgres, Row};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
+use sqlx::Postgres;
 use time::OffsetDateTime;
 
 /// Pool settings of a [`PostgresStore`].
@@ -104,13 +104,6 @@ fn ts(at: OffsetDateTime) -> OffsetDateTime {
         .unwrap_or(at)
 }
 
-fn get<'r, T>(row: &'r PgRow, column: &'static str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-{
-    row.try_get(column).map_err(StoreError::backend)
-}
-
 impl Dialect for PostgresDialect {
     type Db = Postgres;
     type Options = PostgresStoreOptions;
@@ -158,32 +151,25 @@ impl Dialect for PostgresDialect {
         result.rows_affected()
     }
 
-    fn bind_time<'q>(
-        query: SqlQuery<'q, Postgres>,
-        at: Option<OffsetDateTime>,
-    ) -> SqlQuery<'q, Postgres> {
-        query.bind(at.map(ts))
+    type Time = OffsetDateTime;
+
+    fn store_time(at: OffsetDateTime) -> OffsetDateTime {
+        ts(at)
     }
 
-    fn bind_json<'q>(
-        query: SqlQuery<'q, Postgres>,
-        value: &serde_json::Value,
-    ) -> SqlQuery<'q, Postgres> {
-        query.bind(value.clone())
+    fn load_time(stored: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
+        Ok(stored)
     }
 
-    fn opt_time(
-        row: &SqlRow<Self>,
-        column: &'static str,
-    ) -> Result<Option<OffsetDateTime>, StoreError> {
-        get(row, column)
+    type Json = serde_json::Value;
+
+    fn store_json(value: &serde_json::Value) -> serde_json::Value {
+        value.clone()
     }
 
-    fn count(row: &SqlRow<Self>, column: &'static str) -> Result<u32, StoreError> {
-        u32::try_from(get::<i32>(row, column)?).map_err(|e| corrupt(column, e))
+    fn load_json(stored: serde_json::Value) -> Result<serde_json::Value, serde_json::Error> {
+        Ok(stored)
     }
 
-    fn json(row: &SqlRow<Self>, column: &'static str) -> Result<serde_json::Value, StoreError> {
-        get(row, column)
-    }
+    type Count = i32;
 }

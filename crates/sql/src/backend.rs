@@ -70,6 +70,16 @@ pub trait Backend: Dialect {
     /// Whether the column is NULL.
     fn is_null(row: &SqlRow<Self>, column: &'static str) -> Result<bool, StoreError>;
 
+    /// A nullable stored time.
+    fn opt_time(
+        row: &SqlRow<Self>,
+        column: &'static str,
+    ) -> Result<Option<OffsetDateTime>, StoreError>;
+    /// A stored counter.
+    fn count(row: &SqlRow<Self>, column: &'static str) -> Result<u32, StoreError>;
+    /// A stored JSON document.
+    fn json(row: &SqlRow<Self>, column: &'static str) -> Result<serde_json::Value, StoreError>;
+
     /// A non-null stored time.
     fn time(row: &SqlRow<Self>, column: &'static str) -> Result<OffsetDateTime, StoreError> {
         Self::opt_time(row, column)?.ok_or_else(|| corrupt(column, "null"))
@@ -88,6 +98,9 @@ where
     for<'a> Option<&'a [u8]>: Encode<'a, D::Db>,
     bool: for<'a> Encode<'a, D::Db> + Type<D::Db>,
     i64: for<'a> Encode<'a, D::Db> + Type<D::Db>,
+    D::Time: for<'a> Encode<'a, D::Db> + Type<D::Db>,
+    Option<D::Time>: for<'a> Encode<'a, D::Db>,
+    D::Json: for<'a> Encode<'a, D::Db> + Type<D::Db>,
 {
     let mut query = sqlx::query(statement.sql);
     for arg in statement.args {
@@ -101,9 +114,9 @@ where
             Arg::OptBytes(value) => query.bind(value),
             Arg::Bool(value) => query.bind(value),
             Arg::Int(value) => query.bind(value),
-            Arg::Time(at) => D::bind_time(query, Some(at)),
-            Arg::OptTime(at) => D::bind_time(query, at),
-            Arg::Json(value) => D::bind_json(query, &value),
+            Arg::Time(at) => query.bind(D::store_time(at)),
+            Arg::OptTime(at) => query.bind(at.map(D::store_time)),
+            Arg::Json(value) => query.bind(D::store_json(&value)),
         };
     }
     query
@@ -135,6 +148,10 @@ where
     Vec<u8>: for<'r> Decode<'r, D::Db> + Type<D::Db>,
     bool: for<'a> Encode<'a, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'a> Encode<'a, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    D::Time: for<'a> Encode<'a, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Option<D::Time>: for<'a> Encode<'a, D::Db>,
+    D::Json: for<'a> Encode<'a, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    D::Count: for<'r> Decode<'r, D::Db> + Type<D::Db>,
 {
     fn fetch_optional<'e>(
         on: On<'e, Self::Db>,
@@ -205,6 +222,24 @@ where
 
     fn int(row: &SqlRow<Self>, column: &'static str) -> Result<i64, StoreError> {
         get::<D, _>(row, column)
+    }
+
+    fn opt_time(
+        row: &SqlRow<Self>,
+        column: &'static str,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        get::<D, Option<D::Time>>(row, column)?
+            .map(D::load_time)
+            .transpose()
+    }
+
+    fn count(row: &SqlRow<Self>, column: &'static str) -> Result<u32, StoreError> {
+        let count: i64 = get::<D, D::Count>(row, column)?.into();
+        u32::try_from(count).map_err(|e| corrupt(column, e))
+    }
+
+    fn json(row: &SqlRow<Self>, column: &'static str) -> Result<serde_json::Value, StoreError> {
+        D::load_json(get::<D, D::Json>(row, column)?).map_err(|e| corrupt(column, e))
     }
 
     fn is_null(row: &SqlRow<Self>, column: &'static str) -> Result<bool, StoreError> {

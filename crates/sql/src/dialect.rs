@@ -50,27 +50,20 @@ pub trait Dialect: Sized + Send + Sync + 'static {
     /// How many rows a statement changed.
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
 
-    /// Binds a (nullable) time as the dialect stores it.
-    fn bind_time<'q>(
-        query: SqlQuery<'q, Self::Db>,
-        at: Option<OffsetDateTime>,
-    ) -> SqlQuery<'q, Self::Db>;
+    /// How a time is stored (integer microseconds, timestamptz, …).
+    type Time: Send + 'static;
+    /// The stored form of `at`.
+    fn store_time(at: OffsetDateTime) -> Self::Time;
+    /// The time a stored value stands for.
+    fn load_time(stored: Self::Time) -> Result<OffsetDateTime, StoreError>;
 
-    /// Binds a JSON document as the dialect stores it.
-    fn bind_json<'q>(
-        query: SqlQuery<'q, Self::Db>,
-        value: &serde_json::Value,
-    ) -> SqlQuery<'q, Self::Db>;
+    /// How a JSON document is stored (text, jsonb, …).
+    type Json: Send + 'static;
+    /// The stored form of `value`.
+    fn store_json(value: &serde_json::Value) -> Self::Json;
+    /// The document a stored value stands for.
+    fn load_json(stored: Self::Json) -> Result<serde_json::Value, serde_json::Error>;
 
-    /// A nullable stored time.
-    fn opt_time(
-        row: &SqlRow<Self>,
-        column: &'static str,
-    ) -> Result<Option<OffsetDateTime>, StoreError>;
-
-    /// A stored counter.
-    fn count(row: &SqlRow<Self>, column: &'static str) -> Result<u32, StoreError>;
-
-    /// A stored JSON document.
-    fn json(row: &SqlRow<Self>, column: &'static str) -> Result<serde_json::Value, StoreError>;
+    /// How a counter is stored (the column's integer type).
+    type Count: Into<i64>;
 }

@@ -39,13 +39,13 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use portal_access_core::StoreError;
-use portal_access_sql::{corrupt, Dialect, Queries, SqlQuery, SqlRow, Target};
+use portal_access_sql::{corrupt, Dialect, Queries, Target};
 use sqlx::error::DatabaseError;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult,
-    SqliteRow, SqliteSynchronous,
+    SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite};
+use sqlx::Sqlite;
 use time::OffsetDateTime;
 
 /// Pool and connection settings of a [`SqliteStore`].
@@ -100,13 +100,6 @@ fn micros(at: OffsetDateTime) -> i64 {
 fn from_micros(value: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000)
         .map_err(|e| corrupt("timestamp", e))
-}
-
-fn get<'r, T>(row: &'r SqliteRow, column: &'static str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    row.try_get(column).map_err(StoreError::backend)
 }
 
 impl Dialect for SqliteDialect {
@@ -177,34 +170,25 @@ impl Dialect for SqliteDialect {
         result.rows_affected()
     }
 
-    fn bind_time<'q>(
-        query: SqlQuery<'q, Sqlite>,
-        at: Option<OffsetDateTime>,
-    ) -> SqlQuery<'q, Sqlite> {
-        query.bind(at.map(micros))
+    type Time = i64;
+
+    fn store_time(at: OffsetDateTime) -> i64 {
+        micros(at)
     }
 
-    fn bind_json<'q>(
-        query: SqlQuery<'q, Sqlite>,
-        value: &serde_json::Value,
-    ) -> SqlQuery<'q, Sqlite> {
-        query.bind(value.to_string())
+    fn load_time(stored: i64) -> Result<OffsetDateTime, StoreError> {
+        from_micros(stored)
     }
 
-    fn opt_time(
-        row: &SqlRow<Self>,
-        column: &'static str,
-    ) -> Result<Option<OffsetDateTime>, StoreError> {
-        get::<Option<i64>>(row, column)?
-            .map(from_micros)
-            .transpose()
+    type Json = String;
+
+    fn store_json(value: &serde_json::Value) -> String {
+        value.to_string()
     }
 
-    fn count(row: &SqlRow<Self>, column: &'static str) -> Result<u32, StoreError> {
-        u32::try_from(get::<i64>(row, column)?).map_err(|e| corrupt(column, e))
+    fn load_json(stored: String) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(&stored)
     }
 
-    fn json(row: &SqlRow<Self>, column: &'static str) -> Result<serde_json::Value, StoreError> {
-        serde_json::from_str(&get::<String>(row, column)?).map_err(|e| corrupt(column, e))
-    }
+    type Count = i64;
 }
