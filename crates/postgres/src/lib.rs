@@ -49,7 +49,6 @@ use portal_access_sql::{Dialect, Queries, Target};
 use sqlx::error::DatabaseError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::Postgres;
-use time::OffsetDateTime;
 
 /// Pool settings of a [`PostgresStore`].
 ///
@@ -95,14 +94,6 @@ pub struct PostgresDialect;
 
 static QUERIES: LazyLock<Queries> =
     LazyLock::new(|| Queries::new("seq", "FOR UPDATE SKIP LOCKED", "NOT redacted"));
-
-/// `at` in UTC, truncated to the microsecond (what timestamptz keeps).
-fn ts(at: OffsetDateTime) -> OffsetDateTime {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    // The nanosecond field is within [0, 1e9): this floors.
-    at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(at)
-}
 
 impl Dialect for PostgresDialect {
     type Db = Postgres;
@@ -151,25 +142,7 @@ impl Dialect for PostgresDialect {
         result.rows_affected()
     }
 
-    type Time = OffsetDateTime;
-
-    fn store_time(at: OffsetDateTime) -> OffsetDateTime {
-        ts(at)
-    }
-
-    fn load_time(stored: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
-        Ok(stored)
-    }
-
+    type Time = time::OffsetDateTime;
     type Json = serde_json::Value;
-
-    fn store_json(value: &serde_json::Value) -> serde_json::Value {
-        value.clone()
-    }
-
-    fn load_json(stored: serde_json::Value) -> Result<serde_json::Value, serde_json::Error> {
-        Ok(stored)
-    }
-
     type Count = i32;
 }

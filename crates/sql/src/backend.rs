@@ -9,7 +9,7 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool,
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{corrupt, Arg, Dialect, SqlQuery, SqlRow, Statement};
+use crate::{corrupt, Arg, Dialect, SqlQuery, SqlRow, Statement, StoredJson, StoredTime};
 
 /// Where a statement runs: on the pool, or inside a commit's transaction.
 pub enum On<'e, DB: Database> {
@@ -114,9 +114,9 @@ where
             Arg::OptBytes(value) => query.bind(value),
             Arg::Bool(value) => query.bind(value),
             Arg::Int(value) => query.bind(value),
-            Arg::Time(at) => query.bind(D::store_time(at)),
-            Arg::OptTime(at) => query.bind(at.map(D::store_time)),
-            Arg::Json(value) => query.bind(D::store_json(&value)),
+            Arg::Time(at) => query.bind(D::Time::store(at)),
+            Arg::OptTime(at) => query.bind(at.map(D::Time::store)),
+            Arg::Json(value) => query.bind(D::Json::store(&value)),
         };
     }
     query
@@ -229,7 +229,7 @@ where
         column: &'static str,
     ) -> Result<Option<OffsetDateTime>, StoreError> {
         get::<D, Option<D::Time>>(row, column)?
-            .map(D::load_time)
+            .map(StoredTime::load)
             .transpose()
     }
 
@@ -239,7 +239,9 @@ where
     }
 
     fn json(row: &SqlRow<Self>, column: &'static str) -> Result<serde_json::Value, StoreError> {
-        D::load_json(get::<D, D::Json>(row, column)?).map_err(|e| corrupt(column, e))
+        get::<D, D::Json>(row, column)?
+            .load()
+            .map_err(|e| corrupt(column, e))
     }
 
     fn is_null(row: &SqlRow<Self>, column: &'static str) -> Result<bool, StoreError> {

@@ -6,9 +6,8 @@ use std::future::Future;
 use portal_access_core::StoreError;
 use sqlx::error::DatabaseError;
 use sqlx::{Database, Pool};
-use time::OffsetDateTime;
 
-use crate::{Queries, Target};
+use crate::{Queries, StoredJson, StoredTime, Target};
 
 /// A query of database `DB` with its arguments.
 pub type SqlQuery<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments>;
@@ -50,20 +49,12 @@ pub trait Dialect: Sized + Send + Sync + 'static {
     /// How many rows a statement changed.
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
 
-    /// How a time is stored (integer microseconds, timestamptz, …).
-    type Time: Send + 'static;
-    /// The stored form of `at`.
-    fn store_time(at: OffsetDateTime) -> Self::Time;
-    /// The time a stored value stands for.
-    fn load_time(stored: Self::Time) -> Result<OffsetDateTime, StoreError>;
-
-    /// How a JSON document is stored (text, jsonb, …).
-    type Json: Send + 'static;
-    /// The stored form of `value`.
-    fn store_json(value: &serde_json::Value) -> Self::Json;
-    /// The document a stored value stands for.
-    fn load_json(stored: Self::Json) -> Result<serde_json::Value, serde_json::Error>;
-
+    /// How a time is stored (`i64` microseconds, `OffsetDateTime` for
+    /// timestamptz).
+    type Time: StoredTime;
+    /// How a JSON document is stored (`String` text, `serde_json::Value`
+    /// for jsonb).
+    type Json: StoredJson;
     /// How a counter is stored (the column's integer type).
     type Count: Into<i64>;
 }

@@ -28,6 +28,7 @@ mod dialect;
 pub mod queries;
 mod rows;
 mod store;
+mod stored;
 
 pub use arg::{Arg, Statement};
 pub use backend::{Backend, On};
@@ -35,3 +36,4 @@ pub use dialect::{Dialect, SqlQuery, SqlRow};
 pub use queries::Queries;
 pub use rows::{corrupt, CorruptRow};
 pub use store::{SqlStore, Target};
+pub use stored::{StoredJson, StoredTime};

@@ -39,14 +39,13 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use portal_access_core::StoreError;
-use portal_access_sql::{corrupt, Dialect, Queries, Target};
+use portal_access_sql::{Dialect, Queries, Target};
 use sqlx::error::DatabaseError;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult,
     SqliteSynchronous,
 };
 use sqlx::Sqlite;
-use time::OffsetDateTime;
 
 /// Pool and connection settings of a [`SqliteStore`].
 ///
@@ -89,18 +88,6 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteDialect;
 
 static QUERIES: LazyLock<Queries> = LazyLock::new(|| Queries::new("rowid", "", "redacted = 0"));
-
-/// Microseconds since the Unix epoch (truncating below the microsecond).
-fn micros(at: OffsetDateTime) -> i64 {
-    // Years -9999..=9999 fit easily in i64 microseconds.
-    (at.unix_timestamp_nanos().div_euclid(1_000)) as i64
-}
-
-/// The time `value` microseconds after the Unix epoch, in UTC.
-fn from_micros(value: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000)
-        .map_err(|e| corrupt("timestamp", e))
-}
 
 impl Dialect for SqliteDialect {
     type Db = Sqlite;
@@ -171,24 +158,6 @@ impl Dialect for SqliteDialect {
     }
 
     type Time = i64;
-
-    fn store_time(at: OffsetDateTime) -> i64 {
-        micros(at)
-    }
-
-    fn load_time(stored: i64) -> Result<OffsetDateTime, StoreError> {
-        from_micros(stored)
-    }
-
     type Json = String;
-
-    fn store_json(value: &serde_json::Value) -> String {
-        value.to_string()
-    }
-
-    fn load_json(stored: String) -> Result<serde_json::Value, serde_json::Error> {
-        serde_json::from_str(&stored)
-    }
-
     type Count = i64;
 }
