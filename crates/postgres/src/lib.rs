@@ -47,6 +47,7 @@ use std::time::Duration;
 use portal_access_core::StoreError;
 use portal_access_sql::{Dialect, Queries, Target};
 use sqlx::error::DatabaseError;
+use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::Postgres;
 
@@ -98,7 +99,6 @@ static QUERIES: LazyLock<Queries> =
 impl Dialect for PostgresDialect {
     type Db = Postgres;
     type Options = PostgresStoreOptions;
-    type ConnectOptions = PgConnectOptions;
 
     const BEGIN: Option<&'static str> = None;
 
@@ -106,27 +106,25 @@ impl Dialect for PostgresDialect {
         &QUERIES
     }
 
-    async fn open(
+    fn pool_options(
         target: Target<'_, PgConnectOptions>,
         options: &PostgresStoreOptions,
-    ) -> Result<PgPool, StoreError> {
+    ) -> Result<(PgPoolOptions, PgConnectOptions), StoreError> {
         let connect = match target {
             Target::Url(url) => PgConnectOptions::from_str(url).map_err(StoreError::backend)?,
             Target::Options(connect) => connect,
         };
-        PgPoolOptions::new()
+        let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .min_connections(options.min_connections)
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(options.idle_timeout)
-            .max_lifetime(options.max_lifetime)
-            .connect_with(connect)
-            .await
-            .map_err(StoreError::backend)
+            .max_lifetime(options.max_lifetime);
+        Ok((pool, connect))
     }
 
-    async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
-        MIGRATOR.run(pool).await.map_err(StoreError::backend)
+    async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
+        MIGRATOR.run(pool).await
     }
 
     fn unique_refusal(error: &dyn DatabaseError) -> Option<StoreError> {

@@ -5,12 +5,19 @@ use std::future::Future;
 
 use portal_access_core::StoreError;
 use sqlx::error::DatabaseError;
-use sqlx::{Database, Pool};
+use sqlx::migrate::MigrateError;
+use sqlx::pool::PoolOptions;
+use sqlx::{Connection, Database, Pool};
 
 use crate::{Queries, StoredJson, StoredTime, Target};
 
 /// A query of database `DB` with its arguments.
 pub type SqlQuery<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments>;
+
+/// The driver's connection options of the dialect's database
+/// (`SqliteConnectOptions`, `PgConnectOptions`).
+pub type ConnectOptionsOf<D> =
+    <<<D as Dialect>::Db as Database>::Connection as Connection>::Options;
 
 /// A row of the dialect's database.
 pub type SqlRow<D> = <<D as Dialect>::Db as Database>::Row;
@@ -23,9 +30,6 @@ pub trait Dialect: Sized + Send + Sync + 'static {
     type Db: Database;
     /// Pool and connection settings (`SqliteStoreOptions`, …).
     type Options: Default + Clone + Debug + Send + Sync;
-    /// The driver's connection options (`PgConnectOptions`, …).
-    type ConnectOptions: Send;
-
     /// The statement that begins a commit's transaction (`None`: the
     /// driver's `BEGIN`).
     const BEGIN: Option<&'static str>;
@@ -33,14 +37,15 @@ pub trait Dialect: Sized + Send + Sync + 'static {
     /// The statements whose text differs, built once.
     fn queries() -> &'static Queries;
 
-    /// Opens a pool (does not migrate).
-    fn open(
-        target: Target<'_, Self::ConnectOptions>,
+    /// The pool and connection settings for `target` (the shared body
+    /// connects with them, then migrates).
+    fn pool_options(
+        target: Target<'_, ConnectOptionsOf<Self>>,
         options: &Self::Options,
-    ) -> impl Future<Output = Result<Pool<Self::Db>, StoreError>> + Send;
+    ) -> Result<(PoolOptions<Self::Db>, ConnectOptionsOf<Self>), StoreError>;
 
     /// Runs the embedded migrations that have not run yet.
-    fn migrate(pool: &Pool<Self::Db>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn migrate(pool: &Pool<Self::Db>) -> impl Future<Output = Result<(), MigrateError>> + Send;
 
     /// The domain refusal a unique violation stands for, if any
     /// (`UsernameTaken`, `EmailTaken`, `Conflict` on a duplicate id).

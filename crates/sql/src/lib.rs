@@ -32,7 +32,7 @@ mod stored;
 
 pub use arg::{Arg, Statement};
 pub use backend::{Backend, On};
-pub use dialect::{Dialect, SqlQuery, SqlRow};
+pub use dialect::{ConnectOptionsOf, Dialect, SqlQuery, SqlRow};
 pub use queries::Queries;
 pub use rows::{corrupt, CorruptRow};
 pub use store::{SqlStore, Target};

@@ -19,7 +19,7 @@ use crate::queries::{
     RECORD_SENT, SESSION, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION,
 };
 use crate::rows::{hash_arg, session, FromRow};
-use crate::{Backend, Dialect, On, SqlRow, Statement};
+use crate::{Backend, ConnectOptionsOf, Dialect, On, SqlRow, Statement};
 
 /// What to connect to: a URL, or the driver's connection options.
 pub enum Target<'a, C> {
@@ -72,7 +72,7 @@ impl<D: Dialect> SqlStore<D> {
 
     /// Runs the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        D::migrate(&self.pool).await
+        D::migrate(&self.pool).await.map_err(StoreError::backend)
     }
 
     /// Connects to `url` with default options and runs the migrations.
@@ -88,17 +88,22 @@ impl<D: Dialect> SqlStore<D> {
     /// Connects with explicit connection and pool options and runs the
     /// migrations.
     pub async fn connect_options(
-        connect: D::ConnectOptions,
+        connect: ConnectOptionsOf<D>,
         options: D::Options,
     ) -> Result<Self, StoreError> {
         Self::open(Target::Options(connect), options).await
     }
 
     async fn open(
-        target: Target<'_, D::ConnectOptions>,
+        target: Target<'_, ConnectOptionsOf<D>>,
         options: D::Options,
     ) -> Result<Self, StoreError> {
-        let store = Self::from_pool(D::open(target, &options).await?);
+        let (pool, connect) = D::pool_options(target, &options)?;
+        let pool = pool
+            .connect_with(connect)
+            .await
+            .map_err(StoreError::backend)?;
+        let store = Self::from_pool(pool);
         store.migrate().await?;
         Ok(store)
     }

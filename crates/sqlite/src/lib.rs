@@ -41,6 +41,7 @@ use std::time::Duration;
 use portal_access_core::StoreError;
 use portal_access_sql::{Dialect, Queries, Target};
 use sqlx::error::DatabaseError;
+use sqlx::migrate::MigrateError;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult,
     SqliteSynchronous,
@@ -92,7 +93,6 @@ static QUERIES: LazyLock<Queries> = LazyLock::new(|| Queries::new("rowid", "", "
 impl Dialect for SqliteDialect {
     type Db = Sqlite;
     type Options = SqliteStoreOptions;
-    type ConnectOptions = SqliteConnectOptions;
 
     const BEGIN: Option<&'static str> = Some("BEGIN IMMEDIATE");
 
@@ -100,10 +100,10 @@ impl Dialect for SqliteDialect {
         &QUERIES
     }
 
-    async fn open(
+    fn pool_options(
         target: Target<'_, SqliteConnectOptions>,
         options: &SqliteStoreOptions,
-    ) -> Result<SqlitePool, StoreError> {
+    ) -> Result<(SqlitePoolOptions, SqliteConnectOptions), StoreError> {
         let (connect, in_memory) = match target {
             Target::Url(url) => (
                 SqliteConnectOptions::from_str(url).map_err(StoreError::backend)?,
@@ -129,14 +129,11 @@ impl Dialect for SqliteDialect {
                 .max_connections(options.max_connections.max(1))
                 .min_connections(options.min_connections)
         };
-        pool_options
-            .connect_with(connect)
-            .await
-            .map_err(StoreError::backend)
+        Ok((pool_options, connect))
     }
 
-    async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
-        MIGRATOR.run(pool).await.map_err(StoreError::backend)
+    async fn migrate(pool: &SqlitePool) -> Result<(), MigrateError> {
+        MIGRATOR.run(pool).await
     }
 
     fn unique_refusal(error: &dyn DatabaseError) -> Option<StoreError> {
