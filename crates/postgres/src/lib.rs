@@ -41,11 +41,10 @@
 pub mod testing;
 
 use std::str::FromStr;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use portal_access_core::StoreError;
-use portal_access_sql::{Dialect, Queries, Target};
+use portal_access_sql::{Dialect, Target};
 use sqlx::error::DatabaseError;
 use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
@@ -93,18 +92,16 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PostgresDialect;
 
-static QUERIES: LazyLock<Queries> =
-    LazyLock::new(|| Queries::new("seq", "FOR UPDATE SKIP LOCKED", "NOT redacted"));
-
 impl Dialect for PostgresDialect {
     type Db = Postgres;
     type Options = PostgresStoreOptions;
 
     const BEGIN: Option<&'static str> = None;
-
-    fn queries() -> &'static Queries {
-        &QUERIES
-    }
+    const INSERTION_ORDER: &'static str = "seq";
+    // Rows locked by another leaser are skipped, not waited for; a row whose
+    // lease was just taken fails the re-checked WHERE.
+    const LEASE_LOCK: &'static str = "FOR UPDATE SKIP LOCKED";
+    const NOT_REDACTED: &'static str = "NOT redacted";
 
     fn pool_options(
         target: Target<'_, PgConnectOptions>,

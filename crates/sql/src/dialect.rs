@@ -9,7 +9,7 @@ use sqlx::migrate::MigrateError;
 use sqlx::pool::PoolOptions;
 use sqlx::{Connection, Database, Pool};
 
-use crate::{Queries, StoredJson, StoredTime, Target};
+use crate::{StoredJson, StoredTime, Target};
 
 /// A query of database `DB` with its arguments.
 pub type SqlQuery<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments>;
@@ -34,8 +34,14 @@ pub trait Dialect: Sized + Send + Sync + 'static {
     /// driver's `BEGIN`).
     const BEGIN: Option<&'static str>;
 
-    /// The statements whose text differs, built once.
-    fn queries() -> &'static Queries;
+    /// The column that orders tokens by insertion (`rowid`, `seq`).
+    const INSERTION_ORDER: &'static str;
+    /// What the lease's inner `SELECT` ends with (`FOR UPDATE SKIP LOCKED`,
+    /// or nothing where one statement locks before it reads).
+    const LEASE_LOCK: &'static str;
+    /// "Not yet redacted", written as the partial index
+    /// `outbox_token_expiry` is, so the planner uses it.
+    const NOT_REDACTED: &'static str;
 
     /// The pool and connection settings for `target` (the shared body
     /// connects with them, then migrates).

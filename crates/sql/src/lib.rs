@@ -11,7 +11,8 @@
 //!
 //! Placeholders are `$N` in both databases (sqlx-sqlite binds `$N` as the
 //! N-th argument), so the query text is literally shared. Query strings are
-//! `const`s or built once per dialect ([`Queries`]).
+//! `const`s or built once per dialect ([`Queries`]); no statement is formatted
+//! per request.
 //!
 //! Where to add a table (e.g. wave 2's MFA factors): its columns and
 //! statements in [`queries`], its row decoding in `rows`, its commit step in

@@ -2,7 +2,11 @@
 //! lists as compile-time literals, and the few texts that differ by dialect
 //! built once per dialect in [`Queries`].
 
-use std::sync::LazyLock;
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
+
+use crate::Dialect;
 
 macro_rules! account_columns {
     () => {
@@ -256,8 +260,8 @@ pub const RECORD_FAILED: &str =
     "UPDATE outbox SET state = 'failed', failed_at = $2, last_error = $3, \
      attempts = attempts + 1, lease_until = NULL WHERE id = $1";
 
-/// The texts that differ by dialect, built once per dialect (a `LazyLock`
-/// in each adapter crate).
+/// The texts that differ by dialect, built once per dialect from its
+/// fragments ([`Queries::of`]).
 #[derive(Debug)]
 pub struct Queries {
     /// An account's tokens, newest first (ties: latest inserted first).
@@ -269,7 +273,25 @@ pub struct Queries {
     pub redact_expired: String,
 }
 
+/// The [`Queries`] of each dialect, built on first use and kept for the
+/// life of the process (one per dialect type).
+static BUILT: LazyLock<Mutex<HashMap<TypeId, &'static Queries>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
 impl Queries {
+    /// The statements of dialect `D`, built once per process.
+    pub fn of<D: Dialect>() -> &'static Queries {
+        // A panic cannot leave the map half-written: poisoning is ignored.
+        let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+        built.entry(TypeId::of::<D>()).or_insert_with(|| {
+            Box::leak(Box::new(Queries::new(
+                D::INSERTION_ORDER,
+                D::LEASE_LOCK,
+                D::NOT_REDACTED,
+            )))
+        })
+    }
+
     /// The statements with the dialect's fragments:
     /// - `insertion_order`: the column that orders tokens by insertion
     ///   (`rowid` on SQLite, `seq` on PostgreSQL);

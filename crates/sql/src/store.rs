@@ -19,7 +19,7 @@ use crate::queries::{
     RECORD_SENT, SESSION, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION,
 };
 use crate::rows::{hash_arg, session, FromRow};
-use crate::{Backend, ConnectOptionsOf, Dialect, On, SqlRow, Statement};
+use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement};
 
 /// What to connect to: a URL, or the driver's connection options.
 pub enum Target<'a, C> {
@@ -34,12 +34,18 @@ pub enum Target<'a, C> {
 /// `PostgresStore`; their crate documentation says how each connects.
 pub struct SqlStore<D: Dialect> {
     pool: Pool<D::Db>,
+    /// The dialect's statements, built once per dialect.
+    queries: &'static Queries,
     dialect: PhantomData<fn() -> D>,
 }
 
 impl<D: Dialect> Clone for SqlStore<D> {
     fn clone(&self) -> Self {
-        Self::from_pool(self.pool.clone())
+        Self {
+            pool: self.pool.clone(),
+            queries: self.queries,
+            dialect: PhantomData,
+        }
     }
 }
 
@@ -56,6 +62,7 @@ impl<D: Dialect> SqlStore<D> {
     pub fn from_pool(pool: Pool<D::Db>) -> Self {
         Self {
             pool,
+            queries: Queries::of::<D>(),
             dialect: PhantomData,
         }
     }
@@ -221,7 +228,7 @@ impl<D: Backend> AccountStore for SqlStore<D> {
         account_id: AccountId,
         limit: u32,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        let sql = D::queries().tokens_for_account.as_str();
+        let sql = self.queries.tokens_for_account.as_str();
         self.recent(sql, tenant, account_id, limit).await
     }
 
@@ -330,7 +337,7 @@ impl<D: Backend> AccountStore for SqlStore<D> {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let statement = Statement::new(D::queries().lease_outbox.as_str())
+        let statement = Statement::new(self.queries.lease_outbox.as_str())
             .arg(now)
             .arg(lease_until)
             .arg(limit);
@@ -372,7 +379,7 @@ impl<D: Backend> AccountStore for SqlStore<D> {
     }
 
     async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        let statement = Statement::new(D::queries().redact_expired.as_str())
+        let statement = Statement::new(self.queries.redact_expired.as_str())
             .arg(now)
             .arg(REDACTED_BODY)
             .arg(true);

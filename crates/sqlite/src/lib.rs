@@ -35,11 +35,10 @@
 #![deny(missing_docs)]
 
 use std::str::FromStr;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use portal_access_core::StoreError;
-use portal_access_sql::{Dialect, Queries, Target};
+use portal_access_sql::{Dialect, Target};
 use sqlx::error::DatabaseError;
 use sqlx::migrate::MigrateError;
 use sqlx::sqlite::{
@@ -88,17 +87,17 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SqliteDialect;
 
-static QUERIES: LazyLock<Queries> = LazyLock::new(|| Queries::new("rowid", "", "redacted = 0"));
-
 impl Dialect for SqliteDialect {
     type Db = Sqlite;
     type Options = SqliteStoreOptions;
 
+    // The write lock up front: concurrent commits queue instead of failing half way.
     const BEGIN: Option<&'static str> = Some("BEGIN IMMEDIATE");
-
-    fn queries() -> &'static Queries {
-        &QUERIES
-    }
+    // Tokens have no sequence column; rowid is their insertion order.
+    const INSERTION_ORDER: &'static str = "rowid";
+    // One UPDATE takes the write lock before it reads: nothing to add.
+    const LEASE_LOCK: &'static str = "";
+    const NOT_REDACTED: &'static str = "redacted = 0";
 
     fn pool_options(
         target: Target<'_, SqliteConnectOptions>,
