@@ -50,43 +50,9 @@ use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::Postgres;
 
-/// Pool settings of a [`PostgresStore`].
-///
-/// Size the pool per instance: `max_connections` x instances must stay
-/// below the server's `max_connections`. Most calls hold a connection for
-/// one short query; a commit holds one for its transaction.
-#[derive(Debug, Clone)]
-pub struct PostgresStoreOptions {
-    /// Most connections in the pool (default 16).
-    pub max_connections: u32,
-    /// Connections kept open when idle (default 1).
-    pub min_connections: u32,
-    /// How long a task waits for a free connection (default 30 s).
-    pub acquire_timeout: Duration,
-    /// Close connections idle this long (default 10 min; `None`: never).
-    pub idle_timeout: Option<Duration>,
-    /// Replace connections after this long (default 30 min; `None`: never).
-    pub max_lifetime: Option<Duration>,
-}
-
-impl Default for PostgresStoreOptions {
-    fn default() -> Self {
-        Self {
-            max_connections: 16,
-            min_connections: 1,
-            acquire_timeout: Duration::from_secs(30),
-            idle_timeout: Some(Duration::from_secs(600)),
-            max_lifetime: Some(Duration::from_secs(1_800)),
-        }
-    }
-}
-
 /// The [`AccountStore`](portal_access_core::AccountStore) on PostgreSQL.
 /// Cheap to clone (it holds a pool). See the [crate documentation](crate).
 pub type PostgresStore = portal_access_sql::SqlStore<PostgresDialect>;
-
-/// The embedded migrations (`crates/postgres/migrations`).
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// What PostgreSQL does its own way (the [`Dialect`] of [`PostgresStore`]).
 #[derive(Debug, Clone, Copy, Default)]
@@ -95,13 +61,6 @@ pub struct PostgresDialect;
 impl Dialect for PostgresDialect {
     type Db = Postgres;
     type Options = PostgresStoreOptions;
-
-    const BEGIN: Option<&'static str> = None;
-    const INSERTION_ORDER: &'static str = "seq";
-    // Rows locked by another leaser are skipped, not waited for; a row whose
-    // lease was just taken fails the re-checked WHERE.
-    const LEASE_LOCK: &'static str = "FOR UPDATE SKIP LOCKED";
-    const NOT_REDACTED: &'static str = "NOT redacted";
 
     fn pool_options(
         target: Target<'_, PgConnectOptions>,
@@ -137,7 +96,48 @@ impl Dialect for PostgresDialect {
         result.rows_affected()
     }
 
+    const BEGIN: Option<&'static str> = None;
+    const INSERTION_ORDER: &'static str = "seq";
+    // Rows locked by another leaser are skipped, not waited for; a row whose
+    // lease was just taken fails the re-checked WHERE.
+    const LEASE_LOCK: &'static str = "FOR UPDATE SKIP LOCKED";
+    const NOT_REDACTED: &'static str = "NOT redacted";
+
     type Time = time::OffsetDateTime;
     type Json = serde_json::Value;
     type Count = i32;
 }
+
+/// Pool settings of a [`PostgresStore`].
+///
+/// Size the pool per instance: `max_connections` x instances must stay
+/// below the server's `max_connections`. Most calls hold a connection for
+/// one short query; a commit holds one for its transaction.
+#[derive(Debug, Clone)]
+pub struct PostgresStoreOptions {
+    /// Most connections in the pool (default 16).
+    pub max_connections: u32,
+    /// Connections kept open when idle (default 1).
+    pub min_connections: u32,
+    /// How long a task waits for a free connection (default 30 s).
+    pub acquire_timeout: Duration,
+    /// Close connections idle this long (default 10 min; `None`: never).
+    pub idle_timeout: Option<Duration>,
+    /// Replace connections after this long (default 30 min; `None`: never).
+    pub max_lifetime: Option<Duration>,
+}
+
+impl Default for PostgresStoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            min_connections: 1,
+            acquire_timeout: Duration::from_secs(30),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1_800)),
+        }
+    }
+}
+
+/// The embedded migrations (`crates/postgres/migrations`).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
