@@ -223,11 +223,7 @@ pub async fn writes_naming_another_tenant_change_nothing(store: Arc<dyn AccountS
 pub async fn a_second_account_with_the_same_normalized_email_is_refused_as_email_taken(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    let bob = account(&firm, 2, "bob@example.com");
-    insert(&store, &ann).await;
-    insert(&store, &bob).await;
+    let (firm, _, bob) = ann_and_bob(&store).await;
 
     let twin = account(&firm, 3, "ANN@Example.COM");
     let refused = commit(

@@ -18,9 +18,7 @@ use super::fixtures::*;
 pub async fn an_update_at_a_stale_version_is_refused_and_changes_nothing(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (firm, ann) = firm_with_ann(&store).await;
     let mut first = ann.clone();
     first.display_name = Some("First".into());
     update(&store, &first).await.expect("the first writer wins");

@@ -278,3 +278,19 @@ pub(super) async fn lease_ids(
         .expect("lease");
     ids(&leased, |m| m.message.id)
 }
+
+/// Tenant "firm" with Ann (account 1) stored.
+pub(super) async fn firm_with_ann(store: &Arc<dyn AccountStore>) -> (TenantId, Account) {
+    let firm = tenant("firm");
+    let ann = account(&firm, 1, "ann@example.com");
+    insert(store, &ann).await;
+    (firm, ann)
+}
+
+/// Tenant "firm" with Ann (account 1) and Bob (account 2) stored.
+pub(super) async fn ann_and_bob(store: &Arc<dyn AccountStore>) -> (TenantId, Account, Account) {
+    let (firm, ann) = firm_with_ann(store).await;
+    let bob = account(&firm, 2, "bob@example.com");
+    insert(store, &bob).await;
+    (firm, ann, bob)
+}

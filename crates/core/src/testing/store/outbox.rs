@@ -18,9 +18,7 @@ use super::fixtures::*;
 pub async fn a_leased_message_is_not_leased_again_until_its_lease_expires(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     let (m1, m2) = (message(&ann, 1, 0, None), message(&ann, 2, 1, None));
     queue(&store, vec![m1.clone(), m2.clone()]).await;
 
@@ -42,9 +40,7 @@ pub async fn a_leased_message_is_not_leased_again_until_its_lease_expires(
 /// Only queued or retrying messages that are due are leased, oldest due
 /// first, at most `limit` at a time.
 pub async fn messages_are_leased_only_when_due_and_oldest_due_first(store: Arc<dyn AccountStore>) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     let early = message(&ann, 1, 0, None);
     let later = message(&ann, 2, 5, None);
     let future = message(&ann, 3, 600, None);
@@ -93,9 +89,7 @@ pub async fn messages_are_leased_only_when_due_and_oldest_due_first(store: Arc<d
 /// Six dispatchers leasing at once from 60 due messages get disjoint
 /// batches that together hold every message once.
 pub async fn concurrent_leases_never_hand_out_one_message_twice(store: Arc<dyn AccountStore>) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     queue(
         &store,
         (0..60)
@@ -135,9 +129,7 @@ pub async fn concurrent_leases_never_hand_out_one_message_twice(store: Arc<dyn A
 pub async fn recording_a_sent_message_redacts_only_a_body_that_carries_a_token(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     let link = message(&ann, 1, 0, Some((hash(1), 3_600)));
     let notice = message(&ann, 2, 0, None);
     queue(&store, vec![link.clone(), notice.clone()]).await;
@@ -173,9 +165,7 @@ pub async fn recording_a_sent_message_redacts_only_a_body_that_carries_a_token(
 pub async fn recording_a_retry_reschedules_the_message_with_its_error(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     let m = message(&ann, 1, 0, Some((hash(1), 3_600)));
     queue(&store, vec![m.clone()]).await;
     assert_eq!(lease_ids(&store, 1, 61, 10).await, vec![m.id]);
@@ -231,9 +221,7 @@ pub async fn recording_a_retry_reschedules_the_message_with_its_error(
 /// Recording `Failed` counts the attempt, keeps the error and the time, and
 /// the message is never leased again.
 pub async fn recording_a_failure_gives_up_on_the_message(store: Arc<dyn AccountStore>) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     let m = message(&ann, 1, 0, None);
     queue(&store, vec![m.clone()]).await;
     assert_eq!(lease_ids(&store, 1, 61, 10).await, vec![m.id]);
@@ -265,9 +253,7 @@ pub async fn recording_a_failure_gives_up_on_the_message(store: Arc<dyn AccountS
 /// Bodies whose token expired by `now` are redacted, each once; bodies
 /// without a token or with a live token are kept.
 pub async fn bodies_whose_token_expired_are_redacted_once(store: Arc<dyn AccountStore>) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     let soon = message(&ann, 1, 0, Some((hash(1), 100)));
     let later = message(&ann, 2, 0, Some((hash(2), 200)));
     let plain = message(&ann, 3, 0, None);

@@ -11,11 +11,7 @@ use super::fixtures::*;
 pub async fn revoking_all_sessions_of_an_account_but_one_is_immediate(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    let bob = account(&firm, 2, "bob@example.com");
-    insert(&store, &ann).await;
-    insert(&store, &bob).await;
+    let (firm, ann, bob) = ann_and_bob(&store).await;
     let (s1, s2, s3, theirs) = (
         session(&ann, 1),
         session(&ann, 2),
@@ -63,9 +59,7 @@ pub async fn revoking_all_sessions_of_an_account_but_one_is_immediate(
 /// Signing out revokes that session only, and a new session can be issued
 /// in the same commit.
 pub async fn signing_out_revokes_only_that_session(store: Arc<dyn AccountStore>) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     let (s1, s2) = (session(&ann, 1), session(&ann, 2));
     start_session(&store, &s1).await;
     commit(
@@ -91,9 +85,7 @@ pub async fn signing_out_revokes_only_that_session(store: Arc<dyn AccountStore>)
 /// Touching a session sets its last-seen time and nothing else; touching an
 /// unknown session is not an error.
 pub async fn touching_a_session_sets_only_its_last_seen_time(store: Arc<dyn AccountStore>) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     let (s1, s2) = (session(&ann, 1), session(&ann, 2));
     for s in [&s1, &s2] {
         start_session(&store, s).await;
@@ -110,11 +102,7 @@ pub async fn touching_a_session_sets_only_its_last_seen_time(store: Arc<dyn Acco
 /// `session_and_account` answers what `session` and then `account` answer:
 /// the session with its account, revoked or not; nothing for an unknown hash.
 pub async fn a_session_is_read_with_its_account_in_one_call(store: Arc<dyn AccountStore>) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    let bob = account(&firm, 2, "bob@example.com");
-    insert(&store, &ann).await;
-    insert(&store, &bob).await;
+    let (firm, ann, bob) = ann_and_bob(&store).await;
     let (s1, s2) = (session(&ann, 1), session(&bob, 2));
     for s in [&s1, &s2] {
         start_session(&store, s).await;

@@ -11,11 +11,7 @@ use super::fixtures::*;
 pub async fn audit_events_are_listed_newest_first_per_tenant_and_account(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    let bob = account(&firm, 2, "bob@example.com");
-    insert(&store, &ann).await;
-    insert(&store, &bob).await;
+    let (firm, ann, bob) = ann_and_bob(&store).await;
     let e1 = event(&ann, 1, AuditKind::AccountCreated, 10);
     let e3 = event(&ann, 3, AuditKind::InvitationSent, 30);
     let e2 = event(&ann, 2, AuditKind::AccessDisabled, 20);

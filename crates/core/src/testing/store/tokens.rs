@@ -16,9 +16,7 @@ use super::fixtures::*;
 pub async fn a_hundred_concurrent_redemptions_of_one_token_succeed_exactly_once(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (firm, ann) = firm_with_ann(&store).await;
     let reset = token(&ann, 1, TokenKind::PasswordReset, 0, 3_600);
     commit(
         &store,
@@ -80,9 +78,7 @@ pub async fn a_hundred_concurrent_redemptions_of_one_token_succeed_exactly_once(
 pub async fn expired_revoked_used_wrong_kind_and_unknown_tokens_never_redeem(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    insert(&store, &ann).await;
+    let (_, ann) = firm_with_ann(&store).await;
     let expired = token(&ann, 1, TokenKind::PasswordReset, 0, 100);
     let mut revoked = token(&ann, 2, TokenKind::PasswordReset, 0, 3_600);
     revoked.revoked_at = Some(at(50));
@@ -162,11 +158,7 @@ pub async fn expired_revoked_used_wrong_kind_and_unknown_tokens_never_redeem(
 pub async fn revoking_tokens_then_issuing_a_new_one_keeps_the_new_link(
     store: Arc<dyn AccountStore>,
 ) {
-    let firm = tenant("firm");
-    let ann = account(&firm, 1, "ann@example.com");
-    let bob = account(&firm, 2, "bob@example.com");
-    insert(&store, &ann).await;
-    insert(&store, &bob).await;
+    let (firm, ann, bob) = ann_and_bob(&store).await;
     let old = token(&ann, 1, TokenKind::Invitation, 0, 3_600);
     let mut used = token(&ann, 2, TokenKind::Invitation, 0, 3_600);
     used.used_at = Some(at(10));
