@@ -4,7 +4,7 @@
 #![cfg(feature = "testing")]
 
 use async_trait::async_trait;
-use portal_access_core::fakes::RecordingMailer;
+use portal_access_core::testing::fakes::RecordingMailer;
 use portal_access_core::testing::mailer::{MailerHarness, ReceivedMessage};
 use portal_access_core::Mailer;
 

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use portal_access_core::memory::MemoryStore;
 use portal_access_core::testing::store::Fixture;
+use portal_access_core::testing::MemoryStore;
 
 async fn fresh_store() -> Fixture {
     Fixture::new(Arc::new(MemoryStore::new()))

@@ -1,13 +1,16 @@
 //! # portal-access-postgres
 //!
-//! [`PostgresStore`]: the [`AccountStore`] of portal-access on PostgreSQL
-//! (15 or later), for any number of app instances sharing one database.
+//! [`PostgresStore`]: the [`AccountStore`](portal_access_core::AccountStore)
+//! of portal-access on PostgreSQL (15 or later), for any number of app
+//! instances sharing one database. Its body (queries, decoding, the commit)
+//! is the one SQL body of `portal-access-sql`; this crate is the PostgreSQL
+//! [`PostgresDialect`].
 //!
 //! - The database enforces the domain's rules: unique indexes
 //!   `accounts_tenant_email_key` and `accounts_tenant_username_key` (a
 //!   violation is mapped by constraint name to `EmailTaken` /
 //!   `UsernameTaken`), a token redeemed by one conditional
-//!   `UPDATE … RETURNING`, account updates `WHERE version = $v`, rate
+//!   `UPDATE … RETURNING`, account updates `WHERE version = $20`, rate
 //!   counters by `INSERT … ON CONFLICT DO UPDATE … RETURNING`.
 //! - A commit is one transaction (READ COMMITTED): conditional updates take
 //!   row locks and re-check their condition, so concurrent commits of one
@@ -15,7 +18,13 @@
 //! - The outbox is leased with `FOR UPDATE SKIP LOCKED` and a lease expiry
 //!   column, so several dispatchers never send one message twice while a
 //!   lease holds.
-//! - Migrations are embedded and run by [`PostgresStore::connect`].
+//! - Times are timestamptz (microseconds), JSON is jsonb.
+//! - Migrations are embedded and run by [`PostgresStore::connect`] (several
+//!   instances starting at once are serialized by sqlx's advisory lock).
+//!
+//! URLs: `postgres://user:password@host:5432/database`, libpq-style
+//! parameters such as `?sslmode=require` accepted;
+//! [`PostgresStore::connect_options`] takes `PgConnectOptions`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), portal_access_core::StoreError> {
@@ -28,22 +37,76 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod rows;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use portal_access_core::{
-    Account, AccountChange, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome,
-    LinkOpening, MessageId, OutboxMessage, SessionRecord, SessionRevocation, StaffId,
-    StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY,
-};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Row, Transaction};
-use time::OffsetDateTime;
+use portal_access_core::StoreError;
+use portal_access_sql::{Dialect, Target};
+use sqlx::error::DatabaseError;
+use sqlx::migrate::MigrateError;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
+use sqlx::Postgres;
 
-use rows::{opt_ts, ts, Decode};
+/// The [`AccountStore`](portal_access_core::AccountStore) on PostgreSQL.
+/// Cheap to clone (it holds a pool). See the [crate documentation](crate).
+pub type PostgresStore = portal_access_sql::SqlStore<PostgresDialect>;
+
+/// What PostgreSQL does its own way (the [`Dialect`] of [`PostgresStore`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostgresDialect;
+
+impl Dialect for PostgresDialect {
+    type Db = Postgres;
+    type Options = PostgresStoreOptions;
+
+    fn pool_options(
+        target: Target<'_, PgConnectOptions>,
+        options: &PostgresStoreOptions,
+    ) -> Result<(PgPoolOptions, PgConnectOptions), StoreError> {
+        let connect = match target {
+            Target::Url(url) => PgConnectOptions::from_str(url).map_err(StoreError::backend)?,
+            Target::Options(connect) => connect,
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .min_connections(options.min_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .idle_timeout(options.idle_timeout)
+            .max_lifetime(options.max_lifetime);
+        Ok((pool, connect))
+    }
+
+    async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
+        MIGRATOR.run(pool).await
+    }
+
+    fn unique_refusal(error: &dyn DatabaseError) -> Option<StoreError> {
+        match error.constraint()? {
+            "accounts_tenant_username_key" => Some(StoreError::UsernameTaken),
+            "accounts_tenant_email_key" => Some(StoreError::EmailTaken),
+            "accounts_pkey" => Some(StoreError::Conflict),
+            _ => None,
+        }
+    }
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    const BEGIN: Option<&'static str> = None;
+    const INSERTION_ORDER: &'static str = "seq";
+    // Rows locked by another leaser are skipped, not waited for; a row whose
+    // lease was just taken fails the re-checked WHERE.
+    const LEASE_LOCK: &'static str = "FOR UPDATE SKIP LOCKED";
+    const NOT_REDACTED: &'static str = "NOT redacted";
+
+    type Time = time::OffsetDateTime;
+    type Json = serde_json::Value;
+    type Count = i32;
+}
 
 /// Pool settings of a [`PostgresStore`].
 ///
@@ -76,738 +139,5 @@ impl Default for PostgresStoreOptions {
     }
 }
 
-/// The [`AccountStore`] on PostgreSQL. Cheap to clone (it holds a pool).
-#[derive(Debug, Clone)]
-pub struct PostgresStore {
-    pool: PgPool,
-}
-
 /// The embedded migrations (`crates/postgres/migrations`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-impl PostgresStore {
-    /// Connects to `url` (`postgres://user:password@host:5432/database`,
-    /// libpq-style parameters such as `?sslmode=require` accepted) with
-    /// default [`PostgresStoreOptions`] and runs the migrations.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::connect_with(url, PostgresStoreOptions::default()).await
-    }
-
-    /// Like [`connect`](Self::connect), with explicit pool options.
-    pub async fn connect_with(
-        url: &str,
-        options: PostgresStoreOptions,
-    ) -> Result<Self, StoreError> {
-        let connect = PgConnectOptions::from_str(url).map_err(StoreError::backend)?;
-        Self::connect_options(connect, options).await
-    }
-
-    /// Connects with explicit connection and pool options and runs the
-    /// migrations.
-    pub async fn connect_options(
-        connect: PgConnectOptions,
-        options: PostgresStoreOptions,
-    ) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .min_connections(options.min_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .idle_timeout(options.idle_timeout)
-            .max_lifetime(options.max_lifetime)
-            .connect_with(connect)
-            .await
-            .map_err(StoreError::backend)?;
-        let store = Self { pool };
-        store.migrate().await?;
-        Ok(store)
-    }
-
-    /// Wraps an existing pool. Does not migrate: call [`migrate`](Self::migrate).
-    pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
-    }
-
-    /// Runs the embedded migrations that have not run yet (several
-    /// instances starting at once are serialized by sqlx's advisory lock).
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await.map_err(StoreError::backend)
-    }
-
-    /// The connection pool.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    /// Closes every connection of the pool.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-}
-
-/// Maps a driver error to a domain refusal where a constraint says so, by
-/// the constraint's name.
-fn map_error(error: sqlx::Error) -> StoreError {
-    if let Some(db) = error.as_database_error() {
-        if db.is_unique_violation() {
-            match db.constraint() {
-                Some("accounts_tenant_username_key") => return StoreError::UsernameTaken,
-                Some("accounts_tenant_email_key") => return StoreError::EmailTaken,
-                Some("accounts_pkey") => return StoreError::Conflict,
-                _ => {}
-            }
-        }
-    }
-    StoreError::backend(error)
-}
-
-const ACCOUNT_COLUMNS: &str = "id, tenant, contact_ref, display_name, email, email_normalized, \
-     username, username_key, password_hash, access, archived, invitation_state, \
-     invitation_sent_at, invitation_expires_at, invitation_accepted_at, must_change_password, \
-     last_sign_in_at, created_at, updated_at, version";
-
-const TOKEN_COLUMNS: &str =
-    "hash, kind, tenant, account_id, created_at, expires_at, used_at, revoked_at, message_id";
-
-const SESSION_COLUMNS: &str =
-    "hash, tenant, account_id, created_at, last_seen_at, expires_at, revoked_at, ip, user_agent";
-
-/// A session joined with its account (`LEFT JOIN`: the account may be gone):
-/// the session's columns, its `created_at` as `session_created_at`, and the
-/// account's columns but `tenant` (the session's, equal by the join).
-static SESSION_AND_ACCOUNT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let account = ACCOUNT_COLUMNS
-        .split(',')
-        .map(str::trim)
-        .filter(|column| *column != "tenant")
-        .map(|column| format!("a.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "SELECT s.hash, s.tenant, s.account_id, s.created_at AS session_created_at, \
-         s.last_seen_at, s.expires_at, s.revoked_at, s.ip, s.user_agent, {account} \
-         FROM sessions s LEFT JOIN accounts a ON a.id = s.account_id AND a.tenant = s.tenant \
-         WHERE s.hash = $1"
-    )
-});
-
-const OUTBOX_COLUMNS: &str = "seq, id, tenant, account_id, kind, to_address, to_name, subject, \
-     text_body, html_body, token_hash, token_expires_at, created_at, state, attempts, \
-     next_attempt_at, last_error, sent_at, failed_at, redacted";
-
-/// `SELECT <columns> FROM <table> <tail>`, built once per call site.
-macro_rules! select {
-    ($columns:expr, $rest:literal) => {
-        sqlx::AssertSqlSafe(format!("SELECT {} {}", $columns, $rest))
-    };
-}
-
-async fn write_account(
-    tx: &mut Transaction<'static, Postgres>,
-    change: &AccountChange,
-) -> Result<(), StoreError> {
-    let (account, sql) = match change {
-        AccountChange::Insert(a) => (
-            a,
-            "INSERT INTO accounts (id, tenant, contact_ref, display_name, email, email_normalized, \
-             username, username_key, password_hash, access, archived, invitation_state, \
-             invitation_sent_at, invitation_expires_at, invitation_accepted_at, \
-             must_change_password, last_sign_in_at, created_at, updated_at, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20)",
-        ),
-        AccountChange::Update(a) => (
-            a,
-            "UPDATE accounts SET contact_ref = $3, display_name = $4, email = $5, \
-             email_normalized = $6, username = $7, username_key = $8, password_hash = $9, \
-             access = $10, archived = $11, invitation_state = $12, invitation_sent_at = $13, \
-             invitation_expires_at = $14, invitation_accepted_at = $15, \
-             must_change_password = $16, last_sign_in_at = $17, updated_at = $19, \
-             version = version + 1 \
-             WHERE id = $1 AND tenant = $2 AND version = $20",
-        ),
-    };
-    let invitation = rows::InvitationColumns::from(&account.invitation);
-    let result = sqlx::query(sql)
-        .bind(account.id.as_uuid())
-        .bind(account.tenant.as_str())
-        .bind(account.contact_ref.as_deref())
-        .bind(account.display_name.as_deref())
-        .bind(account.email.as_str())
-        .bind(account.email.normalized())
-        .bind(account.username.as_ref().map(|u| u.as_str()))
-        .bind(account.username.as_ref().map(|u| u.key()))
-        .bind(account.password_hash.as_ref().map(|h| h.as_str()))
-        .bind(rows::access_str(account.access))
-        .bind(account.archived)
-        .bind(invitation.state)
-        .bind(invitation.sent_at)
-        .bind(invitation.expires_at)
-        .bind(invitation.accepted_at)
-        .bind(account.must_change_password)
-        .bind(opt_ts(account.last_sign_in_at))
-        .bind(ts(account.created_at))
-        .bind(ts(account.updated_at))
-        .bind(account.version)
-        .execute(&mut **tx)
-        .await
-        .map_err(map_error)?;
-    if result.rows_affected() != 1 {
-        return Err(StoreError::Conflict);
-    }
-    Ok(())
-}
-
-async fn apply(
-    tx: &mut Transaction<'static, Postgres>,
-    changes: &Changes,
-) -> Result<(), StoreError> {
-    if let Some(redeem) = &changes.redeem {
-        let redeemed = sqlx::query(
-            "UPDATE tokens SET used_at = $1 \
-             WHERE hash = $2 AND kind = $3 AND used_at IS NULL AND revoked_at IS NULL \
-             AND expires_at > $1 RETURNING hash",
-        )
-        .bind(ts(redeem.at))
-        .bind(&redeem.hash.as_bytes()[..])
-        .bind(redeem.kind.as_str())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(map_error)?;
-        if redeemed.is_none() {
-            return Err(StoreError::TokenNotRedeemable);
-        }
-    }
-    if let Some(change) = &changes.account {
-        write_account(tx, change).await?;
-    }
-    for revocation in &changes.revoke_tokens {
-        for kind in &revocation.kinds {
-            sqlx::query(
-                "UPDATE tokens SET revoked_at = $1 \
-                 WHERE account_id = $2 AND tenant = $3 AND kind = $4 \
-                 AND used_at IS NULL AND revoked_at IS NULL",
-            )
-            .bind(ts(revocation.at))
-            .bind(revocation.account_id.as_uuid())
-            .bind(revocation.tenant.as_str())
-            .bind(kind.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(map_error)?;
-        }
-    }
-    for token in &changes.new_tokens {
-        sqlx::query(
-            "INSERT INTO tokens (hash, kind, tenant, account_id, created_at, expires_at, used_at, \
-             revoked_at, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&token.hash.as_bytes()[..])
-        .bind(token.kind.as_str())
-        .bind(token.tenant.as_str())
-        .bind(token.account_id.as_uuid())
-        .bind(ts(token.created_at))
-        .bind(ts(token.expires_at))
-        .bind(opt_ts(token.used_at))
-        .bind(opt_ts(token.revoked_at))
-        .bind(token.message_id.map(|m| m.as_uuid()))
-        .execute(&mut **tx)
-        .await
-        .map_err(map_error)?;
-    }
-    for revocation in &changes.revoke_sessions {
-        match revocation {
-            SessionRevocation::AllOfAccount {
-                tenant,
-                account_id,
-                except,
-                at,
-            } => {
-                sqlx::query(
-                    "UPDATE sessions SET revoked_at = $1 \
-                     WHERE account_id = $2 AND tenant = $3 AND revoked_at IS NULL \
-                     AND ($4::bytea IS NULL OR hash <> $4)",
-                )
-                .bind(ts(*at))
-                .bind(account_id.as_uuid())
-                .bind(tenant.as_str())
-                .bind(except.as_ref().map(|h| h.as_bytes().to_vec()))
-                .execute(&mut **tx)
-                .await
-                .map_err(map_error)?;
-            }
-            SessionRevocation::One { hash, at } => {
-                sqlx::query(
-                    "UPDATE sessions SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL",
-                )
-                .bind(ts(*at))
-                .bind(&hash.as_bytes()[..])
-                .execute(&mut **tx)
-                .await
-                .map_err(map_error)?;
-            }
-        }
-    }
-    if let Some(session) = &changes.new_session {
-        sqlx::query(
-            "INSERT INTO sessions (hash, tenant, account_id, created_at, last_seen_at, expires_at, \
-             revoked_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&session.hash.as_bytes()[..])
-        .bind(session.tenant.as_str())
-        .bind(session.account_id.as_uuid())
-        .bind(ts(session.created_at))
-        .bind(ts(session.last_seen_at))
-        .bind(ts(session.expires_at))
-        .bind(opt_ts(session.revoked_at))
-        .bind(session.ip.map(|ip| ip.to_string()))
-        .bind(session.user_agent.as_deref())
-        .execute(&mut **tx)
-        .await
-        .map_err(map_error)?;
-    }
-    for message in &changes.outbox {
-        sqlx::query(
-            "INSERT INTO outbox (id, tenant, account_id, kind, to_address, to_name, subject, \
-             text_body, html_body, token_hash, token_expires_at, created_at, state, attempts, \
-             next_attempt_at, redacted) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', 0, $12, false)",
-        )
-        .bind(message.id.as_uuid())
-        .bind(message.tenant.as_str())
-        .bind(message.account_id.map(|a| a.as_uuid()))
-        .bind(message.kind.as_str())
-        .bind(message.to.as_str())
-        .bind(message.to_name.as_deref())
-        .bind(message.subject.as_str())
-        .bind(message.text_body.as_str())
-        .bind(message.html_body.as_str())
-        .bind(message.token_hash.map(|h| h.as_bytes().to_vec()))
-        .bind(opt_ts(message.token_expires_at))
-        .bind(ts(message.created_at))
-        .execute(&mut **tx)
-        .await
-        .map_err(map_error)?;
-    }
-    for event in &changes.audit {
-        sqlx::query(
-            "INSERT INTO audit_events (id, tenant, account_id, actor, kind, at, ip, user_agent, \
-             detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(event.id.as_uuid())
-        .bind(event.tenant.as_str())
-        .bind(event.account_id.map(|a| a.as_uuid()))
-        .bind(serde_json::to_value(&event.actor).map_err(StoreError::backend)?)
-        .bind(event.kind.as_str())
-        .bind(ts(event.at))
-        .bind(event.ip.map(|ip| ip.to_string()))
-        .bind(event.user_agent.as_deref())
-        .bind(&event.detail)
-        .execute(&mut **tx)
-        .await
-        .map_err(map_error)?;
-    }
-    for opening in &changes.link_openings {
-        sqlx::query(
-            "INSERT INTO link_openings (token_hash, account_id, tenant, at, ip, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&opening.token_hash.as_bytes()[..])
-        .bind(opening.account_id.as_uuid())
-        .bind(opening.tenant.as_str())
-        .bind(ts(opening.at))
-        .bind(opening.ip.map(|ip| ip.to_string()))
-        .bind(opening.user_agent.as_deref())
-        .execute(&mut **tx)
-        .await
-        .map_err(map_error)?;
-    }
-    for prefix in &changes.clear_rate_prefixes {
-        // starts_with takes the prefix literally (no LIKE wildcards).
-        sqlx::query("DELETE FROM rate_counters WHERE starts_with(key, $1)")
-            .bind(prefix.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(map_error)?;
-    }
-    if let Some(verification) = &changes.staff_verification {
-        sqlx::query(
-            "INSERT INTO staff_verification (tenant, staff_id, verified_until) VALUES ($1, $2, $3) \
-             ON CONFLICT (tenant, staff_id) DO UPDATE SET verified_until = excluded.verified_until",
-        )
-        .bind(verification.tenant.as_str())
-        .bind(verification.staff_id.as_str())
-        .bind(ts(verification.verified_until))
-        .execute(&mut **tx)
-        .await
-        .map_err(map_error)?;
-    }
-    Ok(())
-}
-
-#[async_trait]
-impl AccountStore for PostgresStore {
-    async fn commit(&self, changes: Changes) -> Result<(), StoreError> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await.map_err(map_error)?;
-        match apply(&mut tx, &changes).await {
-            Ok(()) => tx.commit().await.map_err(map_error),
-            Err(refusal) => {
-                tx.rollback().await.map_err(map_error)?;
-                Err(refusal)
-            }
-        }
-    }
-
-    async fn account(
-        &self,
-        tenant: &TenantId,
-        id: AccountId,
-    ) -> Result<Option<Account>, StoreError> {
-        sqlx::query(select!(
-            ACCOUNT_COLUMNS,
-            "FROM accounts WHERE id = $1 AND tenant = $2"
-        ))
-        .bind(id.as_uuid())
-        .bind(tenant.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_error)?
-        .map(|row| Account::decode(&row))
-        .transpose()
-    }
-
-    async fn account_by_email(
-        &self,
-        tenant: &TenantId,
-        normalized_email: &str,
-    ) -> Result<Option<Account>, StoreError> {
-        sqlx::query(select!(
-            ACCOUNT_COLUMNS,
-            "FROM accounts WHERE tenant = $1 AND email_normalized = $2"
-        ))
-        .bind(tenant.as_str())
-        .bind(normalized_email)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_error)?
-        .map(|row| Account::decode(&row))
-        .transpose()
-    }
-
-    async fn account_by_username(
-        &self,
-        tenant: &TenantId,
-        username_key: &str,
-    ) -> Result<Option<Account>, StoreError> {
-        sqlx::query(select!(
-            ACCOUNT_COLUMNS,
-            "FROM accounts WHERE tenant = $1 AND username_key = $2"
-        ))
-        .bind(tenant.as_str())
-        .bind(username_key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_error)?
-        .map(|row| Account::decode(&row))
-        .transpose()
-    }
-
-    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query(select!(TOKEN_COLUMNS, "FROM tokens WHERE hash = $1"))
-            .bind(&hash.as_bytes()[..])
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_error)?
-            .map(|row| TokenRecord::decode(&row))
-            .transpose()
-    }
-
-    async fn tokens_for_account(
-        &self,
-        tenant: &TenantId,
-        account_id: AccountId,
-        limit: u32,
-    ) -> Result<Vec<TokenRecord>, StoreError> {
-        sqlx::query(select!(
-            TOKEN_COLUMNS,
-            "FROM tokens WHERE account_id = $1 AND tenant = $2 \
-             ORDER BY created_at DESC, seq DESC LIMIT $3"
-        ))
-        .bind(account_id.as_uuid())
-        .bind(tenant.as_str())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_error)?
-        .iter()
-        .map(TokenRecord::decode)
-        .collect()
-    }
-
-    async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
-        sqlx::query(select!(SESSION_COLUMNS, "FROM sessions WHERE hash = $1"))
-            .bind(&hash.as_bytes()[..])
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_error)?
-            .map(|row| SessionRecord::decode(&row))
-            .transpose()
-    }
-
-    async fn session_and_account(
-        &self,
-        hash: &TokenHash,
-    ) -> Result<Option<(SessionRecord, Option<Account>)>, StoreError> {
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(SESSION_AND_ACCOUNT.as_str()))
-            .bind(&hash.as_bytes()[..])
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_error)?
-        else {
-            return Ok(None);
-        };
-        let session = rows::decode_session(&row, "session_created_at")?;
-        let account_gone =
-            sqlx::ValueRef::is_null(&row.try_get_raw("id").map_err(StoreError::backend)?);
-        let account = if account_gone {
-            None
-        } else {
-            Some(Account::decode(&row)?)
-        };
-        Ok(Some((session, account)))
-    }
-
-    async fn touch_session(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE hash = $2")
-            .bind(ts(at))
-            .bind(&hash.as_bytes()[..])
-            .execute(&self.pool)
-            .await
-            .map_err(map_error)?;
-        Ok(())
-    }
-
-    async fn hit_rate(
-        &self,
-        key: &str,
-        window_start: OffsetDateTime,
-        expires_at: OffsetDateTime,
-    ) -> Result<u32, StoreError> {
-        let count: i32 = sqlx::query_scalar(
-            "INSERT INTO rate_counters (key, window_start, count, expires_at) VALUES ($1, $2, 1, $3) \
-             ON CONFLICT (key, window_start) \
-             DO UPDATE SET count = rate_counters.count + 1, expires_at = excluded.expires_at \
-             RETURNING count",
-        )
-        .bind(key)
-        .bind(ts(window_start))
-        .bind(ts(expires_at))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_error)?;
-        rows::count(count)
-    }
-
-    async fn rate_count(&self, key: &str, window_start: OffsetDateTime) -> Result<u32, StoreError> {
-        let count: Option<i32> = sqlx::query_scalar(
-            "SELECT count FROM rate_counters WHERE key = $1 AND window_start = $2",
-        )
-        .bind(key)
-        .bind(ts(window_start))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_error)?;
-        rows::count(count.unwrap_or(0))
-    }
-
-    async fn staff_verification(
-        &self,
-        tenant: &TenantId,
-        staff_id: &StaffId,
-    ) -> Result<Option<StaffVerification>, StoreError> {
-        let until: Option<OffsetDateTime> = sqlx::query_scalar(
-            "SELECT verified_until FROM staff_verification WHERE tenant = $1 AND staff_id = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(staff_id.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_error)?;
-        Ok(until.map(|until| StaffVerification {
-            tenant: tenant.clone(),
-            staff_id: staff_id.clone(),
-            verified_until: until,
-        }))
-    }
-
-    async fn audit_events(
-        &self,
-        tenant: &TenantId,
-        account_id: AccountId,
-        limit: u32,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
-        sqlx::query(
-            "SELECT id, tenant, account_id, actor, kind, at, ip, user_agent, detail \
-             FROM audit_events WHERE account_id = $1 AND tenant = $2 \
-             ORDER BY at DESC, seq DESC LIMIT $3",
-        )
-        .bind(account_id.as_uuid())
-        .bind(tenant.as_str())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_error)?
-        .iter()
-        .map(AuditEvent::decode)
-        .collect()
-    }
-
-    async fn messages_for_account(
-        &self,
-        tenant: &TenantId,
-        account_id: AccountId,
-        limit: u32,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        sqlx::query(select!(
-            OUTBOX_COLUMNS,
-            "FROM outbox WHERE account_id = $1 AND tenant = $2 \
-             ORDER BY created_at DESC, seq DESC LIMIT $3"
-        ))
-        .bind(account_id.as_uuid())
-        .bind(tenant.as_str())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_error)?
-        .iter()
-        .map(OutboxMessage::decode)
-        .collect()
-    }
-
-    async fn link_openings(
-        &self,
-        tenant: &TenantId,
-        account_id: AccountId,
-        limit: u32,
-    ) -> Result<Vec<LinkOpening>, StoreError> {
-        sqlx::query(
-            "SELECT token_hash, account_id, tenant, at, ip, user_agent FROM link_openings \
-             WHERE account_id = $1 AND tenant = $2 ORDER BY at DESC, seq DESC LIMIT $3",
-        )
-        .bind(account_id.as_uuid())
-        .bind(tenant.as_str())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_error)?
-        .iter()
-        .map(LinkOpening::decode)
-        .collect()
-    }
-
-    async fn lease_outbox(
-        &self,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        // Rows locked by another leaser are skipped, not waited for; a row
-        // whose lease was just taken fails the re-checked WHERE.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE outbox SET lease_until = $2 WHERE seq IN (\
-                 SELECT seq FROM outbox \
-                 WHERE state IN ('queued', 'retrying') AND next_attempt_at <= $1 \
-                 AND (lease_until IS NULL OR lease_until <= $1) \
-                 ORDER BY next_attempt_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING {OUTBOX_COLUMNS}"
-        )))
-        .bind(ts(now))
-        .bind(ts(lease_until))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_error)?;
-        let mut leased = rows
-            .iter()
-            .map(|row| {
-                Ok((
-                    OutboxMessage::decode(row)?,
-                    row.try_get::<i64, _>("seq").map_err(StoreError::backend)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        leased.sort_by_key(|(message, seq)| (message.next_attempt_at, *seq));
-        Ok(leased.into_iter().map(|(message, _)| message).collect())
-    }
-
-    async fn record_delivery(
-        &self,
-        id: MessageId,
-        outcome: DeliveryOutcome,
-    ) -> Result<(), StoreError> {
-        let query = match &outcome {
-            DeliveryOutcome::Sent { at } => sqlx::query(
-                "UPDATE outbox SET state = 'sent', sent_at = $2, attempts = attempts + 1, \
-                 lease_until = NULL, \
-                 text_body = CASE WHEN token_hash IS NULL THEN text_body ELSE $3 END, \
-                 html_body = CASE WHEN token_hash IS NULL THEN html_body ELSE $3 END, \
-                 redacted = (redacted OR token_hash IS NOT NULL) \
-                 WHERE id = $1",
-            )
-            .bind(id.as_uuid())
-            .bind(ts(*at))
-            .bind(REDACTED_BODY),
-            DeliveryOutcome::Retry {
-                next_attempt_at,
-                error,
-            } => sqlx::query(
-                "UPDATE outbox SET state = 'retrying', next_attempt_at = $2, last_error = $3, \
-                 attempts = attempts + 1, lease_until = NULL WHERE id = $1",
-            )
-            .bind(id.as_uuid())
-            .bind(ts(*next_attempt_at))
-            .bind(error.as_str()),
-            DeliveryOutcome::Failed { at, error } => sqlx::query(
-                "UPDATE outbox SET state = 'failed', failed_at = $2, last_error = $3, \
-                 attempts = attempts + 1, lease_until = NULL WHERE id = $1",
-            )
-            .bind(id.as_uuid())
-            .bind(ts(*at))
-            .bind(error.as_str()),
-        };
-        query.execute(&self.pool).await.map_err(map_error)?;
-        Ok(())
-    }
-
-    async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "UPDATE outbox SET text_body = $2, html_body = $2, redacted = true \
-             WHERE NOT redacted AND token_hash IS NOT NULL AND token_expires_at <= $1",
-        )
-        .bind(ts(now))
-        .bind(REDACTED_BODY)
-        .execute(&self.pool)
-        .await
-        .map_err(map_error)?;
-        Ok(result.rows_affected())
-    }
-
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        let result = sqlx::query("DELETE FROM rate_counters WHERE expires_at <= $1")
-            .bind(ts(now))
-            .execute(&self.pool)
-            .await
-            .map_err(map_error)?;
-        Ok(result.rows_affected())
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(map_error)?;
-        Ok(())
-    }
-}

@@ -2,14 +2,13 @@
 //! test (from `DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`),
 //! dropped afterwards.
 
-mod common;
-
 use std::sync::Arc;
 
 use portal_access_core::testing::store::Fixture;
+use portal_access_postgres::testing::TestDatabase;
 
 async fn fresh_store() -> Fixture {
-    let database = common::TestDatabase::create().await;
+    let database = TestDatabase::create().await;
     let store = database.store(16).await;
     Fixture::with_guard(Arc::new(store), database)
 }

@@ -1,6 +1,8 @@
 //! The `AccountStore` conformance suite on SQLite: a fresh database file
 //! in its own temporary directory per test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use portal_access_core::testing::store::Fixture;

@@ -3,17 +3,15 @@
 //! dispatcher in-process; health, readiness, metrics, request ids; and a
 //! graceful shutdown that lets an in-flight request finish.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
+use portal_access_postgres::testing::TestDatabase;
 use portal_server::app::build_app;
 use portal_server::cli::ServerConfig;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgConnection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -179,7 +177,7 @@ async fn the_server_runs_on_sqlite_from_its_default_flags() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_runs_on_postgres_with_a_database_url() {
-    let database = PgDatabase::create().await;
+    let database = TestDatabase::create().await;
     let running = start(Some(database.url())).await;
     a_newcomer_session(&running).await;
     running.shutdown().await;
@@ -275,77 +273,4 @@ async fn an_unknown_database_scheme_is_refused_with_a_clear_message() {
             .unwrap();
     let error = build_app(&config).await.unwrap_err();
     assert!(error.to_string().contains("sqlite://"), "{error}");
-}
-
-/// A uniquely named PostgreSQL database, dropped `WITH (FORCE)` on drop.
-struct PgDatabase {
-    server: String,
-    name: String,
-}
-
-fn pg_server_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-async fn pg_admin(url: &str) -> PgConnection {
-    let options = PgConnectOptions::from_str(url)
-        .unwrap_or_else(|e| panic!("DATABASE_URL {url:?} is not a PostgreSQL URL: {e}"));
-    PgConnection::connect_with(&options)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL is not reachable at {url}: {e}; start it or set DATABASE_URL")
-        })
-}
-
-impl PgDatabase {
-    async fn create() -> Self {
-        let server = pg_server_url();
-        let name = format!(
-            "portal_server_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
-        let mut conn = pg_admin(&server).await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
-        let _ = conn.close().await;
-        Self { server, name }
-    }
-
-    fn url(&self) -> String {
-        let mut url = url::Url::parse(&self.server).expect("a URL");
-        url.set_path(&self.name);
-        url.to_string()
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime")
-                .block_on(async move {
-                    let mut conn = pg_admin(&server).await;
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await
-                    .map(|_| ())
-                })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
 }

@@ -4,7 +4,6 @@
 //! mailer fed by the real outbox dispatcher, and a manual clock.
 
 use std::net::SocketAddr;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use portal_access_axum::{router, BearerTokens, PortalHttp};
@@ -13,10 +12,9 @@ use portal_access_core::dispatcher::{Dispatcher, DispatcherConfig};
 use portal_access_core::fakes::{CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha};
 use portal_access_core::service::{PortalService, StaffActor};
 use portal_access_core::{AccountStore, StaffId, TenantId};
+use portal_access_postgres::testing::TestDatabase;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgConnection};
 use time::OffsetDateTime;
 
 /// Which store the app runs on.
@@ -70,7 +68,7 @@ enum RawPool {
 #[allow(dead_code)]
 enum DbGuard {
     Sqlite(tempfile::TempDir),
-    Postgres(PgDatabase),
+    Postgres(TestDatabase),
 }
 
 pub struct TestApp {
@@ -107,16 +105,8 @@ impl TestApp {
                 (Arc::new(store), raw, DbGuard::Sqlite(dir))
             }
             Backend::Postgres => {
-                let db = PgDatabase::create().await;
-                let store = portal_access_postgres::PostgresStore::connect_options(
-                    db.options(),
-                    portal_access_postgres::PostgresStoreOptions {
-                        max_connections: 8,
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap_or_else(|e| panic!("connect to {}: {e:?}", db.name));
+                let db = TestDatabase::create().await;
+                let store = db.store(8).await;
                 let raw = RawPool::Postgres(store.pool().clone());
                 (Arc::new(store), raw, DbGuard::Postgres(db))
             }
@@ -321,71 +311,4 @@ pub fn hidden_field(html: &str, field: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_owned()
-}
-
-/// A uniquely named PostgreSQL database, dropped `WITH (FORCE)` on drop.
-pub struct PgDatabase {
-    server: String,
-    pub name: String,
-}
-
-fn pg_server_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-async fn pg_admin(url: &str) -> PgConnection {
-    let options = PgConnectOptions::from_str(url)
-        .unwrap_or_else(|e| panic!("DATABASE_URL {url:?} is not a PostgreSQL URL: {e}"));
-    PgConnection::connect_with(&options).await.unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL is not reachable at {url}: {e}\nstart it (e.g. `pg_ctlcluster 15 main start`) \
-             or set DATABASE_URL to a server where user may CREATE DATABASE"
-        )
-    })
-}
-
-impl PgDatabase {
-    pub async fn create() -> Self {
-        let server = pg_server_url();
-        let name = format!("portal_http_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = pg_admin(&server).await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
-        let _ = conn.close().await;
-        Self { server, name }
-    }
-
-    pub fn options(&self) -> PgConnectOptions {
-        PgConnectOptions::from_str(&self.server)
-            .expect("a valid server URL")
-            .database(&self.name)
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async move {
-                let mut conn = pg_admin(&server).await;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await
-                .map(|_| ())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
 }

@@ -33,12 +33,12 @@
 //!
 //! # A store in a few lines
 //!
-//! [`MemoryStore`](crate::memory::MemoryStore) is the complete reference
+//! [`MemoryStore`](crate::testing::MemoryStore) is the complete reference
 //! implementation; it is what the conformance suite (feature `testing`)
 //! checks every other store against:
 //!
 //! ```
-//! # use portal_access_core::{memory::MemoryStore, AccountStore, Account, AccountId, TenantId, EmailAddress};
+//! # use portal_access_core::{testing::MemoryStore, AccountStore, Account, AccountId, TenantId, EmailAddress};
 //! # use portal_access_core::{Changes, AccountChange};
 //! # tokio_test_block_on(async {
 //! let store = MemoryStore::new();
@@ -163,6 +163,9 @@ pub enum SessionRevocation {
 /// 5. `revoke_sessions`, then 6. `new_session`,
 /// 7. `outbox`, 8. `audit`, 9. `link_openings`,
 /// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert).
+///
+/// [`Changes::steps`] yields them in this order; every store applies them by
+/// walking it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
     /// Redeem a link token.
@@ -194,6 +197,71 @@ impl Changes {
     pub fn is_empty(&self) -> bool {
         self == &Changes::default()
     }
+
+    /// Every part of the changes as one [`ChangeStep`], in the order a store
+    /// applies them (the order documented on [`Changes`]). This is the one
+    /// place that order is written: the memory store checks and applies,
+    /// and the SQL stores write, by walking these steps.
+    pub fn steps(&self) -> impl Iterator<Item = ChangeStep<'_>> {
+        // Destructured so that a new field does not compile until it has a step.
+        let Changes {
+            redeem,
+            account,
+            revoke_tokens,
+            new_tokens,
+            revoke_sessions,
+            new_session,
+            outbox,
+            audit,
+            link_openings,
+            clear_rate_prefixes,
+            staff_verification,
+        } = self;
+        (redeem.iter().map(ChangeStep::Redeem))
+            .chain(account.iter().map(ChangeStep::Account))
+            .chain(revoke_tokens.iter().map(ChangeStep::RevokeTokens))
+            .chain(new_tokens.iter().map(ChangeStep::NewToken))
+            .chain(revoke_sessions.iter().map(ChangeStep::RevokeSessions))
+            .chain(new_session.iter().map(ChangeStep::NewSession))
+            .chain(outbox.iter().map(ChangeStep::Queue))
+            .chain(audit.iter().map(ChangeStep::Audit))
+            .chain(link_openings.iter().map(ChangeStep::LinkOpening))
+            .chain(
+                clear_rate_prefixes
+                    .iter()
+                    .map(|prefix| ChangeStep::ClearRatePrefix(prefix.as_str())),
+            )
+            .chain(staff_verification.iter().map(ChangeStep::StaffVerification))
+    }
+}
+
+/// One part of a [`Changes`], as [`Changes::steps`] yields them in commit
+/// order. Stores match on it exhaustively, so a new kind of change fails to
+/// compile in every store until each writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeStep<'a> {
+    /// 1. Redeem a link token (fails the commit if it matches nothing).
+    Redeem(&'a Redemption),
+    /// 2. Insert or update the account.
+    Account(&'a AccountChange),
+    /// 3. Revoke an account's pending tokens of some kinds.
+    RevokeTokens(&'a TokenRevocation),
+    /// 4. Issue a token.
+    NewToken(&'a TokenRecord),
+    /// 5. Revoke sessions.
+    RevokeSessions(&'a SessionRevocation),
+    /// 6. Issue a session.
+    NewSession(&'a SessionRecord),
+    /// 7. Queue a message.
+    Queue(&'a NewMessage),
+    /// 8. Record an audit event.
+    Audit(&'a AuditEvent),
+    /// 9. Record a link opening.
+    LinkOpening(&'a LinkOpening),
+    /// 10. Delete the rate counters whose key starts with this.
+    ClearRatePrefix(&'a str),
+    /// 11. Set a staff member's human-verification state (upsert).
+    StaffVerification(&'a StaffVerification),
 }
 
 /// Where portal accounts and everything around them live. See the

@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use async_trait::async_trait;
-//! use portal_access_core::fakes::RecordingMailer;
+//! use portal_access_core::testing::fakes::RecordingMailer;
 //! use portal_access_core::testing::mailer::{MailerHarness, ReceivedMessage};
 //! use portal_access_core::Mailer;
 //!
@@ -31,6 +31,9 @@
 //!
 //! Each check is also a public async function, for a harness that wants
 //! to run them by hand.
+
+// Test support: a failed step is a failed test, so it panics.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use async_trait::async_trait;
 use time::macros::datetime;

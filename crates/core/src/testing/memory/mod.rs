@@ -1,15 +1,16 @@
 //! [`MemoryStore`]: a complete, in-process [`AccountStore`] for tests and
-//! demos.
+//! demos (feature `testing`).
 //!
 //! All state sits behind one mutex, so every operation is atomic and
 //! linearizable. [`AccountStore::commit`] first checks everything that can
 //! fail (redemption, version, uniqueness, duplicate keys) and only then
-//! applies the changes, so a refused commit changes nothing. It keeps every
+//! applies the changes, both by walking [`Changes::steps`] (the one commit
+//! order), so a refused commit changes nothing. It keeps every
 //! guarantee of the [contract](crate::ports::store) and passes the same
 //! conformance suite as the SQL stores; nothing survives the process.
 //!
 //! ```
-//! use portal_access_core::memory::MemoryStore;
+//! use portal_access_core::testing::MemoryStore;
 //! use portal_access_core::{Account, AccountChange, AccountId, AccountStore, Changes};
 //! use portal_access_core::{EmailAddress, StoreError, TenantId};
 //!
@@ -39,48 +40,26 @@
 //! # });
 //! ```
 
-use std::collections::{HashMap, HashSet};
+mod state;
+
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountChange, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome,
-    DeliveryState, EventId, LinkOpening, MessageId, OutboxMessage, SessionRecord,
-    SessionRevocation, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
-    REDACTED_BODY,
+    Account, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome, DeliveryState,
+    LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId, StaffVerification, StoreError,
+    TenantId, TokenHash, TokenRecord, REDACTED_BODY,
 };
+
+use state::State;
 
 /// An [`AccountStore`] in memory: complete and concurrency-correct, for tests
 /// and demos. See the [module documentation](self).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
-}
-
-#[derive(Debug)]
-struct OutboxRow {
-    message: OutboxMessage,
-    lease_until: Option<OffsetDateTime>,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    accounts: HashMap<AccountId, Account>,
-    by_email: HashMap<(TenantId, String), AccountId>,
-    by_username: HashMap<(TenantId, String), AccountId>,
-    tokens: HashMap<TokenHash, TokenRecord>,
-    /// Token hashes in insertion order (ties of `created_at` list newest last).
-    token_order: Vec<TokenHash>,
-    sessions: HashMap<TokenHash, SessionRecord>,
-    rates: HashMap<(String, OffsetDateTime), (u32, OffsetDateTime)>,
-    staff: HashMap<(TenantId, StaffId), StaffVerification>,
-    audit: Vec<AuditEvent>,
-    audit_ids: HashSet<EventId>,
-    outbox: Vec<OutboxRow>,
-    outbox_index: HashMap<MessageId, usize>,
-    openings: Vec<LinkOpening>,
 }
 
 impl MemoryStore {
@@ -111,210 +90,6 @@ fn newest_first<T: Clone>(
     out
 }
 
-fn duplicate(what: &str) -> StoreError {
-    StoreError::backend(format!("duplicate {what} key"))
-}
-
-impl State {
-    /// Checks the account change against the state, as the database's unique
-    /// indexes and versioned update would.
-    fn check_account(&self, change: &AccountChange) -> Result<(), StoreError> {
-        let (account, own_id) = match change {
-            AccountChange::Insert(account) => {
-                if self.accounts.contains_key(&account.id) {
-                    return Err(StoreError::Conflict);
-                }
-                (account, None)
-            }
-            AccountChange::Update(account) => {
-                match self.accounts.get(&account.id) {
-                    Some(stored)
-                        if stored.tenant == account.tenant && stored.version == account.version => {
-                    }
-                    _ => return Err(StoreError::Conflict),
-                }
-                (account, Some(account.id))
-            }
-        };
-        let taken_by_other = |id: Option<&AccountId>| id.is_some_and(|id| Some(*id) != own_id);
-        let email_key = (
-            account.tenant.clone(),
-            account.email.normalized().to_owned(),
-        );
-        if taken_by_other(self.by_email.get(&email_key)) {
-            return Err(StoreError::EmailTaken);
-        }
-        if let Some(username) = &account.username {
-            let key = (account.tenant.clone(), username.key().to_owned());
-            if taken_by_other(self.by_username.get(&key)) {
-                return Err(StoreError::UsernameTaken);
-            }
-        }
-        Ok(())
-    }
-
-    fn write_account(&mut self, change: AccountChange) {
-        let account = match change {
-            AccountChange::Insert(account) => account,
-            AccountChange::Update(mut account) => {
-                if let Some(old) = self.accounts.get(&account.id) {
-                    let tenant = old.tenant.clone();
-                    self.by_email
-                        .remove(&(tenant.clone(), old.email.normalized().to_owned()));
-                    if let Some(username) = &old.username {
-                        self.by_username
-                            .remove(&(tenant, username.key().to_owned()));
-                    }
-                }
-                account.version += 1;
-                account
-            }
-        };
-        self.by_email.insert(
-            (
-                account.tenant.clone(),
-                account.email.normalized().to_owned(),
-            ),
-            account.id,
-        );
-        if let Some(username) = &account.username {
-            self.by_username.insert(
-                (account.tenant.clone(), username.key().to_owned()),
-                account.id,
-            );
-        }
-        self.accounts.insert(account.id, account);
-    }
-
-    fn check(&self, changes: &Changes) -> Result<(), StoreError> {
-        if let Some(redeem) = &changes.redeem {
-            let redeemable = self.tokens.get(&redeem.hash).is_some_and(|t| {
-                t.used_at.is_none()
-                    && t.revoked_at.is_none()
-                    && t.expires_at > redeem.at
-                    && t.kind == redeem.kind
-            });
-            if !redeemable {
-                return Err(StoreError::TokenNotRedeemable);
-            }
-        }
-        if let Some(change) = &changes.account {
-            self.check_account(change)?;
-        }
-        let mut hashes = HashSet::new();
-        for token in &changes.new_tokens {
-            if self.tokens.contains_key(&token.hash) || !hashes.insert(token.hash) {
-                return Err(duplicate("token"));
-            }
-        }
-        if let Some(session) = &changes.new_session {
-            if self.sessions.contains_key(&session.hash) {
-                return Err(duplicate("session"));
-            }
-        }
-        let mut ids = HashSet::new();
-        for message in &changes.outbox {
-            if self.outbox_index.contains_key(&message.id) || !ids.insert(message.id) {
-                return Err(duplicate("message"));
-            }
-        }
-        let mut events = HashSet::new();
-        for event in &changes.audit {
-            if !events.insert(event.id) || self.audit_ids.contains(&event.id) {
-                return Err(duplicate("audit event"));
-            }
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, changes: Changes) {
-        if let Some(redeem) = changes.redeem {
-            if let Some(token) = self.tokens.get_mut(&redeem.hash) {
-                token.used_at = Some(redeem.at);
-            }
-        }
-        if let Some(change) = changes.account {
-            self.write_account(change);
-        }
-        for revocation in changes.revoke_tokens {
-            for token in self.tokens.values_mut() {
-                if token.tenant == revocation.tenant
-                    && token.account_id == revocation.account_id
-                    && revocation.kinds.contains(&token.kind)
-                    && token.used_at.is_none()
-                    && token.revoked_at.is_none()
-                {
-                    token.revoked_at = Some(revocation.at);
-                }
-            }
-        }
-        for token in changes.new_tokens {
-            self.token_order.push(token.hash);
-            self.tokens.insert(token.hash, token);
-        }
-        for revocation in changes.revoke_sessions {
-            match revocation {
-                SessionRevocation::AllOfAccount {
-                    tenant,
-                    account_id,
-                    except,
-                    at,
-                } => {
-                    for session in self.sessions.values_mut() {
-                        if session.tenant == tenant
-                            && session.account_id == account_id
-                            && session.revoked_at.is_none()
-                            && except.is_none_or(|keep| !keep.ct_eq(&session.hash))
-                        {
-                            session.revoked_at = Some(at);
-                        }
-                    }
-                }
-                SessionRevocation::One { hash, at } => {
-                    if let Some(session) = self.sessions.get_mut(&hash) {
-                        if session.revoked_at.is_none() {
-                            session.revoked_at = Some(at);
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(session) = changes.new_session {
-            self.sessions.insert(session.hash, session);
-        }
-        for message in changes.outbox {
-            self.outbox_index.insert(message.id, self.outbox.len());
-            let due = message.created_at;
-            self.outbox.push(OutboxRow {
-                message: OutboxMessage {
-                    message,
-                    state: DeliveryState::Queued,
-                    attempts: 0,
-                    next_attempt_at: due,
-                    last_error: None,
-                    sent_at: None,
-                    failed_at: None,
-                    redacted: false,
-                },
-                lease_until: None,
-            });
-        }
-        self.audit_ids.extend(changes.audit.iter().map(|e| e.id));
-        self.audit.extend(changes.audit);
-        self.openings.extend(changes.link_openings);
-        for prefix in &changes.clear_rate_prefixes {
-            self.rates
-                .retain(|(key, _), _| !key.starts_with(prefix.as_str()));
-        }
-        if let Some(verification) = changes.staff_verification {
-            self.staff.insert(
-                (verification.tenant.clone(), verification.staff_id.clone()),
-                verification,
-            );
-        }
-    }
-}
-
 fn redact(row: &mut OutboxMessage) {
     row.message.text_body = REDACTED_BODY.to_owned();
     row.message.html_body = REDACTED_BODY.to_owned();
@@ -326,7 +101,7 @@ impl AccountStore for MemoryStore {
     async fn commit(&self, changes: Changes) -> Result<(), StoreError> {
         let mut state = self.lock();
         state.check(&changes)?;
-        state.apply(changes);
+        state.apply(&changes);
         Ok(())
     }
 

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 use rand::{RngCore, SeedableRng};
@@ -33,7 +33,7 @@ pub enum MailerBehaviour {
 /// A mailer that records each message it "sends".
 ///
 /// ```
-/// # use portal_access_core::fakes::RecordingMailer;
+/// # use portal_access_core::testing::fakes::RecordingMailer;
 /// # use portal_access_core::MailerErrorKind;
 /// let mailer = RecordingMailer::new();
 /// mailer.fail_next(2, MailerErrorKind::Transient);
@@ -59,7 +59,7 @@ impl RecordingMailer {
 
     /// The next `count` sends fail with `kind`.
     pub fn fail_next(&self, count: usize, kind: MailerErrorKind) {
-        let mut script = self.script.lock().expect("mailer script lock");
+        let mut script = self.script.lock().unwrap_or_else(PoisonError::into_inner);
         script.extend(std::iter::repeat_n(MailerBehaviour::Fail(kind), count));
     }
 
@@ -67,19 +67,25 @@ impl RecordingMailer {
     pub fn script(&self, behaviours: impl IntoIterator<Item = MailerBehaviour>) {
         self.script
             .lock()
-            .expect("mailer script lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .extend(behaviours);
     }
 
     /// From now on, `numerator` in `denominator` sends (chosen by a
     /// deterministic generator seeded with `seed`) fail transiently.
     pub fn fail_transiently_at_rate(&self, numerator: u32, denominator: u32, seed: u64) {
-        *self.fail_ratio.lock().expect("mailer ratio lock") = Some((numerator, denominator, seed));
+        *self
+            .fail_ratio
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((numerator, denominator, seed));
     }
 
     /// Everything delivered so far, in order.
     pub fn sent(&self) -> Vec<NewMessage> {
-        self.sent.lock().expect("mailer sent lock").clone()
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Messages delivered to this address.
@@ -94,14 +100,22 @@ impl RecordingMailer {
 #[async_trait]
 impl Mailer for RecordingMailer {
     async fn send(&self, message: &NewMessage) -> Result<(), MailerError> {
-        let next = self.script.lock().expect("mailer script lock").pop_front();
+        let next = self
+            .script
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front();
         if let Some(MailerBehaviour::Fail(kind)) = next {
             return Err(match kind {
                 MailerErrorKind::Transient => MailerError::transient(ScriptedFailure(kind)),
                 MailerErrorKind::Permanent => MailerError::permanent(ScriptedFailure(kind)),
             });
         }
-        if let Some((num, den, seed)) = self.fail_ratio.lock().expect("mailer ratio lock").as_mut()
+        if let Some((num, den, seed)) = self
+            .fail_ratio
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
         {
             // splitmix64 step: deterministic, thread-safe under the lock.
             *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -127,7 +141,7 @@ impl Mailer for RecordingMailer {
         }
         self.sent
             .lock()
-            .expect("mailer sent lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .push(message.clone());
         Ok(())
     }
@@ -167,12 +181,15 @@ impl ScriptedCaptcha {
 
     /// Changes the script.
     pub fn set(&self, script: CaptchaScript) {
-        *self.script.lock().expect("captcha lock") = script;
+        *self.script.lock().unwrap_or_else(PoisonError::into_inner) = script;
     }
 
     /// Responses and IPs verified so far.
     pub fn seen(&self) -> Vec<(String, Option<IpAddr>)> {
-        self.seen.lock().expect("captcha lock").clone()
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -185,9 +202,9 @@ impl CaptchaVerifier for ScriptedCaptcha {
     ) -> Result<CaptchaVerdict, CaptchaError> {
         self.seen
             .lock()
-            .expect("captcha lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .push((response.expose_secret().to_owned(), remote_ip));
-        match &*self.script.lock().expect("captcha lock") {
+        match &*self.script.lock().unwrap_or_else(PoisonError::into_inner) {
             CaptchaScript::Accept(answer)
                 if bool::from(subtle::ConstantTimeEq::ct_eq(
                     answer.as_bytes(),
@@ -233,7 +250,7 @@ impl GeoIpLookup for TableGeoIp {
 /// A clock that moves only when told.
 ///
 /// ```
-/// # use portal_access_core::{fakes::ManualClock, Clock};
+/// # use portal_access_core::{testing::fakes::ManualClock, Clock};
 /// let clock = ManualClock::new(time::macros::datetime!(2026-01-01 0:00 UTC));
 /// clock.advance(time::Duration::hours(2));
 /// assert_eq!(clock.now(), time::macros::datetime!(2026-01-01 2:00 UTC));
@@ -249,18 +266,18 @@ impl ManualClock {
 
     /// Sets the time.
     pub fn set(&self, at: OffsetDateTime) {
-        *self.0.lock().expect("clock lock") = at;
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = at;
     }
 
     /// Moves time forward.
     pub fn advance(&self, by: Duration) {
-        *self.0.lock().expect("clock lock") += by;
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) += by;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        *self.0.lock().expect("clock lock")
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -277,6 +294,9 @@ impl SeededRandom {
 
 impl SecureRandom for SeededRandom {
     fn fill(&self, dest: &mut [u8]) {
-        self.0.lock().expect("rng lock").fill_bytes(dest);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .fill_bytes(dest);
     }
 }

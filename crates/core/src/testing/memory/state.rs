@@ -1,0 +1,258 @@
+//! The memory store's state and its commit: [`State::check`] then
+//! [`State::apply`], both walking [`Changes::steps`].
+
+use std::collections::{HashMap, HashSet};
+
+use time::OffsetDateTime;
+
+use crate::{
+    Account, AccountChange, AccountId, AuditEvent, ChangeStep, Changes, DeliveryState, EventId,
+    LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, SessionRevocation, StaffId,
+    StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
+};
+
+#[derive(Debug)]
+pub(super) struct OutboxRow {
+    pub(super) message: OutboxMessage,
+    pub(super) lease_until: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct State {
+    pub(super) accounts: HashMap<AccountId, Account>,
+    pub(super) by_email: HashMap<(TenantId, String), AccountId>,
+    pub(super) by_username: HashMap<(TenantId, String), AccountId>,
+    pub(super) tokens: HashMap<TokenHash, TokenRecord>,
+    /// Token hashes in insertion order (ties of `created_at` list newest last).
+    pub(super) token_order: Vec<TokenHash>,
+    pub(super) sessions: HashMap<TokenHash, SessionRecord>,
+    pub(super) rates: HashMap<(String, OffsetDateTime), (u32, OffsetDateTime)>,
+    pub(super) staff: HashMap<(TenantId, StaffId), StaffVerification>,
+    pub(super) audit: Vec<AuditEvent>,
+    pub(super) audit_ids: HashSet<EventId>,
+    pub(super) outbox: Vec<OutboxRow>,
+    pub(super) outbox_index: HashMap<MessageId, usize>,
+    pub(super) openings: Vec<LinkOpening>,
+}
+
+fn duplicate(what: &str) -> StoreError {
+    StoreError::backend(format!("duplicate {what} key"))
+}
+
+impl State {
+    /// Checks the account change against the state, as the database's unique
+    /// indexes and versioned update would.
+    fn check_account(&self, change: &AccountChange) -> Result<(), StoreError> {
+        let (account, own_id) = match change {
+            AccountChange::Insert(account) => {
+                if self.accounts.contains_key(&account.id) {
+                    return Err(StoreError::Conflict);
+                }
+                (account, None)
+            }
+            AccountChange::Update(account) => {
+                match self.accounts.get(&account.id) {
+                    Some(stored)
+                        if stored.tenant == account.tenant && stored.version == account.version => {
+                    }
+                    _ => return Err(StoreError::Conflict),
+                }
+                (account, Some(account.id))
+            }
+        };
+        let taken_by_other = |id: Option<&AccountId>| id.is_some_and(|id| Some(*id) != own_id);
+        let email_key = (
+            account.tenant.clone(),
+            account.email.normalized().to_owned(),
+        );
+        if taken_by_other(self.by_email.get(&email_key)) {
+            return Err(StoreError::EmailTaken);
+        }
+        if let Some(username) = &account.username {
+            let key = (account.tenant.clone(), username.key().to_owned());
+            if taken_by_other(self.by_username.get(&key)) {
+                return Err(StoreError::UsernameTaken);
+            }
+        }
+        Ok(())
+    }
+
+    fn write_account(&mut self, change: AccountChange) {
+        let account = match change {
+            AccountChange::Insert(account) => account,
+            AccountChange::Update(mut account) => {
+                if let Some(old) = self.accounts.get(&account.id) {
+                    let tenant = old.tenant.clone();
+                    self.by_email
+                        .remove(&(tenant.clone(), old.email.normalized().to_owned()));
+                    if let Some(username) = &old.username {
+                        self.by_username
+                            .remove(&(tenant, username.key().to_owned()));
+                    }
+                }
+                account.version += 1;
+                account
+            }
+        };
+        self.by_email.insert(
+            (
+                account.tenant.clone(),
+                account.email.normalized().to_owned(),
+            ),
+            account.id,
+        );
+        if let Some(username) = &account.username {
+            self.by_username.insert(
+                (account.tenant.clone(), username.key().to_owned()),
+                account.id,
+            );
+        }
+        self.accounts.insert(account.id, account);
+    }
+
+    /// Checks every step against the state, in commit order (so a commit
+    /// is refused for the same reason a SQL store refuses it), before
+    /// anything is written.
+    pub(super) fn check(&self, changes: &Changes) -> Result<(), StoreError> {
+        let mut tokens = HashSet::new();
+        let mut messages = HashSet::new();
+        let mut events = HashSet::new();
+        for step in changes.steps() {
+            match step {
+                ChangeStep::Redeem(redeem) => {
+                    let redeemable = self.tokens.get(&redeem.hash).is_some_and(|t| {
+                        t.used_at.is_none()
+                            && t.revoked_at.is_none()
+                            && t.expires_at > redeem.at
+                            && t.kind == redeem.kind
+                    });
+                    if !redeemable {
+                        return Err(StoreError::TokenNotRedeemable);
+                    }
+                }
+                ChangeStep::Account(change) => self.check_account(change)?,
+                ChangeStep::NewToken(token) => {
+                    if self.tokens.contains_key(&token.hash) || !tokens.insert(token.hash) {
+                        return Err(duplicate("token"));
+                    }
+                }
+                ChangeStep::NewSession(session) => {
+                    if self.sessions.contains_key(&session.hash) {
+                        return Err(duplicate("session"));
+                    }
+                }
+                ChangeStep::Queue(message) => {
+                    if self.outbox_index.contains_key(&message.id) || !messages.insert(message.id) {
+                        return Err(duplicate("message"));
+                    }
+                }
+                ChangeStep::Audit(event) => {
+                    if !events.insert(event.id) || self.audit_ids.contains(&event.id) {
+                        return Err(duplicate("audit event"));
+                    }
+                }
+                ChangeStep::RevokeTokens(_)
+                | ChangeStep::RevokeSessions(_)
+                | ChangeStep::LinkOpening(_)
+                | ChangeStep::ClearRatePrefix(_)
+                | ChangeStep::StaffVerification(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies every step, in commit order (after [`check`](Self::check)
+    /// passed: nothing here can fail).
+    pub(super) fn apply(&mut self, changes: &Changes) {
+        for step in changes.steps() {
+            match step {
+                ChangeStep::Redeem(redeem) => {
+                    if let Some(token) = self.tokens.get_mut(&redeem.hash) {
+                        token.used_at = Some(redeem.at);
+                    }
+                }
+                ChangeStep::Account(change) => self.write_account(change.clone()),
+                ChangeStep::RevokeTokens(revocation) => {
+                    for token in self.tokens.values_mut() {
+                        if token.tenant == revocation.tenant
+                            && token.account_id == revocation.account_id
+                            && revocation.kinds.contains(&token.kind)
+                            && token.used_at.is_none()
+                            && token.revoked_at.is_none()
+                        {
+                            token.revoked_at = Some(revocation.at);
+                        }
+                    }
+                }
+                ChangeStep::NewToken(token) => {
+                    self.token_order.push(token.hash);
+                    self.tokens.insert(token.hash, token.clone());
+                }
+                ChangeStep::RevokeSessions(revocation) => self.revoke_sessions(revocation),
+                ChangeStep::NewSession(session) => {
+                    self.sessions.insert(session.hash, session.clone());
+                }
+                ChangeStep::Queue(message) => self.queue(message),
+                ChangeStep::Audit(event) => {
+                    self.audit_ids.insert(event.id);
+                    self.audit.push(event.clone());
+                }
+                ChangeStep::LinkOpening(opening) => self.openings.push(opening.clone()),
+                ChangeStep::ClearRatePrefix(prefix) => {
+                    self.rates.retain(|(key, _), _| !key.starts_with(prefix));
+                }
+                ChangeStep::StaffVerification(verification) => {
+                    self.staff.insert(
+                        (verification.tenant.clone(), verification.staff_id.clone()),
+                        verification.clone(),
+                    );
+                }
+            }
+        }
+    }
+
+    fn revoke_sessions(&mut self, revocation: &SessionRevocation) {
+        match revocation {
+            SessionRevocation::AllOfAccount {
+                tenant,
+                account_id,
+                except,
+                at,
+            } => {
+                for session in self.sessions.values_mut() {
+                    if &session.tenant == tenant
+                        && session.account_id == *account_id
+                        && session.revoked_at.is_none()
+                        && except.is_none_or(|keep| !keep.ct_eq(&session.hash))
+                    {
+                        session.revoked_at = Some(*at);
+                    }
+                }
+            }
+            SessionRevocation::One { hash, at } => {
+                if let Some(session) = self.sessions.get_mut(hash) {
+                    if session.revoked_at.is_none() {
+                        session.revoked_at = Some(*at);
+                    }
+                }
+            }
+        }
+    }
+
+    fn queue(&mut self, message: &NewMessage) {
+        self.outbox_index.insert(message.id, self.outbox.len());
+        self.outbox.push(OutboxRow {
+            message: OutboxMessage {
+                message: message.clone(),
+                state: DeliveryState::Queued,
+                attempts: 0,
+                next_attempt_at: message.created_at,
+                last_error: None,
+                sent_at: None,
+                failed_at: None,
+                redacted: false,
+            },
+            lease_until: None,
+        });
+    }
+}

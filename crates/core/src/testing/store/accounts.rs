@@ -1,0 +1,378 @@
+//! Accounts: lookups, tenant isolation, unique emails and usernames under concurrency.
+
+use std::sync::Arc;
+
+use tokio::sync::Barrier;
+use tokio::task::JoinSet;
+
+use crate::{
+    Access, AccountChange, AccountStore, AuditKind, Changes, EmailAddress, Invitation,
+    PasswordHash, SessionRevocation, StoreError, TenantId, TokenKind, TokenRevocation,
+};
+
+use super::fixtures::*;
+
+/// An inserted account is found by id, by normalized email and by username
+/// key, with every field as written.
+pub async fn an_inserted_account_is_found_by_id_normalized_email_and_username_key(
+    store: Arc<dyn AccountStore>,
+) {
+    let firm = tenant("firm");
+    let mut ann = account(&firm, 1, "Ann.Client@Example.com");
+    ann.username = username("Ann.C");
+    ann.contact_ref = Some("contact-7".into());
+    ann.display_name = Some("Ann Client".into());
+    ann.password_hash = Some(PasswordHash::new(
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+    ));
+    ann.invitation = Invitation::Pending {
+        sent_at: at(10),
+        expires_at: at(10 + 7 * 86_400),
+    };
+    ann.must_change_password = true;
+    ann.last_sign_in_at = Some(at(20));
+    ann.updated_at = at(30);
+    let mut bob = account(&firm, 2, "bob@example.com");
+    bob.access = Access::Disabled;
+    bob.archived = true;
+    bob.invitation = Invitation::Accepted { at: at(40) };
+
+    insert(&store, &ann).await;
+    insert(&store, &bob).await;
+
+    assert_eq!(
+        store.account(&firm, ann.id).await.unwrap(),
+        Some(ann.clone())
+    );
+    assert_eq!(
+        store.account(&firm, bob.id).await.unwrap(),
+        Some(bob.clone())
+    );
+    assert_eq!(
+        store
+            .account_by_email(&firm, "ann.client@example.com")
+            .await
+            .unwrap(),
+        Some(ann.clone())
+    );
+    assert_eq!(
+        store.account_by_username(&firm, "ann.c").await.unwrap(),
+        Some(ann.clone())
+    );
+    assert_eq!(store.account(&firm, account_id(99)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .account_by_email(&firm, "nobody@example.com")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.account_by_username(&firm, "nobody").await.unwrap(),
+        None
+    );
+}
+
+/// One email address (and one username) may hold an account in each tenant,
+/// and no lookup ever returns another tenant's account.
+pub async fn one_email_address_holds_one_account_in_each_tenant_and_reads_never_cross_tenants(
+    store: Arc<dyn AccountStore>,
+) {
+    let firm = tenant("firm");
+    let other = tenant("other-firm");
+    let mut ann = account(&firm, 1, "ann@example.com");
+    ann.username = username("ann");
+    let mut twin = account(&other, 2, "ANN@example.com");
+    twin.username = username("Ann");
+
+    insert(&store, &ann).await;
+    insert(&store, &twin).await;
+
+    assert_eq!(store.account(&other, ann.id).await.unwrap(), None);
+    assert_eq!(store.account(&firm, twin.id).await.unwrap(), None);
+    let by_email = |t: TenantId| {
+        let store = Arc::clone(&store);
+        async move { store.account_by_email(&t, "ann@example.com").await.unwrap() }
+    };
+    assert_eq!(by_email(firm.clone()).await.map(|a| a.id), Some(ann.id));
+    assert_eq!(by_email(other.clone()).await.map(|a| a.id), Some(twin.id));
+    assert_eq!(
+        store
+            .account_by_username(&firm, "ann")
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(ann.id)
+    );
+    assert_eq!(
+        store
+            .account_by_username(&other, "ann")
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(twin.id)
+    );
+    assert_eq!(
+        store
+            .account_by_email(&tenant("third"), "ann@example.com")
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Records of an account are not listed under another tenant.
+    let reset = token(&ann, 1, TokenKind::PasswordReset, 0, 3_600);
+    commit(
+        &store,
+        Changes {
+            new_tokens: vec![reset.clone()],
+            outbox: vec![message(&ann, 1, 0, Some((reset.hash, 3_600)))],
+            audit: vec![event(&ann, 1, AuditKind::PasswordResetSent, 0)],
+            link_openings: vec![opening(&reset, 5)],
+            ..Changes::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(store
+        .tokens_for_account(&other, ann.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .messages_for_account(&other, ann.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .audit_events(&other, ann.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .link_openings(&other, ann.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .tokens_for_account(&firm, ann.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// An update, token revocation or session revocation that names another
+/// tenant than the account's changes nothing.
+pub async fn writes_naming_another_tenant_change_nothing(store: Arc<dyn AccountStore>) {
+    let firm = tenant("firm");
+    let other = tenant("other-firm");
+    let ann = account(&firm, 1, "ann@example.com");
+    insert(&store, &ann).await;
+    let invitation = token(&ann, 1, TokenKind::Invitation, 0, 3_600);
+    let signed_in = session(&ann, 2);
+    commit(
+        &store,
+        Changes {
+            new_tokens: vec![invitation.clone()],
+            new_session: Some(signed_in.clone()),
+            ..Changes::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let mut hijack = ann.clone();
+    hijack.tenant = other.clone();
+    hijack.display_name = Some("Mallory".into());
+    assert!(matches!(
+        update(&store, &hijack).await,
+        Err(StoreError::Conflict)
+    ));
+    commit(
+        &store,
+        Changes {
+            revoke_tokens: vec![TokenRevocation {
+                tenant: other.clone(),
+                account_id: ann.id,
+                kinds: TokenKind::ALL.to_vec(),
+                at: at(60),
+            }],
+            revoke_sessions: vec![SessionRevocation::AllOfAccount {
+                tenant: other.clone(),
+                account_id: ann.id,
+                except: None,
+                at: at(60),
+            }],
+            ..Changes::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(stored(&store, &ann).await, ann);
+    assert_eq!(stored_token(&store, &invitation.hash).await, invitation);
+    assert_eq!(stored_session(&store, &signed_in.hash).await, signed_in);
+    assert_eq!(store.account(&other, ann.id).await.unwrap(), None);
+}
+
+/// A second account whose email normalizes to a taken one is refused with
+/// `EmailTaken`, on insert and on update.
+pub async fn a_second_account_with_the_same_normalized_email_is_refused_as_email_taken(
+    store: Arc<dyn AccountStore>,
+) {
+    let (firm, _, bob) = ann_and_bob(&store).await;
+
+    let twin = account(&firm, 3, "ANN@Example.COM");
+    let refused = commit(
+        &store,
+        Changes {
+            account: Some(AccountChange::Insert(twin.clone())),
+            ..Changes::default()
+        },
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(StoreError::EmailTaken)),
+        "{refused:?}"
+    );
+    assert_eq!(store.account(&firm, twin.id).await.unwrap(), None);
+
+    let mut renamed = bob.clone();
+    renamed.email = EmailAddress::parse("Ann@example.com").unwrap();
+    let refused = update(&store, &renamed).await;
+    assert!(
+        matches!(refused, Err(StoreError::EmailTaken)),
+        "{refused:?}"
+    );
+    assert_eq!(stored(&store, &bob).await, bob);
+}
+
+/// A username whose key equals a taken one (it differs only in case) is
+/// refused with `UsernameTaken`; an account may change the case of its own.
+pub async fn a_username_differing_only_in_case_is_refused_as_username_taken(
+    store: Arc<dyn AccountStore>,
+) {
+    let firm = tenant("firm");
+    let mut ann = account(&firm, 1, "ann@example.com");
+    ann.username = username("Joe.Fake");
+    let bob = account(&firm, 2, "bob@example.com");
+    insert(&store, &ann).await;
+    insert(&store, &bob).await;
+
+    let mut twin = account(&firm, 3, "twin@example.com");
+    twin.username = username("joe.fake");
+    let refused = commit(
+        &store,
+        Changes {
+            account: Some(AccountChange::Insert(twin.clone())),
+            ..Changes::default()
+        },
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(StoreError::UsernameTaken)),
+        "{refused:?}"
+    );
+
+    let mut claim = bob.clone();
+    claim.username = username("JOE.FAKE");
+    let refused = update(&store, &claim).await;
+    assert!(
+        matches!(refused, Err(StoreError::UsernameTaken)),
+        "{refused:?}"
+    );
+    assert_eq!(stored(&store, &bob).await, bob);
+
+    let mut recased = ann.clone();
+    recased.username = username("joe.FAKE");
+    update(&store, &recased)
+        .await
+        .expect("a new case of one's own username");
+    assert_eq!(
+        stored(&store, &ann)
+            .await
+            .username
+            .map(|u| u.as_str().to_owned()),
+        Some("joe.FAKE".to_owned())
+    );
+}
+
+/// Fifty accounts claiming one username at once: exactly one succeeds, the
+/// other 49 are refused with `UsernameTaken`.
+pub async fn fifty_concurrent_claims_of_one_username_succeed_exactly_once(
+    store: Arc<dyn AccountStore>,
+) {
+    let firm = tenant("firm");
+    let mut accounts = Vec::new();
+    for n in 0..50 {
+        let a = account(&firm, n, &format!("client{n}@example.com"));
+        insert(&store, &a).await;
+        accounts.push(a);
+    }
+    let barrier = Arc::new(Barrier::new(50));
+    let mut tasks = JoinSet::new();
+    for a in accounts {
+        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+        tasks.spawn(async move {
+            let mut claim = a;
+            claim.username = username(if claim.id == account_id(7) {
+                "Popular"
+            } else {
+                "popular"
+            });
+            barrier.wait().await;
+            update(&store, &claim).await
+        });
+    }
+    let (mut won, mut taken) = (0, 0);
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task") {
+            Ok(()) => won += 1,
+            Err(StoreError::UsernameTaken) => taken += 1,
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!((won, taken), (1, 49));
+    assert!(store
+        .account_by_username(&firm, "popular")
+        .await
+        .unwrap()
+        .is_some());
+}
+
+/// Twenty concurrent inserts of one email address in a tenant create exactly
+/// one account; the others are refused with `EmailTaken`.
+pub async fn twenty_concurrent_inserts_of_one_email_create_exactly_one_account(
+    store: Arc<dyn AccountStore>,
+) {
+    let firm = tenant("firm");
+    let barrier = Arc::new(Barrier::new(20));
+    let mut tasks = JoinSet::new();
+    for n in 0..20 {
+        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+        let a = account(&firm, n, "same@example.com");
+        tasks.spawn(async move {
+            barrier.wait().await;
+            commit(
+                &store,
+                Changes {
+                    account: Some(AccountChange::Insert(a)),
+                    ..Changes::default()
+                },
+            )
+            .await
+        });
+    }
+    let (mut won, mut taken) = (0, 0);
+    while let Some(result) = tasks.join_next().await {
+        match result.expect("task") {
+            Ok(()) => won += 1,
+            Err(StoreError::EmailTaken) => taken += 1,
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!((won, taken), (1, 19));
+}

@@ -1,0 +1,296 @@
+//! The suite's shared fixtures: times, ids, records and store steps.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    Account, AccountChange, AccountId, AccountStore, Actor, AuditEvent, AuditKind, Changes,
+    DeliveryState, EmailAddress, EventId, LinkOpening, MessageId, MessageKind, NewMessage,
+    OutboxMessage, SessionRecord, StaffId, StoreError, TenantId, TokenHash, TokenKind, TokenRecord,
+    Username,
+};
+
+/// The suite's epoch: every time is an offset from it.
+pub(super) const T0: OffsetDateTime = datetime!(2026-03-02 09:00 UTC);
+
+pub(super) fn at(seconds: i64) -> OffsetDateTime {
+    T0 + Duration::seconds(seconds)
+}
+
+pub(super) fn tenant(name: &str) -> TenantId {
+    TenantId::new(name).expect("a valid tenant")
+}
+
+pub(super) fn account_id(n: u32) -> AccountId {
+    let mut bytes = [0xA5; 16];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    AccountId::from_random(bytes)
+}
+
+pub(super) fn message_id(n: u32) -> MessageId {
+    let mut bytes = [0x5A; 16];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    MessageId::from_random(bytes)
+}
+
+pub(super) fn event_id(n: u32) -> EventId {
+    let mut bytes = [0x3C; 16];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    EventId::from_random(bytes)
+}
+
+pub(super) fn hash(n: u32) -> TokenHash {
+    let mut bytes = [0x77; 32];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    TokenHash::from_bytes(bytes)
+}
+
+pub(super) fn account(tenant: &TenantId, n: u32, email: &str) -> Account {
+    Account::new(
+        account_id(n),
+        tenant.clone(),
+        EmailAddress::parse(email).expect("a valid email"),
+        None,
+        None,
+        at(0),
+    )
+}
+
+pub(super) fn username(name: &str) -> Option<Username> {
+    Some(Username::parse(name).expect("a valid username"))
+}
+
+pub(super) fn token(
+    owner: &Account,
+    n: u32,
+    kind: TokenKind,
+    created: i64,
+    expires: i64,
+) -> TokenRecord {
+    TokenRecord {
+        hash: hash(n),
+        kind,
+        tenant: owner.tenant.clone(),
+        account_id: owner.id,
+        created_at: at(created),
+        expires_at: at(expires),
+        used_at: None,
+        revoked_at: None,
+        message_id: None,
+    }
+}
+
+pub(super) fn session(owner: &Account, n: u32) -> SessionRecord {
+    SessionRecord {
+        hash: hash(n),
+        tenant: owner.tenant.clone(),
+        account_id: owner.id,
+        created_at: at(0),
+        last_seen_at: at(0),
+        expires_at: at(86_400),
+        revoked_at: None,
+        ip: Some(IpAddr::from([203, 0, 113, 7])),
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0".into()),
+    }
+}
+
+pub(super) fn message(
+    owner: &Account,
+    n: u32,
+    created: i64,
+    token: Option<(TokenHash, i64)>,
+) -> NewMessage {
+    NewMessage {
+        id: message_id(n),
+        tenant: owner.tenant.clone(),
+        account_id: Some(owner.id),
+        kind: if token.is_some() {
+            MessageKind::PasswordReset
+        } else {
+            MessageKind::PasswordChanged
+        },
+        to: owner.email.as_str().to_owned(),
+        to_name: owner.display_name.clone(),
+        subject: format!("Message {n}"),
+        text_body: format!("Text body {n}: https://portal.example.com/reset#t"),
+        html_body: format!("<p>HTML body {n}</p>"),
+        token_hash: token.map(|(h, _)| h),
+        token_expires_at: token.map(|(_, expires)| at(expires)),
+        created_at: at(created),
+    }
+}
+
+pub(super) fn queued(message: NewMessage) -> OutboxMessage {
+    OutboxMessage {
+        next_attempt_at: message.created_at,
+        message,
+        state: DeliveryState::Queued,
+        attempts: 0,
+        last_error: None,
+        sent_at: None,
+        failed_at: None,
+        redacted: false,
+    }
+}
+
+pub(super) fn event(owner: &Account, n: u32, kind: AuditKind, seconds: i64) -> AuditEvent {
+    AuditEvent {
+        id: event_id(n),
+        tenant: owner.tenant.clone(),
+        account_id: Some(owner.id),
+        actor: Actor::Staff {
+            tenant: owner.tenant.clone(),
+            staff_id: StaffId::new("staff-1").expect("a valid staff id"),
+        },
+        kind,
+        at: at(seconds),
+        ip: Some(IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])),
+        user_agent: Some("curl/8.5".into()),
+        detail: serde_json::json!({ "n": n, "note": "ünïcode ✓" }),
+    }
+}
+
+pub(super) fn opening(token: &TokenRecord, seconds: i64) -> LinkOpening {
+    LinkOpening {
+        token_hash: token.hash,
+        account_id: token.account_id,
+        tenant: token.tenant.clone(),
+        at: at(seconds),
+        ip: Some(IpAddr::from([198, 51, 100, 4])),
+        user_agent: Some("Outlook link preview".into()),
+    }
+}
+
+pub(super) async fn commit(
+    store: &Arc<dyn AccountStore>,
+    changes: Changes,
+) -> Result<(), StoreError> {
+    store.commit(changes).await
+}
+
+pub(super) async fn insert(store: &Arc<dyn AccountStore>, account: &Account) {
+    commit(
+        store,
+        Changes {
+            account: Some(AccountChange::Insert(account.clone())),
+            ..Changes::default()
+        },
+    )
+    .await
+    .expect("insert an account");
+}
+
+pub(super) async fn update(
+    store: &Arc<dyn AccountStore>,
+    account: &Account,
+) -> Result<(), StoreError> {
+    commit(
+        store,
+        Changes {
+            account: Some(AccountChange::Update(account.clone())),
+            ..Changes::default()
+        },
+    )
+    .await
+}
+
+pub(super) async fn stored(store: &Arc<dyn AccountStore>, account: &Account) -> Account {
+    store
+        .account(&account.tenant, account.id)
+        .await
+        .expect("read an account")
+        .expect("the account exists")
+}
+
+pub(super) async fn stored_token(store: &Arc<dyn AccountStore>, hash: &TokenHash) -> TokenRecord {
+    store
+        .token(hash)
+        .await
+        .expect("read a token")
+        .expect("the token exists")
+}
+
+pub(super) async fn start_session(store: &Arc<dyn AccountStore>, session: &SessionRecord) {
+    commit(
+        store,
+        Changes {
+            new_session: Some(session.clone()),
+            ..Changes::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
+pub(super) async fn stored_session(
+    store: &Arc<dyn AccountStore>,
+    hash: &TokenHash,
+) -> SessionRecord {
+    store
+        .session(hash)
+        .await
+        .expect("read a session")
+        .expect("the session exists")
+}
+
+pub(super) async fn message_of(
+    store: &Arc<dyn AccountStore>,
+    owner: &Account,
+    id: MessageId,
+) -> OutboxMessage {
+    store
+        .messages_for_account(&owner.tenant, owner.id, 1_000)
+        .await
+        .expect("list messages")
+        .into_iter()
+        .find(|m| m.message.id == id)
+        .expect("the message exists")
+}
+
+pub(super) fn ids<T, I: PartialEq>(items: &[T], id: impl Fn(&T) -> I) -> Vec<I> {
+    items.iter().map(id).collect()
+}
+
+pub(super) async fn queue(store: &Arc<dyn AccountStore>, messages: Vec<NewMessage>) {
+    commit(
+        store,
+        Changes {
+            outbox: messages,
+            ..Changes::default()
+        },
+    )
+    .await
+    .expect("queue messages");
+}
+
+pub(super) async fn lease_ids(
+    store: &Arc<dyn AccountStore>,
+    now: i64,
+    until: i64,
+    limit: u32,
+) -> Vec<MessageId> {
+    let leased = store
+        .lease_outbox(at(now), at(until), limit)
+        .await
+        .expect("lease");
+    ids(&leased, |m| m.message.id)
+}
+
+/// Tenant "firm" with Ann (account 1) stored.
+pub(super) async fn firm_with_ann(store: &Arc<dyn AccountStore>) -> (TenantId, Account) {
+    let firm = tenant("firm");
+    let ann = account(&firm, 1, "ann@example.com");
+    insert(store, &ann).await;
+    (firm, ann)
+}
+
+/// Tenant "firm" with Ann (account 1) and Bob (account 2) stored.
+pub(super) async fn ann_and_bob(store: &Arc<dyn AccountStore>) -> (TenantId, Account, Account) {
+    let (firm, ann) = firm_with_ann(store).await;
+    let bob = account(&firm, 2, "bob@example.com");
+    insert(store, &bob).await;
+    (firm, ann, bob)
+}
