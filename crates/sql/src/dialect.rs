@@ -9,7 +9,15 @@ use sqlx::migrate::MigrateError;
 use sqlx::pool::PoolOptions;
 use sqlx::{Connection, Database, Pool};
 
-use crate::{StoredJson, StoredTime, Target};
+use crate::{StoredJson, StoredTime};
+
+/// What to connect to: a URL, or the driver's connection options.
+pub enum Target<'a, C> {
+    /// A database URL.
+    Url(&'a str),
+    /// Connection options built by the caller.
+    Options(C),
+}
 
 /// A query of database `DB` with its arguments.
 pub type SqlQuery<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments>;

@@ -25,6 +25,7 @@
 mod arg;
 mod backend;
 mod commit;
+mod corrupt;
 mod dialect;
 pub mod queries;
 mod rows;
@@ -33,8 +34,8 @@ mod stored;
 
 pub use arg::{Arg, Statement};
 pub use backend::{Backend, On};
-pub use dialect::{ConnectOptionsOf, Dialect, SqlQuery, SqlRow};
+pub use corrupt::{corrupt, CorruptRow};
+pub use dialect::{ConnectOptionsOf, Dialect, SqlQuery, SqlRow, Target};
 pub use queries::Queries;
-pub use rows::{corrupt, CorruptRow};
-pub use store::{SqlStore, Target};
+pub use store::SqlStore;
 pub use stored::{StoredJson, StoredTime};

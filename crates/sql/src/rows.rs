@@ -11,23 +11,7 @@ use portal_access_core::{
 };
 use time::OffsetDateTime;
 
-use crate::{Arg, Backend, SqlRow, Statement};
-
-/// A stored value that does not decode into the domain (a corrupt row).
-#[derive(Debug, thiserror::Error)]
-#[error("stored {column} does not decode: {reason}")]
-pub struct CorruptRow {
-    column: &'static str,
-    reason: String,
-}
-
-/// The error for a stored value that does not decode.
-pub fn corrupt(column: &'static str, reason: impl ToString) -> StoreError {
-    StoreError::backend(CorruptRow {
-        column,
-        reason: reason.to_string(),
-    })
-}
+use crate::{corrupt, Arg, Backend, SqlRow, Statement};
 
 fn access_str(access: Access) -> &'static str {
     match access {

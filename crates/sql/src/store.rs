@@ -19,15 +19,7 @@ use crate::queries::{
     RECORD_SENT, SESSION, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION,
 };
 use crate::rows::{hash_arg, session, FromRow};
-use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement};
-
-/// What to connect to: a URL, or the driver's connection options.
-pub enum Target<'a, C> {
-    /// A database URL.
-    Url(&'a str),
-    /// Connection options built by the caller.
-    Options(C),
-}
+use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};
 
 /// The [`AccountStore`] on the SQL database of dialect `D`. Cheap to clone
 /// (it holds a pool). The adapter crates name it `SqliteStore` /
