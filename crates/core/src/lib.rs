@@ -12,38 +12,40 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod account;
-mod actor;
 pub mod config;
-pub mod device;
-pub mod dispatcher;
-mod email;
+pub mod dispatch;
+pub mod domain;
 pub mod fakes;
-pub mod hasher;
-mod ids;
+pub mod hashing;
+pub mod mail;
 pub mod memory;
-mod password;
 pub mod ports;
-mod records;
 pub mod service;
-pub mod templates;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod token;
-mod username;
 pub mod workflow;
 
-pub use account::{Access, Account, Invitation, PasswordHash};
-pub use actor::{Actor, AuditEvent, AuditKind, RequestContext};
+/// Old path of [`dispatch`] (the outbox dispatcher); kept as an alias.
+pub use dispatch as dispatcher;
+/// Old path of [`domain::device`] (User-Agent parsing); kept as an alias.
+pub use domain::device;
+/// Old path of [`hashing`] (argon2 on a bounded pool); kept as an alias.
+pub use hashing as hasher;
+/// Old path of [`mail`] (the mail templates); kept as an alias.
+pub use mail as templates;
+
 pub use config::{HashingConfig, PortalConfig, Rate};
-pub use dispatcher::{DispatchReport, Dispatcher, DispatcherConfig};
-pub use email::{EmailAddress, InvalidEmail};
-pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId};
-pub use memory::MemoryStore;
-pub use password::{
-    normalize_password, InvalidPolicy, NewPassword, PasswordPolicy, PasswordReason,
-    PasswordRejected,
+pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
+pub use domain::{
+    normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditKind, DeliveryOutcome,
+    DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername,
+    Invitation, LinkOpening, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword,
+    OutboxMessage, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RawToken,
+    RequestContext, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind,
+    TokenRecord, TokenState, Username, REDACTED_BODY,
 };
+pub use mail::Templates;
+pub use memory::MemoryStore;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};
 pub use ports::clock::{Clock, OsRandom, SecureRandom, SystemClock};
 pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
@@ -52,15 +54,8 @@ pub use ports::store::{
     AccountChange, AccountStore, Changes, Redemption, SessionRevocation, StoreError,
     TokenRevocation,
 };
-pub use records::{
-    DeliveryOutcome, DeliveryState, LinkOpening, MessageKind, NewMessage, OutboxMessage,
-    SessionRecord, StaffVerification, TokenRecord, TokenState, REDACTED_BODY,
-};
 pub use service::{
     ClientSession, InfraError, PortalEvent, PortalService, PortalServiceBuilder, ServiceError,
     SignedIn, StaffActor,
 };
-pub use templates::Templates;
-pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};
-pub use username::{InvalidUsername, Username};
 pub use workflow::{ErrorCode, NoRefusal, Refusal};

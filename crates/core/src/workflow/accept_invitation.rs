@@ -75,7 +75,10 @@ impl Refusal for AcceptInvitationError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(r) => Some(&r.reasons),
-            _ => None,
+            Self::TokenInvalid
+            | Self::UsernameInvalid(_)
+            | Self::UsernameTaken
+            | Self::PasswordMismatch => None,
         }
     }
 }

@@ -23,7 +23,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::{Attribution, ACCESS_LINK_KINDS};
-use super::status::NotFoundError;
+use super::NotFoundError;
 use super::{Decision, ErrorCode, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, SessionRevocation, TokenRevocation,

@@ -23,7 +23,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::Attribution;
-use super::status::NotFoundError;
+use super::NotFoundError;
 use super::{Decision, ErrorCode, Refusal};
 use crate::{
     Account, AccountChange, AuditKind, Changes, SessionRevocation, TokenKind, TokenRevocation,

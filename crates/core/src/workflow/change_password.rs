@@ -47,6 +47,22 @@ pub enum NewPasswordError {
     Rejected(PasswordRejected),
 }
 
+impl Refusal for NewPasswordError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Mismatch => ErrorCode::PasswordMismatch,
+            Self::Rejected(_) => ErrorCode::PasswordRejected,
+        }
+    }
+
+    fn password_reasons(&self) -> Option<&[PasswordReason]> {
+        match self {
+            Self::Rejected(r) => Some(&r.reasons),
+            Self::Mismatch => None,
+        }
+    }
+}
+
 /// Checks a chosen password and its confirmation: the policy first (which
 /// bounds the input), then the confirmation, compared in constant time
 /// after NFKC. Returns the normalized password, ready for the hasher.
@@ -117,7 +133,7 @@ impl Refusal for ChangePasswordError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(r) => Some(&r.reasons),
-            _ => None,
+            Self::InvalidCredentials | Self::PasswordMismatch | Self::RateLimited => None,
         }
     }
 }

@@ -72,7 +72,7 @@ impl Refusal for CompleteResetError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(r) => Some(&r.reasons),
-            _ => None,
+            Self::TokenInvalid | Self::PasswordMismatch => None,
         }
     }
 }

@@ -49,7 +49,7 @@ pub struct NewAccount<'a> {
 pub enum CreateAccountError {
     /// The address is not an email address (`validation_failed`).
     #[error("invalid email address: {0}")]
-    InvalidEmail(#[source] InvalidEmail),
+    InvalidEmail(InvalidEmail),
     /// The contact reference is empty, too long, or holds control characters (`validation_failed`).
     #[error("the contact reference must be 1 to {MAX_CONTACT_REF_CHARS} printable characters")]
     InvalidContactRef,

@@ -25,9 +25,9 @@
 use time::OffsetDateTime;
 
 use super::attribution::Attribution;
-use super::status::NotFoundError;
+use super::NotFoundError;
 use super::{Decision, ErrorCode, MailIntent, Refusal};
-use crate::templates::human_time;
+use crate::mail::human_time;
 use crate::{
     Account, AccountChange, AuditKind, Changes, EmailAddress, InvalidEmail, MessageKind, TokenKind,
     TokenRevocation,
@@ -41,7 +41,7 @@ pub enum ChangeEmailError {
     NotFound,
     /// Not an email address (`validation_failed`).
     #[error("invalid email address: {0}")]
-    InvalidEmail(#[source] InvalidEmail),
+    InvalidEmail(InvalidEmail),
     /// Another account of the tenant uses it (`email_taken`).
     #[error("another portal account of this firm already uses this email address")]
     EmailTaken,

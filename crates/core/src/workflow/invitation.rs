@@ -30,7 +30,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::attribution::Attribution;
-use super::status::NotFoundError;
+use super::NotFoundError;
 use super::{Decision, ErrorCode, MailIntent, MailLink, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, Invitation, MessageKind, RawToken,

@@ -121,7 +121,7 @@ pub fn decide_secure_account(
             vars: serde_json::json!({
                 "account_email": account.email.as_str(),
                 "account_id": account.id.to_string(),
-                "secured_at": crate::templates::human_time(now),
+                "secured_at": crate::mail::human_time(now),
                 "ip": input.ctx.ip.map(|ip| ip.to_string()),
             }),
         })

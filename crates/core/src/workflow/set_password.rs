@@ -37,7 +37,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::attribution::{Attribution, ACCESS_LINK_KINDS};
-use super::status::NotFoundError;
+use super::NotFoundError;
 use super::{rate_keys, Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     normalize_password, Account, AccountChange, AuditKind, Changes, Invitation, NewPassword,
@@ -75,7 +75,7 @@ impl Refusal for SetPasswordError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(rejected) => Some(&rejected.reasons),
-            _ => None,
+            Self::NotFound | Self::AccountArchived | Self::PasswordMismatch => None,
         }
     }
 }

@@ -35,7 +35,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{audit, rate_keys, Decision, ErrorCode, Refusal};
 use crate::config::{PortalConfig, Rate};
-use crate::hasher::Verification;
+use crate::hashing::Verification;
 use crate::{
     Access, Account, AccountChange, Actor, AuditEvent, AuditKind, Changes, EmailAddress, EventId,
     PasswordHash, RequestContext, TenantId, TokenHash, Username,

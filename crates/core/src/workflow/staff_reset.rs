@@ -31,7 +31,7 @@
 use time::{Duration, OffsetDateTime};
 
 use super::attribution::Attribution;
-use super::status::NotFoundError;
+use super::NotFoundError;
 use super::{Decision, ErrorCode, MailIntent, MailLink, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, Invitation, MessageKind, RawToken,

@@ -107,7 +107,7 @@ pub fn decide_change_username(
         vars: serde_json::json!({
             "old_username": old,
             "new_username": username.as_str(),
-            "changed_at": crate::templates::human_time(now),
+            "changed_at": crate::mail::human_time(now),
         }),
     };
     updated.version += 1;
