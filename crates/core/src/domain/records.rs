@@ -48,13 +48,13 @@ pub enum TokenState {
 
 impl TokenRecord {
     /// A new, unused link token of `kind` for `account`, issued at `now`,
-    /// valid for `ttl`; stored by its hash only.
+    /// valid until `expires_at`; stored by its hash only.
     pub fn issued(
         token: &RawToken,
         kind: TokenKind,
         account: &Account,
         now: OffsetDateTime,
-        ttl: time::Duration,
+        expires_at: OffsetDateTime,
     ) -> Self {
         Self {
             hash: token.hash(),
@@ -62,7 +62,7 @@ impl TokenRecord {
             tenant: account.tenant.clone(),
             account_id: account.id,
             created_at: now,
-            expires_at: now + ttl,
+            expires_at,
             used_at: None,
             revoked_at: None,
             message_id: None,

@@ -157,6 +157,10 @@ impl Hasher {
         self.allocations.load(Ordering::Relaxed)
     }
 
+    #[expect(
+        clippy::expect_used,
+        reason = "the semaphore is owned by the hasher and never closed"
+    )]
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Borrowed) -> T + Send + 'static,

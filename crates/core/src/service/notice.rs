@@ -87,7 +87,7 @@ impl PasswordNotice {
             TokenKind::NotMe,
             account,
             now,
-            service.config().not_me_ttl,
+            now + service.config().not_me_ttl,
         );
         let intent = MailIntent {
             kind: MessageKind::PasswordChanged,

@@ -27,6 +27,10 @@ use crate::workflow::{Decision, Refusal};
 use crate::StoreError;
 
 /// What one attempt's decide step wants.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made and matched once per attempt, never stored"
+)]
 pub(crate) enum Step<T> {
     /// Commit this decision; its outcome is the answer.
     Commit(Decision<T>),

@@ -79,9 +79,8 @@ pub fn decide_set_access(
             updated_at: now,
             ..account.clone()
         })),
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
+        audit: vec![by.on(
+            account,
             if enabled {
                 AuditKind::AccessEnabled
             } else {
@@ -93,18 +92,8 @@ pub fn decide_set_access(
         ..Changes::default()
     };
     if !enabled {
-        changes.revoke_sessions = vec![SessionRevocation::AllOfAccount {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            except: None,
-            at: now,
-        }];
-        changes.revoke_tokens = vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: ACCESS_LINK_KINDS.to_vec(),
-            at: now,
-        }];
+        changes.revoke_sessions = vec![SessionRevocation::all_of(account, now)];
+        changes.revoke_tokens = vec![TokenRevocation::of(account, &ACCESS_LINK_KINDS, now)];
     }
     Ok(Decision::new(changes, ()))
 }
@@ -142,12 +131,7 @@ mod tests {
         assert_eq!(updated.access, Access::Disabled);
         assert_eq!(
             decision.changes.revoke_sessions,
-            vec![SessionRevocation::AllOfAccount {
-                tenant: tenant(),
-                account_id: accepted().id,
-                except: None,
-                at: now(),
-            }]
+            vec![SessionRevocation::all_of(&accepted(), now())]
         );
         assert_eq!(
             decision.changes.revoke_tokens[0].kinds,

@@ -68,9 +68,8 @@ pub fn decide_archive(
             updated_at: now,
             ..account.clone()
         })),
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
+        audit: vec![by.on(
+            account,
             if archive {
                 AuditKind::Archived
             } else {
@@ -82,18 +81,8 @@ pub fn decide_archive(
         ..Changes::default()
     };
     if archive {
-        changes.revoke_sessions = vec![SessionRevocation::AllOfAccount {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            except: None,
-            at: now,
-        }];
-        changes.revoke_tokens = vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: TokenKind::ALL.to_vec(),
-            at: now,
-        }];
+        changes.revoke_sessions = vec![SessionRevocation::all_of(account, now)];
+        changes.revoke_tokens = vec![TokenRevocation::of(account, &TokenKind::ALL, now)];
     }
     Ok(Decision::new(changes, ()))
 }
@@ -129,12 +118,7 @@ mod tests {
         assert!(updated(&decision).archived);
         assert_eq!(
             decision.changes.revoke_sessions,
-            vec![SessionRevocation::AllOfAccount {
-                tenant: tenant(),
-                account_id: accepted().id,
-                except: None,
-                at: now(),
-            }]
+            vec![SessionRevocation::all_of(&accepted(), now())]
         );
         assert_eq!(
             decision.changes.revoke_tokens[0].kinds,

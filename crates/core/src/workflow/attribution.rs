@@ -19,7 +19,7 @@
 use time::OffsetDateTime;
 
 use crate::{
-    AccountId, Actor, AuditEvent, AuditKind, EventId, RequestContext, TenantId, TokenKind,
+    Account, AccountId, Actor, AuditEvent, AuditKind, EventId, RequestContext, TenantId, TokenKind,
 };
 
 /// The link tokens a change of password, access or address revokes: the
@@ -68,6 +68,17 @@ impl<'a> Attribution<'a> {
             self.ctx,
             detail,
         )
+    }
+
+    /// The audit event of this change to `account`.
+    pub fn on(
+        &self,
+        account: &Account,
+        kind: AuditKind,
+        at: OffsetDateTime,
+        detail: serde_json::Value,
+    ) -> AuditEvent {
+        self.event(&account.tenant, Some(account.id), kind, at, detail)
     }
 }
 

@@ -29,9 +29,10 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use super::{audit, Decision, ErrorCode, MailIntent, Refusal};
+use super::changes::client_event;
+use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
-    normalize_password, Account, Actor, AuditKind, Changes, EmailAddress, EventId, NewPassword,
+    normalize_password, Account, AuditKind, Changes, EmailAddress, EventId, NewPassword,
     PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RequestContext, SessionRecord,
     TokenKind, TokenRecord, TokenRevocation, Username,
 };
@@ -185,26 +186,20 @@ pub fn decide_change_password(
     updated.updated_at = now;
     let changes = Changes {
         account: Some(crate::AccountChange::Update(updated.clone())),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::PasswordReset],
-            at: now,
-        }],
+        revoke_tokens: vec![TokenRevocation::of(
+            account,
+            &[TokenKind::PasswordReset],
+            now,
+        )],
         new_tokens: vec![not_me],
         revoke_sessions: vec![super::session::revoke_all(account, now)],
         new_session: Some(new_session),
-        audit: vec![audit(
-            event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::Client {
-                account_id: account.id,
-            },
+        audit: vec![client_event(
+            account,
             AuditKind::PasswordChanged,
-            now,
             ctx,
-            serde_json::Value::Null,
+            event_id,
+            now,
         )],
         ..Changes::default()
     };

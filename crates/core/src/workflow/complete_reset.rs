@@ -29,11 +29,12 @@
 use time::OffsetDateTime;
 
 use super::change_password::NewPasswordError;
-use super::{audit, rate_keys, Decision, ErrorCode, MailIntent, Refusal};
+use super::changes::client_event;
+use super::{rate_keys, Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
-    Access, Account, AccountChange, Actor, AuditKind, Changes, EventId, PasswordHash,
-    PasswordReason, PasswordRejected, Redemption, RequestContext, SessionRecord, TokenKind,
-    TokenRecord, TokenRevocation, TokenState,
+    Access, Account, AccountChange, AuditKind, Changes, EventId, PasswordHash, PasswordReason,
+    PasswordRejected, Redemption, RequestContext, SessionRecord, TokenKind, TokenRecord,
+    TokenRevocation, TokenState,
 };
 
 /// Why a reset was refused.
@@ -140,32 +141,22 @@ pub fn decide_complete_reset(
     updated.last_sign_in_at = Some(now);
     updated.updated_at = now;
     let changes = Changes {
-        redeem: Some(Redemption {
-            hash: token.hash,
-            kind: TokenKind::PasswordReset,
-            at: now,
-        }),
+        redeem: Some(Redemption::of(token.hash, TokenKind::PasswordReset, now)),
         account: Some(AccountChange::Update(updated.clone())),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::PasswordReset],
-            at: now,
-        }],
+        revoke_tokens: vec![TokenRevocation::of(
+            account,
+            &[TokenKind::PasswordReset],
+            now,
+        )],
         new_tokens: vec![not_me],
         revoke_sessions: vec![super::session::revoke_all(account, now)],
         new_session: Some(new_session),
-        audit: vec![audit(
-            event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::Client {
-                account_id: account.id,
-            },
+        audit: vec![client_event(
+            account,
             AuditKind::PasswordReset,
-            now,
             ctx,
-            serde_json::Value::Null,
+            event_id,
+            now,
         )],
         clear_rate_prefixes: vec![rate_keys::sign_in_account_prefix(account.id)],
         ..Changes::default()
@@ -316,11 +307,7 @@ mod tests {
         let c = &decision.changes;
         assert_eq!(
             c.redeem,
-            Some(Redemption {
-                hash: token.hash,
-                kind: TokenKind::PasswordReset,
-                at: now()
-            })
+            Some(Redemption::of(token.hash, TokenKind::PasswordReset, now()))
         );
         let Some(AccountChange::Update(updated)) = &c.account else {
             panic!("expected an update")
@@ -347,12 +334,11 @@ mod tests {
         let decision = decide(&token, &account).unwrap();
         assert_eq!(
             decision.changes.revoke_tokens,
-            vec![TokenRevocation {
-                tenant: account.tenant.clone(),
-                account_id: account.id,
-                kinds: vec![TokenKind::PasswordReset],
-                at: now()
-            }]
+            vec![TokenRevocation::of(
+                &account,
+                &[TokenKind::PasswordReset],
+                now()
+            )]
         );
         assert_eq!(
             decision.changes.revoke_sessions,

@@ -91,15 +91,9 @@ pub fn decide_change_email(
             updated_at: now,
             ..account.clone()
         })),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: TokenKind::ALL.to_vec(),
-            at: now,
-        }],
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
+        revoke_tokens: vec![TokenRevocation::of(account, &TokenKind::ALL, now)],
+        audit: vec![by.on(
+            account,
             AuditKind::EmailChanged,
             now,
             serde_json::json!({ "old_email": old.as_str(), "new_email": email.as_str() }),
@@ -170,12 +164,7 @@ mod tests {
         let decision = change(&pending(), "ann@new.example", true).unwrap();
         assert_eq!(
             decision.changes.revoke_tokens,
-            vec![TokenRevocation {
-                tenant: tenant(),
-                account_id: pending().id,
-                kinds: TokenKind::ALL.to_vec(),
-                at: now(),
-            }]
+            vec![TokenRevocation::of(&pending(), &TokenKind::ALL, now())]
         );
         let Some(AccountChange::Update(updated)) = &decision.changes.account else {
             panic!("expected an update");

@@ -171,6 +171,7 @@ pub fn window_start(now: OffsetDateTime, window: time::Duration) -> OffsetDateTi
     OffsetDateTime::from_unix_timestamp(t - t.rem_euclid(len)).unwrap_or(now)
 }
 
+pub mod changes;
 // client-side workflows
 pub mod accept_invitation;
 pub mod change_password;

@@ -171,23 +171,12 @@ pub fn decide_set_password(
     };
     let changes = Changes {
         account: Some(AccountChange::Update(updated)),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: ACCESS_LINK_KINDS.to_vec(),
-            at: now,
-        }],
+        revoke_tokens: vec![TokenRevocation::of(account, &ACCESS_LINK_KINDS, now)],
         new_tokens,
-        revoke_sessions: vec![SessionRevocation::AllOfAccount {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            except: None,
-            at: now,
-        }],
+        revoke_sessions: vec![SessionRevocation::all_of(account, now)],
         clear_rate_prefixes: vec![rate_keys::sign_in_account_prefix(account.id)],
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
+        audit: vec![by.on(
+            account,
             AuditKind::PasswordSetByStaff,
             now,
             serde_json::json!({
@@ -350,12 +339,7 @@ mod tests {
         let decision = set(&accepted(), true, true).unwrap();
         assert_eq!(
             decision.changes.revoke_sessions,
-            vec![SessionRevocation::AllOfAccount {
-                tenant: tenant(),
-                account_id: accepted().id,
-                except: None,
-                at: now(),
-            }]
+            vec![SessionRevocation::all_of(&accepted(), now())]
         );
         assert_eq!(
             decision.changes.revoke_tokens[0].kinds,
