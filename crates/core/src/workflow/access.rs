@@ -23,7 +23,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::{Attribution, ACCESS_LINK_KINDS};
-use super::NotFoundError;
+use super::refusal::not_found_is;
 use super::{Decision, ErrorCode, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, SessionRevocation, TokenRevocation,
@@ -49,11 +49,7 @@ impl Refusal for AccessError {
     }
 }
 
-impl From<NotFoundError> for AccessError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(AccessError);
 
 /// Decides turning access on (`enabled`) or off.
 pub fn decide_set_access(
@@ -105,14 +101,7 @@ mod tests {
     use crate::TokenKind;
 
     fn set(account: &Account, enabled: bool) -> Result<Decision<()>, AccessError> {
-        let actor = staff();
-        let ctx = ctx();
-        decide_set_access(
-            account,
-            Attribution::new(&actor, &ctx, event_id()),
-            now(),
-            enabled,
-        )
+        decide_set_access(account, by(), now(), enabled)
     }
 
     fn disabled() -> Account {

@@ -23,7 +23,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::Attribution;
-use super::NotFoundError;
+use super::refusal::not_found_is;
 use super::{Decision, ErrorCode, Refusal};
 use crate::{
     Account, AccountChange, AuditKind, Changes, SessionRevocation, TokenKind, TokenRevocation,
@@ -46,11 +46,7 @@ impl Refusal for ArchiveError {
     }
 }
 
-impl From<NotFoundError> for ArchiveError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(ArchiveError);
 
 /// Decides archiving (`archive == true`) or unarchiving.
 pub fn decide_archive(
@@ -94,15 +90,7 @@ mod tests {
     use crate::Access;
 
     fn decide(account: &Account, archive: bool) -> Decision<()> {
-        let actor = staff();
-        let ctx = ctx();
-        decide_archive(
-            account,
-            Attribution::new(&actor, &ctx, event_id()),
-            now(),
-            archive,
-        )
-        .unwrap()
+        decide_archive(account, by(), now(), archive).unwrap()
     }
 
     fn updated(decision: &Decision<()>) -> Account {

@@ -119,6 +119,13 @@ pub(crate) mod fixtures {
         EventId::from_random([9; 16])
     }
 
+    /// The fixture staff member, from the fixture request, with [`event_id`].
+    pub fn by() -> super::Attribution<'static> {
+        static ACTOR: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(staff);
+        static CTX: std::sync::LazyLock<RequestContext> = std::sync::LazyLock::new(ctx);
+        super::Attribution::new(&ACTOR, &CTX, event_id())
+    }
+
     pub fn token(seed: u8) -> RawToken {
         RawToken::from_bytes([seed; 32])
     }

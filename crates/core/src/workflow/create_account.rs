@@ -123,11 +123,9 @@ mod tests {
     use crate::{Access, Invitation};
 
     fn create(command: NewAccount<'_>) -> Result<Decision<Account>, CreateAccountError> {
-        let actor = staff();
-        let ctx = ctx();
         decide_create_account(
             &tenant(),
-            Attribution::new(&actor, &ctx, event_id()),
+            by(),
             command,
             AccountId::from_random([5; 16]),
             now(),

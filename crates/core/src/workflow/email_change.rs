@@ -25,7 +25,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::Attribution;
-use super::NotFoundError;
+use super::refusal::not_found_is;
 use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::mail::human_time;
 use crate::{
@@ -61,11 +61,7 @@ impl Refusal for ChangeEmailError {
     }
 }
 
-impl From<NotFoundError> for ChangeEmailError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(ChangeEmailError);
 
 /// Decides an address change to `new_email` (as typed). `notify`: whether
 /// a mailer is configured (without one, no notices are queued). The same
@@ -134,15 +130,7 @@ mod tests {
     use crate::workflow::attribution::fixtures::*;
 
     fn change(account: &Account, to: &str, notify: bool) -> Result<Decision<()>, ChangeEmailError> {
-        let actor = staff();
-        let ctx = ctx();
-        decide_change_email(
-            account,
-            Attribution::new(&actor, &ctx, event_id()),
-            now(),
-            to,
-            notify,
-        )
+        decide_change_email(account, by(), now(), to, notify)
     }
 
     #[test]

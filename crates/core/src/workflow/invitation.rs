@@ -30,7 +30,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::attribution::Attribution;
-use super::NotFoundError;
+use super::refusal::not_found_is;
 use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, Invitation, MessageKind, RawToken,
@@ -79,11 +79,7 @@ impl Refusal for InvitationError {
     }
 }
 
-impl From<NotFoundError> for InvitationError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(InvitationError);
 
 /// Checks, in this order, whether an invitation may be sent to `account`:
 /// archived, already accepted, access disabled, no mailer. Returns which
@@ -158,16 +154,7 @@ mod tests {
     use crate::workflow::attribution::fixtures::*;
 
     fn send(account: &Account, mailer: bool) -> Result<Decision<InvitationSent>, InvitationError> {
-        let actor = staff();
-        let ctx = ctx();
-        decide_send_invitation(
-            account,
-            Attribution::new(&actor, &ctx, event_id()),
-            now(),
-            mailer,
-            token(7),
-            Duration::days(7),
-        )
+        decide_send_invitation(account, by(), now(), mailer, token(7), Duration::days(7))
     }
 
     fn updated(decision: &Decision<InvitationSent>) -> &Account {

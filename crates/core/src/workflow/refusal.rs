@@ -126,3 +126,16 @@ impl Refusal for NotFoundError {
         ErrorCode::NotFound
     }
 }
+
+/// `impl From<NotFoundError> for $refusal`, into its `NotFound` variant:
+/// what the staff service needs of every refusal of an account lookup.
+macro_rules! not_found_is {
+    ($refusal:ty) => {
+        impl From<$crate::workflow::NotFoundError> for $refusal {
+            fn from(_: $crate::workflow::NotFoundError) -> Self {
+                Self::NotFound
+            }
+        }
+    };
+}
+pub(crate) use not_found_is;

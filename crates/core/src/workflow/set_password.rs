@@ -37,7 +37,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::attribution::{Attribution, ACCESS_LINK_KINDS};
-use super::NotFoundError;
+use super::refusal::not_found_is;
 use super::{rate_keys, Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     normalize_password, Account, AccountChange, AuditKind, Changes, Invitation, NewPassword,
@@ -80,11 +80,7 @@ impl Refusal for SetPasswordError {
     }
 }
 
-impl From<NotFoundError> for SetPasswordError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(SetPasswordError);
 
 /// Whether the client was told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -251,11 +247,9 @@ mod tests {
         must_change: bool,
         mailer: bool,
     ) -> Result<Decision<SetPasswordOutcome>, SetPasswordError> {
-        let actor = staff();
-        let ctx = ctx();
         decide_set_password(
             account,
-            Attribution::new(&actor, &ctx, event_id()),
+            by(),
             now(),
             PasswordHash::new("$argon2id$new"),
             must_change,

@@ -31,7 +31,7 @@
 use time::{Duration, OffsetDateTime};
 
 use super::attribution::Attribution;
-use super::NotFoundError;
+use super::refusal::not_found_is;
 use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, Invitation, MessageKind, RawToken,
@@ -83,11 +83,7 @@ impl Refusal for StaffResetError {
     }
 }
 
-impl From<NotFoundError> for StaffResetError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(StaffResetError);
 
 /// Where the staff member stands with human verification, as loaded by the
 /// service from the store.
@@ -204,11 +200,9 @@ mod tests {
         mailer: bool,
         human: HumanCheck,
     ) -> Result<Decision<()>, StaffResetError> {
-        let actor = staff();
-        let ctx = ctx();
         decide_staff_reset(
             account,
-            Attribution::new(&actor, &ctx, event_id()),
+            by(),
             now(),
             mailer,
             human,
