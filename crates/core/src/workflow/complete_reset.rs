@@ -28,13 +28,11 @@
 
 use time::OffsetDateTime;
 
-use super::change_password::NewPasswordError;
-use super::changes::client_event;
-use super::{rate_keys, Decision, ErrorCode, MailIntent, Refusal};
+use super::change_password::{NewPasswordError, PasswordChange};
+use super::{rate_keys, Decision, ErrorCode, Refusal};
 use crate::{
-    Access, Account, AccountChange, AuditKind, Changes, EventId, PasswordHash, PasswordReason,
-    PasswordRejected, Redemption, RequestContext, SessionRecord, TokenKind, TokenRecord,
-    TokenRevocation, TokenState,
+    Access, Account, AuditKind, PasswordReason, PasswordRejected, Redemption, TokenKind,
+    TokenRecord, TokenState,
 };
 
 /// Why a reset was refused.
@@ -107,16 +105,8 @@ pub struct CompleteResetInput<'a> {
     pub token: &'a TokenRecord,
     /// Its account as loaded (the version guards the update).
     pub account: &'a Account,
-    /// The new password's hash (computed after every cheap check passed).
-    pub new_hash: PasswordHash,
-    /// The new session.
-    pub new_session: SessionRecord,
-    /// The password-changed notice and its "this wasn't me" token.
-    pub notice: (MailIntent, TokenRecord),
-    /// The request.
-    pub ctx: &'a RequestContext,
-    /// The audit event's id.
-    pub event_id: EventId,
+    /// The new password, its session and notice.
+    pub change: PasswordChange<'a>,
 }
 
 /// Completes the reset. Checks the token again (the state may have been
@@ -128,45 +118,18 @@ pub fn decide_complete_reset(
     let CompleteResetInput {
         token,
         account,
-        new_hash,
-        new_session,
-        notice: (intent, not_me),
-        ctx,
-        event_id,
+        change,
     } = input;
     check_reset_token(Some(token), Some(account), now)?;
-    let mut updated = account.clone();
-    updated.password_hash = Some(new_hash);
-    updated.must_change_password = false;
-    updated.last_sign_in_at = Some(now);
-    updated.updated_at = now;
-    let changes = Changes {
-        redeem: Some(Redemption::of(token.hash, TokenKind::PasswordReset, now)),
-        account: Some(AccountChange::Update(updated.clone())),
-        revoke_tokens: vec![TokenRevocation::of(
-            account,
-            &[TokenKind::PasswordReset],
-            now,
-        )],
-        new_tokens: vec![not_me],
-        revoke_sessions: vec![super::session::revoke_all(account, now)],
-        new_session: Some(new_session),
-        audit: vec![client_event(
-            account,
-            AuditKind::PasswordReset,
-            ctx,
-            event_id,
-            now,
-        )],
-        clear_rate_prefixes: vec![rate_keys::sign_in_account_prefix(account.id)],
-        ..Changes::default()
+    // The client is signed in by the reset.
+    let signed_in = Account {
+        last_sign_in_at: Some(now),
+        ..account.clone()
     };
-    updated.version += 1;
-    Ok(Decision {
-        changes,
-        mail: vec![intent],
-        outcome: updated,
-    })
+    let mut decision = change.decide(&signed_in, AuditKind::PasswordReset, now);
+    decision.changes.redeem = Some(Redemption::of(token.hash, TokenKind::PasswordReset, now));
+    decision.changes.clear_rate_prefixes = vec![rate_keys::sign_in_account_prefix(account.id)];
+    Ok(decision)
 }
 
 #[cfg(test)]
@@ -174,7 +137,8 @@ mod tests {
     use super::super::session::test_support::*;
     use super::super::session::{issue, revoke_all};
     use super::*;
-    use crate::MessageKind;
+    use crate::workflow::MailIntent;
+    use crate::{AccountChange, MessageKind, PasswordHash, TokenRevocation};
     use time::Duration;
 
     fn notice(account: &Account) -> (MailIntent, TokenRecord) {
@@ -200,17 +164,19 @@ mod tests {
             CompleteResetInput {
                 token,
                 account,
-                new_hash: PasswordHash::new("$argon2id$new"),
-                new_session: issue(
-                    account,
-                    token_hash_of_session(),
-                    &ctx(),
-                    now(),
-                    Duration::days(30),
-                ),
-                notice: notice(account),
-                ctx: &ctx(),
-                event_id: event_id(2),
+                change: PasswordChange {
+                    new_hash: PasswordHash::new("$argon2id$new"),
+                    new_session: issue(
+                        account,
+                        token_hash_of_session(),
+                        &ctx(),
+                        now(),
+                        Duration::days(30),
+                    ),
+                    notice: notice(account),
+                    ctx: &ctx(),
+                    event_id: event_id(2),
+                },
             },
             now(),
         )

@@ -8,7 +8,7 @@ use super::super::{infra, ClientSession, PortalService, ServiceError, SignedIn};
 use super::{same_hash, ChangePasswordError, ChangeUsernameError};
 use crate::workflow::change_password::check_new_password;
 use crate::workflow::change_password::{
-    check_current_password, decide_change_password, ChangePasswordInput,
+    check_current_password, decide_change_password, ChangePasswordInput, PasswordChange,
 };
 use crate::workflow::rate_keys;
 use crate::workflow::username::{decide_change_username, ChangeUsernameOutcome};
@@ -113,11 +113,13 @@ impl PortalService {
                 decide_change_password(
                     ChangePasswordInput {
                         account,
-                        new_hash: new_hash.clone(),
-                        new_session: session.record(account, ctx),
-                        notice: notice.for_account(self, account, now),
-                        ctx,
-                        event_id: self.new_event_id(),
+                        change: PasswordChange {
+                            new_hash: new_hash.clone(),
+                            new_session: session.record(account, ctx),
+                            notice: notice.for_account(self, account, now),
+                            ctx,
+                            event_id: self.new_event_id(),
+                        },
                     },
                     now,
                 )

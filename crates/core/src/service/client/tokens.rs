@@ -10,7 +10,7 @@ use super::{AcceptInvitationError, CompleteResetError};
 use crate::workflow::accept_invitation::{
     check_invitation_token, decide_accept_invitation, parse_username, AcceptInvitationInput,
 };
-use crate::workflow::change_password::check_new_password;
+use crate::workflow::change_password::{check_new_password, PasswordChange};
 use crate::workflow::complete_reset::{
     check_reset_token, decide_complete_reset, CompleteResetInput,
 };
@@ -108,11 +108,13 @@ impl PortalService {
                         CompleteResetInput {
                             token: record,
                             account,
-                            new_hash: new_hash.clone(),
-                            new_session: session.record(account, ctx),
-                            notice: notice.for_account(self, account, now),
-                            ctx,
-                            event_id: self.new_event_id(),
+                            change: PasswordChange {
+                                new_hash: new_hash.clone(),
+                                new_session: session.record(account, ctx),
+                                notice: notice.for_account(self, account, now),
+                                ctx,
+                                event_id: self.new_event_id(),
+                            },
                         },
                         now,
                     )
