@@ -5,10 +5,10 @@ use secrecy::{ExposeSecret, SecretString};
 use super::super::notice::PasswordChangeReason;
 use super::super::transaction::{no_constraints, Step};
 use super::super::{infra, ClientSession, PortalService, ServiceError, SignedIn};
-use super::{same_hash, ChangePasswordError, ChangeUsernameError};
+use super::{same_hash, ChangePasswordError, ChangeUsernameError, PreparedPassword};
 use crate::workflow::change_password::check_new_password;
 use crate::workflow::change_password::{
-    check_current_password, decide_change_password, ChangePasswordInput, PasswordChange,
+    check_current_password, decide_change_password, ChangePasswordInput,
 };
 use crate::workflow::rate_keys;
 use crate::workflow::username::{decide_change_username, ChangeUsernameOutcome};
@@ -94,10 +94,13 @@ impl PortalService {
             )
             .await?;
         drop(checked);
-        let notice = self
-            .password_notice(ctx, PasswordChangeReason::ChangedByClient)
-            .await;
-        let session = self.fresh_session(now);
+        let prepared = PreparedPassword {
+            hash: new_hash,
+            notice: self
+                .password_notice(ctx, PasswordChangeReason::ChangedByClient)
+                .await,
+            session: self.fresh_session(now),
+        };
         let against = verified_against.as_ref();
         let reload = move |stale: Account| async move {
             let account = self.reload(&stale).await?;
@@ -113,13 +116,7 @@ impl PortalService {
                 decide_change_password(
                     ChangePasswordInput {
                         account,
-                        change: PasswordChange {
-                            new_hash: new_hash.clone(),
-                            new_session: session.record(account, ctx),
-                            notice: notice.for_account(self, account, now),
-                            ctx,
-                            event_id: self.new_event_id(),
-                        },
+                        change: prepared.change(self, account, ctx),
                     },
                     now,
                 )
@@ -127,6 +124,6 @@ impl PortalService {
                 .map_err(refused)
             })
             .await?;
-        Ok(session.signed_in(account))
+        Ok(prepared.session.signed_in(account))
     }
 }

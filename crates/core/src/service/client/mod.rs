@@ -47,10 +47,11 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
+use super::notice::PasswordNotice;
 use super::transaction::{no_constraints, Step};
 use super::{infra, InfraError, PortalService, ServiceError, SignedIn};
 use crate::config::Rate;
-use crate::workflow::change_password::{check_new_password, NewPasswordError};
+use crate::workflow::change_password::{check_new_password, NewPasswordError, PasswordChange};
 use crate::workflow::forgot_password::{decide_forgot_password, ForgotPasswordInput};
 use crate::workflow::{rate_keys, session, window_start, Refusal};
 use crate::{
@@ -102,6 +103,32 @@ impl FreshSession {
             account,
             session_token: self.token,
             expires_at: self.now + self.ttl,
+        }
+    }
+}
+
+/// A client's new password, prepared once per call: its hash, the
+/// request's part of the notice and the new session.
+struct PreparedPassword {
+    hash: PasswordHash,
+    notice: PasswordNotice,
+    session: FreshSession,
+}
+
+impl PreparedPassword {
+    /// The change of `account` (as loaded) one attempt decides on.
+    fn change<'a>(
+        &self,
+        service: &PortalService,
+        account: &Account,
+        ctx: &'a RequestContext,
+    ) -> PasswordChange<'a> {
+        PasswordChange {
+            new_hash: self.hash.clone(),
+            new_session: self.session.record(account, ctx),
+            notice: self.notice.for_account(service, account, self.session.now),
+            ctx,
+            event_id: service.new_event_id(),
         }
     }
 }

@@ -6,11 +6,12 @@ use secrecy::SecretString;
 use super::super::notice::PasswordChangeReason;
 use super::super::transaction::Step;
 use super::super::{infra, PortalService, ServiceError, SignedIn};
+use super::PreparedPassword;
 use super::{AcceptInvitationError, CompleteResetError};
 use crate::workflow::accept_invitation::{
     check_invitation_token, decide_accept_invitation, parse_username, AcceptInvitationInput,
 };
-use crate::workflow::change_password::{check_new_password, PasswordChange};
+use crate::workflow::change_password::check_new_password;
 use crate::workflow::complete_reset::{
     check_reset_token, decide_complete_reset, CompleteResetInput,
 };
@@ -92,8 +93,11 @@ impl PortalService {
             .map_err(|e| refused(e.into()))?;
             Ok((record, account))
         };
-        let notice = self.password_notice(ctx, PasswordChangeReason::Reset).await;
-        let session = self.fresh_session(now);
+        let prepared = PreparedPassword {
+            hash: new_hash,
+            notice: self.password_notice(ctx, PasswordChangeReason::Reset).await,
+            session: self.fresh_session(now),
+        };
         let account = self
             .transact(
                 now,
@@ -108,13 +112,7 @@ impl PortalService {
                         CompleteResetInput {
                             token: record,
                             account,
-                            change: PasswordChange {
-                                new_hash: new_hash.clone(),
-                                new_session: session.record(account, ctx),
-                                notice: notice.for_account(self, account, now),
-                                ctx,
-                                event_id: self.new_event_id(),
-                            },
+                            change: prepared.change(self, account, ctx),
                         },
                         now,
                     )
@@ -123,7 +121,7 @@ impl PortalService {
                 },
             )
             .await?;
-        Ok(session.signed_in(account))
+        Ok(prepared.session.signed_in(account))
     }
 
     /// Accepts an invitation: sets the chosen username (unique per tenant)
