@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench core`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use portal_access::config::HashingConfig;
 use portal_access::service::PortalService;
