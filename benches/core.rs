@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench core`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use portal_access::config::HashingConfig;
 use portal_access::service::PortalService;
@@ -57,7 +59,7 @@ fn parsing(c: &mut Criterion) {
 fn argon2_verify(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let service = PortalService::builder(std::sync::Arc::new(
-        portal_access::memory::MemoryStore::new(),
+        portal_access::testing::MemoryStore::new(),
     ))
     .build()
     .unwrap();

@@ -21,7 +21,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use portal_access_axum::{router, BearerTokens, PortalHttp};
-//! use portal_access_core::{config::PortalConfig, memory::MemoryStore, service::PortalService, TenantId};
+//! use portal_access_core::{config::PortalConfig, testing::MemoryStore, service::PortalService, TenantId};
 //!
 //! let service = PortalService::builder(Arc::new(MemoryStore::new()))
 //!     .config(PortalConfig::new("https://portal.example.com"))

@@ -13,40 +13,28 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod account;
-mod actor;
 pub mod config;
-pub mod device;
-pub mod dispatcher;
-mod email;
-pub mod hasher;
-mod ids;
-mod password;
+pub mod dispatch;
+pub mod domain;
+pub mod hashing;
+pub mod mail;
 pub mod ports;
-mod records;
 pub mod service;
-pub mod templates;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-/// Old paths of the memory store and fakes, until every caller writes
-/// `testing::…` (hidden; they go once the tree is rewritten).
-#[cfg(any(test, feature = "testing"))]
-#[doc(hidden)]
-pub use testing::{fakes, memory};
-mod token;
-mod username;
 pub mod workflow;
 
-pub use account::{Access, Account, Invitation, PasswordHash};
-pub use actor::{Actor, AuditEvent, AuditKind, RequestContext};
 pub use config::{HashingConfig, PortalConfig, Rate};
-pub use dispatcher::{DispatchReport, Dispatcher, DispatcherConfig};
-pub use email::{EmailAddress, InvalidEmail};
-pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId};
-pub use password::{
-    normalize_password, InvalidPolicy, NewPassword, PasswordPolicy, PasswordReason,
-    PasswordRejected,
+pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
+pub use domain::{
+    normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditKind, DeliveryOutcome,
+    DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername,
+    Invitation, LinkOpening, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword,
+    OutboxMessage, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RawToken,
+    RequestContext, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind,
+    TokenRecord, TokenState, Username, REDACTED_BODY,
 };
+pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};
 pub use ports::clock::{Clock, OsRandom, SecureRandom, SystemClock};
 pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
@@ -55,17 +43,10 @@ pub use ports::store::{
     AccountChange, AccountStore, ChangeStep, Changes, Redemption, SessionRevocation, StoreError,
     TokenRevocation,
 };
-pub use records::{
-    DeliveryOutcome, DeliveryState, LinkOpening, MessageKind, NewMessage, OutboxMessage,
-    SessionRecord, StaffVerification, TokenRecord, TokenState, REDACTED_BODY,
-};
 pub use service::{
     ClientSession, InfraError, PortalEvent, PortalService, PortalServiceBuilder, ServiceError,
     SignedIn, StaffActor,
 };
-pub use templates::Templates;
 #[cfg(any(test, feature = "testing"))]
 pub use testing::MemoryStore;
-pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};
-pub use username::{InvalidUsername, Username};
 pub use workflow::{ErrorCode, NoRefusal, Refusal};

@@ -3,22 +3,21 @@
 //! reset -> sign in -> change username, checking what the client and the
 //! staff see at every step.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use portal_access_core::config::{HashingConfig, PortalConfig};
-use portal_access_core::fakes::{ManualClock, RecordingMailer, SeededRandom, TableGeoIp};
-use portal_access_core::memory::MemoryStore;
-use portal_access_core::service::{
-    LinkView, NewAccountInput, PortalService, ServiceError, StaffActor,
-};
-use portal_access_core::workflow::Refusal;
+use common::*;
+
+use portal_access_core::service::{LinkView, NewAccountInput, PortalService, StaffActor};
+use portal_access_core::testing::fakes::{ManualClock, RecordingMailer, SeededRandom};
+use portal_access_core::testing::MemoryStore;
 use portal_access_core::{
-    AccountStore, AuditKind, Location, MessageKind, NewMessage, RawToken, RequestContext, StaffId,
-    TenantId, TokenKind,
+    AccountStore, AuditKind, MessageKind, NewMessage, RequestContext, StaffId, TenantId, TokenKind,
 };
-use secrecy::SecretString;
-use time::macros::datetime;
 use time::Duration;
 
 const FIRST_PASSWORD: &str = "correct horse battery staple";
@@ -40,26 +39,6 @@ fn staff_ctx() -> RequestContext {
     }
 }
 
-fn secret(s: &str) -> SecretString {
-    SecretString::from(s)
-}
-
-fn token_in(message: &NewMessage) -> String {
-    let at = message
-        .text_body
-        .find("token=")
-        .unwrap_or_else(|| panic!("no link in {:?}", message.kind));
-    message.text_body[at + 6..at + 6 + RawToken::ENCODED_LEN].to_owned()
-}
-
-fn code<E: Refusal>(result: Result<impl Sized, ServiceError<E>>) -> &'static str {
-    match result {
-        Ok(_) => "ok",
-        Err(ServiceError::Refused(e)) => e.code().as_str(),
-        Err(ServiceError::Infrastructure(e)) => panic!("infrastructure failure: {e:?}"),
-    }
-}
-
 struct World {
     service: PortalService,
     store: Arc<MemoryStore>,
@@ -70,29 +49,15 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        let mut config = PortalConfig::new("https://portal.example.com");
-        config.hashing = HashingConfig {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-            pool_size: 2,
-        };
+        let config = cheap_config();
         let store = Arc::new(MemoryStore::new());
-        let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 10:00 UTC)));
+        let clock = Arc::new(ManualClock::new(start()));
         let service = PortalService::builder(store.clone())
             .config(config)
             .mailer(Arc::new(RecordingMailer::new()))
             .clock(clock.clone())
             .random(Arc::new(SeededRandom::new(11)))
-            .geoip(Arc::new(TableGeoIp::new().with(
-                IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7)),
-                Location {
-                    city: Some("Berlin".into()),
-                    region: None,
-                    country: Some("Germany".into()),
-                    country_code: Some("DE".into()),
-                },
-            )))
+            .geoip(Arc::new(berlin_geoip(None)))
             .build()
             .unwrap();
         let tenant = TenantId::new("firm").unwrap();
@@ -110,13 +75,9 @@ impl World {
 
     /// The newest queued message of `kind` to `to`.
     async fn newest(&self, kind: MessageKind, to: &str) -> NewMessage {
-        let now = self.service.now();
-        self.store
-            .lease_outbox(now, now, 10_000)
+        queued(self.store.as_ref(), self.service.now())
             .await
-            .unwrap()
             .into_iter()
-            .map(|m| m.message)
             .rev()
             .find(|m| m.kind == kind && m.to == to)
             .unwrap_or_else(|| panic!("no {kind:?} queued to {to}"))

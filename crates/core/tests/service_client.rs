@@ -2,37 +2,37 @@
 //! operation end to end through `PortalService`, the store's transactions
 //! and the outbox.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use portal_access_core::config::{HashingConfig, PortalConfig};
-use portal_access_core::fakes::{
-    ManualClock, RecordingMailer, ScriptedCaptcha, SeededRandom, TableGeoIp,
-};
-use portal_access_core::memory::MemoryStore;
+use common::*;
+
+use portal_access_core::config::PortalConfig;
 use portal_access_core::service::{
     AcceptInvitationError, ChangePasswordError, ChangeUsernameError, CompleteResetError,
     ForgotPasswordError, LinkView, PortalEvent, PortalService, SecureAccountError, ServiceError,
     SignInError, SignedIn, UnauthenticatedError,
 };
+use portal_access_core::testing::fakes::{
+    ManualClock, RecordingMailer, ScriptedCaptcha, SeededRandom,
+};
+use portal_access_core::testing::MemoryStore;
 use portal_access_core::workflow::Refusal;
 use portal_access_core::{
     Access, Account, AccountChange, AccountId, AccountStore, AuditKind, Changes, EmailAddress,
-    Invitation, Location, MessageKind, NewMessage, RawToken, RequestContext, TenantId, TokenKind,
+    Invitation, MessageKind, NewMessage, RawToken, RequestContext, TenantId, TokenKind,
     TokenRecord, TokenState, Username,
 };
-use secrecy::SecretString;
-use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const PASSWORD: &str = "correct horse battery staple";
 const NEW_PASSWORD: &str = "purple elephants dance at dawn";
 const FIREFOX_LINUX: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
-
-fn berlin_ip() -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7))
-}
 
 fn other_ip() -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(198, 51, 100, 9))
@@ -49,30 +49,11 @@ fn ctx_from(ip: IpAddr) -> RequestContext {
     }
 }
 
-fn secret(s: &str) -> SecretString {
-    SecretString::from(s)
-}
-
 fn cheap_config() -> PortalConfig {
-    let mut config = PortalConfig::new("https://portal.example.com");
-    config.hashing = HashingConfig {
-        memory_kib: 256,
-        iterations: 1,
-        parallelism: 1,
-        pool_size: 2,
-    };
+    let mut config = common::cheap_config();
     // No time floor: the tests that need it set it.
     config.forgot_min_duration = std::time::Duration::ZERO;
     config
-}
-
-/// The link token a queued message carries.
-fn token_in(message: &NewMessage) -> String {
-    let at = message
-        .text_body
-        .find("token=")
-        .unwrap_or_else(|| panic!("no link in {:?}: {}", message.kind, message.text_body));
-    message.text_body[at + 6..at + 6 + RawToken::ENCODED_LEN].to_owned()
 }
 
 struct Portal {
@@ -99,16 +80,8 @@ fn portal_built(
     let mut config = cheap_config();
     adjust(&mut config);
     let store = Arc::new(MemoryStore::new());
-    let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 10:00 UTC)));
-    let geoip = TableGeoIp::new().with(
-        berlin_ip(),
-        Location {
-            city: Some("Berlin".into()),
-            region: Some("Land Berlin".into()),
-            country: Some("Germany".into()),
-            country_code: Some("DE".into()),
-        },
-    );
+    let clock = Arc::new(ManualClock::new(start()));
+    let geoip = berlin_geoip(Some("Land Berlin"));
     let builder = PortalService::builder(store.clone())
         .config(config)
         .mailer(Arc::new(RecordingMailer::new()))
@@ -211,14 +184,7 @@ impl Portal {
 
     /// Every queued message (peeked: the lease ends at once).
     async fn queued(&self) -> Vec<NewMessage> {
-        let now = self.now();
-        self.store
-            .lease_outbox(now, now, 10_000)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| m.message)
-            .collect()
+        queued(self.store.as_ref(), self.now()).await
     }
 
     async fn queued_of_kind(&self, kind: MessageKind) -> Vec<NewMessage> {
@@ -254,14 +220,6 @@ impl Portal {
             .into_iter()
             .map(|e| e.kind)
             .collect()
-    }
-}
-
-fn code<E: Refusal>(result: Result<impl Sized, ServiceError<E>>) -> &'static str {
-    match result {
-        Ok(_) => "ok",
-        Err(ServiceError::Refused(e)) => e.code().as_str(),
-        Err(ServiceError::Infrastructure(e)) => panic!("infrastructure failure: {e:?}"),
     }
 }
 

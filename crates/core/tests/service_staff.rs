@@ -2,17 +2,23 @@
 //! a manual clock, seeded randomness, a scripted CAPTCHA and cheap hashing.
 //! Mail is read from the store's outbox (the dispatcher delivers it later).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
 use std::sync::Arc;
 
-use portal_access_core::config::{HashingConfig, PortalConfig};
-use portal_access_core::fakes::{
-    CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha, SeededRandom,
-};
-use portal_access_core::memory::MemoryStore;
+use common::{cheap_config, start};
+
+use portal_access_core::config::PortalConfig;
 use portal_access_core::service::{
     InfraError, InvitationSent, NewAccountInput, NoticeDelivery, PortalService, ServiceError,
     SetPasswordInput, StaffAction, StaffActor,
 };
+use portal_access_core::testing::fakes::{
+    CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha, SeededRandom,
+};
+use portal_access_core::testing::MemoryStore;
 use portal_access_core::workflow::{ErrorCode, Refusal};
 use portal_access_core::{
     Access, Account, AccountId, AccountStore, AuditKind, Changes, DeliveryOutcome, Invitation,
@@ -20,10 +26,8 @@ use portal_access_core::{
     TenantId, TokenState,
 };
 use secrecy::SecretString;
-use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-const BASE_URL: &str = "https://portal.example.com";
 const PASSWORD: &str = "violet kettle harbour";
 
 struct Harness {
@@ -35,20 +39,8 @@ struct Harness {
     ctx: RequestContext,
 }
 
-fn start() -> OffsetDateTime {
-    datetime!(2026-03-02 10:00 UTC)
-}
-
 fn config() -> PortalConfig {
-    PortalConfig {
-        hashing: HashingConfig {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-            pool_size: 2,
-        },
-        ..PortalConfig::new(BASE_URL)
-    }
+    cheap_config()
 }
 
 fn build(

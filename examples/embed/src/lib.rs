@@ -40,7 +40,7 @@ use base64::Engine as _;
 use portal_access::axum::{router as portal_router, status_for, ClientContext, PortalHttp};
 use portal_access::axum::{HttpConfigError, StaffAuthenticator};
 use portal_access::config::PortalConfig;
-use portal_access::dispatcher::{Dispatcher, DispatcherConfig};
+use portal_access::dispatch::{Dispatcher, DispatcherConfig};
 use portal_access::service::{ConfigError, NewAccountInput, PortalService, StaffActor};
 use portal_access::{AccountStore, Mailer, Refusal, ServiceError, StaffId, SystemClock, TenantId};
 use rand::RngCore;

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use portal_access::fakes::RecordingMailer;
-use portal_access::memory::MemoryStore;
+use portal_access::testing::fakes::RecordingMailer;
+use portal_access::testing::MemoryStore;
 use portal_embed_example::{build, session_cookie, CrmConfig, CrmUser};
 use reqwest::header::COOKIE;
 use reqwest::StatusCode;

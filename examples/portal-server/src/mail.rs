@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use portal_access::captcha::{Provider, SiteVerifyCaptcha};
-use portal_access::dispatcher::{Dispatcher, DispatcherConfig};
+use portal_access::dispatch::{Dispatcher, DispatcherConfig};
 use portal_access::geoip::MaxMindGeoIp;
 use portal_access::smtp::{DirectoryMailer, MessageComposer, Sender, SmtpMailer};
 use portal_access::{AccountStore, CaptchaVerifier, GeoIpLookup, Mailer, SystemClock};

@@ -1,6 +1,6 @@
 //! The client API: every endpoint, its refusals, and the session cookie.
 
-use portal_access_core::fakes::CaptchaScript;
+use portal_access_core::testing::fakes::CaptchaScript;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

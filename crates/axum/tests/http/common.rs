@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use portal_access_axum::{router, BearerTokens, PortalHttp};
 use portal_access_core::config::{HashingConfig, PortalConfig};
-use portal_access_core::dispatcher::{Dispatcher, DispatcherConfig};
-use portal_access_core::fakes::{CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha};
+use portal_access_core::dispatch::{Dispatcher, DispatcherConfig};
 use portal_access_core::service::{PortalService, StaffActor};
+use portal_access_core::testing::fakes::{
+    CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha,
+};
 use portal_access_core::{AccountStore, StaffId, TenantId};
 use portal_access_postgres::testing::TestDatabase;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};

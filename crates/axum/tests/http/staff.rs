@@ -1,6 +1,6 @@
 //! The staff API: every endpoint, its refusals, and tenant scoping.
 
-use portal_access_core::fakes::CaptchaScript;
+use portal_access_core::testing::fakes::CaptchaScript;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -44,7 +44,7 @@ pub enum CaptchaVerdict {
 /// The provider could not be asked, or answered nonsense: an infrastructure
 /// failure, never a pass.
 #[derive(Debug, thiserror::Error)]
-#[error("captcha verification unavailable: {source}")]
+#[error("captcha verification unavailable")]
 pub struct CaptchaError {
     #[source]
     source: Box<dyn StdError + Send + Sync + 'static>,
@@ -60,7 +60,7 @@ impl CaptchaError {
 }
 
 /// Verifies CAPTCHA responses (hCaptcha, reCAPTCHA, Turnstile: crate
-/// `portal-access-captcha`; a scripted fake in [`fakes`](crate::fakes)).
+/// `portal-access-captcha`; a scripted fake, `testing::fakes::CaptchaScript`).
 #[async_trait]
 pub trait CaptchaVerifier: Send + Sync + 'static {
     /// Asks the provider about `response`, given by a person at `remote_ip`.

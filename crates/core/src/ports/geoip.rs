@@ -54,7 +54,7 @@ impl fmt::Display for Location {
 /// The database could not be read. Callers treat it as "unknown": a lookup
 /// failure never blocks a password change.
 #[derive(Debug, thiserror::Error)]
-#[error("geoip lookup failed: {source}")]
+#[error("geoip lookup failed")]
 pub struct GeoIpError {
     #[source]
     source: Box<dyn StdError + Send + Sync + 'static>,
@@ -70,7 +70,7 @@ impl GeoIpError {
 }
 
 /// Looks up where an IP address is (crate `portal-access-geoip` on MaxMind
-/// files; a table fake in [`fakes`](crate::fakes)).
+/// files; a table fake among the test `fakes`).
 #[async_trait]
 pub trait GeoIpLookup: Send + Sync + 'static {
     /// The place of `ip`; `None` for unknown or private addresses.

@@ -39,7 +39,9 @@ pub enum MailerErrorKind {
     Permanent,
 }
 
-/// A mail delivery failure; the cause is kept as `source`.
+/// A mail delivery failure. `Display` says only which kind; the cause is
+/// kept as [`source`](std::error::Error::source), so a logged cause chain
+/// names it once.
 #[derive(Debug, thiserror::Error)]
 pub struct MailerError {
     kind: MailerErrorKind,
@@ -50,8 +52,8 @@ pub struct MailerError {
 impl fmt::Display for MailerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            MailerErrorKind::Transient => write!(f, "transient mail error: {}", self.source),
-            MailerErrorKind::Permanent => write!(f, "permanent mail error: {}", self.source),
+            MailerErrorKind::Transient => f.write_str("transient mail delivery failure"),
+            MailerErrorKind::Permanent => f.write_str("permanent mail delivery failure"),
         }
     }
 }
@@ -90,7 +92,7 @@ impl MailerError {
 }
 
 /// Sends one message. Implementations: the recording fake
-/// ([`fakes::RecordingMailer`](crate::fakes::RecordingMailer)), the SMTP
+/// (`testing::fakes::RecordingMailer`), the SMTP
 /// mailer and the directory mailer (crate `portal-access-smtp`).
 #[async_trait]
 pub trait Mailer: Send + Sync + 'static {

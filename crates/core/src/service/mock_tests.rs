@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::{InfraError, PortalService, ServiceError, SetPasswordInput, StaffActor};
 use crate::config::{HashingConfig, PortalConfig};
-use crate::fakes::{ManualClock, SeededRandom};
+use crate::testing::fakes::{ManualClock, SeededRandom};
 use crate::workflow::attribution::fixtures;
 use crate::workflow::{ErrorCode, Refusal};
 use crate::{

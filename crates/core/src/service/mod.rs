@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use portal_access_core::{memory::MemoryStore, service::PortalService, config::PortalConfig};
+//! use portal_access_core::{testing::MemoryStore, service::PortalService, config::PortalConfig};
 //!
 //! let service = PortalService::builder(Arc::new(MemoryStore::new()))
 //!     .config(PortalConfig::new("https://portal.example.com"))
@@ -16,9 +16,12 @@
 mod client;
 #[cfg(test)]
 mod mock_tests;
+mod notice;
 mod staff;
+pub(crate) mod transaction;
 
 pub use client::*;
+pub use notice::PasswordChangeReason;
 pub use staff::*;
 
 use std::sync::Arc;
@@ -27,17 +30,16 @@ use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
 use crate::config::PortalConfig;
-use crate::hasher::{HashError, Hasher};
-use crate::templates::{TemplateError, Templates};
-use crate::workflow::{Decision, MailIntent, MailLink, Refusal};
+use crate::hashing::{HashError, Hasher};
+use crate::mail::{TemplateError, Templates};
+use crate::workflow::{Decision, MailIntent, Refusal};
 use crate::{
     Account, AccountId, AccountStore, Actor, CaptchaError, CaptchaVerifier, Clock, EventId,
-    GeoIpLookup, Mailer, MessageId, MessageKind, NewMessage, OsRandom, RawToken, RequestContext,
-    SecureRandom, SessionRecord, StaffId, StoreError, SystemClock, TenantId, TokenKind,
-    TokenRecord,
+    GeoIpLookup, Mailer, MessageId, NewMessage, OsRandom, RawToken, SecureRandom, SessionRecord,
+    StaffId, StoreError, SystemClock, TenantId,
 };
 
-pub use crate::hasher::Verification;
+pub use crate::hashing::Verification;
 
 /// A staff member acting through the staff API, scoped to their tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +98,17 @@ impl<E: Refusal> ServiceError<E> {
         match self {
             Self::Refused(e) => Some(e),
             Self::Infrastructure(_) => None,
+        }
+    }
+}
+
+impl<E: Refusal> ServiceError<E> {
+    /// The same failure with the refusal converted (into an operation's
+    /// wider refusal type, say).
+    pub fn map_refusal<F: Refusal>(self, convert: impl FnOnce(E) -> F) -> ServiceError<F> {
+        match self {
+            Self::Refused(e) => ServiceError::Refused(convert(e)),
+            Self::Infrastructure(e) => ServiceError::Infrastructure(e),
         }
     }
 }
@@ -378,7 +391,7 @@ impl PortalService {
                 );
                 vars.insert(
                     "link_expires_at".into(),
-                    crate::templates::human_time(link.expires_at).into(),
+                    crate::mail::human_time(link.expires_at).into(),
                 );
                 (Some(link.token.hash()), Some(link.expires_at))
             }
@@ -406,7 +419,8 @@ impl PortalService {
 
     /// Renders the decision's mail into its outbox and commits it in one
     /// transaction; returns the outcome. Store errors are returned as they
-    /// are for the caller to map (`Conflict` -> retry, `UsernameTaken` -> refusal).
+    /// are for [`transact`](Self::transact) to map (`Conflict` -> retry,
+    /// `UsernameTaken` -> refusal).
     pub(crate) async fn commit<T>(
         &self,
         decision: Decision<T>,
@@ -421,6 +435,25 @@ impl PortalService {
             changes.outbox.push(self.render(intent, now)?);
         }
         Ok(self.inner.store.commit(changes).await.map(|()| outcome))
+    }
+
+    /// Commits a decision that writes no account version, so nothing can
+    /// conflict (sign-out, link openings, audit-only records): one attempt,
+    /// every store error an infrastructure failure.
+    pub(crate) async fn commit_unversioned<T, E: Refusal>(
+        &self,
+        decision: Decision<T>,
+        now: OffsetDateTime,
+    ) -> Result<T, ServiceError<E>> {
+        debug_assert!(!matches!(
+            decision.changes.account,
+            Some(crate::AccountChange::Update(_))
+        ));
+        match self.commit(decision, now).await? {
+            Ok(outcome) => Ok(outcome),
+            Err(StoreError::Conflict) => Err(InfraError::PersistentConflict.into()),
+            Err(other) => Err(infra(other)),
+        }
     }
 }
 
@@ -447,89 +480,4 @@ pub struct ClientSession {
     pub account: Account,
     /// The session.
     pub session: SessionRecord,
-}
-
-/// Why the password changed, for the notice's wording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordChangeReason {
-    /// The client used a reset link.
-    Reset,
-    /// Staff set it by hand.
-    SetByStaff,
-    /// The signed-in client changed it.
-    ChangedByClient,
-}
-
-impl PasswordChangeReason {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Reset => "reset",
-            Self::SetByStaff => "staff",
-            Self::ChangedByClient => "self",
-        }
-    }
-}
-
-impl PortalService {
-    /// The "your password was changed" notice (time, IP, location, OS,
-    /// browser) with its single-use "this wasn't me" link, and the token
-    /// record to issue in the same commit. GeoIP failures count as unknown.
-    pub(crate) async fn password_changed_notice(
-        &self,
-        account: &Account,
-        ctx: &RequestContext,
-        reason: PasswordChangeReason,
-        now: OffsetDateTime,
-    ) -> (MailIntent, TokenRecord) {
-        let location = match (self.geoip(), ctx.ip) {
-            (Some(geoip), Some(ip)) => match geoip.locate(ip).await {
-                Ok(found) => found,
-                Err(error) => {
-                    tracing::warn!(%error, "geoip lookup failed; notice says location unknown");
-                    None
-                }
-            },
-            _ => None,
-        };
-        let device = ctx
-            .user_agent
-            .as_deref()
-            .map(crate::device::parse_user_agent)
-            .unwrap_or_default();
-        let token = self.new_token();
-        let expires_at = now + self.config().not_me_ttl;
-        let record = TokenRecord {
-            hash: token.hash(),
-            kind: TokenKind::NotMe,
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            created_at: now,
-            expires_at,
-            used_at: None,
-            revoked_at: None,
-            message_id: None,
-        };
-        let intent = MailIntent {
-            kind: MessageKind::PasswordChanged,
-            tenant: account.tenant.clone(),
-            account_id: Some(account.id),
-            to: account.email.as_str().to_owned(),
-            to_name: account.display_name.clone(),
-            link: Some(MailLink {
-                page: "/not-me",
-                token,
-                expires_at,
-            }),
-            vars: serde_json::json!({
-                "reason": reason.as_str(),
-                "changed_at": crate::templates::human_time(now),
-                "ip": ctx.ip.map(|ip| ip.to_string()),
-                "location": location.map(|l| l.to_string()),
-                "os": device.os,
-                "browser": device.browser,
-                "reset_url": self.config().portal_url("/forgot-password", None),
-            }),
-        };
-        (intent, record)
-    }
 }

@@ -25,11 +25,12 @@
 use time::OffsetDateTime;
 
 use super::change_password::NewPasswordError;
-use super::{audit, Decision, ErrorCode, Refusal};
+use super::changes::client_event;
+use super::{Decision, ErrorCode, Refusal};
 use crate::{
-    Access, Account, AccountChange, Actor, AuditKind, Changes, EventId, InvalidUsername,
-    Invitation, PasswordHash, PasswordReason, PasswordRejected, Redemption, RequestContext,
-    SessionRecord, TokenKind, TokenRecord, TokenRevocation, TokenState, Username,
+    Access, Account, AccountChange, AuditKind, Changes, EventId, InvalidUsername, Invitation,
+    PasswordHash, PasswordReason, PasswordRejected, Redemption, RequestContext, SessionRecord,
+    TokenKind, TokenRecord, TokenRevocation, TokenState, Username,
 };
 
 /// Why accepting an invitation was refused.
@@ -75,7 +76,10 @@ impl Refusal for AcceptInvitationError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(r) => Some(&r.reasons),
-            _ => None,
+            Self::TokenInvalid
+            | Self::UsernameInvalid(_)
+            | Self::UsernameTaken
+            | Self::PasswordMismatch => None,
         }
     }
 }
@@ -151,31 +155,14 @@ pub fn decide_accept_invitation(
     updated.last_sign_in_at = Some(now);
     updated.updated_at = now;
     let changes = Changes {
-        redeem: Some(Redemption {
-            hash: token.hash,
-            kind: TokenKind::Invitation,
-            at: now,
-        }),
+        redeem: Some(Redemption::of(token.hash, TokenKind::Invitation, now)),
         account: Some(AccountChange::Update(updated.clone())),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::Invitation],
-            at: now,
-        }],
+        revoke_tokens: vec![TokenRevocation::of(account, &[TokenKind::Invitation], now)],
         new_session: Some(new_session),
-        audit: vec![audit(
-            event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::Client {
-                account_id: account.id,
-            },
-            AuditKind::InvitationAccepted,
-            now,
-            ctx,
-            serde_json::json!({ "username": username.as_str() }),
-        )],
+        audit: vec![
+            client_event(account, AuditKind::InvitationAccepted, ctx, event_id, now)
+                .with_detail(serde_json::json!({ "username": username.as_str() })),
+        ],
         ..Changes::default()
     };
     updated.version += 1;
@@ -227,11 +214,7 @@ mod tests {
         assert!(updated.password_hash.is_some());
         assert_eq!(
             c.redeem,
-            Some(Redemption {
-                hash: token.hash,
-                kind: TokenKind::Invitation,
-                at: now()
-            })
+            Some(Redemption::of(token.hash, TokenKind::Invitation, now()))
         );
         assert!(c.new_session.is_some());
         assert_eq!(c.revoke_tokens[0].kinds, vec![TokenKind::Invitation]);

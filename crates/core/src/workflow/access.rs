@@ -23,7 +23,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::{Attribution, ACCESS_LINK_KINDS};
-use super::status::NotFoundError;
+use super::refusal::not_found_is;
 use super::{Decision, ErrorCode, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, SessionRevocation, TokenRevocation,
@@ -49,11 +49,7 @@ impl Refusal for AccessError {
     }
 }
 
-impl From<NotFoundError> for AccessError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(AccessError);
 
 /// Decides turning access on (`enabled`) or off.
 pub fn decide_set_access(
@@ -79,9 +75,8 @@ pub fn decide_set_access(
             updated_at: now,
             ..account.clone()
         })),
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
+        audit: vec![by.on(
+            account,
             if enabled {
                 AuditKind::AccessEnabled
             } else {
@@ -93,18 +88,8 @@ pub fn decide_set_access(
         ..Changes::default()
     };
     if !enabled {
-        changes.revoke_sessions = vec![SessionRevocation::AllOfAccount {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            except: None,
-            at: now,
-        }];
-        changes.revoke_tokens = vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: ACCESS_LINK_KINDS.to_vec(),
-            at: now,
-        }];
+        changes.revoke_sessions = vec![SessionRevocation::all_of(account, now)];
+        changes.revoke_tokens = vec![TokenRevocation::of(account, &ACCESS_LINK_KINDS, now)];
     }
     Ok(Decision::new(changes, ()))
 }
@@ -116,14 +101,7 @@ mod tests {
     use crate::TokenKind;
 
     fn set(account: &Account, enabled: bool) -> Result<Decision<()>, AccessError> {
-        let actor = staff();
-        let ctx = ctx();
-        decide_set_access(
-            account,
-            Attribution::new(&actor, &ctx, event_id()),
-            now(),
-            enabled,
-        )
+        decide_set_access(account, by(), now(), enabled)
     }
 
     fn disabled() -> Account {
@@ -142,12 +120,7 @@ mod tests {
         assert_eq!(updated.access, Access::Disabled);
         assert_eq!(
             decision.changes.revoke_sessions,
-            vec![SessionRevocation::AllOfAccount {
-                tenant: tenant(),
-                account_id: accepted().id,
-                except: None,
-                at: now(),
-            }]
+            vec![SessionRevocation::all_of(&accepted(), now())]
         );
         assert_eq!(
             decision.changes.revoke_tokens[0].kinds,

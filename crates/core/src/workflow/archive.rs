@@ -23,7 +23,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::Attribution;
-use super::status::NotFoundError;
+use super::refusal::not_found_is;
 use super::{Decision, ErrorCode, Refusal};
 use crate::{
     Account, AccountChange, AuditKind, Changes, SessionRevocation, TokenKind, TokenRevocation,
@@ -46,11 +46,7 @@ impl Refusal for ArchiveError {
     }
 }
 
-impl From<NotFoundError> for ArchiveError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(ArchiveError);
 
 /// Decides archiving (`archive == true`) or unarchiving.
 pub fn decide_archive(
@@ -68,9 +64,8 @@ pub fn decide_archive(
             updated_at: now,
             ..account.clone()
         })),
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
+        audit: vec![by.on(
+            account,
             if archive {
                 AuditKind::Archived
             } else {
@@ -82,18 +77,8 @@ pub fn decide_archive(
         ..Changes::default()
     };
     if archive {
-        changes.revoke_sessions = vec![SessionRevocation::AllOfAccount {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            except: None,
-            at: now,
-        }];
-        changes.revoke_tokens = vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: TokenKind::ALL.to_vec(),
-            at: now,
-        }];
+        changes.revoke_sessions = vec![SessionRevocation::all_of(account, now)];
+        changes.revoke_tokens = vec![TokenRevocation::of(account, &TokenKind::ALL, now)];
     }
     Ok(Decision::new(changes, ()))
 }
@@ -105,15 +90,7 @@ mod tests {
     use crate::Access;
 
     fn decide(account: &Account, archive: bool) -> Decision<()> {
-        let actor = staff();
-        let ctx = ctx();
-        decide_archive(
-            account,
-            Attribution::new(&actor, &ctx, event_id()),
-            now(),
-            archive,
-        )
-        .unwrap()
+        decide_archive(account, by(), now(), archive).unwrap()
     }
 
     fn updated(decision: &Decision<()>) -> Account {
@@ -129,12 +106,7 @@ mod tests {
         assert!(updated(&decision).archived);
         assert_eq!(
             decision.changes.revoke_sessions,
-            vec![SessionRevocation::AllOfAccount {
-                tenant: tenant(),
-                account_id: accepted().id,
-                except: None,
-                at: now(),
-            }]
+            vec![SessionRevocation::all_of(&accepted(), now())]
         );
         assert_eq!(
             decision.changes.revoke_tokens[0].kinds,

@@ -19,7 +19,7 @@
 use time::OffsetDateTime;
 
 use crate::{
-    AccountId, Actor, AuditEvent, AuditKind, EventId, RequestContext, TenantId, TokenKind,
+    Account, AccountId, Actor, AuditEvent, AuditKind, EventId, RequestContext, TenantId, TokenKind,
 };
 
 /// The link tokens a change of password, access or address revokes: the
@@ -69,6 +69,17 @@ impl<'a> Attribution<'a> {
             detail,
         )
     }
+
+    /// The audit event of this change to `account`.
+    pub fn on(
+        &self,
+        account: &Account,
+        kind: AuditKind,
+        at: OffsetDateTime,
+        detail: serde_json::Value,
+    ) -> AuditEvent {
+        self.event(&account.tenant, Some(account.id), kind, at, detail)
+    }
 }
 
 /// Shared fixtures of the staff workflows' unit tests.
@@ -106,6 +117,13 @@ pub(crate) mod fixtures {
 
     pub fn event_id() -> EventId {
         EventId::from_random([9; 16])
+    }
+
+    /// The fixture staff member, from the fixture request, with [`event_id`].
+    pub fn by() -> super::Attribution<'static> {
+        static ACTOR: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(staff);
+        static CTX: std::sync::LazyLock<RequestContext> = std::sync::LazyLock::new(ctx);
+        super::Attribution::new(&ACTOR, &CTX, event_id())
     }
 
     pub fn token(seed: u8) -> RawToken {

@@ -29,11 +29,12 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use super::{audit, Decision, ErrorCode, MailIntent, Refusal};
+use super::changes::client_event;
+use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
-    normalize_password, Account, Actor, AuditKind, Changes, EmailAddress, EventId, NewPassword,
-    PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RequestContext, SessionRecord,
-    TokenKind, TokenRecord, TokenRevocation, Username,
+    normalize_password, Account, AccountChange, AuditKind, Changes, EmailAddress, EventId,
+    NewPassword, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RequestContext,
+    SessionRecord, SessionRevocation, TokenKind, TokenRecord, TokenRevocation, Username,
 };
 
 /// Why a chosen password was refused.
@@ -45,6 +46,22 @@ pub enum NewPasswordError {
     /// The password fails the policy (`password_rejected`).
     #[error(transparent)]
     Rejected(PasswordRejected),
+}
+
+impl Refusal for NewPasswordError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Mismatch => ErrorCode::PasswordMismatch,
+            Self::Rejected(_) => ErrorCode::PasswordRejected,
+        }
+    }
+
+    fn password_reasons(&self) -> Option<&[PasswordReason]> {
+        match self {
+            Self::Rejected(r) => Some(&r.reasons),
+            Self::Mismatch => None,
+        }
+    }
 }
 
 /// Checks a chosen password and its confirmation: the policy first (which
@@ -117,7 +134,7 @@ impl Refusal for ChangePasswordError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(r) => Some(&r.reasons),
-            _ => None,
+            Self::InvalidCredentials | Self::PasswordMismatch | Self::RateLimited => None,
         }
     }
 }
@@ -132,11 +149,10 @@ pub fn check_current_password(matches: bool) -> Result<(), ChangePasswordError> 
     }
 }
 
-/// What [`decide_change_password`] needs, loaded and computed by the service.
+/// A client's new password as the service prepared it: what completing a
+/// reset and a change by the signed-in client share.
 #[derive(Debug)]
-pub struct ChangePasswordInput<'a> {
-    /// The account, as loaded (its version guards the update).
-    pub account: &'a Account,
+pub struct PasswordChange<'a> {
     /// The new password's hash (computed after every check passed).
     pub new_hash: PasswordHash,
     /// The new session (see [`session::issue`](super::session::issue)).
@@ -149,55 +165,63 @@ pub struct ChangePasswordInput<'a> {
     pub event_id: EventId,
 }
 
+impl PasswordChange<'_> {
+    /// Sets the password of `account` (as loaded), clears
+    /// `must_change_password`, revokes every session and pending reset
+    /// link, issues the new session and the "this wasn't me" token, queues
+    /// the notice and records `kind`. The outcome is the account as
+    /// committed.
+    pub(crate) fn decide(
+        self,
+        account: &Account,
+        kind: AuditKind,
+        now: OffsetDateTime,
+    ) -> Decision<Account> {
+        let (intent, not_me) = self.notice;
+        let mut updated = account.clone();
+        updated.password_hash = Some(self.new_hash);
+        updated.must_change_password = false;
+        updated.updated_at = now;
+        let changes = Changes {
+            account: Some(AccountChange::Update(updated.clone())),
+            revoke_tokens: vec![TokenRevocation::of(
+                account,
+                &[TokenKind::PasswordReset],
+                now,
+            )],
+            new_tokens: vec![not_me],
+            revoke_sessions: vec![SessionRevocation::all_of(account, now)],
+            new_session: Some(self.new_session),
+            audit: vec![client_event(account, kind, self.ctx, self.event_id, now)],
+            ..Changes::default()
+        };
+        updated.version += 1;
+        Decision {
+            changes,
+            mail: vec![intent],
+            outcome: updated,
+        }
+    }
+}
+
+/// What [`decide_change_password`] needs, loaded and computed by the service.
+#[derive(Debug)]
+pub struct ChangePasswordInput<'a> {
+    /// The account, as loaded (its version guards the update).
+    pub account: &'a Account,
+    /// The new password, its session and notice.
+    pub change: PasswordChange<'a>,
+}
+
 /// Sets the new password, revokes every session and pending reset link,
 /// issues the new session, queues the notice. Returns the updated account.
 pub fn decide_change_password(
     input: ChangePasswordInput<'_>,
     now: OffsetDateTime,
 ) -> Result<Decision<Account>, ChangePasswordError> {
-    let ChangePasswordInput {
-        account,
-        new_hash,
-        new_session,
-        notice: (intent, not_me),
-        ctx,
-        event_id,
-    } = input;
-    let mut updated = account.clone();
-    updated.password_hash = Some(new_hash);
-    updated.must_change_password = false;
-    updated.updated_at = now;
-    let changes = Changes {
-        account: Some(crate::AccountChange::Update(updated.clone())),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::PasswordReset],
-            at: now,
-        }],
-        new_tokens: vec![not_me],
-        revoke_sessions: vec![super::session::revoke_all(account, now)],
-        new_session: Some(new_session),
-        audit: vec![audit(
-            event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::Client {
-                account_id: account.id,
-            },
-            AuditKind::PasswordChanged,
-            now,
-            ctx,
-            serde_json::Value::Null,
-        )],
-        ..Changes::default()
-    };
-    updated.version += 1;
-    Ok(Decision {
-        changes,
-        mail: vec![intent],
-        outcome: updated,
-    })
+    Ok(input
+        .change
+        .decide(input.account, AuditKind::PasswordChanged, now))
 }
 
 #[cfg(test)]
@@ -324,11 +348,13 @@ mod tests {
         let decision = decide_change_password(
             ChangePasswordInput {
                 account: &account,
-                new_hash: PasswordHash::new("$argon2id$new"),
-                new_session: session.clone(),
-                notice: notice(&account),
-                ctx: &ctx(),
-                event_id: event_id(1),
+                change: PasswordChange {
+                    new_hash: PasswordHash::new("$argon2id$new"),
+                    new_session: session.clone(),
+                    notice: notice(&account),
+                    ctx: &ctx(),
+                    event_id: event_id(1),
+                },
             },
             now(),
         )

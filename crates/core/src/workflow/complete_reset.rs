@@ -28,12 +28,11 @@
 
 use time::OffsetDateTime;
 
-use super::change_password::NewPasswordError;
-use super::{audit, rate_keys, Decision, ErrorCode, MailIntent, Refusal};
+use super::change_password::{NewPasswordError, PasswordChange};
+use super::{rate_keys, Decision, ErrorCode, Refusal};
 use crate::{
-    Access, Account, AccountChange, Actor, AuditKind, Changes, EventId, PasswordHash,
-    PasswordReason, PasswordRejected, Redemption, RequestContext, SessionRecord, TokenKind,
-    TokenRecord, TokenRevocation, TokenState,
+    Access, Account, AuditKind, PasswordReason, PasswordRejected, Redemption, TokenKind,
+    TokenRecord, TokenState,
 };
 
 /// Why a reset was refused.
@@ -72,7 +71,7 @@ impl Refusal for CompleteResetError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(r) => Some(&r.reasons),
-            _ => None,
+            Self::TokenInvalid | Self::PasswordMismatch => None,
         }
     }
 }
@@ -106,16 +105,8 @@ pub struct CompleteResetInput<'a> {
     pub token: &'a TokenRecord,
     /// Its account as loaded (the version guards the update).
     pub account: &'a Account,
-    /// The new password's hash (computed after every cheap check passed).
-    pub new_hash: PasswordHash,
-    /// The new session.
-    pub new_session: SessionRecord,
-    /// The password-changed notice and its "this wasn't me" token.
-    pub notice: (MailIntent, TokenRecord),
-    /// The request.
-    pub ctx: &'a RequestContext,
-    /// The audit event's id.
-    pub event_id: EventId,
+    /// The new password, its session and notice.
+    pub change: PasswordChange<'a>,
 }
 
 /// Completes the reset. Checks the token again (the state may have been
@@ -127,55 +118,18 @@ pub fn decide_complete_reset(
     let CompleteResetInput {
         token,
         account,
-        new_hash,
-        new_session,
-        notice: (intent, not_me),
-        ctx,
-        event_id,
+        change,
     } = input;
     check_reset_token(Some(token), Some(account), now)?;
-    let mut updated = account.clone();
-    updated.password_hash = Some(new_hash);
-    updated.must_change_password = false;
-    updated.last_sign_in_at = Some(now);
-    updated.updated_at = now;
-    let changes = Changes {
-        redeem: Some(Redemption {
-            hash: token.hash,
-            kind: TokenKind::PasswordReset,
-            at: now,
-        }),
-        account: Some(AccountChange::Update(updated.clone())),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::PasswordReset],
-            at: now,
-        }],
-        new_tokens: vec![not_me],
-        revoke_sessions: vec![super::session::revoke_all(account, now)],
-        new_session: Some(new_session),
-        audit: vec![audit(
-            event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::Client {
-                account_id: account.id,
-            },
-            AuditKind::PasswordReset,
-            now,
-            ctx,
-            serde_json::Value::Null,
-        )],
-        clear_rate_prefixes: vec![rate_keys::sign_in_account_prefix(account.id)],
-        ..Changes::default()
+    // The client is signed in by the reset.
+    let signed_in = Account {
+        last_sign_in_at: Some(now),
+        ..account.clone()
     };
-    updated.version += 1;
-    Ok(Decision {
-        changes,
-        mail: vec![intent],
-        outcome: updated,
-    })
+    let mut decision = change.decide(&signed_in, AuditKind::PasswordReset, now);
+    decision.changes.redeem = Some(Redemption::of(token.hash, TokenKind::PasswordReset, now));
+    decision.changes.clear_rate_prefixes = vec![rate_keys::sign_in_account_prefix(account.id)];
+    Ok(decision)
 }
 
 #[cfg(test)]
@@ -183,7 +137,8 @@ mod tests {
     use super::super::session::test_support::*;
     use super::super::session::{issue, revoke_all};
     use super::*;
-    use crate::MessageKind;
+    use crate::workflow::MailIntent;
+    use crate::{AccountChange, MessageKind, PasswordHash, TokenRevocation};
     use time::Duration;
 
     fn notice(account: &Account) -> (MailIntent, TokenRecord) {
@@ -209,17 +164,19 @@ mod tests {
             CompleteResetInput {
                 token,
                 account,
-                new_hash: PasswordHash::new("$argon2id$new"),
-                new_session: issue(
-                    account,
-                    token_hash_of_session(),
-                    &ctx(),
-                    now(),
-                    Duration::days(30),
-                ),
-                notice: notice(account),
-                ctx: &ctx(),
-                event_id: event_id(2),
+                change: PasswordChange {
+                    new_hash: PasswordHash::new("$argon2id$new"),
+                    new_session: issue(
+                        account,
+                        token_hash_of_session(),
+                        &ctx(),
+                        now(),
+                        Duration::days(30),
+                    ),
+                    notice: notice(account),
+                    ctx: &ctx(),
+                    event_id: event_id(2),
+                },
             },
             now(),
         )
@@ -316,11 +273,7 @@ mod tests {
         let c = &decision.changes;
         assert_eq!(
             c.redeem,
-            Some(Redemption {
-                hash: token.hash,
-                kind: TokenKind::PasswordReset,
-                at: now()
-            })
+            Some(Redemption::of(token.hash, TokenKind::PasswordReset, now()))
         );
         let Some(AccountChange::Update(updated)) = &c.account else {
             panic!("expected an update")
@@ -347,12 +300,11 @@ mod tests {
         let decision = decide(&token, &account).unwrap();
         assert_eq!(
             decision.changes.revoke_tokens,
-            vec![TokenRevocation {
-                tenant: account.tenant.clone(),
-                account_id: account.id,
-                kinds: vec![TokenKind::PasswordReset],
-                at: now()
-            }]
+            vec![TokenRevocation::of(
+                &account,
+                &[TokenKind::PasswordReset],
+                now()
+            )]
         );
         assert_eq!(
             decision.changes.revoke_sessions,

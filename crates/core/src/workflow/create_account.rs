@@ -49,7 +49,7 @@ pub struct NewAccount<'a> {
 pub enum CreateAccountError {
     /// The address is not an email address (`validation_failed`).
     #[error("invalid email address: {0}")]
-    InvalidEmail(#[source] InvalidEmail),
+    InvalidEmail(InvalidEmail),
     /// The contact reference is empty, too long, or holds control characters (`validation_failed`).
     #[error("the contact reference must be 1 to {MAX_CONTACT_REF_CHARS} printable characters")]
     InvalidContactRef,
@@ -123,11 +123,9 @@ mod tests {
     use crate::{Access, Invitation};
 
     fn create(command: NewAccount<'_>) -> Result<Decision<Account>, CreateAccountError> {
-        let actor = staff();
-        let ctx = ctx();
         decide_create_account(
             &tenant(),
-            Attribution::new(&actor, &ctx, event_id()),
+            by(),
             command,
             AccountId::from_random([5; 16]),
             now(),

@@ -25,9 +25,9 @@
 use time::OffsetDateTime;
 
 use super::attribution::Attribution;
-use super::status::NotFoundError;
+use super::refusal::not_found_is;
 use super::{Decision, ErrorCode, MailIntent, Refusal};
-use crate::templates::human_time;
+use crate::mail::human_time;
 use crate::{
     Account, AccountChange, AuditKind, Changes, EmailAddress, InvalidEmail, MessageKind, TokenKind,
     TokenRevocation,
@@ -41,7 +41,7 @@ pub enum ChangeEmailError {
     NotFound,
     /// Not an email address (`validation_failed`).
     #[error("invalid email address: {0}")]
-    InvalidEmail(#[source] InvalidEmail),
+    InvalidEmail(InvalidEmail),
     /// Another account of the tenant uses it (`email_taken`).
     #[error("another portal account of this firm already uses this email address")]
     EmailTaken,
@@ -61,11 +61,7 @@ impl Refusal for ChangeEmailError {
     }
 }
 
-impl From<NotFoundError> for ChangeEmailError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(ChangeEmailError);
 
 /// Decides an address change to `new_email` (as typed). `notify`: whether
 /// a mailer is configured (without one, no notices are queued). The same
@@ -91,15 +87,9 @@ pub fn decide_change_email(
             updated_at: now,
             ..account.clone()
         })),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: TokenKind::ALL.to_vec(),
-            at: now,
-        }],
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
+        revoke_tokens: vec![TokenRevocation::of(account, &TokenKind::ALL, now)],
+        audit: vec![by.on(
+            account,
             AuditKind::EmailChanged,
             now,
             serde_json::json!({ "old_email": old.as_str(), "new_email": email.as_str() }),
@@ -140,15 +130,7 @@ mod tests {
     use crate::workflow::attribution::fixtures::*;
 
     fn change(account: &Account, to: &str, notify: bool) -> Result<Decision<()>, ChangeEmailError> {
-        let actor = staff();
-        let ctx = ctx();
-        decide_change_email(
-            account,
-            Attribution::new(&actor, &ctx, event_id()),
-            now(),
-            to,
-            notify,
-        )
+        decide_change_email(account, by(), now(), to, notify)
     }
 
     #[test]
@@ -170,12 +152,7 @@ mod tests {
         let decision = change(&pending(), "ann@new.example", true).unwrap();
         assert_eq!(
             decision.changes.revoke_tokens,
-            vec![TokenRevocation {
-                tenant: tenant(),
-                account_id: pending().id,
-                kinds: TokenKind::ALL.to_vec(),
-                at: now(),
-            }]
+            vec![TokenRevocation::of(&pending(), &TokenKind::ALL, now())]
         );
         let Some(AccountChange::Update(updated)) = &decision.changes.account else {
             panic!("expected an update");

@@ -32,8 +32,9 @@
 
 use time::{Duration, OffsetDateTime};
 
+use super::changes::account_event;
 use super::fresh_invitation::{reinvite, AuditedAs};
-use super::{audit, Decision, ErrorCode, MailIntent, MailLink, Refusal};
+use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     Access, Account, Actor, AuditKind, Changes, EmailAddress, EventId, Invitation, MessageKind,
     RawToken, RequestContext, TenantId, TokenKind, TokenRecord, TokenRevocation,
@@ -209,50 +210,30 @@ fn reset_link(
     now: OffsetDateTime,
 ) -> Decision<ForgotOutcome> {
     let expires_at = now + reset_ttl;
-    let record = TokenRecord {
-        hash: token.hash(),
-        kind: TokenKind::PasswordReset,
-        tenant: account.tenant.clone(),
-        account_id: account.id,
-        created_at: now,
-        expires_at,
-        used_at: None,
-        revoked_at: None,
-        message_id: None,
-    };
+    let record = TokenRecord::issued(&token, TokenKind::PasswordReset, account, now, expires_at);
     let changes = Changes {
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::PasswordReset],
-            at: now,
-        }],
+        revoke_tokens: vec![TokenRevocation::of(
+            account,
+            &[TokenKind::PasswordReset],
+            now,
+        )],
         new_tokens: vec![record],
-        audit: vec![audit(
-            event_id,
-            &account.tenant,
-            Some(account.id),
+        audit: vec![account_event(
+            account,
             &Actor::System,
             AuditKind::PasswordResetSent,
-            now,
             ctx,
-            serde_json::json!({ "requested_by": "client" }),
-        )],
+            event_id,
+            now,
+        )
+        .with_detail(serde_json::json!({ "requested_by": "client" }))],
         ..Changes::default()
     };
-    let mail = MailIntent {
-        kind: MessageKind::PasswordReset,
-        tenant: account.tenant.clone(),
-        account_id: Some(account.id),
-        to: account.email.as_str().to_owned(),
-        to_name: account.display_name.clone(),
-        link: Some(MailLink {
-            page: "/reset-password",
-            token,
-            expires_at,
-        }),
-        vars: serde_json::json!({}),
-    };
+    let mail = MailIntent::to_account(MessageKind::PasswordReset, account).with_link(
+        "/reset-password",
+        token,
+        expires_at,
+    );
     Decision {
         changes,
         mail: vec![mail],

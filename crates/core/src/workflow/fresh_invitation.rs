@@ -34,7 +34,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::{audit, Decision, MailIntent, MailLink};
+use super::{audit, Decision, MailIntent};
 use crate::{
     Access, Account, AccountChange, Actor, AuditKind, Changes, EventId, Invitation, MessageKind,
     RawToken, RequestContext, TokenKind, TokenRecord, TokenRevocation, TokenState,
@@ -84,25 +84,10 @@ pub fn reinvite(
         expires_at,
     };
     updated.updated_at = now;
-    let record = TokenRecord {
-        hash: new_token.hash(),
-        kind: TokenKind::Invitation,
-        tenant: account.tenant.clone(),
-        account_id: account.id,
-        created_at: now,
-        expires_at,
-        used_at: None,
-        revoked_at: None,
-        message_id: None,
-    };
+    let record = TokenRecord::issued(&new_token, TokenKind::Invitation, account, now, expires_at);
     let changes = Changes {
         account: Some(AccountChange::Update(updated)),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::Invitation],
-            at: now,
-        }],
+        revoke_tokens: vec![TokenRevocation::of(account, &[TokenKind::Invitation], now)],
         new_tokens: vec![record],
         audit: vec![audit(
             by.event_id,
@@ -116,19 +101,11 @@ pub fn reinvite(
         )],
         ..Changes::default()
     };
-    let mail = MailIntent {
-        kind: MessageKind::Reinvitation,
-        tenant: account.tenant.clone(),
-        account_id: Some(account.id),
-        to: account.email.as_str().to_owned(),
-        to_name: account.display_name.clone(),
-        link: Some(MailLink {
-            page: "/invitation",
-            token: new_token,
-            expires_at,
-        }),
-        vars: serde_json::json!({}),
-    };
+    let mail = MailIntent::to_account(MessageKind::Reinvitation, account).with_link(
+        "/invitation",
+        new_token,
+        expires_at,
+    );
     (changes, mail)
 }
 

@@ -104,12 +104,10 @@ mod tests {
     }
 
     fn decide(verdict: Option<CaptchaVerdict>) -> Result<Decision<()>, HumanVerificationError> {
-        let actor = staff();
-        let ctx = ctx();
         decide_human_verification(
             &tenant(),
             &staff_id(),
-            Attribution::new(&actor, &ctx, event_id()),
+            by(),
             verdict,
             now(),
             Duration::hours(1),

@@ -30,8 +30,8 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::attribution::Attribution;
-use super::status::NotFoundError;
-use super::{Decision, ErrorCode, MailIntent, MailLink, Refusal};
+use super::refusal::not_found_is;
+use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, Invitation, MessageKind, RawToken,
     TokenKind, TokenRecord, TokenRevocation,
@@ -79,11 +79,7 @@ impl Refusal for InvitationError {
     }
 }
 
-impl From<NotFoundError> for InvitationError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(InvitationError);
 
 /// Checks, in this order, whether an invitation may be sent to `account`:
 /// archived, already accepted, access disabled, no mailer. Returns which
@@ -136,45 +132,15 @@ pub fn decide_send_invitation(
     };
     let changes = Changes {
         account: Some(AccountChange::Update(updated)),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::Invitation],
-            at: now,
-        }],
-        new_tokens: vec![TokenRecord {
-            hash: token.hash(),
-            kind: TokenKind::Invitation,
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            created_at: now,
-            expires_at,
-            used_at: None,
-            revoked_at: None,
-            message_id: None,
-        }],
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
-            audit_kind,
+        revoke_tokens: vec![TokenRevocation::of(account, &[TokenKind::Invitation], now)],
+        new_tokens: vec![TokenRecord::issued(&token, TokenKind::Invitation, account, now, expires_at)],
+        audit: vec![by.on(account, audit_kind,
             now,
             serde_json::json!({ "to": account.email.as_str(), "expires_at": expires_at.unix_timestamp() }),
         )],
         ..Changes::default()
     };
-    let mail = MailIntent {
-        kind,
-        tenant: account.tenant.clone(),
-        account_id: Some(account.id),
-        to: account.email.as_str().to_owned(),
-        to_name: account.display_name.clone(),
-        link: Some(MailLink {
-            page: "/invitation",
-            token,
-            expires_at,
-        }),
-        vars: serde_json::json!({}),
-    };
+    let mail = MailIntent::to_account(kind, account).with_link("/invitation", token, expires_at);
     Ok(Decision {
         changes,
         mail: vec![mail],
@@ -188,16 +154,7 @@ mod tests {
     use crate::workflow::attribution::fixtures::*;
 
     fn send(account: &Account, mailer: bool) -> Result<Decision<InvitationSent>, InvitationError> {
-        let actor = staff();
-        let ctx = ctx();
-        decide_send_invitation(
-            account,
-            Attribution::new(&actor, &ctx, event_id()),
-            now(),
-            mailer,
-            token(7),
-            Duration::days(7),
-        )
+        decide_send_invitation(account, by(), now(), mailer, token(7), Duration::days(7))
     }
 
     fn updated(decision: &Decision<InvitationSent>) -> &Account {
@@ -250,12 +207,11 @@ mod tests {
         assert_eq!(decision.changes.audit[0].kind, AuditKind::InvitationResent);
         assert_eq!(
             decision.changes.revoke_tokens,
-            vec![TokenRevocation {
-                tenant: tenant(),
-                account_id: pending().id,
-                kinds: vec![TokenKind::Invitation],
-                at: now(),
-            }]
+            vec![TokenRevocation::of(
+                &pending(),
+                &[TokenKind::Invitation],
+                now()
+            )]
         );
         assert_eq!(decision.changes.new_tokens.len(), 1);
     }

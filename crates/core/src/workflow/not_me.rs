@@ -25,10 +25,11 @@
 
 use time::OffsetDateTime;
 
-use super::{audit, Decision, ErrorCode, MailIntent, Refusal};
+use super::changes::client_event;
+use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
-    Account, AccountChange, Actor, AuditKind, Changes, EventId, MessageKind, Redemption,
-    RequestContext, TokenKind, TokenRecord, TokenRevocation, TokenState,
+    Account, AccountChange, AuditKind, Changes, EventId, MessageKind, Redemption, RequestContext,
+    TokenKind, TokenRecord, TokenRevocation, TokenState,
 };
 
 /// Why "this wasn't me" was refused.
@@ -82,30 +83,20 @@ pub fn decide_secure_account(
     updated.must_change_password = false;
     updated.updated_at = now;
     let changes = Changes {
-        redeem: Some(Redemption {
-            hash: token.hash,
-            kind: TokenKind::NotMe,
-            at: now,
-        }),
+        redeem: Some(Redemption::of(token.hash, TokenKind::NotMe, now)),
         account: Some(AccountChange::Update(updated.clone())),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::PasswordReset],
-            at: now,
-        }],
-        revoke_sessions: vec![super::session::revoke_all(account, now)],
-        audit: vec![audit(
-            input.event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::Client {
-                account_id: account.id,
-            },
-            AuditKind::AccountSecured,
+        revoke_tokens: vec![TokenRevocation::of(
+            account,
+            &[TokenKind::PasswordReset],
             now,
+        )],
+        revoke_sessions: vec![super::session::revoke_all(account, now)],
+        audit: vec![client_event(
+            account,
+            AuditKind::AccountSecured,
             input.ctx,
-            serde_json::Value::Null,
+            input.event_id,
+            now,
         )],
         ..Changes::default()
     };
@@ -121,7 +112,7 @@ pub fn decide_secure_account(
             vars: serde_json::json!({
                 "account_email": account.email.as_str(),
                 "account_id": account.id.to_string(),
-                "secured_at": crate::templates::human_time(now),
+                "secured_at": crate::mail::human_time(now),
                 "ip": input.ctx.ip.map(|ip| ip.to_string()),
             }),
         })
@@ -167,11 +158,7 @@ mod tests {
         let c = &d.changes;
         assert_eq!(
             c.redeem,
-            Some(Redemption {
-                hash: token.hash,
-                kind: TokenKind::NotMe,
-                at: now()
-            })
+            Some(Redemption::of(token.hash, TokenKind::NotMe, now()))
         );
         let Some(AccountChange::Update(updated)) = &c.account else {
             panic!("expected an update")

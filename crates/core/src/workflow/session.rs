@@ -26,10 +26,11 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::{audit, Decision, ErrorCode, Refusal};
+use super::changes::client_event;
+use super::{Decision, ErrorCode, Refusal};
 use crate::{
-    Access, Account, Actor, AuditKind, Changes, EventId, RequestContext, SessionRecord,
-    SessionRevocation, TokenHash,
+    Access, Account, AuditKind, Changes, EventId, RequestContext, SessionRecord, SessionRevocation,
+    TokenHash,
 };
 
 /// `last_seen_at` is written at most this often.
@@ -124,12 +125,7 @@ pub fn validate(
 
 /// Revokes every session of `account` (none kept).
 pub fn revoke_all(account: &Account, now: OffsetDateTime) -> SessionRevocation {
-    SessionRevocation::AllOfAccount {
-        tenant: account.tenant.clone(),
-        account_id: account.id,
-        except: None,
-        at: now,
-    }
+    SessionRevocation::all_of(account, now)
 }
 
 /// Sign-out: revokes this one session and records it.
@@ -145,17 +141,12 @@ pub fn decide_sign_out(
             hash: session.hash,
             at: now,
         }],
-        audit: vec![audit(
-            event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::Client {
-                account_id: account.id,
-            },
+        audit: vec![client_event(
+            account,
             AuditKind::SignedOut,
-            now,
             ctx,
-            serde_json::Value::Null,
+            event_id,
+            now,
         )],
         ..Changes::default()
     };
@@ -398,7 +389,7 @@ mod tests {
                 tenant: account.tenant.clone(),
                 account_id: account.id,
                 except: None,
-                at: now()
+                at: now(),
             }
         );
     }

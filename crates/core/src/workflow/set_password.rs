@@ -37,7 +37,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::attribution::{Attribution, ACCESS_LINK_KINDS};
-use super::status::NotFoundError;
+use super::refusal::not_found_is;
 use super::{rate_keys, Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     normalize_password, Account, AccountChange, AuditKind, Changes, Invitation, NewPassword,
@@ -75,16 +75,12 @@ impl Refusal for SetPasswordError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(rejected) => Some(&rejected.reasons),
-            _ => None,
+            Self::NotFound | Self::AccountArchived | Self::PasswordMismatch => None,
         }
     }
 }
 
-impl From<NotFoundError> for SetPasswordError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(SetPasswordError);
 
 /// Whether the client was told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -171,23 +167,12 @@ pub fn decide_set_password(
     };
     let changes = Changes {
         account: Some(AccountChange::Update(updated)),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: ACCESS_LINK_KINDS.to_vec(),
-            at: now,
-        }],
+        revoke_tokens: vec![TokenRevocation::of(account, &ACCESS_LINK_KINDS, now)],
         new_tokens,
-        revoke_sessions: vec![SessionRevocation::AllOfAccount {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            except: None,
-            at: now,
-        }],
+        revoke_sessions: vec![SessionRevocation::all_of(account, now)],
         clear_rate_prefixes: vec![rate_keys::sign_in_account_prefix(account.id)],
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
+        audit: vec![by.on(
+            account,
             AuditKind::PasswordSetByStaff,
             now,
             serde_json::json!({
@@ -262,11 +247,9 @@ mod tests {
         must_change: bool,
         mailer: bool,
     ) -> Result<Decision<SetPasswordOutcome>, SetPasswordError> {
-        let actor = staff();
-        let ctx = ctx();
         decide_set_password(
             account,
-            Attribution::new(&actor, &ctx, event_id()),
+            by(),
             now(),
             PasswordHash::new("$argon2id$new"),
             must_change,
@@ -350,12 +333,7 @@ mod tests {
         let decision = set(&accepted(), true, true).unwrap();
         assert_eq!(
             decision.changes.revoke_sessions,
-            vec![SessionRevocation::AllOfAccount {
-                tenant: tenant(),
-                account_id: accepted().id,
-                except: None,
-                at: now(),
-            }]
+            vec![SessionRevocation::all_of(&accepted(), now())]
         );
         assert_eq!(
             decision.changes.revoke_tokens[0].kinds,

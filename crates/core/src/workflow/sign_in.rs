@@ -33,9 +33,10 @@ use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{audit, rate_keys, Decision, ErrorCode, Refusal};
+use super::changes::{account_event, client_event};
+use super::{rate_keys, Decision, ErrorCode, Refusal};
 use crate::config::{PortalConfig, Rate};
-use crate::hasher::Verification;
+use crate::hashing::Verification;
 use crate::{
     Access, Account, AccountChange, Actor, AuditEvent, AuditKind, Changes, EmailAddress, EventId,
     PasswordHash, RequestContext, TenantId, TokenHash, Username,
@@ -250,16 +251,17 @@ pub fn decide_sign_in(
     let failed = |error: SignInError, counts_as_failure: bool, reason: &str| SignInFailure {
         error,
         counts_as_failure,
-        audit: Some(Box::new(audit(
-            input.event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::System,
-            AuditKind::SignInFailed,
-            now,
-            input.ctx,
-            serde_json::json!({ "reason": reason }),
-        ))),
+        audit: Some(Box::new(
+            account_event(
+                account,
+                &Actor::System,
+                AuditKind::SignInFailed,
+                input.ctx,
+                input.event_id,
+                now,
+            )
+            .with_detail(serde_json::json!({ "reason": reason })),
+        )),
     };
     if account.password_hash.is_none() {
         return Err(failed(SignInError::InvalidCredentials, true, "no_password"));
@@ -298,18 +300,10 @@ pub fn decide_sign_in(
     let changes = Changes {
         account: Some(AccountChange::Update(updated.clone())),
         new_session: Some(session),
-        audit: vec![audit(
-            input.event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::Client {
-                account_id: account.id,
-            },
-            AuditKind::SignedIn,
-            now,
-            input.ctx,
-            serde_json::json!({ "rehashed": rehashed }),
-        )],
+        audit: vec![
+            client_event(account, AuditKind::SignedIn, input.ctx, input.event_id, now)
+                .with_detail(serde_json::json!({ "rehashed": rehashed })),
+        ],
         ..Changes::default()
     };
     updated.version += 1;

@@ -31,8 +31,8 @@
 use time::{Duration, OffsetDateTime};
 
 use super::attribution::Attribution;
-use super::status::NotFoundError;
-use super::{Decision, ErrorCode, MailIntent, MailLink, Refusal};
+use super::refusal::not_found_is;
+use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, Invitation, MessageKind, RawToken,
     TokenKind, TokenRecord, TokenRevocation,
@@ -83,11 +83,7 @@ impl Refusal for StaffResetError {
     }
 }
 
-impl From<NotFoundError> for StaffResetError {
-    fn from(_: NotFoundError) -> Self {
-        Self::NotFound
-    }
-}
+not_found_is!(StaffResetError);
 
 /// Where the staff member stands with human verification, as loaded by the
 /// service from the store.
@@ -156,45 +152,31 @@ pub fn decide_staff_reset(
             updated_at: now,
             ..account.clone()
         })),
-        revoke_tokens: vec![TokenRevocation {
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            kinds: vec![TokenKind::PasswordReset],
-            at: now,
-        }],
-        new_tokens: vec![TokenRecord {
-            hash: token.hash(),
-            kind: TokenKind::PasswordReset,
-            tenant: account.tenant.clone(),
-            account_id: account.id,
-            created_at: now,
+        revoke_tokens: vec![TokenRevocation::of(
+            account,
+            &[TokenKind::PasswordReset],
+            now,
+        )],
+        new_tokens: vec![TokenRecord::issued(
+            &token,
+            TokenKind::PasswordReset,
+            account,
+            now,
             expires_at,
-            used_at: None,
-            revoked_at: None,
-            message_id: None,
-        }],
-        audit: vec![by.event(
-            &account.tenant,
-            Some(account.id),
+        )],
+        audit: vec![by.on(
+            account,
             AuditKind::PasswordResetSent,
             now,
             serde_json::json!({ "by": "staff", "to": account.email.as_str() }),
         )],
         ..Changes::default()
     };
-    let mail = MailIntent {
-        kind: MessageKind::PasswordReset,
-        tenant: account.tenant.clone(),
-        account_id: Some(account.id),
-        to: account.email.as_str().to_owned(),
-        to_name: account.display_name.clone(),
-        link: Some(MailLink {
-            page: "/reset-password",
-            token,
-            expires_at,
-        }),
-        vars: serde_json::json!({}),
-    };
+    let mail = MailIntent::to_account(MessageKind::PasswordReset, account).with_link(
+        "/reset-password",
+        token,
+        expires_at,
+    );
     Ok(Decision {
         changes,
         mail: vec![mail],
@@ -218,11 +200,9 @@ mod tests {
         mailer: bool,
         human: HumanCheck,
     ) -> Result<Decision<()>, StaffResetError> {
-        let actor = staff();
-        let ctx = ctx();
         decide_staff_reset(
             account,
-            Attribution::new(&actor, &ctx, event_id()),
+            by(),
             now(),
             mailer,
             human,
@@ -255,12 +235,11 @@ mod tests {
         let decision = reset(&accepted(), true, FIRST).unwrap();
         assert_eq!(
             decision.changes.revoke_tokens,
-            vec![TokenRevocation {
-                tenant: tenant(),
-                account_id: accepted().id,
-                kinds: vec![TokenKind::PasswordReset],
-                at: now(),
-            }]
+            vec![TokenRevocation::of(
+                &accepted(),
+                &[TokenKind::PasswordReset],
+                now()
+            )]
         );
     }
 

@@ -26,24 +26,12 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::invitation::{check_send_invitation, InvitationSent};
+pub use super::refusal::NotFoundError;
 use super::staff_reset::check_staff_reset;
-use super::{ErrorCode, Refusal};
 use crate::{
     Access, Account, AccountId, DeliveryState, Invitation, LinkOpening, MessageId, MessageKind,
     OutboxMessage, TokenKind, TokenRecord, TokenState,
 };
-
-/// No such account in the staff member's tenant (`not_found`). An account
-/// of another tenant is not found either.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("no such portal account")]
-pub struct NotFoundError;
-
-impl Refusal for NotFoundError {
-    fn code(&self) -> ErrorCode {
-        ErrorCode::NotFound
-    }
-}
 
 /// An action a staff member can take on an account now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -349,6 +337,7 @@ mod tests {
 
     use super::*;
     use crate::workflow::attribution::fixtures::*;
+    use crate::workflow::{ErrorCode, Refusal};
     use crate::{NewMessage, TokenHash};
 
     fn message(

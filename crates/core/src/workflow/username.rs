@@ -22,9 +22,10 @@
 
 use time::OffsetDateTime;
 
-use super::{audit, Decision, ErrorCode, MailIntent, Refusal};
+use super::changes::client_event;
+use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
-    Account, AccountChange, Actor, AuditKind, Changes, EventId, InvalidUsername, MessageKind,
+    Account, AccountChange, AuditKind, Changes, EventId, InvalidUsername, MessageKind,
     RequestContext, Username,
 };
 
@@ -83,18 +84,11 @@ pub fn decide_change_username(
     updated.updated_at = now;
     let changes = Changes {
         account: Some(AccountChange::Update(updated.clone())),
-        audit: vec![audit(
-            event_id,
-            &account.tenant,
-            Some(account.id),
-            &Actor::Client {
-                account_id: account.id,
-            },
-            AuditKind::UsernameChanged,
-            now,
-            ctx,
-            serde_json::json!({ "old_username": old, "new_username": username.as_str() }),
-        )],
+        audit: vec![
+            client_event(account, AuditKind::UsernameChanged, ctx, event_id, now).with_detail(
+                serde_json::json!({ "old_username": old, "new_username": username.as_str() }),
+            ),
+        ],
         ..Changes::default()
     };
     let mail = MailIntent {
@@ -107,7 +101,7 @@ pub fn decide_change_username(
         vars: serde_json::json!({
             "old_username": old,
             "new_username": username.as_str(),
-            "changed_at": crate::templates::human_time(now),
+            "changed_at": crate::mail::human_time(now),
         }),
     };
     updated.version += 1;

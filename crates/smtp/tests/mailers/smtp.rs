@@ -312,7 +312,8 @@ async fn a_wrong_password_is_transient_so_mail_flows_once_fixed() {
         .expect_err("auth fails");
 
     assert!(error.is_transient(), "{error}");
-    assert!(error.to_string().contains("535"), "{error}");
+    let cause = std::error::Error::source(&error).map(|s| s.to_string());
+    assert!(cause.is_some_and(|c| c.contains("535")), "{error:?}");
     assert!(sink.received().is_empty());
 }
 

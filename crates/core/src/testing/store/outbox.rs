@@ -285,7 +285,7 @@ pub async fn concurrent_dispatchers_deliver_every_message_exactly_once(
     stores: Vec<Arc<dyn AccountStore>>,
     messages: u32,
 ) {
-    use crate::dispatcher::{Dispatcher, DispatcherConfig};
+    use crate::dispatch::{Dispatcher, DispatcherConfig};
     use crate::testing::fakes::RecordingMailer;
     use crate::SystemClock;
 

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{AccountId, MessageId, StaffId, TenantId, TokenHash, TokenKind};
+use crate::{Account, AccountId, MessageId, RawToken, StaffId, TenantId, TokenHash, TokenKind};
 
 /// A link token (invitation, password reset, "this wasn't me"), by hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,28 @@ pub enum TokenState {
 }
 
 impl TokenRecord {
+    /// A new, unused link token of `kind` for `account`, issued at `now`,
+    /// valid until `expires_at`; stored by its hash only.
+    pub fn issued(
+        token: &RawToken,
+        kind: TokenKind,
+        account: &Account,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            hash: token.hash(),
+            kind,
+            tenant: account.tenant.clone(),
+            account_id: account.id,
+            created_at: now,
+            expires_at,
+            used_at: None,
+            revoked_at: None,
+            message_id: None,
+        }
+    }
+
     /// The token's state at `now`.
     pub fn state(&self, now: OffsetDateTime) -> TokenState {
         if self.used_at.is_some() {

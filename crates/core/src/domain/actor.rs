@@ -167,3 +167,10 @@ pub struct AuditEvent {
     /// Kind-specific facts (never a secret): e.g. `{"old_username": …}`.
     pub detail: serde_json::Value,
 }
+
+impl AuditEvent {
+    /// The same event with this detail (a JSON object).
+    pub fn with_detail(self, detail: serde_json::Value) -> Self {
+        Self { detail, ..self }
+    }
+}

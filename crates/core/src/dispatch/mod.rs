@@ -25,9 +25,9 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use portal_access_core::dispatcher::{Dispatcher, DispatcherConfig};
-//! use portal_access_core::fakes::RecordingMailer;
-//! use portal_access_core::memory::MemoryStore;
+//! use portal_access_core::dispatch::{Dispatcher, DispatcherConfig};
+//! use portal_access_core::testing::fakes::RecordingMailer;
+//! use portal_access_core::testing::MemoryStore;
 //! use portal_access_core::SystemClock;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -53,11 +53,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::{AccountStore, Clock, DeliveryOutcome, Mailer, OutboxMessage, StoreError};
+use crate::{
+    AccountStore, Clock, DeliveryOutcome, Mailer, OsRandom, OutboxMessage, SecureRandom, StoreError,
+};
 
 /// How a [`Dispatcher`] leases, sends and retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,13 +110,18 @@ impl DispatcherConfig {
             .min(self.max_backoff)
     }
 
-    /// [`backoff`](Self::backoff) with jitter: uniformly between half of it
-    /// and all of it, so dispatchers that failed together retry apart.
-    pub fn jittered_backoff(&self, attempts: u32) -> Duration {
+    /// [`backoff`](Self::backoff) with jitter drawn from `random`: between
+    /// half of it and all of it, so dispatchers that failed together retry
+    /// apart.
+    pub fn jittered_backoff(&self, attempts: u32, random: &dyn SecureRandom) -> Duration {
         let full = self.backoff(attempts);
         let half = full / 2;
         let spread = u64::try_from((full - half).as_micros()).unwrap_or(u64::MAX);
-        half + Duration::from_micros(rand::thread_rng().gen_range(0..=spread))
+        let mut bytes = [0u8; 8];
+        random.fill(&mut bytes);
+        // Modulo bias is irrelevant for a retry delay.
+        let offset = u64::from_le_bytes(bytes) % spread.saturating_add(1);
+        half + Duration::from_micros(offset)
     }
 }
 
@@ -140,6 +146,7 @@ pub struct Dispatcher {
     store: Arc<dyn AccountStore>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
+    random: Arc<dyn SecureRandom>,
     config: DispatcherConfig,
 }
 
@@ -158,7 +165,9 @@ enum Delivered {
 }
 
 impl Dispatcher {
-    /// A dispatcher over `store`, sending through `mailer`, with time from `clock`.
+    /// A dispatcher over `store`, sending through `mailer`, with time from
+    /// `clock` and retry jitter from the OS CSPRNG ([`OsRandom`]; see
+    /// [`with_random`](Self::with_random)).
     pub fn new(
         store: Arc<dyn AccountStore>,
         mailer: Arc<dyn Mailer>,
@@ -169,8 +178,15 @@ impl Dispatcher {
             store,
             mailer,
             clock,
+            random: Arc::new(OsRandom),
             config,
         }
+    }
+
+    /// The same dispatcher drawing its retry jitter from `random`.
+    pub fn with_random(mut self, random: Arc<dyn SecureRandom>) -> Self {
+        self.random = random;
+        self
     }
 
     /// Its configuration.
@@ -202,6 +218,7 @@ impl Dispatcher {
                     Arc::clone(&self.store),
                     Arc::clone(&self.mailer),
                     Arc::clone(&self.clock),
+                    Arc::clone(&self.random),
                     self.config.clone(),
                     message,
                 ));
@@ -278,6 +295,7 @@ async fn deliver(
     store: Arc<dyn AccountStore>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
+    random: Arc<dyn SecureRandom>,
     config: DispatcherConfig,
     leased: OutboxMessage,
 ) -> Result<Delivered, StoreError> {
@@ -300,7 +318,7 @@ async fn deliver(
                         Delivered::Failed,
                     )
                 } else {
-                    let next_attempt_at = at + config.jittered_backoff(attempts);
+                    let next_attempt_at = at + config.jittered_backoff(attempts, random.as_ref());
                     tracing::info!(message_id = %id, attempts, error = %text, "message delivery will be retried");
                     let outcome = DeliveryOutcome::Retry {
                         next_attempt_at,
@@ -337,295 +355,4 @@ fn error_text(error: &dyn std::error::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use time::macros::datetime;
-    use time::OffsetDateTime;
-
-    use super::*;
-    use crate::fakes::{ManualClock, RecordingMailer};
-    use crate::memory::MemoryStore;
-    use crate::{
-        Account, AccountChange, AccountId, Changes, DeliveryState, EmailAddress, MailerErrorKind,
-        MessageId, MessageKind, NewMessage, TenantId, TokenHash, REDACTED_BODY,
-    };
-
-    const START: OffsetDateTime = datetime!(2026-03-02 09:00 UTC);
-
-    struct World {
-        store: Arc<MemoryStore>,
-        mailer: Arc<RecordingMailer>,
-        clock: Arc<ManualClock>,
-        account: Account,
-    }
-
-    impl World {
-        async fn new() -> Self {
-            let store = Arc::new(MemoryStore::new());
-            let account = Account::new(
-                AccountId::from_random([1; 16]),
-                TenantId::new("firm").unwrap(),
-                EmailAddress::parse("ann@example.com").unwrap(),
-                None,
-                None,
-                START,
-            );
-            store
-                .commit(Changes {
-                    account: Some(AccountChange::Insert(account.clone())),
-                    ..Changes::default()
-                })
-                .await
-                .unwrap();
-            Self {
-                store,
-                mailer: Arc::new(RecordingMailer::new()),
-                clock: Arc::new(ManualClock::new(START)),
-                account,
-            }
-        }
-
-        fn dispatcher(&self, config: DispatcherConfig) -> Dispatcher {
-            Dispatcher::new(
-                self.store.clone(),
-                self.mailer.clone(),
-                self.clock.clone(),
-                config,
-            )
-        }
-
-        async fn queue(&self, n: u8, token_expires_at: Option<OffsetDateTime>) -> MessageId {
-            let id = MessageId::from_random([n; 16]);
-            let message = NewMessage {
-                id,
-                tenant: self.account.tenant.clone(),
-                account_id: Some(self.account.id),
-                kind: MessageKind::PasswordReset,
-                to: "ann@example.com".into(),
-                to_name: None,
-                subject: "Reset your password".into(),
-                text_body: "https://portal.example.com/reset#token".into(),
-                html_body: "<a href=\"https://portal.example.com/reset#token\">Reset</a>".into(),
-                token_hash: token_expires_at.map(|_| TokenHash::from_bytes([n; 32])),
-                token_expires_at,
-                created_at: self.clock.now(),
-            };
-            self.store
-                .commit(Changes {
-                    outbox: vec![message],
-                    ..Changes::default()
-                })
-                .await
-                .unwrap();
-            id
-        }
-
-        async fn message(&self, id: MessageId) -> OutboxMessage {
-            self.store
-                .messages_for_account(&self.account.tenant, self.account.id, 100)
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|m| m.message.id == id)
-                .unwrap()
-        }
-    }
-
-    fn secs(n: u64) -> Duration {
-        Duration::from_secs(n)
-    }
-
-    #[tokio::test]
-    async fn a_transient_failure_is_retried_after_a_backoff_and_then_sent() {
-        let world = World::new().await;
-        let id = world.queue(1, Some(START + secs(3_600))).await;
-        world.mailer.fail_next(1, MailerErrorKind::Transient);
-        let dispatcher = world.dispatcher(DispatcherConfig::default());
-
-        let first = dispatcher.run_once().await.unwrap();
-        assert_eq!((first.leased, first.retried), (1, 1));
-        let retrying = world.message(id).await;
-        assert_eq!(retrying.state, DeliveryState::Retrying);
-        assert_eq!(retrying.attempts, 1);
-        assert!(retrying
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("transient"));
-        let delay = retrying.next_attempt_at - START;
-        assert!(
-            delay >= secs(2) + Duration::from_millis(500) && delay <= secs(5),
-            "{delay}"
-        );
-        assert_eq!(
-            dispatcher.run_once().await.unwrap().leased,
-            0,
-            "not due yet"
-        );
-
-        world.clock.advance(time::Duration::seconds(5));
-        let second = dispatcher.run_once().await.unwrap();
-        assert_eq!(second.sent, 1);
-        let sent = world.message(id).await;
-        assert_eq!((sent.state, sent.attempts), (DeliveryState::Sent, 2));
-        assert_eq!(sent.message.text_body, REDACTED_BODY);
-        assert_eq!(world.mailer.sent().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn a_permanent_failure_fails_the_message_at_once() {
-        let world = World::new().await;
-        let id = world.queue(1, None).await;
-        world.mailer.fail_next(1, MailerErrorKind::Permanent);
-        let dispatcher = world.dispatcher(DispatcherConfig::default());
-
-        let report = dispatcher.run_once().await.unwrap();
-
-        assert_eq!((report.failed, report.retried), (1, 0));
-        let failed = world.message(id).await;
-        assert_eq!((failed.state, failed.attempts), (DeliveryState::Failed, 1));
-        assert_eq!(failed.failed_at, Some(START));
-        assert!(failed.last_error.as_deref().unwrap().contains("permanent"));
-        world.clock.advance(time::Duration::days(1));
-        assert_eq!(dispatcher.run_once().await.unwrap().leased, 0);
-        assert!(world.mailer.sent().is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_message_failing_transiently_max_attempts_times_is_failed() {
-        let world = World::new().await;
-        let id = world.queue(1, None).await;
-        world.mailer.fail_next(100, MailerErrorKind::Transient);
-        let config = DispatcherConfig {
-            max_attempts: 3,
-            ..DispatcherConfig::default()
-        };
-        let dispatcher = world.dispatcher(config);
-
-        let mut reports = Vec::new();
-        for _ in 0..5 {
-            reports.push(dispatcher.run_once().await.unwrap());
-            world.clock.advance(time::Duration::hours(2));
-        }
-
-        let attempts: Vec<(usize, usize)> = reports.iter().map(|r| (r.retried, r.failed)).collect();
-        assert_eq!(attempts, vec![(1, 0), (1, 0), (0, 1), (0, 0), (0, 0)]);
-        let failed = world.message(id).await;
-        assert_eq!((failed.state, failed.attempts), (DeliveryState::Failed, 3));
-        assert!(world.mailer.sent().is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_crashed_dispatchers_lease_expires_and_another_dispatcher_sends_the_message() {
-        let world = World::new().await;
-        let id = world.queue(1, None).await;
-        // A dispatcher leases the message and dies before sending it.
-        let crashed = world
-            .store
-            .lease_outbox(START, START + secs(60), 50)
-            .await
-            .unwrap();
-        assert_eq!(crashed.len(), 1);
-        let survivor = world.dispatcher(DispatcherConfig::default());
-
-        assert_eq!(
-            survivor.run_once().await.unwrap().leased,
-            0,
-            "the lease holds"
-        );
-        world.clock.advance(time::Duration::seconds(59));
-        assert_eq!(
-            survivor.run_once().await.unwrap().leased,
-            0,
-            "the lease holds"
-        );
-        world.clock.advance(time::Duration::seconds(1));
-        assert_eq!(survivor.run_once().await.unwrap().sent, 1);
-
-        assert_eq!(world.mailer.sent().len(), 1);
-        assert_eq!(world.message(id).await.state, DeliveryState::Sent);
-    }
-
-    #[tokio::test]
-    async fn a_message_whose_link_expired_before_delivery_is_failed_not_sent() {
-        let world = World::new().await;
-        let id = world.queue(1, Some(START + secs(60))).await;
-        world.clock.advance(time::Duration::seconds(61));
-        let dispatcher = world.dispatcher(DispatcherConfig::default());
-        dispatcher.maintain().await.unwrap();
-
-        assert_eq!(dispatcher.run_once().await.unwrap().failed, 1);
-
-        assert!(world.mailer.sent().is_empty());
-        let failed = world.message(id).await;
-        assert_eq!(failed.state, DeliveryState::Failed);
-        assert!(failed.last_error.unwrap().contains("expired"));
-    }
-
-    #[tokio::test]
-    async fn a_batch_is_limited_to_the_batch_size_and_the_rest_follows() {
-        let world = World::new().await;
-        for n in 0..7 {
-            world.queue(n, None).await;
-        }
-        let dispatcher = world.dispatcher(DispatcherConfig {
-            batch_size: 3,
-            concurrency: 2,
-            ..DispatcherConfig::default()
-        });
-        let mut counts = Vec::new();
-        for _ in 0..4 {
-            counts.push(dispatcher.run_once().await.unwrap().sent);
-        }
-        assert_eq!(counts, vec![3, 3, 1, 0]);
-        assert_eq!(world.mailer.sent().len(), 7);
-    }
-
-    #[test]
-    fn backoff_doubles_from_the_base_and_stops_at_the_cap() {
-        let config = DispatcherConfig::default();
-        let steps: Vec<u64> = (1..=12).map(|n| config.backoff(n).as_secs()).collect();
-        assert_eq!(
-            steps,
-            vec![5, 10, 20, 40, 80, 160, 320, 640, 1_280, 2_560, 3_600, 3_600]
-        );
-        assert_eq!(config.backoff(u32::MAX), secs(3_600));
-        for attempts in 1..=12 {
-            let full = config.backoff(attempts);
-            for _ in 0..50 {
-                let jittered = config.jittered_backoff(attempts);
-                assert!(
-                    jittered >= full / 2 && jittered <= full,
-                    "{jittered:?} vs {full:?}"
-                );
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn run_delivers_until_shutdown_and_then_returns() {
-        let world = World::new().await;
-        for n in 0..5 {
-            world.queue(n, None).await;
-        }
-        let dispatcher = world.dispatcher(DispatcherConfig {
-            poll_interval: Duration::from_millis(10),
-            ..DispatcherConfig::default()
-        });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(dispatcher.run(async move {
-            let _ = stopped.await;
-        }));
-        let deadline = Instant::now() + secs(10);
-        while world.mailer.sent().len() < 5 {
-            assert!(Instant::now() < deadline, "messages were not delivered");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        world.queue(9, None).await;
-        stop.send(()).unwrap();
-        tokio::time::timeout(secs(5), task)
-            .await
-            .expect("run returns after shutdown")
-            .unwrap();
-        assert!(world.mailer.sent().len() >= 5);
-    }
-}
+mod tests;

@@ -12,7 +12,7 @@ use crate::{EmailAddress, Username};
 
 /// Every password of 8 or more characters from the MIT-licensed ranked list
 /// of `@zxcvbn-ts/language-common` (see `data/LICENSE-common-passwords.txt`).
-const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
 
 fn common_passwords() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();

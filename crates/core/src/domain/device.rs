@@ -13,7 +13,7 @@ pub struct Device {
 /// Parses a User-Agent header; unknown parts are `None`.
 ///
 /// ```
-/// let d = portal_access_core::device::parse_user_agent(
+/// let d = portal_access_core::domain::device::parse_user_agent(
 ///     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36");
 /// assert_eq!(d.os.as_deref(), Some("Windows 10"));
 /// assert_eq!(d.browser.as_deref(), Some("Chrome 120.0.0.0"));

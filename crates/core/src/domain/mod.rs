@@ -1,0 +1,31 @@
+//! Domain types: accounts, actors and audit events, identifiers, email
+//! addresses, usernames, passwords and their policy, link and session
+//! tokens, the records the store keeps, and User-Agent parsing for notices.
+//!
+//! They parse, not validate: a value of one of these types is valid by
+//! construction. Everything here is re-exported at the crate root.
+
+pub(crate) mod account;
+pub(crate) mod actor;
+pub mod device;
+pub(crate) mod email;
+pub(crate) mod ids;
+pub(crate) mod password;
+pub(crate) mod records;
+pub(crate) mod token;
+pub(crate) mod username;
+
+pub use account::{Access, Account, Invitation, PasswordHash};
+pub use actor::{Actor, AuditEvent, AuditKind, RequestContext};
+pub use email::{EmailAddress, InvalidEmail};
+pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId};
+pub use password::{
+    normalize_password, InvalidPolicy, NewPassword, PasswordPolicy, PasswordReason,
+    PasswordRejected,
+};
+pub use records::{
+    DeliveryOutcome, DeliveryState, LinkOpening, MessageKind, NewMessage, OutboxMessage,
+    SessionRecord, StaffVerification, TokenRecord, TokenState, REDACTED_BODY,
+};
+pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};
+pub use username::{InvalidUsername, Username};

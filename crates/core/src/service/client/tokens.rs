@@ -1,0 +1,205 @@
+//! The link pages that spend a token to set a password: completing a reset
+//! and accepting an invitation.
+
+use secrecy::SecretString;
+
+use super::super::notice::PasswordChangeReason;
+use super::super::transaction::Step;
+use super::super::{infra, PortalService, ServiceError, SignedIn};
+use super::PreparedPassword;
+use super::{AcceptInvitationError, CompleteResetError};
+use crate::workflow::accept_invitation::{
+    check_invitation_token, decide_accept_invitation, parse_username, AcceptInvitationInput,
+};
+use crate::workflow::change_password::check_new_password;
+use crate::workflow::complete_reset::{
+    check_reset_token, decide_complete_reset, CompleteResetInput,
+};
+use crate::workflow::Refusal;
+use crate::{Account, RawToken, RequestContext, StoreError, TokenRecord};
+
+/// A loaded link token and its account, both present.
+type Loaded = (TokenRecord, Account);
+
+impl PortalService {
+    /// Completes a password reset with the link's token: sets the password,
+    /// revokes every other reset link and every session, clears the sign-in
+    /// throttle, signs the client in with a fresh session and queues the
+    /// password-changed notice. Any unusable token is `token_invalid`; of
+    /// concurrent redemptions of one token exactly one succeeds.
+    pub async fn reset_password(
+        &self,
+        ctx: &RequestContext,
+        token: &str,
+        password: SecretString,
+        password_confirmation: SecretString,
+    ) -> Result<SignedIn, ServiceError<CompleteResetError>> {
+        let result = self
+            .reset_password_inner(ctx, token, password, password_confirmation)
+            .await;
+        let label = match &result {
+            Ok(_) => "success",
+            Err(ServiceError::Refused(e)) => e.code().as_str(),
+            Err(ServiceError::Infrastructure(_)) => "error",
+        };
+        metrics::counter!("portal_password_resets_total", "result" => label).increment(1);
+        result
+    }
+
+    async fn reset_password_inner(
+        &self,
+        ctx: &RequestContext,
+        token: &str,
+        password: SecretString,
+        password_confirmation: SecretString,
+    ) -> Result<SignedIn, ServiceError<CompleteResetError>> {
+        let refused = ServiceError::Refused;
+        let Ok(raw) = RawToken::parse(token) else {
+            return Err(refused(CompleteResetError::TokenInvalid));
+        };
+        let hash = &raw.hash();
+        let now = self.now();
+        let config = self.config();
+        let (password, password_confirmation) = (&password, &password_confirmation);
+        let load = move || async move {
+            let (record, account) = self.load_token(hash).await?;
+            check_reset_token(record.as_ref(), account.as_ref(), now).map_err(refused)?;
+            let (Some(record), Some(account)) = (record, account) else {
+                return Err(refused(CompleteResetError::TokenInvalid));
+            };
+            Ok::<Loaded, ServiceError<CompleteResetError>>((record, account))
+        };
+        let first = load().await?;
+        let new_hash = self
+            .hash_new_password(
+                password,
+                password_confirmation,
+                first.1.username.as_ref(),
+                &first.1.email,
+            )
+            .await
+            .map_err(|e| e.map_refusal(CompleteResetError::from))?;
+        // After a conflict the username or address may have changed: the
+        // password is checked again (not hashed again).
+        let reload = move |_| async move {
+            let (record, account) = load().await?;
+            check_new_password(
+                &config.password_policy,
+                password,
+                password_confirmation,
+                account.username.as_ref(),
+                &account.email,
+            )
+            .map_err(|e| refused(e.into()))?;
+            Ok((record, account))
+        };
+        let prepared = PreparedPassword {
+            hash: new_hash,
+            notice: self.password_notice(ctx, PasswordChangeReason::Reset).await,
+            session: self.fresh_session(now),
+        };
+        let account = self
+            .transact(
+                now,
+                |e| {
+                    matches!(e, StoreError::TokenNotRedeemable)
+                        .then_some(CompleteResetError::TokenInvalid)
+                },
+                first,
+                reload,
+                |(record, account)| {
+                    decide_complete_reset(
+                        CompleteResetInput {
+                            token: record,
+                            account,
+                            change: prepared.change(self, account, ctx),
+                        },
+                        now,
+                    )
+                    .map(Step::Commit)
+                    .map_err(refused)
+                },
+            )
+            .await?;
+        Ok(prepared.session.signed_in(account))
+    }
+
+    /// Accepts an invitation: sets the chosen username (unique per tenant)
+    /// and password, marks the invitation accepted, and signs the client in.
+    pub async fn accept_invitation(
+        &self,
+        ctx: &RequestContext,
+        token: &str,
+        username: &str,
+        password: SecretString,
+        password_confirmation: SecretString,
+    ) -> Result<SignedIn, ServiceError<AcceptInvitationError>> {
+        let refused = ServiceError::Refused;
+        let Ok(raw) = RawToken::parse(token) else {
+            return Err(refused(AcceptInvitationError::TokenInvalid));
+        };
+        let hash = &raw.hash();
+        let now = self.now();
+        let load = move || async move {
+            let (record, account) = self.load_token(hash).await?;
+            check_invitation_token(record.as_ref(), account.as_ref(), now).map_err(refused)?;
+            let (Some(record), Some(account)) = (record, account) else {
+                return Err(refused(AcceptInvitationError::TokenInvalid));
+            };
+            Ok::<Loaded, ServiceError<AcceptInvitationError>>((record, account))
+        };
+        let first = load().await?;
+        let username = parse_username(username).map_err(refused)?;
+        // A fast answer before hashing; the store's unique index decides at commit.
+        if let Some(holder) = self
+            .store()
+            .account_by_username(&first.1.tenant, username.key())
+            .await
+            .map_err(infra)?
+        {
+            if holder.id != first.1.id {
+                return Err(refused(AcceptInvitationError::UsernameTaken));
+            }
+        }
+        let password_hash = self
+            .hash_new_password(
+                &password,
+                &password_confirmation,
+                Some(&username),
+                &first.1.email,
+            )
+            .await
+            .map_err(|e| e.map_refusal(AcceptInvitationError::from))?;
+        let session = self.fresh_session(now);
+        let account = self
+            .transact(
+                now,
+                |e| match e {
+                    StoreError::TokenNotRedeemable => Some(AcceptInvitationError::TokenInvalid),
+                    StoreError::UsernameTaken => Some(AcceptInvitationError::UsernameTaken),
+                    StoreError::Conflict | StoreError::EmailTaken | StoreError::Backend(_) => None,
+                },
+                first,
+                move |_| load(),
+                |(record, account)| {
+                    decide_accept_invitation(
+                        AcceptInvitationInput {
+                            token: record,
+                            account,
+                            username: username.clone(),
+                            password_hash: password_hash.clone(),
+                            new_session: session.record(account, ctx),
+                            ctx,
+                            event_id: self.new_event_id(),
+                        },
+                        now,
+                    )
+                    .map(Step::Commit)
+                    .map_err(refused)
+                },
+            )
+            .await?;
+        metrics::counter!("portal_invitations_accepted_total").increment(1);
+        Ok(session.signed_in(account))
+    }
+}

@@ -1,0 +1,141 @@
+//! The refusals of every workflow: the stable [`ErrorCode`]s of the HTTP
+//! contract, the [`Refusal`] trait every refusal type implements, and the
+//! refusals several workflows share ([`NoRefusal`], [`NotFoundError`]).
+
+use serde::Serialize;
+
+use crate::PasswordReason;
+
+/// The stable error codes of the HTTP contract (SPEC.md section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Expired, used, superseded or unknown link token (one refusal for all).
+    TokenInvalid,
+    /// The password fails the policy (with reasons).
+    PasswordRejected,
+    /// Password and confirmation differ.
+    PasswordMismatch,
+    /// The username breaks the username rules.
+    UsernameInvalid,
+    /// Another account of the tenant has this username.
+    UsernameTaken,
+    /// Another account of the tenant has this email address.
+    EmailTaken,
+    /// Wrong login or password.
+    InvalidCredentials,
+    /// Access is turned off for this account.
+    AccessDisabled,
+    /// The account is archived.
+    AccountArchived,
+    /// The account was never invited: send an invitation.
+    NotInvited,
+    /// The invitation is still pending: resend it.
+    InvitationPending,
+    /// The staff member must pass a CAPTCHA first.
+    HumanVerificationRequired,
+    /// The CAPTCHA was not passed.
+    CaptchaFailed,
+    /// No mailer is configured.
+    MailerNotConfigured,
+    /// Too many attempts; try later.
+    RateLimited,
+    /// No such account (in this tenant).
+    NotFound,
+    /// No valid session.
+    Unauthenticated,
+    /// The input is malformed.
+    ValidationFailed,
+}
+
+impl ErrorCode {
+    /// The code's text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::TokenInvalid => "token_invalid",
+            Self::PasswordRejected => "password_rejected",
+            Self::PasswordMismatch => "password_mismatch",
+            Self::UsernameInvalid => "username_invalid",
+            Self::UsernameTaken => "username_taken",
+            Self::EmailTaken => "email_taken",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::AccessDisabled => "access_disabled",
+            Self::AccountArchived => "account_archived",
+            Self::NotInvited => "not_invited",
+            Self::InvitationPending => "invitation_pending",
+            Self::HumanVerificationRequired => "human_verification_required",
+            Self::CaptchaFailed => "captcha_failed",
+            Self::MailerNotConfigured => "mailer_not_configured",
+            Self::RateLimited => "rate_limited",
+            Self::NotFound => "not_found",
+            Self::Unauthenticated => "unauthenticated",
+            Self::ValidationFailed => "validation_failed",
+        }
+    }
+}
+
+/// A refusal a user can hit: it has a stable code and a message fit to show.
+///
+/// ```
+/// use portal_access_core::workflow::{ErrorCode, Refusal};
+///
+/// #[derive(Debug, thiserror::Error)]
+/// enum SurveyError {
+///     #[error("this link no longer works")]
+///     TokenInvalid,
+/// }
+///
+/// impl Refusal for SurveyError {
+///     fn code(&self) -> ErrorCode {
+///         match self {
+///             Self::TokenInvalid => ErrorCode::TokenInvalid,
+///         }
+///     }
+/// }
+///
+/// assert_eq!(SurveyError::TokenInvalid.code().as_str(), "token_invalid");
+/// ```
+pub trait Refusal: std::error::Error + Send + Sync + 'static {
+    /// The stable code.
+    fn code(&self) -> ErrorCode;
+
+    /// For `password_rejected`: the reasons.
+    fn password_reasons(&self) -> Option<&[PasswordReason]> {
+        None
+    }
+}
+
+/// A refusal that cannot happen: for operations that only fail on infrastructure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoRefusal {}
+
+impl Refusal for NoRefusal {
+    fn code(&self) -> ErrorCode {
+        match *self {}
+    }
+}
+
+/// No such account in the staff member's tenant (`not_found`). An account
+/// of another tenant is not found either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no such portal account")]
+pub struct NotFoundError;
+
+impl Refusal for NotFoundError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::NotFound
+    }
+}
+
+/// `impl From<NotFoundError> for $refusal`, into its `NotFound` variant:
+/// what the staff service needs of every refusal of an account lookup.
+macro_rules! not_found_is {
+    ($refusal:ty) => {
+        impl From<$crate::workflow::NotFoundError> for $refusal {
+            fn from(_: $crate::workflow::NotFoundError) -> Self {
+                Self::NotFound
+            }
+        }
+    };
+}
+pub(crate) use not_found_is;
