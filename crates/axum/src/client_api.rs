@@ -16,10 +16,12 @@ use portal_access_core::Account;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{json_response, report_internal_errors, ApiError};
+use crate::csrf;
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientContext, Session, Tenant};
+use crate::failure::{json_response, report_internal_errors};
 use crate::headers::api_headers;
-use crate::{csrf, session, PortalHttp};
+use crate::state::PortalHttp;
 
 pub(crate) fn router(state: PortalHttp) -> Router {
     Router::new()
@@ -36,12 +38,16 @@ pub(crate) fn router(state: PortalHttp) -> Router {
             state.clone(),
             refuse_cross_site,
         ))
-        .layer(middleware::from_fn(report_internal_errors))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            report_internal_errors,
+        ))
         .layer(middleware::from_fn(api_headers))
         .with_state(state)
 }
 
-/// Middleware: a state-changing call a browser says is cross-site is refused (403).
+/// Middleware: a state-changing call a browser says is cross-site is
+/// refused (403 `csrf_failed`).
 async fn refuse_cross_site(
     State(http): State<PortalHttp>,
     request: Request,
@@ -53,11 +59,7 @@ async fn refuse_cross_site(
     );
     if !safe {
         if let Err(error) = csrf::check_origin(request.headers(), http.public_origin()) {
-            return ApiError::Body {
-                status: StatusCode::FORBIDDEN,
-                message: format!("Refused: {error}."),
-            }
-            .into_response();
+            return ApiError::csrf(error).into_response();
         }
     }
     next.run(request).await
@@ -84,14 +86,7 @@ impl<'a> Me<'a> {
 /// 200 with the account and the new session's cookie.
 fn signed_in(http: &PortalHttp, signed_in: &SignedIn) -> Response {
     let mut response = json_response(StatusCode::OK, &Me::of(&signed_in.account));
-    session::append(
-        response.headers_mut(),
-        http.session_cookie().set(
-            signed_in.session_token.expose(),
-            signed_in.expires_at,
-            http.service().now(),
-        ),
-    );
+    http.set_session_cookie(response.headers_mut(), signed_in);
     response
 }
 
@@ -190,7 +185,7 @@ async fn sign_out(
 ) -> Result<Response, ApiError> {
     http.service().sign_out(&ctx, &session).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    session::append(response.headers_mut(), http.session_cookie().clear());
+    http.clear_session_cookie(response.headers_mut());
     Ok(response)
 }
 
@@ -239,13 +234,6 @@ async fn change_password(
         )
         .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    session::append(
-        response.headers_mut(),
-        http.session_cookie().set(
-            done.session_token.expose(),
-            done.expires_at,
-            http.service().now(),
-        ),
-    );
+    http.set_session_cookie(response.headers_mut(), &done);
     Ok(response)
 }

@@ -5,7 +5,8 @@
 //! `product_name`, `base` (the portal's path, e.g. `/portal`), `css_url`,
 //! `signed_in` (bool), `csrf_token` (the token of the page's forms),
 //! `password_min` (the policy's minimum length),
-//! `errors` (field name -> message; `form` for the whole form), `values`
+//! `errors` (field name -> message; `form` for the whole form),
+//! `error_codes` (field name -> the refusal's stable code), `values`
 //! (what the user typed, never a password) and `reasons` (why a password
 //! was refused). Page-specific variables are listed in [`PAGES`].
 //!
@@ -34,8 +35,14 @@ pub const PAGES: &[(&str, &str)] = &[
     ("macros.html", "the `field` and `csrf` macros the forms use"),
     ("sign_in.html", "values.login"),
     ("forgot_password.html", "values.email"),
-    ("reset_password.html", "token, email"),
-    ("invitation.html", "token, email, values.username"),
+    (
+        "reset_password.html",
+        "token, email (posted back as `username`)",
+    ),
+    (
+        "invitation.html",
+        "token, email (posted back as `email`), values.username",
+    ),
     (
         "link_invalid.html",
         "kind (invitation | password_reset | not_me), token, fresh_invitation_available",
@@ -44,8 +51,14 @@ pub const PAGES: &[(&str, &str)] = &[
     ("username.html", "username, values.username"),
     ("password.html", "must_change_password"),
     ("not_me.html", "token, email"),
-    ("message.html", "title, lead, paragraphs, link {href, text}"),
-    ("error.html", "status, title, message"),
+    (
+        "message.html",
+        "message (signed_out | reset_link_sent | fresh_invitation_sent | account_secured)",
+    ),
+    (
+        "error.html",
+        "status, code (csrf_failed | validation_failed | any stable error code)",
+    ),
 ];
 
 fn builtin_source(name: &str) -> Option<&'static str> {
@@ -107,6 +120,10 @@ impl Default for PageTemplates {
 
 impl PageTemplates {
     /// The built-in pages.
+    #[allow(
+        clippy::expect_used,
+        reason = "the built-ins are compiled in and tested by `the_built_in_pages_render`"
+    )]
     pub fn builtin() -> Self {
         let overrides = BTreeMap::new();
         let env = Arc::new(build_env(&overrides).expect("the built-in page templates compile"));
@@ -139,6 +156,7 @@ impl PageTemplates {
             "csrf_token": "sample",
             "password_min": 15,
             "errors": {"form": "Sample error.", "password": "Sample error."},
+            "error_codes": {"form": "rate_limited", "password": "password_rejected"},
             "values": {"login": "ann", "email": "ann@example.com", "username": "ann"},
             "reasons": [{"code": "too_short", "message": "Use at least 15 characters."}],
             "token": "sample",
@@ -148,12 +166,9 @@ impl PageTemplates {
             "done": "password",
             "kind": "invitation",
             "fresh_invitation_available": true,
-            "title": "Sample",
-            "lead": "Sample.",
-            "paragraphs": ["Sample."],
-            "link": {"href": "/portal/sign-in", "text": "Sign in"},
-            "status": 500,
-            "message": "Sample.",
+            "message": "signed_out",
+            "status": 403,
+            "code": "csrf_failed",
         });
         for (name, _) in PAGES {
             self.render(name, &sample)?;
@@ -189,11 +204,13 @@ fn build_env(
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     for (name, _) in PAGES {
-        let source = match overrides.get(*name) {
-            Some(source) => source.clone(),
-            None => builtin_source(name)
-                .expect("every listed page has a built-in")
-                .to_owned(),
+        let source = match overrides
+            .get(*name)
+            .map(String::as_str)
+            .or(builtin_source(name))
+        {
+            Some(source) => source.to_owned(),
+            None => return Err(PageTemplateError::Unknown(name.to_string())),
         };
         env.add_template_owned(name.to_string(), source)
             .map_err(|source| PageTemplateError::Template {
@@ -217,10 +234,10 @@ mod tests {
     fn values_are_html_escaped() {
         let html = PageTemplates::builtin()
             .render(
-                "message.html",
+                "sign_in.html",
                 &serde_json::json!({
                     "base": "/portal", "css_url": "/c.css", "product_name": "P",
-                    "title": "<script>alert(1)</script>", "lead": "x", "paragraphs": [],
+                    "values": { "login": "<script>alert(1)</script>" },
                 }),
             )
             .unwrap();

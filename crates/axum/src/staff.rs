@@ -11,10 +11,11 @@ use portal_access_core::service::{NewAccountInput, NoticeDelivery, SetPasswordIn
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::error::{json_response, report_internal_errors, ApiError};
+use crate::error::ApiError;
 use crate::extract::{parse_account_id, ApiJson, ClientContext, Staff};
+use crate::failure::{json_response, report_internal_errors};
 use crate::headers::api_headers;
-use crate::PortalHttp;
+use crate::state::PortalHttp;
 
 /// The most audit events one call returns.
 const MAX_EVENTS: u32 = 500;
@@ -38,7 +39,10 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/staff/accounts/{id}/events", get(account_events))
         .route("/staff/human-verification", post(human_verification))
         .layer(DefaultBodyLimit::max(state.body_limit()))
-        .layer(middleware::from_fn(report_internal_errors))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            report_internal_errors,
+        ))
         .layer(middleware::from_fn(api_headers))
         .with_state(state)
 }
