@@ -485,3 +485,85 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+/// The openings recorded on the staff timeline for the link of `kind`.
+async fn openings(app: &TestApp, id: &str, kind: &str) -> usize {
+    let status: serde_json::Value = app
+        .staff(Method::GET, &format!("/staff/accounts/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let messages = status["messages"].as_array().unwrap();
+    let link = messages
+        .iter()
+        .map(|m| &m["link"])
+        .find(|link| link["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} link in {status}"));
+    link["openings"].as_array().unwrap().len()
+}
+
+pub async fn a_refused_link_form_records_no_second_opening(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (bea, invitation) = app.invited("bea@example.com").await;
+    let (ann, _) = app.signed_in("ann@example.com", "ann").await;
+    app.staff(
+        Method::POST,
+        &format!("/staff/accounts/{ann}/password-reset"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let reset = app.latest_token("ann@example.com").await;
+    let cases = [
+        (
+            &bea,
+            "invitation",
+            "/portal/invitation",
+            invitation,
+            "bea@example.com",
+        ),
+        (
+            &ann,
+            "password_reset",
+            "/portal/reset-password",
+            reset,
+            "ann@example.com",
+        ),
+    ];
+    for (id, kind, path, token, email) in cases {
+        let browser = app.client();
+        let (status, html, _) = get(&browser, &app, &format!("{path}?token={token}")).await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
+        assert_eq!(openings(&app, id, kind).await, 1, "{kind}: opened once");
+        let csrf = hidden_field(&html, "csrf_token");
+        let response = browser
+            .post(app.url(path))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("token", token.as_str()),
+                ("username", if kind == "invitation" { "bea" } else { email }),
+                ("email", email),
+                ("password", "short"),
+                ("password_confirmation", "short"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains("id=\"password-error\""), "{kind}: {html}");
+        assert!(html.contains(email), "{kind}: the address is shown again");
+        assert_eq!(
+            openings(&app, id, kind).await,
+            1,
+            "{kind}: a refused form is not a second opening"
+        );
+    }
+}

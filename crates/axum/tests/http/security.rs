@@ -167,14 +167,14 @@ pub async fn the_client_api_refuses_cross_site_calls(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_error(response, StatusCode::FORBIDDEN, "validation_failed").await;
+    assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
     let response = client
         .post(app.url("/api/portal/sign-out"))
         .header("origin", "https://evil.example")
         .send()
         .await
         .unwrap();
-    assert_error(response, StatusCode::FORBIDDEN, "validation_failed").await;
+    assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
     // Reading is not state-changing; and the session survived.
     let me = client
         .get(app.url("/api/portal/me"))
