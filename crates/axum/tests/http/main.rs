@@ -3,6 +3,7 @@
 //! on SQLite and on PostgreSQL (`DATABASE_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`; a database is created per
 //! test and dropped).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod client;
 mod common;
