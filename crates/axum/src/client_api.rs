@@ -5,7 +5,7 @@
 //! JSON content type already forces a CORS preflight, which this API never
 //! grants.
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,12 +19,12 @@ use serde::{Deserialize, Serialize};
 use crate::csrf;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientContext, Session, Tenant};
-use crate::failure::{json_response, report_internal_errors};
-use crate::headers::api_headers;
+use crate::failure::json_response;
+use crate::headers::{self, API_CSP};
 use crate::state::PortalHttp;
 
 pub(crate) fn router(state: PortalHttp) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/api/portal/forgot-password", post(forgot_password))
         .route("/api/portal/reset-password", post(reset_password))
         .route("/api/portal/invitation/accept", post(accept_invitation))
@@ -33,17 +33,11 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/api/portal/me", get(me))
         .route("/api/portal/username", put(change_username))
         .route("/api/portal/password", put(change_password))
-        .layer(DefaultBodyLimit::max(state.body_limit()))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_site,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            report_internal_errors,
-        ))
-        .layer(middleware::from_fn(api_headers))
-        .with_state(state)
+        ));
+    headers::finish(router, state, API_CSP)
 }
 
 /// Middleware: a state-changing call a browser says is cross-site is

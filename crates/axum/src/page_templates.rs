@@ -61,23 +61,33 @@ pub const PAGES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The built-in source of each page of [`PAGES`], from `templates/`.
+macro_rules! builtins {
+    ($name:ident, $($page:literal),* $(,)?) => {
+        match $name {
+            $($page => Some(include_str!(concat!("../templates/", $page))),)*
+            _ => None,
+        }
+    };
+}
+
 fn builtin_source(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "layout.html" => include_str!("../templates/layout.html"),
-        "macros.html" => include_str!("../templates/macros.html"),
-        "sign_in.html" => include_str!("../templates/sign_in.html"),
-        "forgot_password.html" => include_str!("../templates/forgot_password.html"),
-        "reset_password.html" => include_str!("../templates/reset_password.html"),
-        "invitation.html" => include_str!("../templates/invitation.html"),
-        "link_invalid.html" => include_str!("../templates/link_invalid.html"),
-        "home.html" => include_str!("../templates/home.html"),
-        "username.html" => include_str!("../templates/username.html"),
-        "password.html" => include_str!("../templates/password.html"),
-        "not_me.html" => include_str!("../templates/not_me.html"),
-        "message.html" => include_str!("../templates/message.html"),
-        "error.html" => include_str!("../templates/error.html"),
-        _ => return None,
-    })
+    builtins!(
+        name,
+        "layout.html",
+        "macros.html",
+        "sign_in.html",
+        "forgot_password.html",
+        "reset_password.html",
+        "invitation.html",
+        "link_invalid.html",
+        "home.html",
+        "username.html",
+        "password.html",
+        "not_me.html",
+        "message.html",
+        "error.html",
+    )
 }
 
 /// A page template that does not exist, compile or render.

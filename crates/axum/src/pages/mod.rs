@@ -33,13 +33,17 @@ mod links;
 mod render;
 mod sign_in;
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{middleware, Router};
+use axum::Router;
 
-use crate::failure::report_internal_errors;
-use crate::headers::page_headers;
+use self::account::{change_password, change_username, home, password_page, username_page};
+use self::links::{
+    accept_invitation, fresh_invitation, invitation_page, not_me, not_me_page, reset, reset_page,
+};
+use self::sign_in::{forgot, forgot_page, sign_in, sign_in_page, sign_out};
+use crate::headers::{self, PAGE_CSP};
 use crate::state::PortalHttp;
 
 pub(crate) fn router(state: PortalHttp) -> Router {
@@ -49,53 +53,26 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .portal_path
         .trim_end_matches('/')
         .to_owned();
+    let at = |page: &str| format!("{p}{page}");
     let mut router = Router::new()
-        .route(&format!("{p}/"), get(account::home))
+        .route(&at("/"), get(home))
+        .route(&at("/sign-in"), get(sign_in_page).post(sign_in))
+        .route(&at("/sign-out"), post(sign_out))
+        .route(&at("/forgot-password"), get(forgot_page).post(forgot))
+        .route(&at("/reset-password"), get(reset_page).post(reset))
         .route(
-            &format!("{p}/sign-in"),
-            get(sign_in::sign_in_page).post(sign_in::sign_in),
+            &at("/invitation"),
+            get(invitation_page).post(accept_invitation),
         )
-        .route(&format!("{p}/sign-out"), post(sign_in::sign_out))
-        .route(
-            &format!("{p}/forgot-password"),
-            get(sign_in::forgot_page).post(sign_in::forgot),
-        )
-        .route(
-            &format!("{p}/reset-password"),
-            get(links::reset_page).post(links::reset),
-        )
-        .route(
-            &format!("{p}/invitation"),
-            get(links::invitation_page).post(links::accept_invitation),
-        )
-        .route(
-            &format!("{p}/invitation/fresh"),
-            post(links::fresh_invitation),
-        )
-        .route(
-            &format!("{p}/not-me"),
-            get(links::not_me_page).post(links::not_me),
-        )
-        .route(
-            &format!("{p}/username"),
-            get(account::username_page).post(account::change_username),
-        )
-        .route(
-            &format!("{p}/password"),
-            get(account::password_page).post(account::change_password),
-        )
-        .route(&format!("{p}/static/portal.css"), get(render::stylesheet));
+        .route(&at("/invitation/fresh"), post(fresh_invitation))
+        .route(&at("/not-me"), get(not_me_page).post(not_me))
+        .route(&at("/username"), get(username_page).post(change_username))
+        .route(&at("/password"), get(password_page).post(change_password))
+        .route(&at("/static/portal.css"), get(render::stylesheet));
     if !p.is_empty() {
         router = router.route(&p, get(to_home));
     }
-    router
-        .layer(DefaultBodyLimit::max(state.body_limit()))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            report_internal_errors,
-        ))
-        .layer(middleware::from_fn(page_headers))
-        .with_state(state)
+    headers::finish(router, state, PAGE_CSP)
 }
 
 async fn to_home(State(http): State<PortalHttp>) -> Response {

@@ -34,39 +34,36 @@ pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backe
         ],
     ];
     for form in attempts {
-        let response = browser
-            .post(app.url("/portal/sign-in"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_form(&browser, "/portal/sign-in", &form).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{form:?}");
         assert!(response.text().await.unwrap().contains("reload the page"));
     }
     // A valid token from a browser without the pre-session cookie is refused too.
     let other = app.client();
-    let response = other
-        .post(app.url("/portal/sign-in"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &other,
+            "/portal/sign-in",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("login", "ann"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     // The right one passes.
-    let response = browser
-        .post(app.url("/portal/sign-in"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/sign-in",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("login", "ann"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
@@ -122,12 +119,13 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
         .await
         .unwrap();
     let bea_csrf = hidden_field(&bea_html, "csrf_token");
-    let response = ann
-        .post(app.url("/portal/username"))
-        .form(&[("csrf_token", bea_csrf.as_str()), ("username", "hijacked")])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &ann,
+            "/portal/username",
+            &[("csrf_token", bea_csrf.as_str()), ("username", "hijacked")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let me: Value = ann
         .get(app.url("/api/portal/me"))
@@ -148,12 +146,13 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
         .await
         .unwrap();
     let anonymous_csrf = hidden_field(&forgot, "csrf_token");
-    let response = ann
-        .post(app.url("/portal/sign-out"))
-        .form(&[("csrf_token", anonymous_csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &ann,
+            "/portal/sign-out",
+            &[("csrf_token", anonymous_csrf.as_str())],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
@@ -253,48 +252,39 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
         .await;
     }
     // Wrong JSON types are refused too.
+    let id = app.create_account("ann@example.com").await;
     let response = app
-        .staff(
+        .staff_json(
             Method::PUT,
-            &format!(
-                "/staff/accounts/{}/access",
-                app.create_account("ann@example.com").await
-            ),
+            &format!("/staff/accounts/{id}/access"),
+            json!({ "enabled": "yes" }),
         )
-        .json(&json!({ "enabled": "yes" }))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
     // Forms: wrong content type and oversized bodies are refused before parsing.
     let response = app
-        .client()
-        .post(app.url("/portal/sign-in"))
-        .json(&json!({ "login": "ann" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&app.client(), "/portal/sign-in", json!({ "login": "ann" }))
+        .await;
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let response = app
-        .client()
-        .post(app.url("/portal/sign-in"))
-        .form(&[("login", "a".repeat(64 * 1024))])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app.client(),
+            "/portal/sign-in",
+            &[("login", "a".repeat(64 * 1024).as_str())],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.break_database().await;
-    let response = app
-        .staff(Method::POST, "/staff/accounts")
-        .header("x-request-id", "req-test-42")
-        .json(&json!({ "email": "ann@example.com" }))
-        .send()
-        .await
-        .unwrap();
+    let response = sent(
+        app.staff(Method::POST, "/staff/accounts")
+            .header("x-request-id", "req-test-42")
+            .json(&json!({ "email": "ann@example.com" })),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(response.headers()["x-request-id"], "req-test-42");
     let text = response.text().await.unwrap();
@@ -309,16 +299,17 @@ pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text
     // A page says the same, with a generated reference.
     let browser = app.client();
     let csrf = sign_in_csrf(&app, &browser).await;
-    let response = browser
-        .post(app.url("/portal/sign-in"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/sign-in",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("login", "ann"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(
         response.status(),
         StatusCode::INTERNAL_SERVER_ERROR,
