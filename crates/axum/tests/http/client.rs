@@ -125,13 +125,7 @@ pub async fn sign_in_by_username_or_email_issues_a_new_session_each_time(backend
     app.signed_in("ann@example.com", "ann").await;
     let mut cookies = Vec::new();
     for login in ["ann", "ANN@example.com"] {
-        let response = app
-            .post_json(
-                &app.client(),
-                "/api/portal/sign-in",
-                json!({ "login": login, "password": PASSWORD }),
-            )
-            .await;
+        let response = app.api_sign_in(login, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK, "{login}");
         cookies.push(session_cookie(&response));
         let body: Value = response.json().await.unwrap();
@@ -172,13 +166,7 @@ pub async fn wrong_passwords_are_invalid_credentials_then_rate_limited(backend: 
             .json(&json!({ "login": "ann", "password": password }))
             .send()
     };
-    let unknown = app
-        .post_json(
-            &app.client(),
-            "/api/portal/sign-in",
-            json!({ "login": "nobody", "password": PASSWORD }),
-        )
-        .await;
+    let unknown = app.api_sign_in("nobody", PASSWORD).await;
     assert_error(unknown, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     for _ in 0..5 {
         assert_error(
@@ -329,14 +317,7 @@ pub async fn the_client_changes_their_username(backend: Backend) {
         change("ann.client").await.unwrap().status(),
         StatusCode::NO_CONTENT
     );
-    let me: Value = client
-        .get(app.url("/api/portal/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&client).await;
     assert_eq!(me["username"], "ann.client");
 
     let anonymous = app

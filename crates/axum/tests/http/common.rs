@@ -251,6 +251,27 @@ impl TestApp {
         sent(client.put(self.url(path)).json(&body)).await
     }
 
+    /// Signs in through the client API, with a fresh client.
+    pub async fn api_sign_in(&self, login: &str, password: &str) -> Response {
+        let body = json!({ "login": login, "password": password });
+        self.post_json(&self.client(), "/api/portal/sign-in", body)
+            .await
+    }
+
+    /// `GET /api/portal/me` of a signed-in client.
+    pub async fn me(&self, client: &Client) -> Value {
+        sent(client.get(self.url("/api/portal/me")))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The HTML of a page.
+    pub async fn page(&self, client: &Client, path: &str) -> String {
+        sent(client.get(self.url(path))).await.text().await.unwrap()
+    }
+
     /// A browser's form POST.
     pub async fn post_form(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
         sent(client.post(self.url(path)).form(form)).await

@@ -453,13 +453,7 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     // Every session is gone and the password no longer works.
     let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
     assert_error(me, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    let response = app
-        .post_json(
-            &app.client(),
-            "/api/portal/sign-in",
-            json!({ "login": "ann", "password": OTHER_PASSWORD }),
-        )
-        .await;
+    let response = app.api_sign_in("ann", OTHER_PASSWORD).await;
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     // The link is single use.
     let response = app

@@ -8,15 +8,27 @@ use serde_json::{json, Value};
 use crate::common::*;
 
 async fn sign_in_csrf(app: &TestApp, browser: &reqwest::Client) -> String {
-    let html = browser
-        .get(app.url("/portal/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&browser, "/portal/sign-in").await;
     hidden_field(&html, "csrf_token")
+}
+
+/// Ann's sign-in through the form with this token and these extra headers.
+async fn sign_in_as_ann(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    csrf: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = browser.post(app.url("/portal/sign-in"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let form = [
+        ("csrf_token", csrf),
+        ("login", "ann"),
+        ("password", PASSWORD),
+    ];
+    sent(request.form(&form)).await
 }
 
 pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backend) {
@@ -40,30 +52,10 @@ pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backe
     }
     // A valid token from a browser without the pre-session cookie is refused too.
     let other = app.client();
-    let response = app
-        .post_form(
-            &other,
-            "/portal/sign-in",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("login", "ann"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let response = sign_in_as_ann(&app, &other, &csrf, &[]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     // The right one passes.
-    let response = app
-        .post_form(
-            &browser,
-            "/portal/sign-in",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("login", "ann"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let response = sign_in_as_ann(&app, &browser, &csrf, &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
@@ -78,31 +70,19 @@ pub async fn cross_site_forms_are_refused_even_with_a_valid_token(backend: Backe
         ("sec-fetch-site", "cross-site"),
         ("sec-fetch-site", "same-site"),
     ] {
-        let response = browser
-            .post(app.url("/portal/sign-in"))
-            .header(name, value)
-            .form(&[
-                ("csrf_token", csrf.as_str()),
-                ("login", "ann"),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = sign_in_as_ann(&app, &browser, &csrf, &[(name, value)]).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
     }
-    let response = browser
-        .post(app.url("/portal/sign-in"))
-        .header("origin", app.base.as_str())
-        .header("sec-fetch-site", "same-origin")
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = sign_in_as_ann(
+        &app,
+        &browser,
+        &csrf,
+        &[
+            ("origin", app.base.as_str()),
+            ("sec-fetch-site", "same-origin"),
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
@@ -110,14 +90,7 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, ann) = app.signed_in("ann@example.com", "ann").await;
     let (_, bea) = app.signed_in("bea@example.com", "bea").await;
-    let bea_html = bea
-        .get(app.url("/portal/username"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let bea_html = app.page(&bea, "/portal/username").await;
     let bea_csrf = hidden_field(&bea_html, "csrf_token");
     let response = app
         .post_form(
@@ -127,24 +100,10 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let me: Value = ann
-        .get(app.url("/api/portal/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&ann).await;
     assert_eq!(me["username"], "ann");
     // Nor does a sign-in page token work on a signed-in form.
-    let forgot = ann
-        .get(app.url("/portal/forgot-password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let forgot = app.page(&ann, "/portal/forgot-password").await;
     let anonymous_csrf = hidden_field(&forgot, "csrf_token");
     let response = app
         .post_form(
@@ -299,17 +258,7 @@ pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text
     // A page says the same, with a generated reference.
     let browser = app.client();
     let csrf = sign_in_csrf(&app, &browser).await;
-    let response = app
-        .post_form(
-            &browser,
-            "/portal/sign-in",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("login", "ann"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let response = sign_in_as_ann(&app, &browser, &csrf, &[]).await;
     assert_eq!(
         response.status(),
         StatusCode::INTERNAL_SERVER_ERROR,

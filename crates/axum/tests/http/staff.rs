@@ -291,13 +291,7 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(response.headers()["portal-notice"], "queued");
 
-    let response = app
-        .post_json(
-            &app.client(),
-            "/api/portal/sign-in",
-            json!({ "login": "ann@example.com", "password": PASSWORD }),
-        )
-        .await;
+    let response = app.api_sign_in("ann@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
     let me: Value = response.json().await.unwrap();
     assert_eq!(me["must_change_password"], true);
@@ -307,11 +301,7 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
     let response = app.staff_json(Method::PUT, &path, json!({ "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD, "must_change": false })).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let me: Value = app
-        .post_json(
-            &app.client(),
-            "/api/portal/sign-in",
-            json!({ "login": "ann@example.com", "password": OTHER_PASSWORD }),
-        )
+        .api_sign_in("ann@example.com", OTHER_PASSWORD)
         .await
         .json()
         .await
