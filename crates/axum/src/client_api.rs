@@ -5,7 +5,7 @@
 //! JSON content type already forces a CORS preflight, which this API never
 //! grants.
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -16,13 +16,15 @@ use portal_access_core::Account;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{json_response, report_internal_errors, ApiError};
+use crate::csrf;
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientContext, Session, Tenant};
-use crate::headers::api_headers;
-use crate::{csrf, session, PortalHttp};
+use crate::failure::json_response;
+use crate::headers::{self, API_CSP};
+use crate::state::PortalHttp;
 
 pub(crate) fn router(state: PortalHttp) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/api/portal/forgot-password", post(forgot_password))
         .route("/api/portal/reset-password", post(reset_password))
         .route("/api/portal/invitation/accept", post(accept_invitation))
@@ -31,17 +33,15 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/api/portal/me", get(me))
         .route("/api/portal/username", put(change_username))
         .route("/api/portal/password", put(change_password))
-        .layer(DefaultBodyLimit::max(state.body_limit()))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_site,
-        ))
-        .layer(middleware::from_fn(report_internal_errors))
-        .layer(middleware::from_fn(api_headers))
-        .with_state(state)
+        ));
+    headers::finish(router, state, API_CSP)
 }
 
-/// Middleware: a state-changing call a browser says is cross-site is refused (403).
+/// Middleware: a state-changing call a browser says is cross-site is
+/// refused (403 `csrf_failed`).
 async fn refuse_cross_site(
     State(http): State<PortalHttp>,
     request: Request,
@@ -53,11 +53,7 @@ async fn refuse_cross_site(
     );
     if !safe {
         if let Err(error) = csrf::check_origin(request.headers(), http.public_origin()) {
-            return ApiError::Body {
-                status: StatusCode::FORBIDDEN,
-                message: format!("Refused: {error}."),
-            }
-            .into_response();
+            return ApiError::csrf(error).into_response();
         }
     }
     next.run(request).await
@@ -84,14 +80,7 @@ impl<'a> Me<'a> {
 /// 200 with the account and the new session's cookie.
 fn signed_in(http: &PortalHttp, signed_in: &SignedIn) -> Response {
     let mut response = json_response(StatusCode::OK, &Me::of(&signed_in.account));
-    session::append(
-        response.headers_mut(),
-        http.session_cookie().set(
-            signed_in.session_token.expose(),
-            signed_in.expires_at,
-            http.service().now(),
-        ),
-    );
+    http.set_session_cookie(response.headers_mut(), signed_in);
     response
 }
 
@@ -190,7 +179,7 @@ async fn sign_out(
 ) -> Result<Response, ApiError> {
     http.service().sign_out(&ctx, &session).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    session::append(response.headers_mut(), http.session_cookie().clear());
+    http.clear_session_cookie(response.headers_mut());
     Ok(response)
 }
 
@@ -239,13 +228,6 @@ async fn change_password(
         )
         .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    session::append(
-        response.headers_mut(),
-        http.session_cookie().set(
-            done.session_token.expose(),
-            done.expires_at,
-            http.service().now(),
-        ),
-    );
+    http.set_session_cookie(response.headers_mut(), &done);
     Ok(response)
 }

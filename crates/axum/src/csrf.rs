@@ -26,7 +26,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
-use rand::RngCore;
+use portal_access_core::SecureRandom;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -38,10 +38,11 @@ pub const FIELD: &str = "csrf_token";
 pub struct CsrfKey([u8; 32]);
 
 impl CsrfKey {
-    /// 32 fresh bytes from the OS CSPRNG.
-    pub fn generate() -> Self {
+    /// 32 fresh bytes from the random source (in production
+    /// [`OsRandom`](portal_access_core::OsRandom), the OS CSPRNG).
+    pub fn generate(random: &dyn SecureRandom) -> Self {
         let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        random.fill(&mut bytes);
         Self(bytes)
     }
 
@@ -63,6 +64,7 @@ impl CsrfKey {
             .map_err(|_| InvalidCsrfKey)
     }
 
+    #[allow(clippy::expect_used, reason = "HMAC takes a key of any length")]
     fn mac(&self, binding: Binding<'_>) -> [u8; 32] {
         let mut mac =
             <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
@@ -137,9 +139,9 @@ pub enum CsrfError {
 }
 
 /// A fresh random value for the pre-session cookie.
-pub fn new_pre_session_value() -> String {
+pub fn new_pre_session_value(random: &dyn SecureRandom) -> String {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    random.fill(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -226,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_missing_or_garbled_token_is_refused() {
-        let key = CsrfKey::generate();
+        let key = CsrfKey::generate(&portal_access_core::OsRandom);
         let binding = Binding::PreSession("value");
         assert_eq!(key.verify(binding, ""), Err(CsrfError::MissingToken));
         assert_eq!(key.verify(binding, "%%%"), Err(CsrfError::WrongToken));

@@ -1,44 +1,79 @@
 //! Refusals and failures as HTTP answers, in one place.
 //!
-//! A refusal ([`Refusal`]) carries a stable [`ErrorCode`]; [`status_for`] is
-//! the one `match` from code to status. The body is
+//! A refusal carries a stable code ([`HttpCode`]: one of core's
+//! [`ErrorCode`]s, or `csrf_failed` which only HTTP has); [`status_for`] is
+//! the one `match` from code to status. The JSON body is
 //! `{"error":{"code":"…","message":"…"}}`, plus `reasons` for
-//! `password_rejected`. An infrastructure failure answers 500 with a generic
-//! message and a request id; the failure itself, with its cause chain, goes
-//! to the log under that id ([`report_internal_errors`]).
+//! `password_rejected`; the portal pages render the same [`ApiError`] as a
+//! page. A body axum could not take (JSON or form) becomes
+//! `validation_failed` in one mapper (`From<JsonRejection>` /
+//! `From<FormRejection>`). An infrastructure failure answers 500 with a
+//! generic message and a request id; the failure itself, with its cause
+//! chain, goes to the log under that id.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use portal_access_core::service::ServiceError;
 use portal_access_core::workflow::{ErrorCode, Refusal};
 use serde::Serialize;
 
-/// The HTTP status of each stable error code. The only place this mapping lives.
-pub fn status_for(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::TokenInvalid => StatusCode::BAD_REQUEST,
-        ErrorCode::PasswordRejected => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::PasswordMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::UsernameInvalid => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::UsernameTaken => StatusCode::CONFLICT,
-        ErrorCode::EmailTaken => StatusCode::CONFLICT,
-        ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        ErrorCode::AccessDisabled => StatusCode::FORBIDDEN,
-        ErrorCode::AccountArchived => StatusCode::CONFLICT,
-        ErrorCode::NotInvited => StatusCode::CONFLICT,
-        ErrorCode::InvitationPending => StatusCode::CONFLICT,
-        ErrorCode::HumanVerificationRequired => StatusCode::FORBIDDEN,
-        ErrorCode::CaptchaFailed => StatusCode::BAD_REQUEST,
-        ErrorCode::MailerNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::ValidationFailed => StatusCode::BAD_REQUEST,
+use crate::csrf::CsrfError;
+use crate::failure::{json_response, FailureFormat, InternalFailure, INTERNAL_MESSAGE};
+
+/// A stable error code of the HTTP layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpCode {
+    /// A refusal code of the service.
+    Core(ErrorCode),
+    /// `csrf_failed`: a browser said the request came from another site,
+    /// or a form's CSRF token is missing or wrong.
+    CsrfFailed,
+}
+
+impl HttpCode {
+    /// The stable text of the code (`token_invalid`, `csrf_failed`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Core(code) => code.as_str(),
+            Self::CsrfFailed => "csrf_failed",
+        }
+    }
+}
+
+impl From<ErrorCode> for HttpCode {
+    fn from(code: ErrorCode) -> Self {
+        Self::Core(code)
+    }
+}
+
+/// The HTTP status of each stable error code. The only place this mapping
+/// lives: a new code does not compile until its status is decided here.
+pub fn status_for(code: impl Into<HttpCode>) -> StatusCode {
+    use ErrorCode::*;
+    match code.into() {
+        HttpCode::Core(TokenInvalid) => StatusCode::BAD_REQUEST,
+        HttpCode::Core(PasswordRejected) => StatusCode::UNPROCESSABLE_ENTITY,
+        HttpCode::Core(PasswordMismatch) => StatusCode::UNPROCESSABLE_ENTITY,
+        HttpCode::Core(UsernameInvalid) => StatusCode::UNPROCESSABLE_ENTITY,
+        HttpCode::Core(UsernameTaken) => StatusCode::CONFLICT,
+        HttpCode::Core(EmailTaken) => StatusCode::CONFLICT,
+        HttpCode::Core(InvalidCredentials) => StatusCode::UNAUTHORIZED,
+        HttpCode::Core(AccessDisabled) => StatusCode::FORBIDDEN,
+        HttpCode::Core(AccountArchived) => StatusCode::CONFLICT,
+        HttpCode::Core(NotInvited) => StatusCode::CONFLICT,
+        HttpCode::Core(InvitationPending) => StatusCode::CONFLICT,
+        HttpCode::Core(HumanVerificationRequired) => StatusCode::FORBIDDEN,
+        HttpCode::Core(CaptchaFailed) => StatusCode::BAD_REQUEST,
+        HttpCode::Core(MailerNotConfigured) => StatusCode::SERVICE_UNAVAILABLE,
+        HttpCode::Core(RateLimited) => StatusCode::TOO_MANY_REQUESTS,
+        HttpCode::Core(NotFound) => StatusCode::NOT_FOUND,
+        HttpCode::Core(Unauthenticated) => StatusCode::UNAUTHORIZED,
+        HttpCode::Core(ValidationFailed) => StatusCode::BAD_REQUEST,
+        HttpCode::CsrfFailed => StatusCode::FORBIDDEN,
     }
 }
 
@@ -71,6 +106,8 @@ pub enum ApiError {
         /// What was wrong, fit to show.
         message: String,
     },
+    /// `csrf_failed` (403): a possible forgery (see [`crate::csrf`]).
+    Csrf(CsrfError),
     /// Something underneath failed: 500, logged, never shown.
     Internal(Arc<dyn StdError + Send + Sync + 'static>),
 }
@@ -103,16 +140,25 @@ impl ApiError {
         Self::refused(ErrorCode::NotFound, "No such account.")
     }
 
+    /// `csrf_failed` (403), logged and counted
+    /// (`portal_http_csrf_refusals_total`).
+    pub fn csrf(error: CsrfError) -> Self {
+        tracing::info!(%error, "request refused by the CSRF check");
+        metrics::counter!("portal_http_csrf_refusals_total").increment(1);
+        Self::Csrf(error)
+    }
+
     /// An infrastructure failure.
     pub fn internal(error: impl StdError + Send + Sync + 'static) -> Self {
         Self::Internal(Arc::new(error))
     }
 
     /// The code, or `None` for an internal failure.
-    pub fn code(&self) -> Option<ErrorCode> {
+    pub fn code(&self) -> Option<HttpCode> {
         match self {
-            Self::Refused { code, .. } => Some(*code),
-            Self::Body { .. } => Some(ErrorCode::ValidationFailed),
+            Self::Refused { code, .. } => Some(HttpCode::Core(*code)),
+            Self::Body { .. } => Some(HttpCode::Core(ErrorCode::ValidationFailed)),
+            Self::Csrf(_) => Some(HttpCode::CsrfFailed),
             Self::Internal(_) => None,
         }
     }
@@ -122,6 +168,7 @@ impl ApiError {
         match self {
             Self::Refused { code, .. } => status_for(*code),
             Self::Body { status, .. } => *status,
+            Self::Csrf(_) => status_for(HttpCode::CsrfFailed),
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -130,18 +177,40 @@ impl ApiError {
     pub fn message(&self) -> &str {
         match self {
             Self::Refused { message, .. } | Self::Body { message, .. } => message,
+            Self::Csrf(CsrfError::CrossSite) => "Refused: the request came from another site.",
+            Self::Csrf(CsrfError::MissingToken) => "Refused: the form's security token is missing.",
+            Self::Csrf(CsrfError::WrongToken) => {
+                "Refused: the form's security token does not match."
+            }
             Self::Internal(_) => INTERNAL_MESSAGE,
         }
+    }
+
+    /// The 500 answer of an internal failure (logged by the middleware). A
+    /// refusal where none was expected is reported as an internal failure.
+    pub(crate) fn failure(self, format: FailureFormat) -> Response {
+        let error = match self {
+            Self::Internal(error) => error,
+            Self::Refused { .. } | Self::Body { .. } | Self::Csrf(_) => {
+                Arc::new(UnexpectedRefusal(self.message().to_owned()))
+            }
+        };
+        InternalFailure { error, format }.response()
     }
 
     /// For `password_rejected`: the reasons.
     pub fn reasons(&self) -> &[Reason] {
         match self {
             Self::Refused { reasons, .. } => reasons,
-            _ => &[],
+            Self::Body { .. } | Self::Csrf(_) | Self::Internal(_) => &[],
         }
     }
 }
+
+/// A refusal where none was expected: reported as an internal failure.
+#[derive(Debug, thiserror::Error)]
+#[error("unexpected refusal: {0}")]
+struct UnexpectedRefusal(String);
 
 impl<E: Refusal> From<ServiceError<E>> for ApiError {
     fn from(error: ServiceError<E>) -> Self {
@@ -167,9 +236,72 @@ impl<E: Refusal> From<ServiceError<E>> for ApiError {
     }
 }
 
-/// What a 500 says to the user.
-pub(crate) const INTERNAL_MESSAGE: &str =
-    "Something went wrong on our side. Please try again in a moment.";
+/// The one mapping of a body that could not be taken to a refusal:
+/// `validation_failed`, 413 and 415 kept, every other status 400.
+fn body_refused(status: StatusCode, message: Option<String>) -> ApiError {
+    let (status, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (status, "The request body is too large.".to_owned()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            status,
+            message.unwrap_or_else(|| "The request body has the wrong content type.".to_owned()),
+        ),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            message.unwrap_or_else(|| "The request body could not be read.".to_owned()),
+        ),
+    };
+    ApiError::Body { status, message }
+}
+
+/// What the body parser said, after a fixed lead.
+fn detail(lead: &str, rejection: &(dyn StdError + 'static), text: String) -> Option<String> {
+    let cause = rejection.source().map(|s| s.to_string()).unwrap_or(text);
+    Some(format!("{lead}: {cause}"))
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let message = match &rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                Some("Send the body as JSON, with `Content-Type: application/json`.".to_owned())
+            }
+            JsonRejection::JsonSyntaxError(_) => detail(
+                "The body is not valid JSON",
+                &rejection,
+                rejection.body_text(),
+            ),
+            JsonRejection::JsonDataError(_) => detail(
+                "The JSON body does not have the expected fields",
+                &rejection,
+                rejection.body_text(),
+            ),
+            JsonRejection::BytesRejection(_) => None,
+            // `JsonRejection` is axum's, non-exhaustive.
+            _ => None,
+        };
+        body_refused(rejection.status(), message)
+    }
+}
+
+impl From<FormRejection> for ApiError {
+    fn from(rejection: FormRejection) -> Self {
+        let message = match &rejection {
+            FormRejection::InvalidFormContentType(_) => Some(
+                "Send the form as `Content-Type: application/x-www-form-urlencoded`.".to_owned(),
+            ),
+            FormRejection::FailedToDeserializeForm(_)
+            | FormRejection::FailedToDeserializeFormBody(_) => detail(
+                "The form does not have the expected fields",
+                &rejection,
+                rejection.body_text(),
+            ),
+            FormRejection::BytesRejection(_) => None,
+            // `FormRejection` is axum's, non-exhaustive.
+            _ => None,
+        };
+        body_refused(rejection.status(), message)
+    }
+}
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -182,150 +314,31 @@ struct BodyError<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     reasons: &'a [Reason],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request_id: Option<&'a str>,
-}
-
-/// How an internal failure is answered once the request id is known.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FailureFormat {
-    Json,
-    Html,
-}
-
-/// Carried on a 500 response until [`report_internal_errors`] logs it and
-/// writes the body with the request id.
-#[derive(Clone)]
-pub(crate) struct InternalFailure {
-    pub(crate) error: Arc<dyn StdError + Send + Sync + 'static>,
-    pub(crate) format: FailureFormat,
-}
-
-impl InternalFailure {
-    pub(crate) fn response(self) -> Response {
-        let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        response.extensions_mut().insert(self);
-        response
-    }
-}
-
-pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            status,
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(error) => InternalFailure {
-            error: Arc::new(error),
-            format: FailureFormat::Json,
-        }
-        .response(),
-    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Some(code) = self.code() {
-            metrics::counter!("portal_http_refusals_total", "code" => code.as_str()).increment(1);
-        }
-        match self {
-            Self::Internal(error) => InternalFailure {
-                error,
-                format: FailureFormat::Json,
-            }
-            .response(),
-            other => {
-                let code = other.code().unwrap_or(ErrorCode::ValidationFailed);
-                let status = other.status();
-                let mut response = json_response(
-                    status,
-                    &Body {
-                        error: BodyError {
-                            code: code.as_str(),
-                            message: other.message(),
-                            reasons: other.reasons(),
-                            request_id: None,
-                        },
-                    },
-                );
-                if code == ErrorCode::Unauthenticated {
-                    response
-                        .headers_mut()
-                        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                }
-                response
-            }
-        }
-    }
-}
-
-/// The request id of a request: its `x-request-id` header (set by the
-/// host's request-id layer), or a fresh one.
-pub(crate) fn request_id_of(headers: &axum::http::HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
-}
-
-/// The cause chain of an error, one line: `a: b: c`.
-pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// Middleware: logs an internal failure with its cause chain and the
-/// request id, and answers a body that carries only the request id.
-pub(crate) async fn report_internal_errors(request: Request, next: Next) -> Response {
-    let request_id = request_id_of(request.headers());
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let mut response = next.run(request).await;
-    let Some(failure) = response.extensions_mut().remove::<InternalFailure>() else {
-        return response;
-    };
-    metrics::counter!("portal_http_internal_errors_total").increment(1);
-    tracing::error!(
-        request_id = %request_id,
-        %method,
-        path = %path,
-        error = %chain(failure.error.as_ref()),
-        "request failed"
-    );
-    let mut response = match failure.format {
-        FailureFormat::Json => json_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
+        let Some(code) = self.code() else {
+            return self.failure(FailureFormat::Json);
+        };
+        metrics::counter!("portal_http_refusals_total", "code" => code.as_str()).increment(1);
+        let mut response = json_response(
+            self.status(),
             &Body {
                 error: BodyError {
-                    code: "internal_error",
-                    message: INTERNAL_MESSAGE,
-                    reasons: &[],
-                    request_id: Some(&request_id),
+                    code: code.as_str(),
+                    message: self.message(),
+                    reasons: self.reasons(),
                 },
             },
-        ),
-        FailureFormat::Html => crate::pages::internal_error_page(&request_id),
-    };
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-request-id", value);
+        );
+        if code == HttpCode::Core(ErrorCode::Unauthenticated) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
-    response
 }
 
 #[cfg(test)]
@@ -363,12 +376,12 @@ mod tests {
     }
 
     #[test]
-    fn the_cause_chain_is_joined_for_the_log() {
-        #[derive(Debug, thiserror::Error)]
-        #[error("outer")]
-        struct Outer(#[source] std::io::Error);
-        let error = Outer(std::io::Error::other("disk on fire"));
-        assert_eq!(chain(&error), "outer: disk on fire");
+    fn csrf_refusals_have_their_own_code_at_403() {
+        assert_eq!(status_for(HttpCode::CsrfFailed), StatusCode::FORBIDDEN);
+        let error = ApiError::csrf(CsrfError::CrossSite);
+        assert_eq!(error.code(), Some(HttpCode::CsrfFailed));
+        assert_eq!(error.code().map(HttpCode::as_str), Some("csrf_failed"));
+        assert_eq!(error.status(), StatusCode::FORBIDDEN);
     }
 
     #[test]

@@ -3,17 +3,16 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
-use portal_access_core::service::{ClientSession, StaffActor};
+use portal_access_core::service::{ClientSession, ServiceError, StaffActor};
 use portal_access_core::workflow::ErrorCode;
 use portal_access_core::{AccountId, RequestContext, TenantId};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::PortalHttp;
+use crate::state::PortalHttp;
 
 /// The longest User-Agent kept for the audit trail.
 const MAX_USER_AGENT: usize = 512;
@@ -32,37 +31,9 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+            Err(rejection) => Err(ApiError::from(rejection)),
         }
     }
-}
-
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    let status = rejection.status();
-    let message = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            "Send the body as JSON, with `Content-Type: application/json`.".to_owned()
-        }
-        JsonRejection::JsonSyntaxError(_) => format!(
-            "The body is not valid JSON: {}",
-            std::error::Error::source(&rejection)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| rejection.body_text())
-        ),
-        JsonRejection::JsonDataError(_) => format!(
-            "The JSON body does not have the expected fields: {}",
-            std::error::Error::source(&rejection)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| rejection.body_text())
-        ),
-        _ if status == StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.".to_owned(),
-        _ => "The request body could not be read.".to_owned(),
-    };
-    let status = match status {
-        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => status,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    ApiError::Body { status, message }
 }
 
 /// Where a request comes from: the client IP (the socket peer, or what a
@@ -160,13 +131,9 @@ pub(crate) async fn session_of(
     };
     let session = match state.service().authenticate(token).await {
         Ok(session) => session,
-        Err(error) => {
-            let error = ApiError::from(error);
-            return match error.code() {
-                Some(_) => Ok(None),
-                None => Err(error),
-            };
-        }
+        // Every refusal (expired, revoked, unknown) is "no session".
+        Err(ServiceError::Refused(_)) => return Ok(None),
+        Err(error @ ServiceError::Infrastructure(_)) => return Err(ApiError::from(error)),
     };
     match state.tenants().resolve(parts).await {
         Some(tenant) if tenant == session.account.tenant => Ok(Some(session)),

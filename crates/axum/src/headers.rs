@@ -6,10 +6,14 @@
 //! `Referrer-Policy: no-referrer` (a token in the URL never leaks through a
 //! `Referer`). The stylesheet is the exception: public and long-cached.
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::Response;
+use axum::Router;
+
+use crate::failure::report_internal_errors;
+use crate::state::PortalHttp;
 
 /// The Content-Security-Policy of every page: no script at all, styles and
 /// images only from the portal, forms only to the portal, never framed.
@@ -19,31 +23,38 @@ pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'
 /// The Content-Security-Policy of JSON answers: nothing may load from them.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-fn set_default(response: &mut Response, name: header::HeaderName, value: &'static str) {
+/// Middleware: the security headers of every answer, with its CSP
+/// ([`PAGE_CSP`] or [`API_CSP`]); a handler's own value wins.
+async fn security_headers(
+    State(csp): State<&'static str>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        response
+            .headers_mut()
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
     response
-        .headers_mut()
-        .entry(name)
-        .or_insert(HeaderValue::from_static(value));
 }
 
-/// Middleware: the headers of every portal page.
-pub(crate) async fn page_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    set_default(&mut response, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set_default(&mut response, header::CONTENT_SECURITY_POLICY, PAGE_CSP);
-    set_default(&mut response, header::X_FRAME_OPTIONS, "DENY");
-    set_default(&mut response, header::REFERRER_POLICY, "no-referrer");
-    set_default(&mut response, header::CACHE_CONTROL, "no-store");
-    response
-}
-
-/// Middleware: the headers of every JSON answer.
-pub(crate) async fn api_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    set_default(&mut response, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set_default(&mut response, header::CONTENT_SECURITY_POLICY, API_CSP);
-    set_default(&mut response, header::X_FRAME_OPTIONS, "DENY");
-    set_default(&mut response, header::REFERRER_POLICY, "no-referrer");
-    set_default(&mut response, header::CACHE_CONTROL, "no-store");
-    response
+/// The layers of every router: the body limit, the report of internal
+/// failures (with the request id) and the security headers with `csp`.
+pub(crate) fn finish(router: Router<PortalHttp>, state: PortalHttp, csp: &'static str) -> Router {
+    router
+        .layer(DefaultBodyLimit::max(state.body_limit()))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            report_internal_errors,
+        ))
+        .layer(middleware::from_fn_with_state(csp, security_headers))
+        .with_state(state)
 }

@@ -5,7 +5,8 @@
 //! `product_name`, `base` (the portal's path, e.g. `/portal`), `css_url`,
 //! `signed_in` (bool), `csrf_token` (the token of the page's forms),
 //! `password_min` (the policy's minimum length),
-//! `errors` (field name -> message; `form` for the whole form), `values`
+//! `errors` (field name -> message; `form` for the whole form),
+//! `error_codes` (field name -> the refusal's stable code), `values`
 //! (what the user typed, never a password) and `reasons` (why a password
 //! was refused). Page-specific variables are listed in [`PAGES`].
 //!
@@ -34,8 +35,14 @@ pub const PAGES: &[(&str, &str)] = &[
     ("macros.html", "the `field` and `csrf` macros the forms use"),
     ("sign_in.html", "values.login"),
     ("forgot_password.html", "values.email"),
-    ("reset_password.html", "token, email"),
-    ("invitation.html", "token, email, values.username"),
+    (
+        "reset_password.html",
+        "token, email (posted back as `username`)",
+    ),
+    (
+        "invitation.html",
+        "token, email (posted back as `email`), values.username",
+    ),
     (
         "link_invalid.html",
         "kind (invitation | password_reset | not_me), token, fresh_invitation_available",
@@ -44,27 +51,43 @@ pub const PAGES: &[(&str, &str)] = &[
     ("username.html", "username, values.username"),
     ("password.html", "must_change_password"),
     ("not_me.html", "token, email"),
-    ("message.html", "title, lead, paragraphs, link {href, text}"),
-    ("error.html", "status, title, message"),
+    (
+        "message.html",
+        "message (signed_out | reset_link_sent | fresh_invitation_sent | account_secured)",
+    ),
+    (
+        "error.html",
+        "status, code (csrf_failed | validation_failed | any stable error code)",
+    ),
 ];
 
+/// The built-in source of each page of [`PAGES`], from `templates/`.
+macro_rules! builtins {
+    ($name:ident, $($page:literal),* $(,)?) => {
+        match $name {
+            $($page => Some(include_str!(concat!("../templates/", $page))),)*
+            _ => None,
+        }
+    };
+}
+
 fn builtin_source(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "layout.html" => include_str!("../templates/layout.html"),
-        "macros.html" => include_str!("../templates/macros.html"),
-        "sign_in.html" => include_str!("../templates/sign_in.html"),
-        "forgot_password.html" => include_str!("../templates/forgot_password.html"),
-        "reset_password.html" => include_str!("../templates/reset_password.html"),
-        "invitation.html" => include_str!("../templates/invitation.html"),
-        "link_invalid.html" => include_str!("../templates/link_invalid.html"),
-        "home.html" => include_str!("../templates/home.html"),
-        "username.html" => include_str!("../templates/username.html"),
-        "password.html" => include_str!("../templates/password.html"),
-        "not_me.html" => include_str!("../templates/not_me.html"),
-        "message.html" => include_str!("../templates/message.html"),
-        "error.html" => include_str!("../templates/error.html"),
-        _ => return None,
-    })
+    builtins!(
+        name,
+        "layout.html",
+        "macros.html",
+        "sign_in.html",
+        "forgot_password.html",
+        "reset_password.html",
+        "invitation.html",
+        "link_invalid.html",
+        "home.html",
+        "username.html",
+        "password.html",
+        "not_me.html",
+        "message.html",
+        "error.html",
+    )
 }
 
 /// A page template that does not exist, compile or render.
@@ -107,6 +130,10 @@ impl Default for PageTemplates {
 
 impl PageTemplates {
     /// The built-in pages.
+    #[allow(
+        clippy::expect_used,
+        reason = "the built-ins are compiled in and tested by `the_built_in_pages_render`"
+    )]
     pub fn builtin() -> Self {
         let overrides = BTreeMap::new();
         let env = Arc::new(build_env(&overrides).expect("the built-in page templates compile"));
@@ -139,6 +166,7 @@ impl PageTemplates {
             "csrf_token": "sample",
             "password_min": 15,
             "errors": {"form": "Sample error.", "password": "Sample error."},
+            "error_codes": {"form": "rate_limited", "password": "password_rejected"},
             "values": {"login": "ann", "email": "ann@example.com", "username": "ann"},
             "reasons": [{"code": "too_short", "message": "Use at least 15 characters."}],
             "token": "sample",
@@ -148,12 +176,9 @@ impl PageTemplates {
             "done": "password",
             "kind": "invitation",
             "fresh_invitation_available": true,
-            "title": "Sample",
-            "lead": "Sample.",
-            "paragraphs": ["Sample."],
-            "link": {"href": "/portal/sign-in", "text": "Sign in"},
-            "status": 500,
-            "message": "Sample.",
+            "message": "signed_out",
+            "status": 403,
+            "code": "csrf_failed",
         });
         for (name, _) in PAGES {
             self.render(name, &sample)?;
@@ -189,11 +214,13 @@ fn build_env(
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     for (name, _) in PAGES {
-        let source = match overrides.get(*name) {
-            Some(source) => source.clone(),
-            None => builtin_source(name)
-                .expect("every listed page has a built-in")
-                .to_owned(),
+        let source = match overrides
+            .get(*name)
+            .map(String::as_str)
+            .or(builtin_source(name))
+        {
+            Some(source) => source.to_owned(),
+            None => return Err(PageTemplateError::Unknown(name.to_string())),
         };
         env.add_template_owned(name.to_string(), source)
             .map_err(|source| PageTemplateError::Template {
@@ -217,10 +244,10 @@ mod tests {
     fn values_are_html_escaped() {
         let html = PageTemplates::builtin()
             .render(
-                "message.html",
+                "sign_in.html",
                 &serde_json::json!({
                     "base": "/portal", "css_url": "/c.css", "product_name": "P",
-                    "title": "<script>alert(1)</script>", "lead": "x", "paragraphs": [],
+                    "values": { "login": "<script>alert(1)</script>" },
                 }),
             )
             .unwrap();

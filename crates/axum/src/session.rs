@@ -91,6 +91,10 @@ impl SessionCookie {
     }
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "our cookie names, attributes and token alphabets are header-safe"
+)]
 fn cookie_value(text: String) -> HeaderValue {
     // Our names and token alphabets are header-safe.
     HeaderValue::from_str(&text).expect("cookie text is a valid header value")

@@ -2,27 +2,65 @@
 //! authenticated staff member's tenant by the service: an account of
 //! another tenant is `not_found`.
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{middleware, Router};
-use portal_access_core::service::{NewAccountInput, NoticeDelivery, SetPasswordInput};
+use axum::Router;
+use portal_access_core::service::{
+    NewAccountInput, NoticeDelivery, PortalService, SetPasswordInput, StaffActor,
+};
+use portal_access_core::{AccountId, RequestContext};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::error::{json_response, report_internal_errors, ApiError};
+use crate::error::ApiError;
 use crate::extract::{parse_account_id, ApiJson, ClientContext, Staff};
-use crate::headers::api_headers;
-use crate::PortalHttp;
+use crate::failure::json_response;
+use crate::headers::{self, API_CSP};
+use crate::state::PortalHttp;
 
 /// The most audit events one call returns.
 const MAX_EVENTS: u32 = 500;
 /// Audit events returned when no `limit` is given.
 const DEFAULT_EVENTS: u32 = 100;
 
+/// A staff call on one account: the state, the staff member, where the
+/// request comes from and the account of the path (an id that does not
+/// parse names no account: 404).
+struct AccountCall {
+    http: PortalHttp,
+    staff: StaffActor,
+    ctx: RequestContext,
+    id: AccountId,
+}
+
+impl FromRequestParts<PortalHttp> for AccountCall {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, http: &PortalHttp) -> Result<Self, ApiError> {
+        let Staff(staff) = Staff::from_request_parts(parts, http).await?;
+        let Path(id) = Path::<String>::from_request_parts(parts, http)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        Ok(Self {
+            http: http.clone(),
+            staff,
+            ctx: ClientContext::from_parts(parts, http).0,
+            id: parse_account_id(&id)?,
+        })
+    }
+}
+
+impl AccountCall {
+    fn service(&self) -> &PortalService {
+        self.http.service()
+    }
+}
+
 pub(crate) fn router(state: PortalHttp) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/staff/accounts", post(create_account))
         .route("/staff/accounts/{id}", get(account_status))
         .route("/staff/accounts/{id}/invitation", post(send_invitation))
@@ -36,11 +74,8 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/staff/accounts/{id}/unarchive", post(unarchive))
         .route("/staff/accounts/{id}/email", put(change_email))
         .route("/staff/accounts/{id}/events", get(account_events))
-        .route("/staff/human-verification", post(human_verification))
-        .layer(DefaultBodyLimit::max(state.body_limit()))
-        .layer(middleware::from_fn(report_internal_errors))
-        .layer(middleware::from_fn(api_headers))
-        .with_state(state)
+        .route("/staff/human-verification", post(human_verification));
+    headers::finish(router, state, API_CSP)
 }
 
 #[derive(Deserialize)]
@@ -78,38 +113,26 @@ async fn create_account(
     Ok(response)
 }
 
-async fn account_status(
-    State(http): State<PortalHttp>,
-    Staff(staff): Staff,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = parse_account_id(&id)?;
-    let status = http.service().account_status(&staff, id).await?;
+async fn account_status(call: AccountCall) -> Result<Response, ApiError> {
+    let status = call.service().account_status(&call.staff, call.id).await?;
     Ok(json_response(StatusCode::OK, &status))
 }
 
-async fn send_invitation(
-    State(http): State<PortalHttp>,
-    Staff(staff): Staff,
-    ClientContext(ctx): ClientContext,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = parse_account_id(&id)?;
-    let sent = http.service().send_invitation(&staff, &ctx, id).await?;
+async fn send_invitation(call: AccountCall) -> Result<Response, ApiError> {
+    let sent = call
+        .service()
+        .send_invitation(&call.staff, &call.ctx, call.id)
+        .await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
         &serde_json::json!({ "sent": sent }),
     ))
 }
 
-async fn send_password_reset(
-    State(http): State<PortalHttp>,
-    Staff(staff): Staff,
-    ClientContext(ctx): ClientContext,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = parse_account_id(&id)?;
-    http.service().send_password_reset(&staff, &ctx, id).await?;
+async fn send_password_reset(call: AccountCall) -> Result<Response, ApiError> {
+    call.service()
+        .send_password_reset(&call.staff, &call.ctx, call.id)
+        .await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
         &serde_json::json!({ "sent": "password_reset" }),
@@ -133,19 +156,15 @@ struct SetPasswordBody {
 pub(crate) const NOTICE_HEADER: &str = "portal-notice";
 
 async fn set_password(
-    State(http): State<PortalHttp>,
-    Staff(staff): Staff,
-    ClientContext(ctx): ClientContext,
-    Path(id): Path<String>,
+    call: AccountCall,
     ApiJson(body): ApiJson<SetPasswordBody>,
 ) -> Result<Response, ApiError> {
-    let id = parse_account_id(&id)?;
-    let outcome = http
+    let outcome = call
         .service()
         .set_password(
-            &staff,
-            &ctx,
-            id,
+            &call.staff,
+            &call.ctx,
+            call.id,
             SetPasswordInput {
                 password: body.password,
                 password_confirmation: body.password_confirmation,
@@ -170,38 +189,26 @@ struct AccessBody {
 }
 
 async fn set_access(
-    State(http): State<PortalHttp>,
-    Staff(staff): Staff,
-    ClientContext(ctx): ClientContext,
-    Path(id): Path<String>,
+    call: AccountCall,
     ApiJson(body): ApiJson<AccessBody>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_account_id(&id)?;
-    http.service()
-        .set_access(&staff, &ctx, id, body.enabled)
+    call.service()
+        .set_access(&call.staff, &call.ctx, call.id, body.enabled)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn archive(
-    State(http): State<PortalHttp>,
-    Staff(staff): Staff,
-    ClientContext(ctx): ClientContext,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let id = parse_account_id(&id)?;
-    http.service().archive(&staff, &ctx, id).await?;
+async fn archive(call: AccountCall) -> Result<StatusCode, ApiError> {
+    call.service()
+        .archive(&call.staff, &call.ctx, call.id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn unarchive(
-    State(http): State<PortalHttp>,
-    Staff(staff): Staff,
-    ClientContext(ctx): ClientContext,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let id = parse_account_id(&id)?;
-    http.service().unarchive(&staff, &ctx, id).await?;
+async fn unarchive(call: AccountCall) -> Result<StatusCode, ApiError> {
+    call.service()
+        .unarchive(&call.staff, &call.ctx, call.id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,15 +218,11 @@ struct EmailBody {
 }
 
 async fn change_email(
-    State(http): State<PortalHttp>,
-    Staff(staff): Staff,
-    ClientContext(ctx): ClientContext,
-    Path(id): Path<String>,
+    call: AccountCall,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_account_id(&id)?;
-    http.service()
-        .change_email(&staff, &ctx, id, &body.email)
+    call.service()
+        .change_email(&call.staff, &call.ctx, call.id, &body.email)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -230,12 +233,9 @@ struct EventsQuery {
 }
 
 async fn account_events(
-    State(http): State<PortalHttp>,
-    Staff(staff): Staff,
-    Path(id): Path<String>,
+    call: AccountCall,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let id = parse_account_id(&id)?;
     let Query(query) = query.map_err(|_| {
         ApiError::validation(format!(
             "`limit` must be a whole number from 1 to {MAX_EVENTS}."
@@ -250,7 +250,10 @@ async fn account_events(
             )))
         }
     };
-    let events = http.service().account_events(&staff, id, limit).await?;
+    let events = call
+        .service()
+        .account_events(&call.staff, call.id, limit)
+        .await?;
     Ok(json_response(
         StatusCode::OK,
         &serde_json::json!({ "events": events }),

@@ -23,12 +23,7 @@ pub async fn accepting_an_invitation_signs_the_client_in_with_a_strict_cookie(ba
     let app = TestApp::spawn(backend).await;
     let (_, token) = app.invited("ann@example.com").await;
     let client = app.client();
-    let response = client
-        .post(app.url("/api/portal/invitation/accept"))
-        .json(&json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json(&client, "/api/portal/invitation/accept", json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD })).await;
     assert_eq!(response.status(), StatusCode::OK);
     let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
     assert!(set_cookie.starts_with("portal_session="), "{set_cookie}");
@@ -75,12 +70,12 @@ pub async fn a_used_or_unknown_token_is_token_invalid(backend: Backend) {
     .await;
     let unknown = "A".repeat(43);
     let response = app
-        .client()
-        .post(app.url("/api/portal/reset-password"))
-        .json(&json!({ "token": unknown, "password": PASSWORD, "password_confirmation": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &app.client(),
+            "/api/portal/reset-password",
+            json!({ "token": unknown, "password": PASSWORD, "password_confirmation": PASSWORD }),
+        )
+        .await;
     assert_error(response, StatusCode::BAD_REQUEST, "token_invalid").await;
 }
 
@@ -130,13 +125,7 @@ pub async fn sign_in_by_username_or_email_issues_a_new_session_each_time(backend
     app.signed_in("ann@example.com", "ann").await;
     let mut cookies = Vec::new();
     for login in ["ann", "ANN@example.com"] {
-        let response = app
-            .client()
-            .post(app.url("/api/portal/sign-in"))
-            .json(&json!({ "login": login, "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
+        let response = app.api_sign_in(login, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK, "{login}");
         cookies.push(session_cookie(&response));
         let body: Value = response.json().await.unwrap();
@@ -144,16 +133,14 @@ pub async fn sign_in_by_username_or_email_issues_a_new_session_each_time(backend
     }
     assert_ne!(cookies[0], cookies[1]);
     let status: Value = app
-        .staff(
+        .staff_call(
             Method::GET,
             &format!(
                 "/staff/accounts/{}",
                 account_id(&app, "ann@example.com").await
             ),
         )
-        .send()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -179,13 +166,7 @@ pub async fn wrong_passwords_are_invalid_credentials_then_rate_limited(backend: 
             .json(&json!({ "login": "ann", "password": password }))
             .send()
     };
-    let unknown = app
-        .client()
-        .post(app.url("/api/portal/sign-in"))
-        .json(&json!({ "login": "nobody", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let unknown = app.api_sign_in("nobody", PASSWORD).await;
     assert_error(unknown, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     for _ in 0..5 {
         assert_error(
@@ -293,20 +274,20 @@ pub async fn forgot_password_with_a_required_captcha_refuses_a_failed_one(backen
     )
     .await;
     let response = app
-        .client()
-        .post(app.url("/api/portal/forgot-password"))
-        .json(&json!({ "email": "ann@example.com", "captcha_response": "robot" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &app.client(),
+            "/api/portal/forgot-password",
+            json!({ "email": "ann@example.com", "captcha_response": "robot" }),
+        )
+        .await;
     assert_error(response, StatusCode::BAD_REQUEST, "captcha_failed").await;
     let response = app
-        .client()
-        .post(app.url("/api/portal/forgot-password"))
-        .json(&json!({ "email": "ann@example.com", "captcha_response": "human" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &app.client(),
+            "/api/portal/forgot-password",
+            json!({ "email": "ann@example.com", "captcha_response": "human" }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
 }
 
@@ -336,23 +317,16 @@ pub async fn the_client_changes_their_username(backend: Backend) {
         change("ann.client").await.unwrap().status(),
         StatusCode::NO_CONTENT
     );
-    let me: Value = client
-        .get(app.url("/api/portal/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&client).await;
     assert_eq!(me["username"], "ann.client");
 
     let anonymous = app
-        .client()
-        .put(app.url("/api/portal/username"))
-        .json(&json!({ "username": "thief" }))
-        .send()
-        .await
-        .unwrap();
+        .put_json(
+            &app.client(),
+            "/api/portal/username",
+            json!({ "username": "thief" }),
+        )
+        .await;
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
 
@@ -360,12 +334,7 @@ pub async fn changing_the_password_rotates_the_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, token) = app.invited("ann@example.com").await;
     let client = app.client();
-    let accepted = client
-        .post(app.url("/api/portal/invitation/accept"))
-        .json(&json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let accepted = app.post_json(&client, "/api/portal/invitation/accept", json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD })).await;
     let old_cookie = session_cookie(&accepted);
     let change = |current: &str, password: &str, confirmation: &str| {
         client

@@ -210,6 +210,65 @@ impl TestApp {
             .bearer_auth(BOB)
     }
 
+    /// Alice's call without a body.
+    pub async fn staff_call(&self, method: Method, path: &str) -> Response {
+        sent(self.staff(method, path)).await
+    }
+
+    /// Alice's call with a JSON body.
+    pub async fn staff_json(&self, method: Method, path: &str, body: Value) -> Response {
+        sent(self.staff(method, path).json(&body)).await
+    }
+
+    /// Bob's call with a JSON body.
+    pub async fn other_staff_json(&self, method: Method, path: &str, body: Value) -> Response {
+        sent(self.other_staff(method, path).json(&body)).await
+    }
+
+    /// The staff status of an account (as alice).
+    pub async fn status_of(&self, id: &str) -> Value {
+        let response = self
+            .staff_call(Method::GET, &format!("/staff/accounts/{id}"))
+            .await;
+        response.json().await.unwrap()
+    }
+
+    /// A client's POST with a JSON body.
+    pub async fn post_json(&self, client: &Client, path: &str, body: Value) -> Response {
+        sent(client.post(self.url(path)).json(&body)).await
+    }
+
+    /// A client's PUT with a JSON body.
+    pub async fn put_json(&self, client: &Client, path: &str, body: Value) -> Response {
+        sent(client.put(self.url(path)).json(&body)).await
+    }
+
+    /// Signs in through the client API, with a fresh client.
+    pub async fn api_sign_in(&self, login: &str, password: &str) -> Response {
+        let body = json!({ "login": login, "password": password });
+        self.post_json(&self.client(), "/api/portal/sign-in", body)
+            .await
+    }
+
+    /// `GET /api/portal/me` of a signed-in client.
+    pub async fn me(&self, client: &Client) -> Value {
+        sent(client.get(self.url("/api/portal/me")))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The HTML of a page.
+    pub async fn page(&self, client: &Client, path: &str) -> String {
+        sent(client.get(self.url(path))).await.text().await.unwrap()
+    }
+
+    /// A browser's form POST.
+    pub async fn post_form(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
+        sent(client.post(self.url(path)).form(form)).await
+    }
+
     /// Creates an account in tenant `firm`; returns its id.
     pub async fn create_account(&self, email: &str) -> String {
         let response = self
@@ -268,6 +327,11 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::OK, "accept invitation");
         (id, client)
     }
+}
+
+/// Sends a request (a transport error fails the test).
+pub async fn sent(request: RequestBuilder) -> Response {
+    request.send().await.unwrap()
 }
 
 fn staff(tenant: &str, id: &str) -> StaffActor {

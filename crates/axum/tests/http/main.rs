@@ -3,6 +3,7 @@
 //! on SQLite and on PostgreSQL (`DATABASE_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`; a database is created per
 //! test and dropped).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod client;
 mod common;
@@ -68,6 +69,7 @@ on_every_store!(
     pages::the_forgot_password_and_reset_pages_set_a_new_password,
     pages::an_expired_invitation_page_offers_a_fresh_invitation,
     pages::this_wasnt_me_secures_the_account,
+    pages::a_refused_link_form_records_no_second_opening,
     security::forms_without_or_with_a_wrong_csrf_token_are_refused,
     security::cross_site_forms_are_refused_even_with_a_valid_token,
     security::a_signed_in_forms_token_is_bound_to_its_session,

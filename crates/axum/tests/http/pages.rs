@@ -40,13 +40,11 @@ pub async fn every_page_sends_the_security_headers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, invitation) = app.invited("bea@example.com").await;
     let (id, client) = app.signed_in("ann@example.com", "ann").await;
-    app.staff(
+    app.staff_call(
         Method::POST,
         &format!("/staff/accounts/{id}/password-reset"),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let reset = app.latest_token("ann@example.com").await;
     let anonymous = app.client();
     for path in [
@@ -102,36 +100,21 @@ pub async fn opening_a_link_page_with_get_or_head_leaves_the_token_usable(backen
         assert!(html.contains("ann@example.com"));
     }
     // The openings are on the staff timeline.
-    let status: serde_json::Value = app
-        .staff(Method::GET, &format!("/staff/accounts/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = app.status_of(&id).await;
     let openings = status["messages"][0]["link"]["openings"]
         .as_array()
         .unwrap()
         .len();
     assert!(openings >= 4, "{status}");
-    let response = app
-        .client()
-        .post(app.url("/api/portal/invitation/accept"))
-        .json(&json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json(&app.client(), "/api/portal/invitation/accept", json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD })).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     // Same for a reset link.
-    app.staff(
+    app.staff_call(
         Method::POST,
         &format!("/staff/accounts/{id}/password-reset"),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let reset = app.latest_token("ann@example.com").await;
     let path = format!("/portal/reset-password?token={reset}");
     assert_eq!(
@@ -139,13 +122,7 @@ pub async fn opening_a_link_page_with_get_or_head_leaves_the_token_usable(backen
         StatusCode::OK
     );
     assert_eq!(get(&scanner, &app, &path).await.0, StatusCode::OK);
-    let response = app
-        .client()
-        .post(app.url("/api/portal/reset-password"))
-        .json(&json!({ "token": reset, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json(&app.client(), "/api/portal/reset-password", json!({ "token": reset, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD })).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -159,18 +136,19 @@ pub async fn the_invitation_form_sets_up_the_account_and_signs_in(backend: Backe
     assert!(html.contains("<label for=\"username\">"));
 
     // A refusal re-renders the form with the error next to the field.
-    let response = browser
-        .post(app.url("/portal/invitation"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("token", token.as_str()),
-            ("username", "ann"),
-            ("password", PASSWORD),
-            ("password_confirmation", OTHER_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/invitation",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("token", token.as_str()),
+                ("username", "ann"),
+                ("password", PASSWORD),
+                ("password_confirmation", OTHER_PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(
@@ -180,18 +158,19 @@ pub async fn the_invitation_form_sets_up_the_account_and_signs_in(backend: Backe
     assert!(html.contains("aria-invalid=\"true\""));
     assert!(!html.contains(PASSWORD), "a password is never echoed");
 
-    let response = browser
-        .post(app.url("/portal/invitation"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("token", token.as_str()),
-            ("username", "ann"),
-            ("password", PASSWORD),
-            ("password_confirmation", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/invitation",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("token", token.as_str()),
+                ("username", "ann"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(response.headers()), "/portal/?done=signed_in");
     let (status, html, _) = get(&browser, &app, "/portal/").await;
@@ -208,16 +187,16 @@ async fn sign_in_form(
 ) -> reqwest::Response {
     let (_, html, _) = get(browser, app, "/portal/sign-in").await;
     let csrf = hidden_field(&html, "csrf_token");
-    browser
-        .post(app.url("/portal/sign-in"))
-        .form(&[
+    app.post_form(
+        &browser,
+        "/portal/sign-in",
+        &[
             ("csrf_token", csrf.as_str()),
             ("login", login),
             ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap()
+        ],
+    )
+    .await
 }
 
 pub async fn the_sign_in_form_shows_a_refusal_and_signs_in(backend: Backend) {
@@ -242,12 +221,13 @@ pub async fn the_sign_in_form_shows_a_refusal_and_signs_in(backend: Backend) {
     // Sign out through the form.
     let (_, html, _) = get(&browser, &app, "/portal/").await;
     let csrf = hidden_field(&html, "csrf_token");
-    let response = browser
-        .post(app.url("/portal/sign-out"))
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/sign-out",
+            &[("csrf_token", csrf.as_str())],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let (status, _, headers) = get(&browser, &app, "/portal/").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -259,11 +239,12 @@ pub async fn a_staff_set_password_takes_the_client_to_the_password_page_until_ch
 ) {
     let app = TestApp::spawn(backend).await;
     let id = app.create_account("ann@example.com").await;
-    app.staff(Method::PUT, &format!("/staff/accounts/{id}/password"))
-        .json(&json!({ "password": PASSWORD, "password_confirmation": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    app.staff_json(
+        Method::PUT,
+        &format!("/staff/accounts/{id}/password"),
+        json!({ "password": PASSWORD, "password_confirmation": PASSWORD }),
+    )
+    .await;
     let browser = app.client();
     let response = sign_in_form(&app, &browser, "ann@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -277,34 +258,36 @@ pub async fn a_staff_set_password_takes_the_client_to_the_password_page_until_ch
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("temporary password"));
     let csrf = hidden_field(&html, "csrf_token");
-    let response = browser
-        .post(app.url("/portal/password"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("current_password", "wrong wrong wrong wrong"),
-            ("password", OTHER_PASSWORD),
-            ("password_confirmation", OTHER_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/password",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("current_password", "wrong wrong wrong wrong"),
+                ("password", OTHER_PASSWORD),
+                ("password_confirmation", OTHER_PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(response
         .text()
         .await
         .unwrap()
         .contains("id=\"current_password-error\""));
-    let response = browser
-        .post(app.url("/portal/password"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("current_password", PASSWORD),
-            ("password", OTHER_PASSWORD),
-            ("password_confirmation", OTHER_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/password",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("current_password", PASSWORD),
+                ("password", OTHER_PASSWORD),
+                ("password_confirmation", OTHER_PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(response.headers()), "/portal/?done=password");
     let (status, html, _) = get(&browser, &app, "/portal/?done=password").await;
@@ -318,24 +301,26 @@ pub async fn the_username_page_changes_the_username(backend: Backend) {
     let (_, browser) = app.signed_in("ann@example.com", "ann").await;
     let (_, html, _) = get(&browser, &app, "/portal/username").await;
     let csrf = hidden_field(&html, "csrf_token");
-    let response = browser
-        .post(app.url("/portal/username"))
-        .form(&[("csrf_token", csrf.as_str()), ("username", "bea")])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/username",
+            &[("csrf_token", csrf.as_str()), ("username", "bea")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(response
         .text()
         .await
         .unwrap()
         .contains("id=\"username-error\""));
-    let response = browser
-        .post(app.url("/portal/username"))
-        .form(&[("csrf_token", csrf.as_str()), ("username", "ann_new")])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/username",
+            &[("csrf_token", csrf.as_str()), ("username", "ann_new")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let (_, html, _) = get(&browser, &app, "/portal/?done=username").await;
     assert!(html.contains("ann_new"));
@@ -349,12 +334,13 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
     let csrf = hidden_field(&html, "csrf_token");
     let mut answers = Vec::new();
     for email in ["ann@example.com", "nobody@example.com"] {
-        let response = browser
-            .post(app.url("/portal/forgot-password"))
-            .form(&[("csrf_token", csrf.as_str()), ("email", email)])
-            .send()
-            .await
-            .unwrap();
+        let response = app
+            .post_form(
+                &browser,
+                "/portal/forgot-password",
+                &[("csrf_token", csrf.as_str()), ("email", email)],
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::OK);
         answers.push(response.text().await.unwrap());
     }
@@ -368,34 +354,36 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
     )
     .await;
     let csrf = hidden_field(&html, "csrf_token");
-    let response = browser
-        .post(app.url("/portal/reset-password"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("token", token.as_str()),
-            ("password", "short"),
-            ("password_confirmation", "short"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/reset-password",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("token", token.as_str()),
+                ("password", "short"),
+                ("password_confirmation", "short"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(
         html.contains("id=\"password-error\"") && html.contains("<li>"),
         "{html}"
     );
-    let response = browser
-        .post(app.url("/portal/reset-password"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("token", token.as_str()),
-            ("password", OTHER_PASSWORD),
-            ("password_confirmation", OTHER_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/reset-password",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("token", token.as_str()),
+                ("password", OTHER_PASSWORD),
+                ("password_confirmation", OTHER_PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     // The used link now says so.
     let (status, html, _) = get(
@@ -418,12 +406,13 @@ pub async fn an_expired_invitation_page_offers_a_fresh_invitation(backend: Backe
     assert!(html.contains("Send me a fresh invitation"), "{html}");
     let csrf = hidden_field(&html, "csrf_token");
     let before = app.mailer.sent_to("ann@example.com").len();
-    let response = browser
-        .post(app.url("/portal/invitation/fresh"))
-        .form(&[("csrf_token", csrf.as_str()), ("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/invitation/fresh",
+            &[("csrf_token", csrf.as_str()), ("token", token.as_str())],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let fresh = app.latest_token("ann@example.com").await;
     assert!(app.mailer.sent_to("ann@example.com").len() > before);
@@ -435,12 +424,7 @@ pub async fn an_expired_invitation_page_offers_a_fresh_invitation(backend: Backe
 pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, client) = app.signed_in("ann@example.com", "ann").await;
-    let response = client
-        .put(app.url("/api/portal/password"))
-        .json(&json!({ "current_password": PASSWORD, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.put_json(&client, "/api/portal/password", json!({ "current_password": PASSWORD, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD })).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let token = app.latest_token("ann@example.com").await;
     let browser = app.client();
@@ -453,12 +437,13 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Secure my account"));
     let csrf = hidden_field(&html, "csrf_token");
-    let response = browser
-        .post(app.url("/portal/not-me"))
-        .form(&[("csrf_token", csrf.as_str()), ("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/not-me",
+            &[("csrf_token", csrf.as_str()), ("token", token.as_str())],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response
         .text()
@@ -468,20 +453,89 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     // Every session is gone and the password no longer works.
     let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
     assert_error(me, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    let response = app
-        .client()
-        .post(app.url("/api/portal/sign-in"))
-        .json(&json!({ "login": "ann", "password": OTHER_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.api_sign_in("ann", OTHER_PASSWORD).await;
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     // The link is single use.
-    let response = browser
-        .post(app.url("/portal/not-me"))
-        .form(&[("csrf_token", csrf.as_str()), ("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &browser,
+            "/portal/not-me",
+            &[("csrf_token", csrf.as_str()), ("token", token.as_str())],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+/// The openings recorded on the staff timeline for the link of `kind`.
+async fn openings(app: &TestApp, id: &str, kind: &str) -> usize {
+    let status = app.status_of(&id).await;
+    let messages = status["messages"].as_array().unwrap();
+    let link = messages
+        .iter()
+        .map(|m| &m["link"])
+        .find(|link| link["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} link in {status}"));
+    link["openings"].as_array().unwrap().len()
+}
+
+pub async fn a_refused_link_form_records_no_second_opening(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (bea, invitation) = app.invited("bea@example.com").await;
+    let (ann, _) = app.signed_in("ann@example.com", "ann").await;
+    app.staff_call(
+        Method::POST,
+        &format!("/staff/accounts/{ann}/password-reset"),
+    )
+    .await;
+    let reset = app.latest_token("ann@example.com").await;
+    let cases = [
+        (
+            &bea,
+            "invitation",
+            "/portal/invitation",
+            invitation,
+            "bea@example.com",
+        ),
+        (
+            &ann,
+            "password_reset",
+            "/portal/reset-password",
+            reset,
+            "ann@example.com",
+        ),
+    ];
+    for (id, kind, path, token, email) in cases {
+        let browser = app.client();
+        let (status, html, _) = get(&browser, &app, &format!("{path}?token={token}")).await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
+        assert_eq!(openings(&app, id, kind).await, 1, "{kind}: opened once");
+        let csrf = hidden_field(&html, "csrf_token");
+        let response = app
+            .post_form(
+                &browser,
+                path,
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("token", token.as_str()),
+                    ("username", if kind == "invitation" { "bea" } else { email }),
+                    ("email", email),
+                    ("password", "short"),
+                    ("password_confirmation", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains("id=\"password-error\""), "{kind}: {html}");
+        assert!(html.contains(email), "{kind}: the address is shown again");
+        assert_eq!(
+            openings(&app, id, kind).await,
+            1,
+            "{kind}: a refused form is not a second opening"
+        );
+    }
 }

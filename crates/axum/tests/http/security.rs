@@ -8,15 +8,27 @@ use serde_json::{json, Value};
 use crate::common::*;
 
 async fn sign_in_csrf(app: &TestApp, browser: &reqwest::Client) -> String {
-    let html = browser
-        .get(app.url("/portal/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&browser, "/portal/sign-in").await;
     hidden_field(&html, "csrf_token")
+}
+
+/// Ann's sign-in through the form with this token and these extra headers.
+async fn sign_in_as_ann(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    csrf: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = browser.post(app.url("/portal/sign-in"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let form = [
+        ("csrf_token", csrf),
+        ("login", "ann"),
+        ("password", PASSWORD),
+    ];
+    sent(request.form(&form)).await
 }
 
 pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backend) {
@@ -34,39 +46,16 @@ pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backe
         ],
     ];
     for form in attempts {
-        let response = browser
-            .post(app.url("/portal/sign-in"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_form(&browser, "/portal/sign-in", &form).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{form:?}");
         assert!(response.text().await.unwrap().contains("reload the page"));
     }
     // A valid token from a browser without the pre-session cookie is refused too.
     let other = app.client();
-    let response = other
-        .post(app.url("/portal/sign-in"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = sign_in_as_ann(&app, &other, &csrf, &[]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     // The right one passes.
-    let response = browser
-        .post(app.url("/portal/sign-in"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = sign_in_as_ann(&app, &browser, &csrf, &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
@@ -81,31 +70,19 @@ pub async fn cross_site_forms_are_refused_even_with_a_valid_token(backend: Backe
         ("sec-fetch-site", "cross-site"),
         ("sec-fetch-site", "same-site"),
     ] {
-        let response = browser
-            .post(app.url("/portal/sign-in"))
-            .header(name, value)
-            .form(&[
-                ("csrf_token", csrf.as_str()),
-                ("login", "ann"),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = sign_in_as_ann(&app, &browser, &csrf, &[(name, value)]).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
     }
-    let response = browser
-        .post(app.url("/portal/sign-in"))
-        .header("origin", app.base.as_str())
-        .header("sec-fetch-site", "same-origin")
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = sign_in_as_ann(
+        &app,
+        &browser,
+        &csrf,
+        &[
+            ("origin", app.base.as_str()),
+            ("sec-fetch-site", "same-origin"),
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
@@ -113,47 +90,28 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, ann) = app.signed_in("ann@example.com", "ann").await;
     let (_, bea) = app.signed_in("bea@example.com", "bea").await;
-    let bea_html = bea
-        .get(app.url("/portal/username"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let bea_html = app.page(&bea, "/portal/username").await;
     let bea_csrf = hidden_field(&bea_html, "csrf_token");
-    let response = ann
-        .post(app.url("/portal/username"))
-        .form(&[("csrf_token", bea_csrf.as_str()), ("username", "hijacked")])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &ann,
+            "/portal/username",
+            &[("csrf_token", bea_csrf.as_str()), ("username", "hijacked")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let me: Value = ann
-        .get(app.url("/api/portal/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.me(&ann).await;
     assert_eq!(me["username"], "ann");
     // Nor does a sign-in page token work on a signed-in form.
-    let forgot = ann
-        .get(app.url("/portal/forgot-password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let forgot = app.page(&ann, "/portal/forgot-password").await;
     let anonymous_csrf = hidden_field(&forgot, "csrf_token");
-    let response = ann
-        .post(app.url("/portal/sign-out"))
-        .form(&[("csrf_token", anonymous_csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .post_form(
+            &ann,
+            "/portal/sign-out",
+            &[("csrf_token", anonymous_csrf.as_str())],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
@@ -167,14 +125,14 @@ pub async fn the_client_api_refuses_cross_site_calls(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_error(response, StatusCode::FORBIDDEN, "validation_failed").await;
+    assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
     let response = client
         .post(app.url("/api/portal/sign-out"))
         .header("origin", "https://evil.example")
         .send()
         .await
         .unwrap();
-    assert_error(response, StatusCode::FORBIDDEN, "validation_failed").await;
+    assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
     // Reading is not state-changing; and the session survived.
     let me = client
         .get(app.url("/api/portal/me"))
@@ -253,48 +211,39 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
         .await;
     }
     // Wrong JSON types are refused too.
+    let id = app.create_account("ann@example.com").await;
     let response = app
-        .staff(
+        .staff_json(
             Method::PUT,
-            &format!(
-                "/staff/accounts/{}/access",
-                app.create_account("ann@example.com").await
-            ),
+            &format!("/staff/accounts/{id}/access"),
+            json!({ "enabled": "yes" }),
         )
-        .json(&json!({ "enabled": "yes" }))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
     // Forms: wrong content type and oversized bodies are refused before parsing.
     let response = app
-        .client()
-        .post(app.url("/portal/sign-in"))
-        .json(&json!({ "login": "ann" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&app.client(), "/portal/sign-in", json!({ "login": "ann" }))
+        .await;
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let response = app
-        .client()
-        .post(app.url("/portal/sign-in"))
-        .form(&[("login", "a".repeat(64 * 1024))])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &app.client(),
+            "/portal/sign-in",
+            &[("login", "a".repeat(64 * 1024).as_str())],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.break_database().await;
-    let response = app
-        .staff(Method::POST, "/staff/accounts")
-        .header("x-request-id", "req-test-42")
-        .json(&json!({ "email": "ann@example.com" }))
-        .send()
-        .await
-        .unwrap();
+    let response = sent(
+        app.staff(Method::POST, "/staff/accounts")
+            .header("x-request-id", "req-test-42")
+            .json(&json!({ "email": "ann@example.com" })),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(response.headers()["x-request-id"], "req-test-42");
     let text = response.text().await.unwrap();
@@ -309,16 +258,7 @@ pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text
     // A page says the same, with a generated reference.
     let browser = app.client();
     let csrf = sign_in_csrf(&app, &browser).await;
-    let response = browser
-        .post(app.url("/portal/sign-in"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "ann"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = sign_in_as_ann(&app, &browser, &csrf, &[]).await;
     assert_eq!(
         response.status(),
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -8,12 +8,7 @@ use crate::common::*;
 
 pub async fn staff_creates_an_account_and_reads_its_status(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let response = app
-        .staff(Method::POST, "/staff/accounts")
-        .json(&json!({ "email": "Ann@Example.com", "contact_ref": "C-1", "display_name": "Ann Client" }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.staff_json(Method::POST, "/staff/accounts", json!({ "email": "Ann@Example.com", "contact_ref": "C-1", "display_name": "Ann Client" })).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let created: Value = response.json().await.unwrap();
@@ -23,7 +18,7 @@ pub async fn staff_creates_an_account_and_reads_its_status(backend: Backend) {
     assert_eq!(created["contact_ref"], "C-1");
     assert_eq!(created["display_name"], "Ann Client");
 
-    let response = app.staff(Method::GET, &location).send().await.unwrap();
+    let response = app.staff_call(Method::GET, &location).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let status: Value = response.json().await.unwrap();
@@ -42,11 +37,12 @@ pub async fn staff_creates_an_account_and_reads_its_status(backend: Backend) {
 pub async fn creating_an_account_with_a_malformed_email_is_validation_failed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let response = app
-        .staff(Method::POST, "/staff/accounts")
-        .json(&json!({ "email": "not an address" }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::POST,
+            "/staff/accounts",
+            json!({ "email": "not an address" }),
+        )
+        .await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
 }
 
@@ -54,19 +50,21 @@ pub async fn creating_an_account_with_a_used_email_is_email_taken(backend: Backe
     let app = TestApp::spawn(backend).await;
     app.create_account("ann@example.com").await;
     let response = app
-        .staff(Method::POST, "/staff/accounts")
-        .json(&json!({ "email": "ANN@example.com" }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::POST,
+            "/staff/accounts",
+            json!({ "email": "ANN@example.com" }),
+        )
+        .await;
     assert_error(response, StatusCode::CONFLICT, "email_taken").await;
     // Another tenant may use the same address.
     let response = app
-        .other_staff(Method::POST, "/staff/accounts")
-        .json(&json!({ "email": "ann@example.com" }))
-        .send()
-        .await
-        .unwrap();
+        .other_staff_json(
+            Method::POST,
+            "/staff/accounts",
+            json!({ "email": "ann@example.com" }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
@@ -140,14 +138,7 @@ pub async fn another_tenants_account_is_not_found(backend: Backend) {
         assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
     }
     // Nothing changed for tenant `firm`.
-    let status: Value = app
-        .staff(Method::GET, &format!("/staff/accounts/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = app.status_of(&id).await;
     assert_eq!(status["access"], "enabled");
     assert_eq!(status["archived"], false);
     assert_eq!(status["email"], "ann@example.com");
@@ -160,7 +151,7 @@ pub async fn unknown_and_malformed_account_ids_are_not_found(backend: Backend) {
         "/staff/accounts/not-a-uuid",
         "/staff/accounts/not-a-uuid/events",
     ] {
-        let response = app.staff(Method::GET, path).send().await.unwrap();
+        let response = app.staff_call(Method::GET, path).await;
         assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
     }
 }
@@ -169,7 +160,7 @@ pub async fn an_invitation_is_sent_then_resent_and_the_old_link_stops_working(ba
     let app = TestApp::spawn(backend).await;
     let id = app.create_account("ann@example.com").await;
     let path = format!("/staff/accounts/{id}/invitation");
-    let response = app.staff(Method::POST, &path).send().await.unwrap();
+    let response = app.staff_call(Method::POST, &path).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -177,7 +168,7 @@ pub async fn an_invitation_is_sent_then_resent_and_the_old_link_stops_working(ba
     );
     let first = app.latest_token("ann@example.com").await;
 
-    let response = app.staff(Method::POST, &path).send().await.unwrap();
+    let response = app.staff_call(Method::POST, &path).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -203,14 +194,7 @@ pub async fn an_invitation_is_sent_then_resent_and_the_old_link_stops_working(ba
     .await;
     assert_eq!(accept(second).await.unwrap().status(), StatusCode::OK);
 
-    let status: Value = app
-        .staff(Method::GET, &format!("/staff/accounts/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = app.status_of(&id).await;
     assert_eq!(status["invitation"]["state"], "accepted");
     assert_eq!(status["username"], "ann");
     assert!(status["messages"].as_array().unwrap().len() >= 2);
@@ -221,58 +205,43 @@ pub async fn password_reset_refusals_follow_the_account_state(backend: Backend) 
     let id = app.create_account("ann@example.com").await;
     let reset = format!("/staff/accounts/{id}/password-reset");
 
-    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    let response = app.staff_call(Method::POST, &reset).await;
     assert_error(response, StatusCode::CONFLICT, "not_invited").await;
 
-    app.staff(Method::POST, &format!("/staff/accounts/{id}/invitation"))
-        .send()
-        .await
-        .unwrap();
-    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    app.staff_call(Method::POST, &format!("/staff/accounts/{id}/invitation"))
+        .await;
+    let response = app.staff_call(Method::POST, &reset).await;
     assert_error(response, StatusCode::CONFLICT, "invitation_pending").await;
 
     let token = app.latest_token("ann@example.com").await;
-    let accepted = app
-        .client()
-        .post(app.url("/api/portal/invitation/accept"))
-        .json(&json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let accepted = app.post_json(&app.client(), "/api/portal/invitation/accept", json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD })).await;
     assert_eq!(accepted.status(), StatusCode::OK);
-    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    let response = app.staff_call(Method::POST, &reset).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
         json!({ "sent": "password_reset" })
     );
     let token = app.latest_token("ann@example.com").await;
-    let response = app
-        .client()
-        .post(app.url("/api/portal/reset-password"))
-        .json(&json!({ "token": token, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json(&app.client(), "/api/portal/reset-password", json!({ "token": token, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD })).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     let response = app
-        .staff(Method::PUT, &format!("/staff/accounts/{id}/access"))
-        .json(&json!({ "enabled": false }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::PUT,
+            &format!("/staff/accounts/{id}/access"),
+            json!({ "enabled": false }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    let response = app.staff_call(Method::POST, &reset).await;
     assert_error(response, StatusCode::FORBIDDEN, "access_disabled").await;
 
     let response = app
-        .staff(Method::POST, &format!("/staff/accounts/{id}/archive"))
-        .send()
-        .await
-        .unwrap();
+        .staff_call(Method::POST, &format!("/staff/accounts/{id}/archive"))
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    let response = app.staff_call(Method::POST, &reset).await;
     assert_error(response, StatusCode::CONFLICT, "account_archived").await;
 }
 
@@ -282,11 +251,12 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
     let path = format!("/staff/accounts/{id}/password");
 
     let response = app
-        .staff(Method::PUT, &path)
-        .json(&json!({ "password": PASSWORD, "password_confirmation": OTHER_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::PUT,
+            &path,
+            json!({ "password": PASSWORD, "password_confirmation": OTHER_PASSWORD }),
+        )
+        .await;
     assert_error(
         response,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -295,11 +265,12 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
     .await;
 
     let response = app
-        .staff(Method::PUT, &path)
-        .json(&json!({ "password": "short", "password_confirmation": "short" }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::PUT,
+            &path,
+            json!({ "password": "short", "password_confirmation": "short" }),
+        )
+        .await;
     let body = assert_error(
         response,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -311,41 +282,27 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
     assert!(reasons.iter().all(|r| r["message"].is_string()));
 
     let response = app
-        .staff(Method::PUT, &path)
-        .json(&json!({ "password": PASSWORD, "password_confirmation": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::PUT,
+            &path,
+            json!({ "password": PASSWORD, "password_confirmation": PASSWORD }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(response.headers()["portal-notice"], "queued");
 
-    let response = app
-        .client()
-        .post(app.url("/api/portal/sign-in"))
-        .json(&json!({ "login": "ann@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.api_sign_in("ann@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
     let me: Value = response.json().await.unwrap();
     assert_eq!(me["must_change_password"], true);
     assert_eq!(me["username"], Value::Null);
 
     // must_change defaults to true and can be turned off.
-    let response = app
-        .staff(Method::PUT, &path)
-        .json(&json!({ "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD, "must_change": false }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.staff_json(Method::PUT, &path, json!({ "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD, "must_change": false })).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let me: Value = app
-        .client()
-        .post(app.url("/api/portal/sign-in"))
-        .json(&json!({ "login": "ann@example.com", "password": OTHER_PASSWORD }))
-        .send()
+        .api_sign_in("ann@example.com", OTHER_PASSWORD)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -381,10 +338,8 @@ pub async fn access_archive_and_unarchive_change_what_the_client_can_do(backend:
     assert_eq!(sign_in().await.unwrap().status(), StatusCode::OK);
 
     let archive = app
-        .staff(Method::POST, &format!("/staff/accounts/{id}/archive"))
-        .send()
-        .await
-        .unwrap();
+        .staff_call(Method::POST, &format!("/staff/accounts/{id}/archive"))
+        .await;
     assert_eq!(archive.status(), StatusCode::NO_CONTENT);
     assert_error(
         sign_in().await.unwrap(),
@@ -398,14 +353,7 @@ pub async fn access_archive_and_unarchive_change_what_the_client_can_do(backend:
         "account_archived",
     )
     .await;
-    let status: Value = app
-        .staff(Method::GET, &format!("/staff/accounts/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = app.status_of(&id).await;
     assert_eq!(status["archived"], true);
     assert!(status["available_actions"]
         .as_array()
@@ -413,10 +361,8 @@ pub async fn access_archive_and_unarchive_change_what_the_client_can_do(backend:
         .contains(&json!("unarchive")));
 
     let unarchive = app
-        .staff(Method::POST, &format!("/staff/accounts/{id}/unarchive"))
-        .send()
-        .await
-        .unwrap();
+        .staff_call(Method::POST, &format!("/staff/accounts/{id}/unarchive"))
+        .await;
     assert_eq!(unarchive.status(), StatusCode::NO_CONTENT);
     assert_eq!(sign_in().await.unwrap().status(), StatusCode::OK);
 }
@@ -428,35 +374,23 @@ pub async fn staff_changes_the_email_address(backend: Backend) {
     let path = format!("/staff/accounts/{id}/email");
 
     let response = app
-        .staff(Method::PUT, &path)
-        .json(&json!({ "email": "bea@example.com" }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(Method::PUT, &path, json!({ "email": "bea@example.com" }))
+        .await;
     assert_error(response, StatusCode::CONFLICT, "email_taken").await;
     let response = app
-        .staff(Method::PUT, &path)
-        .json(&json!({ "email": "no-at-sign" }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(Method::PUT, &path, json!({ "email": "no-at-sign" }))
+        .await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
 
     let response = app
-        .staff(Method::PUT, &path)
-        .json(&json!({ "email": "ann.new@example.com" }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::PUT,
+            &path,
+            json!({ "email": "ann.new@example.com" }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let status: Value = app
-        .staff(Method::GET, &format!("/staff/accounts/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = app.status_of(&id).await;
     assert_eq!(status["email"], "ann.new@example.com");
 }
 
@@ -465,7 +399,7 @@ pub async fn account_events_list_the_audit_trail_newest_first(backend: Backend) 
     let (id, _) = app.signed_in("ann@example.com", "ann").await;
     let path = format!("/staff/accounts/{id}/events");
 
-    let response = app.staff(Method::GET, &path).send().await.unwrap();
+    let response = app.staff_call(Method::GET, &path).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     let kinds: Vec<&str> = body["events"]
@@ -487,20 +421,16 @@ pub async fn account_events_list_the_audit_trail_newest_first(backend: Backend) 
     assert_eq!(accepted["ip"], "127.0.0.1");
 
     let one: Value = app
-        .staff(Method::GET, &format!("{path}?limit=1"))
-        .send()
+        .staff_call(Method::GET, &format!("{path}?limit=1"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(one["events"].as_array().unwrap().len(), 1);
     for bad in ["0", "100000", "ten"] {
         let response = app
-            .staff(Method::GET, &format!("{path}?limit={bad}"))
-            .send()
-            .await
-            .unwrap();
+            .staff_call(Method::GET, &format!("{path}?limit={bad}"))
+            .await;
         assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
     }
 }
@@ -517,10 +447,10 @@ pub async fn past_the_reset_rate_human_verification_is_required_then_passed(back
     let (id, _) = app.signed_in("ann@example.com", "ann").await;
     let reset = format!("/staff/accounts/{id}/password-reset");
     for _ in 0..10 {
-        let response = app.staff(Method::POST, &reset).send().await.unwrap();
+        let response = app.staff_call(Method::POST, &reset).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
     }
-    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    let response = app.staff_call(Method::POST, &reset).await;
     assert_error(
         response,
         StatusCode::FORBIDDEN,
@@ -529,13 +459,14 @@ pub async fn past_the_reset_rate_human_verification_is_required_then_passed(back
     .await;
 
     let response = app
-        .staff(Method::POST, "/staff/human-verification")
-        .json(&json!({ "captcha_response": "a-robot" }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::POST,
+            "/staff/human-verification",
+            json!({ "captcha_response": "a-robot" }),
+        )
+        .await;
     assert_error(response, StatusCode::BAD_REQUEST, "captcha_failed").await;
-    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    let response = app.staff_call(Method::POST, &reset).await;
     assert_error(
         response,
         StatusCode::FORBIDDEN,
@@ -544,24 +475,26 @@ pub async fn past_the_reset_rate_human_verification_is_required_then_passed(back
     .await;
 
     let response = app
-        .staff(Method::POST, "/staff/human-verification")
-        .json(&json!({ "captcha_response": "i-am-human" }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::POST,
+            "/staff/human-verification",
+            json!({ "captcha_response": "i-am-human" }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = app.staff(Method::POST, &reset).send().await.unwrap();
+    let response = app.staff_call(Method::POST, &reset).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
 }
 
 pub async fn human_verification_without_a_captcha_provider_is_validation_failed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let response = app
-        .staff(Method::POST, "/staff/human-verification")
-        .json(&json!({ "captcha_response": "anything" }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::POST,
+            "/staff/human-verification",
+            json!({ "captcha_response": "anything" }),
+        )
+        .await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
 }
 
@@ -576,10 +509,8 @@ pub async fn without_a_mailer_links_are_refused_and_notices_skipped(backend: Bac
     .await;
     let id = app.create_account("ann@example.com").await;
     let response = app
-        .staff(Method::POST, &format!("/staff/accounts/{id}/invitation"))
-        .send()
-        .await
-        .unwrap();
+        .staff_call(Method::POST, &format!("/staff/accounts/{id}/invitation"))
+        .await;
     assert_error(
         response,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -588,22 +519,21 @@ pub async fn without_a_mailer_links_are_refused_and_notices_skipped(backend: Bac
     .await;
 
     let response = app
-        .staff(Method::PUT, &format!("/staff/accounts/{id}/password"))
-        .json(&json!({ "password": PASSWORD, "password_confirmation": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+        .staff_json(
+            Method::PUT,
+            &format!("/staff/accounts/{id}/password"),
+            json!({ "password": PASSWORD, "password_confirmation": PASSWORD }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(response.headers()["portal-notice"], "skipped_no_mailer");
 
     let response = app
-        .staff(
+        .staff_call(
             Method::POST,
             &format!("/staff/accounts/{id}/password-reset"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(
         response,
         StatusCode::SERVICE_UNAVAILABLE,

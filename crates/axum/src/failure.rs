@@ -1,0 +1,198 @@
+//! Infrastructure failures: answered 500 with a generic message and a
+//! request id, logged under that id with their cause chain, never shown.
+//!
+//! A handler answers [`InternalFailure::response`]; the middleware
+//! [`report_internal_errors`] logs it and writes the body (JSON for the
+//! APIs, a minimal HTML page for the portal pages) with the request id.
+
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::state::PortalHttp;
+
+/// What a 500 says to the user.
+pub(crate) const INTERNAL_MESSAGE: &str =
+    "Something went wrong on our side. Please try again in a moment.";
+
+/// How an internal failure is answered once the request id is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FailureFormat {
+    Json,
+    Html,
+}
+
+/// Carried on a 500 response until [`report_internal_errors`] logs it and
+/// writes the body with the request id.
+#[derive(Clone)]
+pub(crate) struct InternalFailure {
+    pub(crate) error: Arc<dyn StdError + Send + Sync + 'static>,
+    pub(crate) format: FailureFormat,
+}
+
+impl InternalFailure {
+    pub(crate) fn response(self) -> Response {
+        let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// A JSON answer (`no-store`); a body that does not serialize is an
+/// internal failure.
+pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => InternalFailure {
+            error: Arc::new(error),
+            format: FailureFormat::Json,
+        }
+        .response(),
+    }
+}
+
+/// The request id of a request: its `x-request-id` header (set by the
+/// host's request-id layer), or a fresh one from the random source.
+pub(crate) fn request_id_of(headers: &axum::http::HeaderMap, http: &PortalHttp) -> String {
+    match headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+    {
+        Some(id) => id.to_owned(),
+        None => {
+            let mut bytes = [0u8; 16];
+            http.random().fill(&mut bytes);
+            uuid::Builder::from_random_bytes(bytes)
+                .into_uuid()
+                .to_string()
+        }
+    }
+}
+
+/// The cause chain of an error, one line: `a: b: c`.
+pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Middleware: logs an internal failure with its cause chain and the
+/// request id, and answers a body that carries only the request id.
+pub(crate) async fn report_internal_errors(
+    State(http): State<PortalHttp>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = request_id_of(request.headers(), &http);
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let Some(failure) = response.extensions_mut().remove::<InternalFailure>() else {
+        return response;
+    };
+    metrics::counter!("portal_http_internal_errors_total").increment(1);
+    tracing::error!(
+        request_id = %request_id,
+        %method,
+        path = %path,
+        error = %chain(failure.error.as_ref()),
+        "request failed"
+    );
+    let mut response = match failure.format {
+        FailureFormat::Json => json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &serde_json::json!({
+                "error": {
+                    "code": "internal_error",
+                    "message": INTERNAL_MESSAGE,
+                    "request_id": request_id,
+                },
+            }),
+        ),
+        FailureFormat::Html => internal_error_page(&request_id),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// The answer of an internal failure on a page. No template: a template
+/// may be what failed, so this one page is written here.
+fn internal_error_page(request_id: &str) -> Response {
+    let body = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Something went wrong</title></head><body><main>\
+         <h1>Something went wrong</h1><p>{}</p><p>Reference: <code>{}</code></p>\
+         </main></body></html>\n",
+        INTERNAL_MESSAGE,
+        html_escape(request_id)
+    );
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn html_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_escaped_on_the_failure_page() {
+        assert_eq!(html_escape("<a&\"'>"), "&lt;a&amp;&quot;&#39;&gt;");
+    }
+
+    #[test]
+    fn the_cause_chain_is_joined_for_the_log() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let error = Outer(std::io::Error::other("disk on fire"));
+        assert_eq!(chain(&error), "outer: disk on fire");
+    }
+}

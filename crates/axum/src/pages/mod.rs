@@ -1,0 +1,80 @@
+//! The server-rendered portal pages: no JavaScript, CSRF-protected forms,
+//! errors next to their fields, POST-redirect-GET after every success.
+//!
+//! By concern:
+//! - [`render`]: the page skeleton ([`render::Page`]), the stylesheet, the
+//!   error page and [`render::answer`], the one way a service call becomes a
+//!   page (the success, a form again with the refusal, or another page);
+//! - [`form`]: the extractors every POST goes through ([`form::CsrfForm`]
+//!   before sign-in, [`form::SessionForm`] signed in): the body within its
+//!   limit, the origin check and the CSRF token, their rejection being the
+//!   error page; and [`form::SignedIn`] for the signed-in GET pages;
+//! - [`sign_in`]: sign-in, sign-out, forgot password;
+//! - [`links`]: the pages of mailed links (reset password, invitation,
+//!   "this wasn't me", a fresh invitation);
+//! - [`account`]: the signed-in pages (home, username, password).
+//!
+//! Every word a page shows is in its template (`templates/`), none here:
+//! the handlers pass codes (`message`, `code`, `kind`), the templates say
+//! them.
+//!
+//! Opening a link page (GET or HEAD) only calls
+//! [`open_link`](portal_access_core::service::PortalService::open_link),
+//! which records the opening and never consumes the token: mail scanners
+//! prefetch links. Only the form's POST uses it.
+//!
+//! A client whose password was set by staff (`must_change_password`) is
+//! taken to the password page from every other signed-in page until they
+//! choose their own.
+
+mod account;
+mod form;
+mod links;
+mod render;
+mod sign_in;
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+
+use self::account::{change_password, change_username, home, password_page, username_page};
+use self::links::{
+    accept_invitation, fresh_invitation, invitation_page, not_me, not_me_page, reset, reset_page,
+};
+use self::sign_in::{forgot, forgot_page, sign_in, sign_in_page, sign_out};
+use crate::headers::{self, PAGE_CSP};
+use crate::state::PortalHttp;
+
+pub(crate) fn router(state: PortalHttp) -> Router {
+    let p = state
+        .service()
+        .config()
+        .portal_path
+        .trim_end_matches('/')
+        .to_owned();
+    let at = |page: &str| format!("{p}{page}");
+    let mut router = Router::new()
+        .route(&at("/"), get(home))
+        .route(&at("/sign-in"), get(sign_in_page).post(sign_in))
+        .route(&at("/sign-out"), post(sign_out))
+        .route(&at("/forgot-password"), get(forgot_page).post(forgot))
+        .route(&at("/reset-password"), get(reset_page).post(reset))
+        .route(
+            &at("/invitation"),
+            get(invitation_page).post(accept_invitation),
+        )
+        .route(&at("/invitation/fresh"), post(fresh_invitation))
+        .route(&at("/not-me"), get(not_me_page).post(not_me))
+        .route(&at("/username"), get(username_page).post(change_username))
+        .route(&at("/password"), get(password_page).post(change_password))
+        .route(&at("/static/portal.css"), get(render::stylesheet));
+    if !p.is_empty() {
+        router = router.route(&p, get(to_home));
+    }
+    headers::finish(router, state, PAGE_CSP)
+}
+
+async fn to_home(State(http): State<PortalHttp>) -> Response {
+    render::see_other(&http, "/")
+}
