@@ -3,7 +3,7 @@
 //! physical limit sign-in throughput is compared against).
 //!
 //! `cargo bench --bench core`
-
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};

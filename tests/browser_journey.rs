@@ -8,11 +8,13 @@
 //! Needs PostgreSQL (`DATABASE_URL`), Python 3 with aiosmtpd, and
 //! `chromium` + `chromium-driver`; `./scripts/test` installs what is missing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use support::browser::Browser;
 use support::database::TestDatabase;
-use support::mail::SmtpSink;
+use support::mail::{link_in, SinkOptions, SmtpSink};
 use support::portal::Portal;
 use support::Result;
 
@@ -27,7 +29,7 @@ struct World {
 impl World {
     async fn start() -> Result<Self> {
         let database = TestDatabase::create().await?;
-        let mail = SmtpSink::start().await?;
+        let mail = SmtpSink::start(SinkOptions::default()).await?;
         let portal = Portal::start(&database.url, &mail.url()).await?;
         let browser = Browser::start().await?;
         Ok(Self {
@@ -36,6 +38,15 @@ impl World {
             browser,
             _database: database,
         })
+    }
+
+    /// Opens the sign-in page and fills in `login` and `password` (not sent yet).
+    async fn fill_sign_in(&self, login: &str, password: &str) -> Result<()> {
+        let b = &self.browser;
+        b.open(&self.portal.page("/sign-in")).await?;
+        b.expect_page("Sign in").await?;
+        b.fill_form(&[("login", login), ("password", password)])
+            .await
     }
 }
 
@@ -50,14 +61,12 @@ async fn an_invited_client_accepts_resets_a_forgotten_password_and_changes_usern
     let (portal, mail, b) = (&world.portal, &world.mail, &world.browser);
 
     // Staff create the account and invite it through the staff API.
-    let id = portal.create_account(ADA, "Ada Client").await?;
-    assert_eq!(portal.invite(&id).await?, "invitation");
+    let id = portal.staff.create_account(ADA, "Ada Client").await?;
+    assert_eq!(portal.staff.invite(&id).await?, "invitation");
 
     // The invitation arrives over SMTP; the client opens its link.
     let invitation = mail.wait_for(ADA, 1).await?.remove(0);
-    let link = invitation
-        .link(&portal.page("/invitation?token="))
-        .ok_or_else(|| format!("no invitation link in: {}", invitation.text))?;
+    let link = link_in(&invitation, &portal.page("/invitation?token="))?;
     assert!(
         invitation.html.contains(&link),
         "the HTML part carries the same link"
@@ -71,10 +80,13 @@ async fn an_invited_client_accepts_resets_a_forgotten_password_and_changes_usern
     b.screenshot("01-accept-invitation").await?;
 
     // Accept with a username and a password: signed in at once.
-    b.fill("username", "ada").await?;
-    b.fill("password", ADA_FIRST).await?;
-    b.fill("password_confirmation", ADA_FIRST).await?;
-    b.click("button[type=submit].primary").await?;
+    b.fill_form(&[
+        ("username", "ada"),
+        ("password", ADA_FIRST),
+        ("password_confirmation", ADA_FIRST),
+    ])
+    .await?;
+    b.submit().await?;
     let page = b.expect_page("Your account").await?;
     assert!(page.contains("You are signed in."), "{page}");
     assert!(
@@ -86,7 +98,7 @@ async fn an_invited_client_accepts_resets_a_forgotten_password_and_changes_usern
         "the home page shows the email address: {page}"
     );
     b.screenshot("02-signed-in-after-accepting").await?;
-    let status = portal.status(&id).await?;
+    let status = portal.staff.status(&id).await?;
     assert_eq!(status["invitation"]["state"], "accepted", "{status}");
     assert_eq!(status["username"], "ada", "{status}");
 
@@ -103,7 +115,7 @@ async fn an_invited_client_accepts_resets_a_forgotten_password_and_changes_usern
     b.expect_page("Forgot your password?").await?;
     b.fill("email", ADA).await?;
     b.screenshot("04-forgot-password").await?;
-    b.click("button[type=submit].primary").await?;
+    b.submit().await?;
     let page = b.expect_page("Check your email").await?;
     assert!(
         page.contains("If a portal account uses this address"),
@@ -113,17 +125,17 @@ async fn an_invited_client_accepts_resets_a_forgotten_password_and_changes_usern
 
     // The reset link arrives over SMTP; choose a new password.
     let mails = mail.wait_for(ADA, 2).await?;
-    let reset = &mails[1];
-    let link = reset
-        .link(&portal.page("/reset-password?token="))
-        .ok_or_else(|| format!("no reset link in {:?}: {}", reset.subject, reset.text))?;
+    let link = link_in(&mails[1], &portal.page("/reset-password?token="))?;
     b.open(&link).await?;
     let page = b.expect_page("Choose a new password").await?;
     assert!(page.contains(ADA), "{page}");
-    b.fill("password", ADA_SECOND).await?;
-    b.fill("password_confirmation", ADA_SECOND).await?;
+    b.fill_form(&[
+        ("password", ADA_SECOND),
+        ("password_confirmation", ADA_SECOND),
+    ])
+    .await?;
     b.screenshot("06-choose-a-new-password").await?;
-    b.click("button[type=submit].primary").await?;
+    b.submit().await?;
 
     // Lands signed in.
     let page = b.expect_page("Your account").await?;
@@ -136,21 +148,16 @@ async fn an_invited_client_accepts_resets_a_forgotten_password_and_changes_usern
     assert!(page.contains("Your username is ada."), "{page}");
     b.fill("username", "ada.lovelace").await?;
     b.screenshot("08-change-username").await?;
-    b.click("button[type=submit].primary").await?;
+    b.submit().await?;
     let page = b.expect_page("Your account").await?;
     assert!(page.contains("Your username was changed."), "{page}");
     assert!(page.contains("ada.lovelace"), "{page}");
     b.screenshot("09-username-changed").await?;
-    assert_eq!(portal.status(&id).await?["username"], "ada.lovelace");
+    assert_eq!(portal.staff.status(&id).await?["username"], "ada.lovelace");
 
     // The used reset link no longer sets a password.
     b.open(&link).await?;
-    let page = b
-        .client
-        .find(fantoccini::Locator::Css("main"))
-        .await?
-        .text()
-        .await?;
+    let page = b.text_of("main").await?;
     assert!(
         !page.contains("Choose a new password"),
         "a used reset link must not offer the form again: {page}"
@@ -171,8 +178,11 @@ async fn a_staff_set_password_must_be_changed_and_this_wasnt_me_secures_the_acco
     let (portal, mail, b) = (&world.portal, &world.mail, &world.browser);
 
     // Staff set a password by hand, to be changed at the next sign-in.
-    let id = portal.create_account(GRACE, "Grace Client").await?;
-    portal.set_password(&id, GRACE_TEMPORARY, true).await?;
+    let id = portal.staff.create_account(GRACE, "Grace Client").await?;
+    portal
+        .staff
+        .set_password(&id, GRACE_TEMPORARY, true)
+        .await?;
     let notice = mail.wait_for(GRACE, 1).await?.remove(0);
     assert!(
         !notice.text.contains(GRACE_TEMPORARY),
@@ -180,12 +190,9 @@ async fn a_staff_set_password_must_be_changed_and_this_wasnt_me_secures_the_acco
     );
 
     // Sign in with the email address and the temporary password.
-    b.open(&portal.page("/sign-in")).await?;
-    b.expect_page("Sign in").await?;
-    b.fill("login", GRACE).await?;
-    b.fill("password", GRACE_TEMPORARY).await?;
+    world.fill_sign_in(GRACE, GRACE_TEMPORARY).await?;
     b.screenshot("11-sign-in").await?;
-    b.click("button[type=submit].primary").await?;
+    b.submit().await?;
 
     // Redirected to the change-password page, and kept there.
     let page = b.expect_page("Change your password").await?;
@@ -199,10 +206,13 @@ async fn a_staff_set_password_must_be_changed_and_this_wasnt_me_secures_the_acco
     b.expect_page("Change your password").await?;
 
     // Change it.
-    b.fill("current_password", GRACE_TEMPORARY).await?;
-    b.fill("password", GRACE_OWN).await?;
-    b.fill("password_confirmation", GRACE_OWN).await?;
-    b.click("button[type=submit].primary").await?;
+    b.fill_form(&[
+        ("current_password", GRACE_TEMPORARY),
+        ("password", GRACE_OWN),
+        ("password_confirmation", GRACE_OWN),
+    ])
+    .await?;
+    b.submit().await?;
     let page = b.expect_page("Your account").await?;
     assert!(page.contains("Your password was changed."), "{page}");
     assert!(!page.contains("temporary password"), "{page}");
@@ -210,15 +220,7 @@ async fn a_staff_set_password_must_be_changed_and_this_wasnt_me_secures_the_acco
 
     // The password-changed notice arrives with a "this wasn't me" link.
     let mails = mail.wait_for(GRACE, 2).await?;
-    let changed = &mails[1];
-    let link = changed
-        .link(&portal.page("/not-me?token="))
-        .ok_or_else(|| {
-            format!(
-                "no \"this wasn't me\" link in {:?}: {}",
-                changed.subject, changed.text
-            )
-        })?;
+    let link = link_in(&mails[1], &portal.page("/not-me?token="))?;
     b.open(&link).await?;
     let page = b.expect_page("Wasn't you?").await?;
     assert!(page.contains(GRACE), "{page}");
@@ -227,22 +229,14 @@ async fn a_staff_set_password_must_be_changed_and_this_wasnt_me_secures_the_acco
     let page = b.expect_page("Your account is secured").await?;
     assert!(page.contains("Every device was signed out"), "{page}");
     b.screenshot("15-account-secured").await?;
-    let status = portal.status(&id).await?;
+    let status = portal.staff.status(&id).await?;
     assert_eq!(status["has_password"], false, "{status}");
 
     // The password that was just set no longer signs in.
-    b.open(&portal.page("/sign-in")).await?;
-    b.expect_page("Sign in").await?;
-    b.fill("login", GRACE).await?;
-    b.fill("password", GRACE_OWN).await?;
-    b.click("button[type=submit].primary").await?;
+    world.fill_sign_in(GRACE, GRACE_OWN).await?;
+    b.submit().await?;
     let page = b.expect_page("Sign in").await?;
-    let alert = b
-        .client
-        .find(fantoccini::Locator::Css("[role=alert]"))
-        .await?
-        .text()
-        .await?;
+    let alert = b.text_of("[role=alert]").await?;
     assert!(!alert.is_empty(), "a refused sign-in says so: {page}");
     assert!(b.path().await?.starts_with("/portal/sign-in"));
     b.screenshot("16-sign-in-refused").await?;

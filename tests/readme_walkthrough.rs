@@ -12,6 +12,7 @@
 //! any value (JSON) or any run of characters (text).
 //!
 //! Needs `curl` and `jq` (`apt-get install curl jq`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

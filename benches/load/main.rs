@@ -22,6 +22,7 @@
 //!     --sink-script crates/smtp/tests/support/smtp_sink.py
 //! ```
 #![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod argon;
 mod processes;
@@ -36,7 +37,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use processes::{Server, Sink};
+use processes::{Server, Sink, SinkOptions};
 use scenarios::Budget;
 
 /// Errors of the driver: a message for the person running the bench.
@@ -57,9 +58,10 @@ pub struct Options {
     /// A store to measure, as LABEL=DATABASE_URL (repeatable, in order).
     #[arg(long = "backend", value_parser = parse_backend, required = true)]
     backends: Vec<(String, String)>,
-    /// The aiosmtpd sink script (crates/smtp/tests/support/smtp_sink.py).
+    /// The aiosmtpd sink script (default: crates/smtp/tests/support/smtp_sink.py
+    /// as compiled into the driver).
     #[arg(long)]
-    sink_script: PathBuf,
+    sink_script: Option<PathBuf>,
     /// The Python that has aiosmtpd.
     #[arg(long, default_value = "python3")]
     python: String,
@@ -167,7 +169,14 @@ async fn measure_backend(
     pool_size: usize,
 ) -> Result<report::Backend> {
     let sink_dir = work.join(format!("mail-{}", label.to_lowercase()));
-    let sink = Sink::start(&options.python, &options.sink_script, &sink_dir).await?;
+    let sink = Sink::start(SinkOptions {
+        python: Some(options.python.clone()),
+        script: options.sink_script.clone(),
+        dir: Some(sink_dir),
+        bench: true,
+        ..SinkOptions::default()
+    })
+    .await?;
     progress(format!("[{label}] starting portal-server"));
     let server = Server::start(&options.server_bin, url, &sink.url(), work).await?;
     let outcome = measure_running(options, label, &server, &sink, pool_size).await;
@@ -192,31 +201,17 @@ async fn measure_running(
     ));
     let accounts = staff.active_accounts(options.accounts).await?;
 
-    progress(format!("[{label}] (b) sign-in, concurrency 4"));
-    let generous = Duration::from_secs(120);
-    let sign_in_4 = scenarios::sign_in(
-        server,
-        &accounts,
-        4,
-        Budget {
-            max_requests: options.sign_ins_c4,
-            max_time: generous,
-        },
-        None,
-    )
-    .await?;
-    progress(format!("[{label}] (b) sign-in, concurrency 256"));
-    let sign_in_256 = scenarios::sign_in(
-        server,
-        &accounts,
-        256,
-        Budget {
-            max_requests: options.sign_ins_c256,
-            max_time: generous,
-        },
-        None,
-    )
-    .await?;
+    let accounts = &accounts;
+    let sign_in_at = |concurrency: usize, max_requests: usize| async move {
+        progress(format!("[{label}] (b) sign-in, concurrency {concurrency}"));
+        let budget = Budget {
+            max_requests,
+            max_time: Duration::from_secs(120),
+        };
+        scenarios::sign_in(server, accounts, concurrency, budget, None).await
+    };
+    let sign_in_4 = sign_in_at(4, options.sign_ins_c4).await?;
+    let sign_in_256 = sign_in_at(256, options.sign_ins_c256).await?;
 
     progress(format!("[{label}] (c) me, alone"));
     let cookies = scenarios::sessions(server, &accounts[..16.min(accounts.len())]).await?;
@@ -227,7 +222,7 @@ async fn measure_running(
     ));
     let (me_loaded, sign_in_during) = scenarios::me_under_sign_in(
         server,
-        &accounts,
+        accounts,
         &cookies,
         options.me_connections,
         64,
@@ -239,14 +234,14 @@ async fn measure_running(
         "[{label}] (d) forgot-password, {} pairs",
         options.pairs
     ));
-    let forgot = scenarios::forgot_password(server, &accounts, options.pairs).await?;
+    let forgot = scenarios::forgot_password(server, accounts, options.pairs).await?;
 
     progress(format!(
         "[{label}] (e) memory under {} concurrent sign-ins",
         options.memory_sign_ins
     ));
     let memory =
-        scenarios::memory_under_sign_ins(server, &accounts, options.memory_sign_ins).await?;
+        scenarios::memory_under_sign_ins(server, accounts, options.memory_sign_ins).await?;
 
     progress(format!(
         "[{label}] (f) outbox to SMTP, {} invitations",

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::{fail, Result};
@@ -19,6 +18,15 @@ pub struct Server {
     pub addr: SocketAddr,
     pub pid: u32,
     log: PathBuf,
+}
+
+/// The field `name` (e.g. `VmRSS:`) of `/proc/{pid}/status`, in KiB.
+pub fn status_kib(pid: u32, name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// A free loopback port (bound, then released for the server to take).
@@ -108,12 +116,8 @@ impl Server {
 
     /// `VmRSS` and `VmHWM` of the server, in KiB.
     pub fn memory_kib(&self) -> Result<(u64, u64)> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
         let field = |name: &str| -> Result<u64> {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            status_kib(self.pid, name)
                 .ok_or_else(|| format!("no {name} in /proc/{}/status", self.pid).into())
         };
         Ok((field("VmRSS:")?, field("VmHWM:")?))
@@ -126,75 +130,10 @@ impl Server {
     }
 }
 
-/// The aiosmtpd sink (`crates/smtp/tests/support/smtp_sink.py`), killed on drop.
-pub struct Sink {
-    _child: Child,
-    pub port: u16,
-    pub dir: PathBuf,
-}
+/// The aiosmtpd sink, shared with the SMTP mailer's tests and the
+/// end-to-end tests; the driver starts it with `bench: true` and counts
+/// what arrives.
+#[path = "../../crates/smtp/tests/support/sink.rs"]
+mod sink;
 
-impl Sink {
-    pub async fn start(python: &str, script: &Path, dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        let mut child = Command::new(python)
-            .arg(script)
-            .arg("--dir")
-            .arg(dir)
-            .arg("--bench")
-            .stdin(Stdio::piped()) // the sink exits when its stdin closes
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("cannot run {python} {}: {e}", script.display()))?;
-        let stdout = child.stdout.take().ok_or("no stdout from the SMTP sink")?;
-        let mut line = String::new();
-        let read = tokio::time::timeout(
-            Duration::from_secs(20),
-            BufReader::new(stdout).read_line(&mut line),
-        )
-        .await;
-        let port = match read {
-            Ok(Ok(_)) => line.trim().parse::<u16>().ok(),
-            _ => None,
-        };
-        let Some(port) = port else {
-            return fail(format!(
-                "the SMTP sink did not print its port (are aiosmtpd and uvloop installed? `{python} -m pip install aiosmtpd uvloop`); got {line:?}"
-            ));
-        };
-        Ok(Self {
-            _child: child,
-            port,
-            dir: dir.to_owned(),
-        })
-    }
-
-    pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Whether message number `n` (1-based, in arrival order) has arrived:
-    /// the sink writes `NNNNNN.json` last, by rename.
-    pub fn has(&self, n: u64) -> bool {
-        n == 0 || self.dir.join(format!("{n:06}.json")).exists()
-    }
-
-    /// How many messages have arrived (binary search over the numbered files).
-    pub fn count(&self) -> u64 {
-        let mut high = 1;
-        while self.has(high) {
-            high *= 2;
-        }
-        let mut low = high / 2; // has(low), !has(high)
-        while high - low > 1 {
-            let mid = (low + high) / 2;
-            if self.has(mid) {
-                low = mid;
-            } else {
-                high = mid;
-            }
-        }
-        low
-    }
-}
+pub use sink::{SinkOptions, SmtpSink as Sink};

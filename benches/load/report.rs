@@ -62,33 +62,28 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out, "{header}\n{rule}");
 
     type Row<'a> = (
-        &'a str,
+        String,
         String,
         Box<dyn Fn(&Backend) -> (String, String) + 'a>,
     );
-    let rows: Vec<Row> = vec![
-        (
-            "(b) sign-in throughput, concurrency 4",
+    type LoadOf = fn(&Backend) -> &Load;
+    let sign_ins: [(usize, LoadOf); 2] = [(4, |b| &b.sign_in_4), (256, |b| &b.sign_in_256)];
+    let mut rows: Vec<Row> = Vec::new();
+    for (concurrency, load) in sign_ins {
+        rows.push((
+            format!("(b) sign-in throughput, concurrency {concurrency}"),
             format!("≥ 90% of (a) = {sign_in_floor:.1}/s"),
-            Box::new(move |b| sign_in_cells(&b.sign_in_4, raw)),
-        ),
-        (
-            "(b) sign-in p50 / p99, concurrency 4",
+            Box::new(move |b| sign_in_cells(load(b), raw)),
+        ));
+        rows.push((
+            format!("(b) sign-in p50 / p99, concurrency {concurrency}"),
             "p99 grows with the queue, not errors".into(),
-            Box::new(|b| latency_cells(&b.sign_in_4)),
-        ),
+            Box::new(move |b| latency_cells(load(b))),
+        ));
+    }
+    rows.extend::<Vec<Row>>(vec![
         (
-            "(b) sign-in throughput, concurrency 256",
-            format!("≥ 90% of (a) = {sign_in_floor:.1}/s"),
-            Box::new(move |b| sign_in_cells(&b.sign_in_256, raw)),
-        ),
-        (
-            "(b) sign-in p50 / p99, concurrency 256",
-            "p99 grows with the queue, not errors".into(),
-            Box::new(|b| latency_cells(&b.sign_in_256)),
-        ),
-        (
-            "(c) `GET /api/portal/me`, alone",
+            "(c) `GET /api/portal/me`, alone".into(),
             "≥ 10,000 req/s".into(),
             Box::new(|b| {
                 let rate = b.me_alone.rate();
@@ -105,7 +100,7 @@ pub fn markdown(report: &Report) -> String {
             }),
         ),
         (
-            "(c) `me` p99 while sign-ins saturate the pool",
+            "(c) `me` p99 while sign-ins saturate the pool".into(),
             "< 20 ms".into(),
             Box::new(|b| {
                 let p99 = b.me_loaded.latencies.percentile_ms(99.0);
@@ -124,7 +119,7 @@ pub fn markdown(report: &Report) -> String {
             }),
         ),
         (
-            "(d) forgot-password median, known / unknown address",
+            "(d) forgot-password median, known / unknown address".into(),
             "same time".into(),
             Box::new(|b| {
                 (
@@ -140,7 +135,7 @@ pub fn markdown(report: &Report) -> String {
             }),
         ),
         (
-            "(d) forgot-password paired gap, median [95% interval]",
+            "(d) forgot-password paired gap, median [95% interval]".into(),
             "interval contains 0 (gap below the run's noise)".into(),
             Box::new(|b| {
                 let (low, high) = b.forgot.gap_interval_ms;
@@ -162,12 +157,12 @@ pub fn markdown(report: &Report) -> String {
             }),
         ),
         (
-            "(e) resident memory under concurrent sign-ins (peak VmRSS / VmHWM)",
+            "(e) resident memory under concurrent sign-ins (peak VmRSS / VmHWM)".into(),
             format!("< pool × 20 MiB + 64 MiB = {memory_bound_mib:.0} MiB"),
             Box::new(move |b| memory_cells(&b.memory, memory_bound_mib)),
         ),
         (
-            "(f) outbox dispatcher to a local SMTP server",
+            "(f) outbox dispatcher to a local SMTP server".into(),
             "≥ 500 messages/s".into(),
             Box::new(|b| {
                 let o = &b.outbox;
@@ -191,7 +186,7 @@ pub fn markdown(report: &Report) -> String {
                 )
             }),
         ),
-    ];
+    ]);
     for (figure, target, cells) in rows {
         let mut line = format!("| {figure} | {target} |");
         for backend in &report.backends {

@@ -9,7 +9,7 @@ use futures::{stream, StreamExt, TryStreamExt};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use crate::processes::{Server, Sink};
+use crate::processes::{status_kib, Server, Sink};
 use crate::staff::{Account, Staff};
 use crate::stats::{median, median_interval_95, Latencies};
 use crate::wire::{cookie_pair, json_string, Connection, Response};
@@ -413,14 +413,8 @@ pub async fn memory_under_sign_ins(
         tokio::spawn(async move {
             let mut peak = 0u64;
             while !done.load(Ordering::Relaxed) {
-                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-                    if let Some(kib) = status
-                        .lines()
-                        .find_map(|l| l.strip_prefix("VmRSS:"))
-                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                    {
-                        peak = peak.max(kib);
-                    }
+                if let Some(kib) = status_kib(pid, "VmRSS:") {
+                    peak = peak.max(kib);
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }

@@ -3,8 +3,6 @@
 use std::net::SocketAddr;
 
 use futures::{stream, StreamExt, TryStreamExt};
-use reqwest::StatusCode;
-use serde_json::{json, Value};
 
 use crate::processes::STAFF_TOKEN;
 use crate::Result;
@@ -16,80 +14,31 @@ pub struct Account {
     pub password: String,
 }
 
+/// The staff API of the end-to-end tests, shared.
+#[path = "../../tests/support/staff_api.rs"]
+mod staff_api;
+
+use staff_api::StaffApi;
+
 /// The staff API of one server.
 #[derive(Clone)]
 pub struct Staff {
-    http: reqwest::Client,
-    base: String,
+    api: StaffApi,
 }
 
 impl Staff {
     pub fn new(addr: SocketAddr) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()?;
         Ok(Self {
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(64)
-                .build()?,
-            base: format!("http://{addr}"),
+            api: StaffApi::new(http, format!("http://{addr}"), STAFF_TOKEN),
         })
-    }
-
-    async fn expect(
-        &self,
-        request: reqwest::RequestBuilder,
-        status: StatusCode,
-        what: &str,
-    ) -> Result<Value> {
-        let response = request.bearer_auth(STAFF_TOKEN).send().await?;
-        let got = response.status();
-        let text = response.text().await?;
-        if got != status {
-            return Err(format!("{what}: expected {status}, got {got}: {text}").into());
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    /// `POST /staff/accounts` -> the new account's id.
-    pub async fn create_account(&self, email: &str) -> Result<String> {
-        let body = json!({ "email": email, "display_name": "Bench Client" });
-        let account = self
-            .expect(
-                self.http
-                    .post(format!("{}/staff/accounts", self.base))
-                    .json(&body),
-                StatusCode::CREATED,
-                "POST /staff/accounts",
-            )
-            .await?;
-        account["id"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("POST /staff/accounts answered without an id: {account}").into())
-    }
-
-    /// `PUT /staff/accounts/{id}/password` with `must_change: false`.
-    pub async fn set_password(&self, id: &str, password: &str) -> Result<()> {
-        let body = json!({ "password": password, "password_confirmation": password, "must_change": false });
-        self.expect(
-            self.http
-                .put(format!("{}/staff/accounts/{id}/password", self.base))
-                .json(&body),
-            StatusCode::NO_CONTENT,
-            "PUT /staff/accounts/{id}/password",
-        )
-        .await?;
-        Ok(())
     }
 
     /// `POST /staff/accounts/{id}/invitation`.
     pub async fn invite(&self, id: &str) -> Result<()> {
-        self.expect(
-            self.http
-                .post(format!("{}/staff/accounts/{id}/invitation", self.base)),
-            StatusCode::ACCEPTED,
-            "POST /staff/accounts/{id}/invitation",
-        )
-        .await?;
-        Ok(())
+        self.api.invite(id).await.map(drop)
     }
 
     /// Creates `count` accounts `{prefix}{i}@bench.example.com` (concurrently).
@@ -97,7 +46,12 @@ impl Staff {
         stream::iter(0..count)
             .map(|i| {
                 let email = format!("{prefix}{i:05}@bench.example.com");
-                async move { self.create_account(&email).await.map(|id| (id, email)) }
+                async move {
+                    self.api
+                        .create_account(&email, "Bench Client")
+                        .await
+                        .map(|id| (id, email))
+                }
             })
             .buffered(16)
             .try_collect()
@@ -111,7 +65,7 @@ impl Staff {
             .enumerate()
             .map(|(i, (id, email))| async move {
                 let password = format!("bench horse battery staple {i:05}");
-                self.set_password(&id, &password).await?;
+                self.api.set_password(&id, &password, false).await?;
                 Ok(Account { email, password })
             })
             .buffered(8)

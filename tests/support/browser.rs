@@ -116,11 +116,11 @@ impl Browser {
                 Err(_) => String::new(),
             };
             if h1.trim() == title {
-                return Ok(self.client.find(Locator::Css("main")).await?.text().await?);
+                return self.text_of("main").await;
             }
             if Instant::now() > deadline {
                 let url = self.client.current_url().await?;
-                let body = self.client.find(Locator::Css("body")).await?.text().await?;
+                let body = self.text_of("body").await?;
                 return Err(
                     format!("expected the page {title:?}, got {h1:?} at {url}:\n{body}").into(),
                 );
@@ -135,6 +135,24 @@ impl Browser {
         field.clear().await?;
         field.send_keys(value).await?;
         Ok(())
+    }
+
+    /// Types each `(id, value)` into its field, in order.
+    pub async fn fill_form(&self, fields: &[(&str, &str)]) -> Result<()> {
+        for (id, value) in fields {
+            self.fill(id, value).await?;
+        }
+        Ok(())
+    }
+
+    /// Clicks the form's primary submit button.
+    pub async fn submit(&self) -> Result<()> {
+        self.click("button[type=submit].primary").await
+    }
+
+    /// The visible text of the element at `css`.
+    pub async fn text_of(&self, css: &str) -> Result<String> {
+        Ok(self.client.find(Locator::Css(css)).await?.text().await?)
     }
 
     /// Clicks the element at `css`.

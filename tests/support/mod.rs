@@ -6,6 +6,7 @@ pub mod browser;
 pub mod database;
 pub mod mail;
 pub mod portal;
+pub mod staff_api;
 
 /// Errors of the harness; a failing test prints them.
 pub type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;

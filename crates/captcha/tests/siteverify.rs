@@ -1,5 +1,6 @@
 //! SiteVerifyCaptcha against a local siteverify server (axum, port 0) that
 //! records the form it receives and answers as each test scripts it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Form, Router};
-use portal_access_captcha::{Provider, SiteVerifyCaptcha, SiteVerifyError};
+use portal_access_captcha::{Provider, SiteVerifyBuilder, SiteVerifyCaptcha, SiteVerifyError};
 use portal_access_core::{CaptchaVerdict, CaptchaVerifier};
 use secrecy::SecretString;
 
@@ -82,13 +83,36 @@ impl FakeProvider {
         self.forms.lock().expect("forms lock").clone()
     }
 
-    fn verifier(&self, provider: Provider) -> SiteVerifyCaptcha {
-        SiteVerifyCaptcha::builder(provider, SecretString::from(SECRET))
-            .verify_url(self.url())
-            .timeout(Duration::from_secs(5))
+    /// A verifier for `provider` posting here, as `configure` sets it up.
+    fn verifier_with(
+        &self,
+        provider: Provider,
+        configure: impl FnOnce(SiteVerifyBuilder) -> SiteVerifyBuilder,
+    ) -> SiteVerifyCaptcha {
+        configure(builder(provider).verify_url(self.url()))
             .build()
             .expect("verifier")
     }
+
+    fn verifier(&self, provider: Provider) -> SiteVerifyCaptcha {
+        self.verifier_with(provider, |b| b.timeout(Duration::from_secs(5)))
+    }
+}
+
+/// A verifier builder for `provider` with the test secret.
+fn builder(provider: Provider) -> SiteVerifyBuilder {
+    SiteVerifyCaptcha::builder(provider, SecretString::from(SECRET))
+}
+
+/// The verdict of a `provider` verifier on the response `x` from [`ip`]
+/// when the provider answers `json`.
+async fn verdict_on(json: &'static str, provider: Provider) -> CaptchaVerdict {
+    let server = FakeProvider::start(Reply::Json(json)).await;
+    server
+        .verifier(provider)
+        .verify(&response("x"), ip())
+        .await
+        .expect("answered")
 }
 
 fn response(text: &str) -> SecretString {
@@ -140,11 +164,9 @@ async fn a_successful_answer_passes_and_the_form_carries_secret_response_and_rem
 #[tokio::test]
 async fn without_an_ip_no_remoteip_is_sent_and_a_configured_sitekey_is() {
     let server = FakeProvider::start(Reply::Json(r#"{"success":true}"#)).await;
-    let verifier = SiteVerifyCaptcha::builder(Provider::HCaptcha, SecretString::from(SECRET))
-        .verify_url(server.url())
-        .site_key("10000000-ffff-ffff-ffff-000000000001")
-        .build()
-        .expect("verifier");
+    let verifier = server.verifier_with(Provider::HCaptcha, |b| {
+        b.site_key("10000000-ffff-ffff-ffff-000000000001")
+    });
 
     let verdict = verifier
         .verify(&response("P1_abc"), None)
@@ -162,100 +184,72 @@ async fn without_an_ip_no_remoteip_is_sent_and_a_configured_sitekey_is() {
 
 #[tokio::test]
 async fn a_refusal_fails_with_the_providers_error_codes() {
-    let server = FakeProvider::start(Reply::Json(
+    let verdict = verdict_on(
         r#"{"success":false,"error-codes":["invalid-input-response","timeout-or-duplicate"]}"#,
-    ))
+        Provider::HCaptcha,
+    )
     .await;
 
-    let verdict = server
-        .verifier(Provider::HCaptcha)
-        .verify(&response("stale"), ip())
-        .await;
-
     assert_eq!(
-        verdict.expect("answered"),
+        verdict,
         failed(&["invalid-input-response", "timeout-or-duplicate"])
     );
 }
 
 #[tokio::test]
 async fn a_refusal_without_error_codes_still_fails() {
-    let server = FakeProvider::start(Reply::Json(r#"{"success":false}"#)).await;
+    let verdict = verdict_on(r#"{"success":false}"#, Provider::RecaptchaV2).await;
 
-    let verdict = server
-        .verifier(Provider::RecaptchaV2)
-        .verify(&response("x"), ip())
-        .await;
-
-    assert_eq!(verdict.expect("answered"), failed(&[]));
+    assert_eq!(verdict, failed(&[]));
 }
 
 #[tokio::test]
 async fn recaptcha_v3_passes_at_or_above_the_threshold_with_the_expected_action() {
-    let server = FakeProvider::start(Reply::Json(
+    let verdict = verdict_on(
         r#"{"success":true,"score":0.7,"action":"forgot_password","hostname":"portal.firm.example"}"#,
-    ))
+        v3(0.7, Some("forgot_password")),
+    )
     .await;
 
-    let verdict = server
-        .verifier(v3(0.7, Some("forgot_password")))
-        .verify(&response("x"), ip())
-        .await;
-
-    assert_eq!(verdict.expect("answered"), CaptchaVerdict::Passed);
+    assert_eq!(verdict, CaptchaVerdict::Passed);
 }
 
 #[tokio::test]
 async fn recaptcha_v3_below_the_threshold_fails_with_score_too_low() {
-    let server = FakeProvider::start(Reply::Json(
+    let verdict = verdict_on(
         r#"{"success":true,"score":0.3,"action":"forgot_password"}"#,
-    ))
+        v3(0.5, None),
+    )
     .await;
 
-    let verdict = server
-        .verifier(v3(0.5, None))
-        .verify(&response("x"), ip())
-        .await;
-
-    assert_eq!(verdict.expect("answered"), failed(&["score-too-low"]));
+    assert_eq!(verdict, failed(&["score-too-low"]));
 }
 
 #[tokio::test]
 async fn recaptcha_v3_with_another_action_fails_with_action_mismatch() {
-    let server = FakeProvider::start(Reply::Json(
+    let verdict = verdict_on(
         r#"{"success":true,"score":0.9,"action":"sign_in"}"#,
-    ))
+        v3(0.5, Some("forgot_password")),
+    )
     .await;
 
-    let verdict = server
-        .verifier(v3(0.5, Some("forgot_password")))
-        .verify(&response("x"), ip())
-        .await;
-
-    assert_eq!(verdict.expect("answered"), failed(&["action-mismatch"]));
+    assert_eq!(verdict, failed(&["action-mismatch"]));
 }
 
 #[tokio::test]
 async fn recaptcha_v3_answer_without_a_score_fails() {
-    let server = FakeProvider::start(Reply::Json(r#"{"success":true}"#)).await;
+    let verdict = verdict_on(r#"{"success":true}"#, v3(0.5, None)).await;
 
-    let verdict = server
-        .verifier(v3(0.5, None))
-        .verify(&response("x"), ip())
-        .await;
-
-    assert_eq!(verdict.expect("answered"), failed(&["score-missing"]));
+    assert_eq!(verdict, failed(&["score-missing"]));
 }
 
 #[tokio::test]
 async fn a_solve_on_another_hostname_fails_when_a_hostname_is_expected() {
     let server =
         FakeProvider::start(Reply::Json(r#"{"success":true,"hostname":"evil.example"}"#)).await;
-    let verifier = SiteVerifyCaptcha::builder(Provider::Turnstile, SecretString::from(SECRET))
-        .verify_url(server.url())
-        .expected_hostname("portal.firm.example")
-        .build()
-        .expect("verifier");
+    let verifier = server.verifier_with(Provider::Turnstile, |b| {
+        b.expected_hostname("portal.firm.example")
+    });
 
     let verdict = verifier.verify(&response("x"), ip()).await;
 
@@ -321,11 +315,9 @@ async fn http_500_is_an_infrastructure_error() {
 #[tokio::test]
 async fn a_provider_that_does_not_answer_in_time_is_an_infrastructure_error() {
     let server = FakeProvider::start(Reply::Stall).await;
-    let verifier = SiteVerifyCaptcha::builder(Provider::Turnstile, SecretString::from(SECRET))
-        .verify_url(server.url())
-        .timeout(Duration::from_millis(300))
-        .build()
-        .expect("verifier");
+    let verifier = server.verifier_with(Provider::Turnstile, |b| {
+        b.timeout(Duration::from_millis(300))
+    });
     let started = Instant::now();
 
     let error = verifier
@@ -353,7 +345,7 @@ async fn a_provider_that_is_not_running_is_an_infrastructure_error() {
         .local_addr()
         .expect("addr")
         .port();
-    let verifier = SiteVerifyCaptcha::builder(Provider::HCaptcha, SecretString::from(SECRET))
+    let verifier = builder(Provider::HCaptcha)
         .verify_url(format!("http://127.0.0.1:{port}/siteverify"))
         .build()
         .expect("verifier");
@@ -379,9 +371,7 @@ fn each_provider_has_its_public_verify_url() {
         Provider::Turnstile.default_verify_url(),
         "https://challenges.cloudflare.com/turnstile/v0/siteverify"
     );
-    let built = SiteVerifyCaptcha::builder(Provider::Turnstile, SecretString::from(SECRET))
-        .build()
-        .expect("builds");
+    let built = builder(Provider::Turnstile).build().expect("builds");
     assert_eq!(
         built.verify_url(),
         "https://challenges.cloudflare.com/turnstile/v0/siteverify"
@@ -390,11 +380,7 @@ fn each_provider_has_its_public_verify_url() {
 
 #[test]
 fn plain_http_to_a_remote_host_and_out_of_range_thresholds_are_refused() {
-    let build = |provider: Provider, url: &str| {
-        SiteVerifyCaptcha::builder(provider, SecretString::from(SECRET))
-            .verify_url(url)
-            .build()
-    };
+    let build = |provider: Provider, url: &str| builder(provider).verify_url(url).build();
     assert!(build(Provider::HCaptcha, "http://verify.example/siteverify").is_err());
     assert!(build(Provider::HCaptcha, "ftp://127.0.0.1/siteverify").is_err());
     assert!(build(Provider::HCaptcha, "http://localhost:8080/siteverify").is_ok());
@@ -404,9 +390,9 @@ fn plain_http_to_a_remote_host_and_out_of_range_thresholds_are_refused() {
 
 #[test]
 fn debug_output_never_shows_the_secret() {
-    let builder = SiteVerifyCaptcha::builder(Provider::Turnstile, SecretString::from(SECRET));
-    assert!(!format!("{builder:?}").contains(SECRET));
-    let verifier = builder.build().expect("builds");
+    let unbuilt = builder(Provider::Turnstile);
+    assert!(!format!("{unbuilt:?}").contains(SECRET));
+    let verifier = unbuilt.build().expect("builds");
     let shown = format!("{verifier:?}");
     assert!(!shown.contains(SECRET), "{shown}");
     assert!(shown.contains("[redacted]"), "{shown}");

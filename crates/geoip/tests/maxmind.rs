@@ -1,4 +1,5 @@
 //! MaxMindGeoIp against MaxMind's own test databases (testdata/README.md).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -18,6 +19,15 @@ fn city_db() -> MaxMindGeoIp {
 
 fn ip(text: &str) -> IpAddr {
     text.parse().expect("an IP address")
+}
+
+/// The place of `address` in the test City database, which knows it.
+async fn known_place(address: &str) -> Location {
+    city_db()
+        .locate(ip(address))
+        .await
+        .expect("lookup")
+        .expect("known")
 }
 
 #[tokio::test]
@@ -43,11 +53,7 @@ async fn a_london_address_is_located_in_london_england_gb() {
 
 #[tokio::test]
 async fn non_ascii_names_come_back_in_english_utf8() {
-    let place = city_db()
-        .locate(ip("89.160.20.112"))
-        .await
-        .expect("lookup")
-        .expect("known");
+    let place = known_place("89.160.20.112").await;
 
     assert_eq!(place.city.as_deref(), Some("Linköping"));
     assert_eq!(place.region.as_deref(), Some("Östergötland County"));
@@ -58,11 +64,7 @@ async fn non_ascii_names_come_back_in_english_utf8() {
 #[tokio::test]
 async fn the_first_subdivision_is_the_region() {
     // 2.125.160.216: Boxford, subdivisions England then West Berkshire.
-    let place = city_db()
-        .locate(ip("2.125.160.216"))
-        .await
-        .expect("lookup")
-        .expect("known");
+    let place = known_place("2.125.160.216").await;
 
     assert_eq!(place.city.as_deref(), Some("Boxford"));
     assert_eq!(place.region.as_deref(), Some("England"));
@@ -70,11 +72,7 @@ async fn the_first_subdivision_is_the_region() {
 
 #[tokio::test]
 async fn an_ipv6_network_known_only_by_country_has_no_city() {
-    let place = city_db()
-        .locate(ip("2001:218::1"))
-        .await
-        .expect("lookup")
-        .expect("known");
+    let place = known_place("2001:218::1").await;
 
     assert_eq!(place.city, None);
     assert_eq!(place.country.as_deref(), Some("Japan"));

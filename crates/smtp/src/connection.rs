@@ -29,7 +29,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_util::compat::{Compat, FuturesAsyncReadCompatExt};
 
-use crate::smtp::{classify, SmtpTimeout};
+use crate::error::{classify, ConnectError, SmtpTimeout};
 
 /// How a new connection is protected.
 #[derive(Clone)]
@@ -52,16 +52,6 @@ pub(crate) struct ConnectionSettings {
     pub(crate) security: Security,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) hello: ClientId,
-}
-
-/// The TCP connection could not be opened.
-#[derive(Debug, thiserror::Error)]
-#[error("could not connect to the SMTP server {host}:{port}")]
-pub struct ConnectError {
-    host: String,
-    port: u16,
-    #[source]
-    source: io::Error,
 }
 
 impl ConnectionSettings {
@@ -146,11 +136,10 @@ impl ConnectionPool {
         timeout: Duration,
         work: impl AsyncFnOnce(&mut AsyncSmtpConnection) -> Result<T, MailerError>,
     ) -> Result<T, MailerError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the SMTP pool's semaphore is never closed");
+        // The semaphore is never closed; were it, no connection could be had.
+        let Ok(_permit) = self.permits.acquire().await else {
+            return Err(MailerError::transient("the SMTP connection pool is closed"));
+        };
         let attempt = async {
             let mut connection = match self.reusable().await {
                 Some(connection) => connection,

@@ -44,16 +44,17 @@
 mod compose;
 mod connection;
 mod directory;
+mod endpoint;
+mod error;
 mod smtp;
 
 pub use compose::{ComposeError, InvalidSender, MessageComposer, Sender};
-pub use connection::ConnectError;
 pub use directory::{links, DirectoryMailer};
-pub use smtp::{
-    SmtpConfigError, SmtpEndpoint, SmtpMailer, SmtpMailerBuilder, SmtpTimeout, TlsMode,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_SMTPS_PORT, DEFAULT_SMTP_PORT, DEFAULT_SUBMISSION_PORT,
-    DEFAULT_TIMEOUT,
+pub use endpoint::{
+    SmtpEndpoint, TlsMode, DEFAULT_SMTPS_PORT, DEFAULT_SMTP_PORT, DEFAULT_SUBMISSION_PORT,
 };
+pub use error::{ConnectError, SmtpConfigError, SmtpTimeout};
+pub use smtp::{SmtpMailer, SmtpMailerBuilder, DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT};
 
 /// lettre, whose [`Message`](lettre::Message) [`MessageComposer::compose`] returns.
 pub use lettre;

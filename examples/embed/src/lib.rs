@@ -42,8 +42,10 @@ use portal_access::axum::{HttpConfigError, StaffAuthenticator};
 use portal_access::config::PortalConfig;
 use portal_access::dispatch::{Dispatcher, DispatcherConfig};
 use portal_access::service::{ConfigError, NewAccountInput, PortalService, StaffActor};
-use portal_access::{AccountStore, Mailer, Refusal, ServiceError, StaffId, SystemClock, TenantId};
-use rand::RngCore;
+use portal_access::{
+    AccountStore, Mailer, OsRandom, Refusal, SecureRandom, ServiceError, StaffId, SystemClock,
+    TenantId,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
@@ -85,11 +87,12 @@ impl CrmSessions {
     /// Signs `user` in; the returned session id is the cookie's value.
     pub fn start(&self, user: CrmUser) -> SecretString {
         let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        OsRandom.fill(&mut bytes);
         let id = URL_SAFE_NO_PAD.encode(bytes);
+        // Only inserts and reads happen under the lock: a poisoned map is still valid.
         self.by_id
             .write()
-            .expect("the session map is never poisoned")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id.clone(), user);
         SecretString::from(id)
     }
@@ -153,10 +156,14 @@ pub struct CrmConfig {
 
 impl CrmConfig {
     /// A demo firm with two contacts.
+    #[expect(
+        clippy::expect_used,
+        reason = "a constant tenant id, checked by the tests"
+    )]
     pub fn demo(public_url: impl Into<String>) -> Self {
         Self {
             public_url: public_url.into(),
-            firm: TenantId::new("acme-accounting").expect("a valid tenant id"),
+            firm: TenantId::new("acme-accounting").expect("acme-accounting is a valid tenant id"),
             contacts: vec![
                 Contact {
                     id: "c-1001".into(),

@@ -1,5 +1,6 @@
 //! The CRM serves its own routes and the portal mounted under `/clients`,
 //! on port 0, with the in-memory store and a recording mailer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,8 +9,34 @@ use portal_access::testing::fakes::RecordingMailer;
 use portal_access::testing::MemoryStore;
 use portal_embed_example::{build, session_cookie, CrmConfig, CrmUser};
 use reqwest::header::COOKIE;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
+
+/// An HTTP client of the CRM at `base` (redirects are not followed).
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    /// `method path`, with the CRM session `cookie` when given: the status
+    /// and the body.
+    async fn call(&self, method: Method, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let response = request.send().await.unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// [`Client::call`] with a JSON answer.
+    async fn json(&self, method: Method, path: &str, cookie: Option<&str>) -> (StatusCode, Value) {
+        let (status, body) = self.call(method, path, cookie).await;
+        let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        (status, json)
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_crm_answers_its_own_routes_and_the_portal_mounted_under_its_prefix() {
@@ -25,76 +52,55 @@ async fn the_crm_answers_its_own_routes_and_the_portal_mounted_under_its_prefix(
         firm,
     });
     let cookie = session_cookie(&session);
+    let signed_in = Some(cookie.as_str());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(crm.serve(listener, async move {
         let _ = stopped.await;
     }));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = Client {
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        base: base.clone(),
+    };
 
     // A CRM route: refused without the CRM session, answered with it.
-    let anonymous = http
-        .get(format!("{base}/crm/contacts"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let contacts: Value = http
-        .get(format!("{base}/crm/contacts"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (anonymous, _) = client.call(Method::GET, "/crm/contacts", None).await;
+    assert_eq!(anonymous, StatusCode::UNAUTHORIZED);
+    let (_, contacts) = client.json(Method::GET, "/crm/contacts", signed_in).await;
     assert_eq!(contacts["firm"], "acme-accounting");
     assert_eq!(contacts["contacts"][0]["email"], "ann@client.example");
 
     // The CRM's "invite to the portal" calls the service in process.
-    let invited = http
-        .post(format!("{base}/crm/contacts/c-1001/portal-invitation"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(invited.status(), StatusCode::CREATED);
-    let invited: Value = invited.json().await.unwrap();
+    let (status, invited) = client
+        .json(
+            Method::POST,
+            "/crm/contacts/c-1001/portal-invitation",
+            signed_in,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     assert_eq!(invited["sent"], "invitation");
     let status_path = invited["status"].as_str().unwrap().to_owned();
     assert!(status_path.starts_with("/clients/staff/accounts/"));
 
     // The mounted staff API trusts the CRM session, and only it.
-    let status = http
-        .get(format!("{base}{status_path}"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(status.status(), StatusCode::OK);
-    let status: Value = status.json().await.unwrap();
-    assert_eq!(status["contact_ref"], "c-1001");
-    assert_eq!(status["invitation"]["state"], "pending");
-    let refused = http
-        .get(format!("{base}{status_path}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    let refused: Value = refused.json().await.unwrap();
-    assert_eq!(refused["error"]["code"], "unauthenticated");
+    let (status, account) = client.json(Method::GET, &status_path, signed_in).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(account["contact_ref"], "c-1001");
+    assert_eq!(account["invitation"]["state"], "pending");
+    let (refused, refusal) = client.json(Method::GET, &status_path, None).await;
+    assert_eq!(refused, StatusCode::UNAUTHORIZED);
+    assert_eq!(refusal["error"]["code"], "unauthenticated");
 
     // The mounted portal pages answer under the prefix.
-    let page = http
-        .get(format!("{base}/clients/portal/sign-in"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
+    let (status, html) = client
+        .call(Method::GET, "/clients/portal/sign-in", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
     // (minijinja escapes `/` in attribute values as `&#x2f;`.)
-    let html = page.text().await.unwrap().replace("&#x2f;", "/");
+    let html = html.replace("&#x2f;", "/");
     assert!(
         html.contains(r#"action="/clients/portal/sign-in""#),
         "{html}"

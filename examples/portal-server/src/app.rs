@@ -23,8 +23,7 @@ use portal_access::axum::{
 };
 use portal_access::config::{HashingConfig, PortalConfig};
 use portal_access::service::{PortalService, StaffActor};
-use portal_access::{AccountStore, Mailer, StaffId, TenantId};
-use rand::RngCore;
+use portal_access::{AccountStore, Mailer, OsRandom, SecureRandom, StaffId, TenantId};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -32,7 +31,7 @@ use tokio::task::JoinHandle;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::cli::{redact_url, ServerConfig};
+use crate::cli::{redact_url, ServerConfig, StaffToken};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +67,7 @@ pub enum StartError {
     #[error("invalid CAPTCHA configuration")]
     Captcha(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// An identifier is invalid.
-    #[error("invalid {what}: {source}")]
+    #[error("invalid {what}")]
     Id {
         /// Which flag.
         what: &'static str,
@@ -84,20 +83,6 @@ pub enum StartError {
     Http(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// A staff token generated at start because none was given.
-pub struct GeneratedToken {
-    /// The staff id it authenticates.
-    pub staff_id: String,
-    /// The bearer token.
-    pub token: SecretString,
-}
-
-impl std::fmt::Debug for GeneratedToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "GeneratedToken({}:<redacted>)", self.staff_id)
-    }
-}
-
 /// The application, built and ready to serve.
 pub struct App {
     /// Every route: the portal (staff API, client API, pages), `/healthz`,
@@ -106,7 +91,7 @@ pub struct App {
     /// The service.
     pub service: PortalService,
     /// The staff token generated because none was given on the command line.
-    pub generated_token: Option<GeneratedToken>,
+    pub generated_token: Option<StaffToken>,
     /// Where the directory mailer writes (none with SMTP).
     pub mail_dir: Option<std::path::PathBuf>,
     dispatcher: crate::mail::DispatcherTask,
@@ -122,17 +107,23 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// The bounds (seconds) of the request latency histogram's buckets.
+const LATENCY_BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
 /// The process-wide Prometheus recorder (installed once, whatever the
 /// number of apps a test process builds).
 fn prometheus() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets(&[
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-            ])
-            .expect("static buckets are valid")
-            .build_recorder();
+        let builder = PrometheusBuilder::new()
+            .set_buckets(&LATENCY_BUCKETS)
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "latency buckets refused; histograms become summaries");
+                PrometheusBuilder::new()
+            });
+        let recorder = builder.build_recorder();
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("a metrics recorder was already installed; /metrics shows only ours");
@@ -175,10 +166,10 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn AccountStore>, StartError> 
     }
 }
 
-/// A fresh staff token: 32 random bytes, URL-safe.
+/// A fresh staff token: 32 random bytes from the operating system, URL-safe.
 fn generate_token() -> SecretString {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    OsRandom.fill(&mut bytes);
     SecretString::from(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -235,8 +226,8 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
     if tokens.is_empty() {
         let token = generate_token();
         tokens.insert(token.clone(), staff_actor("admin")?);
-        generated_token = Some(GeneratedToken {
-            staff_id: "admin".into(),
+        generated_token = Some(StaffToken {
+            id: "admin".into(),
             token,
         });
     }
@@ -352,16 +343,14 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     response
 }
 
-/// The cause chain of an error, one line.
+/// The cause chain of an error, one line: `what failed: why: why that`.
+/// (Each error's `Display` says only what failed; the causes are its
+/// `source`s.)
 pub fn portal_access_error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    std::iter::successors(Some(error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 impl App {

@@ -2,6 +2,7 @@
 //! on SQLite and on PostgreSQL, with the directory mailer and the
 //! dispatcher in-process; health, readiness, metrics, request ids; and a
 //! graceful shutdown that lets an in-flight request finish.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -77,6 +78,26 @@ impl Running {
         format!("{}{}", self.base, path)
     }
 
+    /// `GET path`, with the header `x-request-id: id` when given.
+    async fn get(&self, path: &str, request_id: Option<&str>) -> reqwest::Response {
+        let mut request = reqwest::Client::new().get(self.url(path));
+        if let Some(id) = request_id {
+            request = request.header("x-request-id", id);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// `POST path` to the staff API with the generated token.
+    async fn staff_post(&self, path: &str, body: Option<Value>) -> reqwest::Response {
+        let mut request = reqwest::Client::new()
+            .post(self.url(path))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
     async fn shutdown(mut self) {
         let _ = self.stop.take().unwrap().send(());
         tokio::time::timeout(Duration::from_secs(20), &mut self.server)
@@ -103,31 +124,26 @@ async fn wait_for_mail(dir: &std::path::Path) -> String {
 }
 
 async fn a_newcomer_session(running: &Running) {
-    let client = reqwest::Client::new();
-    let health = client.get(running.url("/healthz")).send().await.unwrap();
+    let health = running.get("/healthz", None).await;
     assert_eq!(health.status(), StatusCode::OK);
     assert!(health.headers().contains_key("x-request-id"));
-    let ready = client.get(running.url("/readyz")).send().await.unwrap();
+    let ready = running.get("/readyz", None).await;
     assert_eq!(ready.status(), StatusCode::OK);
 
     // The printed staff token works; the dispatcher delivers the invitation.
-    let created: Value = client
-        .post(running.url("/staff/accounts"))
-        .bearer_auth(&running.token)
-        .json(&json!({ "email": "ann@example.com" }))
-        .send()
+    let created: Value = running
+        .staff_post(
+            "/staff/accounts",
+            Some(json!({ "email": "ann@example.com" })),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap();
-    let sent = client
-        .post(running.url(&format!("/staff/accounts/{id}/invitation")))
-        .bearer_auth(&running.token)
-        .send()
-        .await
-        .unwrap();
+    let sent = running
+        .staff_post(&format!("/staff/accounts/{id}/invitation"), None)
+        .await;
     assert_eq!(sent.status(), StatusCode::ACCEPTED);
     let mail = wait_for_mail(&running.mail_dir).await;
     assert!(mail.contains("ann@example.com"));
@@ -136,11 +152,7 @@ async fn a_newcomer_session(running: &Running) {
         "{mail}"
     );
 
-    let page = client
-        .get(running.url("/portal/sign-in"))
-        .send()
-        .await
-        .unwrap();
+    let page = running.get("/portal/sign-in", None).await;
     assert_eq!(page.status(), StatusCode::OK);
     let root = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -153,15 +165,10 @@ async fn a_newcomer_session(running: &Running) {
     assert_eq!(root.headers()["location"], "/portal/");
 
     // A caller's request id is kept.
-    let traced = client
-        .get(running.url("/healthz"))
-        .header("x-request-id", "abc-123")
-        .send()
-        .await
-        .unwrap();
+    let traced = running.get("/healthz", Some("abc-123")).await;
     assert_eq!(traced.headers()["x-request-id"], "abc-123");
 
-    let metrics = client.get(running.url("/metrics")).send().await.unwrap();
+    let metrics = running.get("/metrics", None).await;
     assert_eq!(metrics.status(), StatusCode::OK);
     let text = metrics.text().await.unwrap();
     assert!(text.contains("http_requests_total"), "{text}");

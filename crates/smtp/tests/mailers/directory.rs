@@ -1,55 +1,33 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
-use portal_access_core::testing::mailer::{sample_message, MailerHarness, ReceivedMessage};
+use portal_access_core::testing::mailer::{sample_message, MailerHarness};
 use portal_access_core::Mailer;
 use portal_access_smtp::{DirectoryMailer, Sender};
 
-use crate::support::{files_with_extension, parse_message, FROM, FROM_ADDRESS};
+use crate::support::{Harness, Inbox, FROM};
 
-struct DirectoryHarness {
-    mailer: DirectoryMailer,
-    _dir: tempfile::TempDir,
-}
+type DirectoryHarness = Harness<DirectoryMailer>;
 
-impl DirectoryHarness {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let from: Sender = FROM.parse().expect("sender");
-        Self {
-            mailer: DirectoryMailer::new(dir.path().join("mail"), from).expect("mailer"),
-            _dir: dir,
-        }
-    }
-}
-
-#[async_trait]
-impl MailerHarness for DirectoryHarness {
-    fn mailer(&self) -> &dyn Mailer {
-        &self.mailer
-    }
-
-    async fn received(&self) -> Vec<ReceivedMessage> {
-        files_with_extension(self.mailer.dir(), "eml")
-            .iter()
-            .map(|path| parse_message(&std::fs::read(path).expect("read .eml")))
-            .collect()
-    }
-
-    fn expected_from(&self) -> Option<String> {
-        Some(FROM_ADDRESS.to_owned())
+/// The directory mailer writing into a fresh temp dir's `mail/`.
+fn directory_harness() -> DirectoryHarness {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("mail");
+    let from: Sender = FROM.parse().expect("sender");
+    Harness {
+        mailer: DirectoryMailer::new(&dir, from).expect("mailer"),
+        inbox: Inbox::Directory { dir, _temp: temp },
     }
 }
 
 mod conformance {
-    use super::DirectoryHarness;
-    portal_access_core::mailer_conformance_tests!(async { DirectoryHarness::new() });
+    use super::directory_harness;
+    portal_access_core::mailer_conformance_tests!(async { directory_harness() });
 }
 
 #[tokio::test]
 async fn each_message_is_one_eml_file_named_after_its_id_with_no_temp_file_left() {
-    let harness = DirectoryHarness::new();
+    let harness = directory_harness();
     let message = sample_message("client@example.com", "Hello");
 
     harness.mailer.send(&message).await.expect("written");
@@ -71,7 +49,7 @@ async fn each_message_is_one_eml_file_named_after_its_id_with_no_temp_file_left(
 
 #[tokio::test]
 async fn sending_a_message_again_replaces_its_file() {
-    let harness = DirectoryHarness::new();
+    let harness = directory_harness();
     let mut message = sample_message("client@example.com", "First try");
     harness.mailer.send(&message).await.expect("written");
 
@@ -96,7 +74,7 @@ async fn the_directory_is_created_when_missing() {
 
 #[tokio::test]
 async fn a_directory_that_vanished_is_a_transient_error() {
-    let harness = DirectoryHarness::new();
+    let harness = directory_harness();
     std::fs::remove_dir(harness.mailer.dir()).expect("remove mail dir");
 
     let error = harness
@@ -135,7 +113,7 @@ async fn links_of_a_written_message_are_logged_for_the_developer() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let harness = DirectoryHarness::new();
+    let harness = directory_harness();
     let mut message = sample_message("client@example.com", "Invitation");
     message.text_body =
         "Accept: https://portal.example/portal/invitation?token=abc-DEF_123.\nHelp: http://help.example/faq\n"
