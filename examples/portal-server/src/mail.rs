@@ -14,8 +14,8 @@ use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::app::StartError;
 use crate::cli::{CaptchaProvider, ServerConfig};
+use crate::error::{portal_access_error_chain, StartError};
 
 /// The mailer of the configuration: SMTP with `--smtp-url`, else the
 /// directory mailer (and its directory).
@@ -42,7 +42,7 @@ pub async fn mailer(
                 Err(error) => tracing::warn!(
                     host = mailer.endpoint().host(),
                     port = mailer.endpoint().port(),
-                    error = %crate::app::portal_access_error_chain(&error),
+                    error = %portal_access_error_chain(&error),
                     "SMTP server not reachable at start; messages wait in the outbox"
                 ),
             }
