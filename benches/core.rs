@@ -4,7 +4,6 @@
 //!
 //! `cargo bench --bench core`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use portal_access::config::HashingConfig;

@@ -188,7 +188,7 @@ async fn sign_in_form(
     let (_, html, _) = get(browser, app, "/portal/sign-in").await;
     let csrf = hidden_field(&html, "csrf_token");
     app.post_form(
-        &browser,
+        browser,
         "/portal/sign-in",
         &[
             ("csrf_token", csrf.as_str()),
@@ -468,7 +468,7 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
 
 /// The openings recorded on the staff timeline for the link of `kind`.
 async fn openings(app: &TestApp, id: &str, kind: &str) -> usize {
-    let status = app.status_of(&id).await;
+    let status = app.status_of(id).await;
     let messages = status["messages"].as_array().unwrap();
     let link = messages
         .iter()

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::common::*;
 
 async fn sign_in_csrf(app: &TestApp, browser: &reqwest::Client) -> String {
-    let html = app.page(&browser, "/portal/sign-in").await;
+    let html = app.page(browser, "/portal/sign-in").await;
     hidden_field(&html, "csrf_token")
 }
 
