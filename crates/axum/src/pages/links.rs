@@ -262,11 +262,7 @@ pub(super) async fn not_me(
     let result = http.service().secure_account(&ctx, &form.token).await;
     answer(
         result,
-        |()| {
-            let mut response = Page::message("account_secured").render(&http);
-            http.clear_session_cookie(response.headers_mut());
-            response
-        },
+        |()| Page::message("account_secured").render_signed_out(&http),
         // Every refusal of this link means it no longer works.
         |_| link_invalid(TokenKind::NotMe, &form.token, false, csrf).render(&http),
     )

@@ -125,6 +125,14 @@ impl Page {
         self
     }
 
+    /// Renders the page and ends the browser's session cookie (the session
+    /// itself was revoked by the call that led here).
+    pub(super) fn render_signed_out(self, http: &PortalHttp) -> Response {
+        let mut response = self.render(http);
+        http.clear_session_cookie(response.headers_mut());
+        response
+    }
+
     pub(super) fn render(self, http: &PortalHttp) -> Response {
         let mut vars = self.vars;
         let config = http.service().config();

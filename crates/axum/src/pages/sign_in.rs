@@ -62,11 +62,7 @@ pub(super) async fn sign_out(
     let result = http.service().sign_out(&ctx, &form.session).await;
     answer(
         result,
-        |()| {
-            let mut response = Page::message("signed_out").render(&http);
-            http.clear_session_cookie(response.headers_mut());
-            response
-        },
+        |()| Page::message("signed_out").render_signed_out(&http),
         page_failure,
     )
 }

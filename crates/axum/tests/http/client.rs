@@ -41,7 +41,7 @@ pub async fn accepting_an_invitation_signs_the_client_in_with_a_strict_cookie(ba
         json!({ "username": "ann", "email": "ann@example.com", "must_change_password": false })
     );
 
-    let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
+    let me = client.get(app.url("/api/portal/me")).sent().await;
     assert_eq!(me.status(), StatusCode::OK);
     assert_eq!(me.json::<Value>().await.unwrap(), body);
 }
@@ -187,38 +187,29 @@ pub async fn wrong_passwords_are_invalid_credentials_then_rate_limited(backend: 
 pub async fn signing_out_ends_the_session_and_clears_the_cookie(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, client) = app.signed_in("ann@example.com", "ann").await;
-    let response = client
-        .post(app.url("/api/portal/sign-out"))
-        .send()
-        .await
-        .unwrap();
+    let response = client.post(app.url("/api/portal/sign-out")).sent().await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let cleared = response.headers()[SET_COOKIE].to_str().unwrap();
     assert!(
         cleared.starts_with("portal_session=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
-    let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
+    let me = client.get(app.url("/api/portal/me")).sent().await;
     assert_error(me, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    let again = client
-        .post(app.url("/api/portal/sign-out"))
-        .send()
-        .await
-        .unwrap();
+    let again = client.post(app.url("/api/portal/sign-out")).sent().await;
     assert_error(again, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
 
 pub async fn me_without_a_valid_session_is_unauthenticated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app.client();
-    let response = client.get(app.url("/api/portal/me")).send().await.unwrap();
+    let response = client.get(app.url("/api/portal/me")).sent().await;
     assert_error(response, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     let response = client
         .get(app.url("/api/portal/me"))
         .header(COOKIE, format!("portal_session={}", "B".repeat(43)))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_error(response, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
 
@@ -259,7 +250,7 @@ pub async fn forgot_password_answers_the_same_whether_or_not_the_address_exists(
     )
     .await;
     // The reset revoked the earlier session.
-    let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
+    let me = client.get(app.url("/api/portal/me")).sent().await;
     assert_error(me, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
 
@@ -372,15 +363,14 @@ pub async fn changing_the_password_rotates_the_session(backend: Backend) {
     let new_cookie = session_cookie(&response);
     assert_ne!(old_cookie, new_cookie);
     // The new cookie works, the old one does not.
-    let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
+    let me = client.get(app.url("/api/portal/me")).sent().await;
     assert_eq!(me.status(), StatusCode::OK);
     let stale = app
         .client()
         .get(app.url("/api/portal/me"))
         .header(COOKIE, old_cookie)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_error(stale, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     // A notice with a "this wasn't me" link went out.
     app.deliver_mail().await;

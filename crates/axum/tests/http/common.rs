@@ -274,9 +274,8 @@ impl TestApp {
         let response = self
             .staff(Method::POST, "/staff/accounts")
             .json(&json!({ "email": email }))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED, "create {email}");
         let body: Value = response.json().await.unwrap();
         body["id"].as_str().expect("an id").to_owned()
@@ -304,9 +303,8 @@ impl TestApp {
         let id = self.create_account(email).await;
         let response = self
             .staff(Method::POST, &format!("/staff/accounts/{id}/invitation"))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         (id.clone(), self.latest_token(email).await)
     }
@@ -321,9 +319,8 @@ impl TestApp {
                 "token": token, "username": username,
                 "password": PASSWORD, "password_confirmation": PASSWORD,
             }))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "accept invitation");
         (id, client)
     }
@@ -331,7 +328,20 @@ impl TestApp {
 
 /// Sends a request (a transport error fails the test).
 pub async fn sent(request: RequestBuilder) -> Response {
-    request.send().await.unwrap()
+    request.sent().await
+}
+
+/// `.sent()`: sends a request that must reach the server (a transport
+/// error fails the test).
+pub trait Sent {
+    /// Sends it; the answer, whatever its status.
+    async fn sent(self) -> Response;
+}
+
+impl Sent for RequestBuilder {
+    async fn sent(self) -> Response {
+        self.send().await.unwrap()
+    }
 }
 
 fn staff(tenant: &str, id: &str) -> StaffActor {

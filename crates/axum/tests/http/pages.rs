@@ -25,7 +25,7 @@ async fn get(
     app: &TestApp,
     path: &str,
 ) -> (StatusCode, String, reqwest::header::HeaderMap) {
-    let response = client.get(app.url(path)).send().await.unwrap();
+    let response = client.get(app.url(path)).sent().await;
     assert_page_headers(&response, path);
     let status = response.status();
     let headers = response.headers().clone();
@@ -74,9 +74,8 @@ pub async fn every_page_sends_the_security_headers(backend: Backend) {
 
     let css = anonymous
         .get(app.url("/portal/static/portal.css"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(css.status(), StatusCode::OK);
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     assert!(css.headers()["cache-control"]
@@ -92,7 +91,7 @@ pub async fn opening_a_link_page_with_get_or_head_leaves_the_token_usable(backen
     let scanner = app.client();
     for _ in 0..2 {
         let path = format!("/portal/invitation?token={token}");
-        let head = scanner.head(app.url(&path)).send().await.unwrap();
+        let head = scanner.head(app.url(&path)).sent().await;
         assert_eq!(head.status(), StatusCode::OK);
         assert_page_headers(&head, "HEAD invitation");
         let (status, html, _) = get(&scanner, &app, &path).await;
@@ -118,7 +117,7 @@ pub async fn opening_a_link_page_with_get_or_head_leaves_the_token_usable(backen
     let reset = app.latest_token("ann@example.com").await;
     let path = format!("/portal/reset-password?token={reset}");
     assert_eq!(
-        scanner.head(app.url(&path)).send().await.unwrap().status(),
+        scanner.head(app.url(&path)).sent().await.status(),
         StatusCode::OK
     );
     assert_eq!(get(&scanner, &app, &path).await.0, StatusCode::OK);
@@ -430,7 +429,7 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     let browser = app.client();
     let path = format!("/portal/not-me?token={token}");
     assert_eq!(
-        browser.head(app.url(&path)).send().await.unwrap().status(),
+        browser.head(app.url(&path)).sent().await.status(),
         StatusCode::OK
     );
     let (status, html, _) = get(&browser, &app, &path).await;
@@ -451,7 +450,7 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
         .unwrap()
         .contains("Your account is secured"));
     // Every session is gone and the password no longer works.
-    let me = client.get(app.url("/api/portal/me")).send().await.unwrap();
+    let me = client.get(app.url("/api/portal/me")).sent().await;
     assert_error(me, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     let response = app.api_sign_in("ann", OTHER_PASSWORD).await;
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;

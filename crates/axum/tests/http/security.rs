@@ -122,24 +122,21 @@ pub async fn the_client_api_refuses_cross_site_calls(backend: Backend) {
         .put(app.url("/api/portal/username"))
         .header("sec-fetch-site", "cross-site")
         .json(&json!({ "username": "hijacked" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
     let response = client
         .post(app.url("/api/portal/sign-out"))
         .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
     // Reading is not state-changing; and the session survived.
     let me = client
         .get(app.url("/api/portal/me"))
         .header("sec-fetch-site", "cross-site")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(me.status(), StatusCode::OK);
     assert_eq!(me.json::<Value>().await.unwrap()["username"], "ann");
 }

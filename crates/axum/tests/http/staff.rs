@@ -84,7 +84,7 @@ pub async fn staff_calls_without_valid_credentials_are_unauthenticated(backend: 
             .post(app.url("/staff/accounts"))
             .json(&json!({ "email": "eve@example.com" })),
     ] {
-        let response = request.send().await.unwrap();
+        let response = request.sent().await;
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
         assert_error(response, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     }
@@ -134,7 +134,7 @@ pub async fn another_tenants_account_is_not_found(backend: Backend) {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.unwrap();
+        let response = request.sent().await;
         assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
     }
     // Nothing changed for tenant `firm`.
