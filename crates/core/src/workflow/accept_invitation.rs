@@ -24,7 +24,7 @@
 
 use time::OffsetDateTime;
 
-use super::change_password::NewPasswordError;
+use super::change_password::{from_new_password_error, NewPasswordError};
 use super::changes::client_event;
 use super::{Decision, ErrorCode, Refusal};
 use crate::{
@@ -53,14 +53,7 @@ pub enum AcceptInvitationError {
     PasswordRejected(PasswordRejected),
 }
 
-impl From<NewPasswordError> for AcceptInvitationError {
-    fn from(e: NewPasswordError) -> Self {
-        match e {
-            NewPasswordError::Mismatch => Self::PasswordMismatch,
-            NewPasswordError::Rejected(r) => Self::PasswordRejected(r),
-        }
-    }
-}
+from_new_password_error!(AcceptInvitationError);
 
 impl Refusal for AcceptInvitationError {
     fn code(&self) -> ErrorCode {

@@ -48,6 +48,23 @@ pub enum NewPasswordError {
     Rejected(PasswordRejected),
 }
 
+/// `impl From<NewPasswordError>` for a workflow's refusal enum that has a
+/// `PasswordMismatch` and a `PasswordRejected(PasswordRejected)` variant, so
+/// `check_new_password(..)?` works in that workflow.
+macro_rules! from_new_password_error {
+    ($refusal:ty) => {
+        impl From<NewPasswordError> for $refusal {
+            fn from(error: NewPasswordError) -> Self {
+                match error {
+                    NewPasswordError::Mismatch => Self::PasswordMismatch,
+                    NewPasswordError::Rejected(rejected) => Self::PasswordRejected(rejected),
+                }
+            }
+        }
+    };
+}
+pub(crate) use from_new_password_error;
+
 impl Refusal for NewPasswordError {
     fn code(&self) -> ErrorCode {
         match self {
@@ -112,14 +129,7 @@ pub enum ChangePasswordError {
     RateLimited,
 }
 
-impl From<NewPasswordError> for ChangePasswordError {
-    fn from(e: NewPasswordError) -> Self {
-        match e {
-            NewPasswordError::Mismatch => Self::PasswordMismatch,
-            NewPasswordError::Rejected(r) => Self::PasswordRejected(r),
-        }
-    }
-}
+from_new_password_error!(ChangePasswordError);
 
 impl Refusal for ChangePasswordError {
     fn code(&self) -> ErrorCode {

@@ -28,7 +28,7 @@
 
 use time::OffsetDateTime;
 
-use super::change_password::{NewPasswordError, PasswordChange};
+use super::change_password::{from_new_password_error, NewPasswordError, PasswordChange};
 use super::{rate_keys, Decision, ErrorCode, Refusal};
 use crate::{
     Access, Account, AuditKind, PasswordReason, PasswordRejected, Redemption, TokenKind,
@@ -50,14 +50,7 @@ pub enum CompleteResetError {
     PasswordRejected(PasswordRejected),
 }
 
-impl From<NewPasswordError> for CompleteResetError {
-    fn from(e: NewPasswordError) -> Self {
-        match e {
-            NewPasswordError::Mismatch => Self::PasswordMismatch,
-            NewPasswordError::Rejected(r) => Self::PasswordRejected(r),
-        }
-    }
-}
+from_new_password_error!(CompleteResetError);
 
 impl Refusal for CompleteResetError {
     fn code(&self) -> ErrorCode {
