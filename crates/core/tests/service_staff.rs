@@ -19,11 +19,13 @@ use portal_access_core::testing::fakes::{
     CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha, SeededRandom,
 };
 use portal_access_core::testing::MemoryStore;
+use portal_access_core::workflow::set_password::SetPasswordOutcome;
+use portal_access_core::workflow::status::AccountStatus;
 use portal_access_core::workflow::{ErrorCode, Refusal};
 use portal_access_core::{
-    Access, Account, AccountId, AccountStore, AuditKind, Changes, DeliveryOutcome, Invitation,
-    LinkOpening, MessageKind, OutboxMessage, RawToken, RequestContext, SessionRecord, StaffId,
-    TenantId, TokenState,
+    Access, Account, AccountId, AccountStore, AuditEvent, AuditKind, Changes, DeliveryOutcome,
+    Invitation, LinkOpening, MessageKind, OutboxMessage, RawToken, RequestContext, SessionRecord,
+    StaffId, TenantId, TokenState,
 };
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
@@ -114,16 +116,92 @@ impl Harness {
     /// An account that accepted its invitation (activated by a staff-set password).
     async fn accepted(&self, email: &str) -> Account {
         let account = self.create(email).await;
+        self.set_password(account.id, input(PASSWORD, PASSWORD))
+            .await;
+        self.account(account.id).await
+    }
+
+    // The staff actions, as this harness's staff member, from its request:
+    // `x` expects success, `x_refusal` a refusal and gives its code.
+
+    async fn invite(&self, id: AccountId) -> InvitationSent {
+        let sent = self.service.send_invitation(&self.staff, &self.ctx, id);
+        sent.await.unwrap()
+    }
+
+    async fn invitation_refusal(&self, id: AccountId) -> ErrorCode {
+        code(
+            self.service
+                .send_invitation(&self.staff, &self.ctx, id)
+                .await,
+        )
+    }
+
+    async fn reset(&self, id: AccountId) {
+        let sent = self.service.send_password_reset(&self.staff, &self.ctx, id);
+        sent.await.unwrap();
+    }
+
+    async fn reset_refusal(&self, id: AccountId) -> ErrorCode {
+        code(
+            self.service
+                .send_password_reset(&self.staff, &self.ctx, id)
+                .await,
+        )
+    }
+
+    async fn set_password(&self, id: AccountId, input: SetPasswordInput) -> SetPasswordOutcome {
+        let set = self.service.set_password(&self.staff, &self.ctx, id, input);
+        set.await.unwrap()
+    }
+
+    async fn set_password_refusal(&self, id: AccountId, input: SetPasswordInput) -> ErrorCode {
+        code(
+            self.service
+                .set_password(&self.staff, &self.ctx, id, input)
+                .await,
+        )
+    }
+
+    async fn set_access(&self, id: AccountId, enabled: bool) {
+        let set = self.service.set_access(&self.staff, &self.ctx, id, enabled);
+        set.await.unwrap();
+    }
+
+    async fn archive(&self, id: AccountId) {
         self.service
-            .set_password(
-                &self.staff,
-                &self.ctx,
-                account.id,
-                input(PASSWORD, PASSWORD),
-            )
+            .archive(&self.staff, &self.ctx, id)
             .await
             .unwrap();
-        self.account(account.id).await
+    }
+
+    async fn unarchive(&self, id: AccountId) {
+        self.service
+            .unarchive(&self.staff, &self.ctx, id)
+            .await
+            .unwrap();
+    }
+
+    async fn change_email(&self, id: AccountId, email: &str) {
+        let changed = self.service.change_email(&self.staff, &self.ctx, id, email);
+        changed.await.unwrap();
+    }
+
+    async fn change_email_refusal(&self, id: AccountId, email: &str) -> ErrorCode {
+        code(
+            self.service
+                .change_email(&self.staff, &self.ctx, id, email)
+                .await,
+        )
+    }
+
+    async fn status(&self, id: AccountId) -> AccountStatus {
+        self.service.account_status(&self.staff, id).await.unwrap()
+    }
+
+    async fn events(&self, id: AccountId, limit: u32) -> Vec<AuditEvent> {
+        let events = self.service.account_events(&self.staff, id, limit);
+        events.await.unwrap()
     }
 
     async fn messages(&self, id: AccountId) -> Vec<OutboxMessage> {
@@ -204,11 +282,7 @@ async fn a_created_account_is_not_invited_and_offers_send_invitation() {
     let account = h.create("Ann.Client@example.com").await;
     assert_eq!(account.invitation, Invitation::NotInvited);
 
-    let status = h
-        .service
-        .account_status(&h.staff, account.id)
-        .await
-        .unwrap();
+    let status = h.status(account.id).await;
     assert_eq!(status.email, "Ann.Client@example.com");
     assert!(status
         .available_actions
@@ -216,11 +290,7 @@ async fn a_created_account_is_not_invited_and_offers_send_invitation() {
     assert!(!status
         .available_actions
         .contains(&StaffAction::SendPasswordReset));
-    let events = h
-        .service
-        .account_events(&h.staff, account.id, 10)
-        .await
-        .unwrap();
+    let events = h.events(account.id, 10).await;
     assert_eq!(events[0].kind, AuditKind::AccountCreated);
     assert_eq!(events[0].ip, h.ctx.ip);
 }
@@ -276,11 +346,7 @@ async fn an_account_of_another_tenant_is_not_found() {
 async fn an_invitation_is_queued_with_a_link_built_from_the_public_url() {
     let h = Harness::new(true);
     let account = h.create("ann@example.com").await;
-    let sent = h
-        .service
-        .send_invitation(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    let sent = h.invite(account.id).await;
     assert_eq!(sent, InvitationSent::Invitation);
 
     let messages = h.messages(account.id).await;
@@ -305,18 +371,11 @@ async fn an_invitation_is_queued_with_a_link_built_from_the_public_url() {
 async fn resending_an_invitation_makes_the_old_link_unusable() {
     let h = Harness::new(true);
     let account = h.create("ann@example.com").await;
-    h.service
-        .send_invitation(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.invite(account.id).await;
     let first = link_token(&h.messages(account.id).await[0]);
     h.clock.advance(Duration::days(8)); // expired by now
 
-    let sent = h
-        .service
-        .send_invitation(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    let sent = h.invite(account.id).await;
     assert_eq!(sent, InvitationSent::Reinvitation);
     let messages = h.messages(account.id).await;
     assert_eq!(messages[0].message.kind, MessageKind::Reinvitation);
@@ -324,11 +383,7 @@ async fn resending_an_invitation_makes_the_old_link_unusable() {
     assert_eq!(h.token_state(&first).await, TokenState::Superseded);
     assert_eq!(h.token_state(&second).await, TokenState::Valid);
 
-    let status = h
-        .service
-        .account_status(&h.staff, account.id)
-        .await
-        .unwrap();
+    let status = h.status(account.id).await;
     assert!(status
         .available_actions
         .contains(&StaffAction::ResendInvitation));
@@ -345,18 +400,10 @@ async fn an_accepted_account_cannot_be_invited_again() {
     let h = Harness::new(true);
     let account = h.accepted("ann@example.com").await;
     assert_eq!(
-        code(
-            h.service
-                .send_invitation(&h.staff, &h.ctx, account.id)
-                .await
-        ),
+        h.invitation_refusal(account.id).await,
         ErrorCode::ValidationFailed
     );
-    let status = h
-        .service
-        .account_status(&h.staff, account.id)
-        .await
-        .unwrap();
+    let status = h.status(account.id).await;
     assert!(!status
         .available_actions
         .contains(&StaffAction::SendInvitation));
@@ -370,20 +417,12 @@ async fn without_a_mailer_links_are_refused_as_mailer_not_configured() {
     let h = Harness::new(false);
     let account = h.create("ann@example.com").await;
     assert_eq!(
-        code(
-            h.service
-                .send_invitation(&h.staff, &h.ctx, account.id)
-                .await
-        ),
+        h.invitation_refusal(account.id).await,
         ErrorCode::MailerNotConfigured
     );
     let accepted = h.accepted("bob@example.com").await;
     assert_eq!(
-        code(
-            h.service
-                .send_password_reset(&h.staff, &h.ctx, accepted.id)
-                .await
-        ),
+        h.reset_refusal(accepted.id).await,
         ErrorCode::MailerNotConfigured
     );
     assert!(h.messages(account.id).await.is_empty());
@@ -393,53 +432,22 @@ async fn without_a_mailer_links_are_refused_as_mailer_not_configured() {
 async fn staff_reset_refusals_follow_the_account_state() {
     let h = Harness::new(true);
     let account = h.create("ann@example.com").await;
+    assert_eq!(h.reset_refusal(account.id).await, ErrorCode::NotInvited);
+    h.invite(account.id).await;
     assert_eq!(
-        code(
-            h.service
-                .send_password_reset(&h.staff, &h.ctx, account.id)
-                .await
-        ),
-        ErrorCode::NotInvited
-    );
-    h.service
-        .send_invitation(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
-    assert_eq!(
-        code(
-            h.service
-                .send_password_reset(&h.staff, &h.ctx, account.id)
-                .await
-        ),
+        h.reset_refusal(account.id).await,
         ErrorCode::InvitationPending
     );
     let accepted = h.accepted("bob@example.com").await;
-    h.service
-        .set_access(&h.staff, &h.ctx, accepted.id, false)
-        .await
-        .unwrap();
+    h.set_access(accepted.id, false).await;
     assert_eq!(
-        code(
-            h.service
-                .send_password_reset(&h.staff, &h.ctx, accepted.id)
-                .await
-        ),
+        h.reset_refusal(accepted.id).await,
         ErrorCode::AccessDisabled
     );
-    h.service
-        .set_access(&h.staff, &h.ctx, accepted.id, true)
-        .await
-        .unwrap();
-    h.service
-        .archive(&h.staff, &h.ctx, accepted.id)
-        .await
-        .unwrap();
+    h.set_access(accepted.id, true).await;
+    h.archive(accepted.id).await;
     assert_eq!(
-        code(
-            h.service
-                .send_password_reset(&h.staff, &h.ctx, accepted.id)
-                .await
-        ),
+        h.reset_refusal(accepted.id).await,
         ErrorCode::AccountArchived
     );
 }
@@ -448,15 +456,9 @@ async fn staff_reset_refusals_follow_the_account_state() {
 async fn a_new_staff_reset_supersedes_the_previous_link() {
     let h = Harness::new(true);
     let account = h.accepted("ann@example.com").await;
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.reset(account.id).await;
     let first = link_token(&h.messages(account.id).await[0]);
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.reset(account.id).await;
     let messages = h.messages(account.id).await;
     assert_eq!(messages[0].message.kind, MessageKind::PasswordReset);
     assert!(messages[0]
@@ -475,17 +477,10 @@ async fn the_eleventh_reset_in_an_hour_needs_human_verification_on_every_instanc
     let h = Harness::new(true);
     let account = h.accepted("ann@example.com").await;
     for _ in 0..10 {
-        h.service
-            .send_password_reset(&h.staff, &h.ctx, account.id)
-            .await
-            .unwrap();
+        h.reset(account.id).await;
     }
     assert_eq!(
-        code(
-            h.service
-                .send_password_reset(&h.staff, &h.ctx, account.id)
-                .await
-        ),
+        h.reset_refusal(account.id).await,
         ErrorCode::HumanVerificationRequired
     );
     // The state is in the store: another instance refuses as well.
@@ -515,11 +510,7 @@ async fn the_eleventh_reset_in_an_hour_needs_human_verification_on_every_instanc
         ErrorCode::CaptchaFailed
     );
     assert_eq!(
-        code(
-            h.service
-                .send_password_reset(&h.staff, &h.ctx, account.id)
-                .await
-        ),
+        h.reset_refusal(account.id).await,
         ErrorCode::HumanVerificationRequired
     );
 
@@ -528,10 +519,7 @@ async fn the_eleventh_reset_in_an_hour_needs_human_verification_on_every_instanc
         .pass_human_verification(&h.staff, &h.ctx, SecretString::from("human"))
         .await
         .unwrap();
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.reset(account.id).await;
     assert_eq!(h.captcha.seen().last().unwrap().1, h.ctx.ip);
 }
 
@@ -540,10 +528,7 @@ async fn human_verification_lapses_after_its_time_and_the_limit_applies_again() 
     let h = Harness::new(true);
     let account = h.accepted("ann@example.com").await;
     for _ in 0..10 {
-        h.service
-            .send_password_reset(&h.staff, &h.ctx, account.id)
-            .await
-            .unwrap();
+        h.reset(account.id).await;
     }
     h.service
         .pass_human_verification(&h.staff, &h.ctx, SecretString::from("human"))
@@ -551,25 +536,15 @@ async fn human_verification_lapses_after_its_time_and_the_limit_applies_again() 
         .unwrap();
     // The counter restarted, and the verification covers the rest of the hour.
     for _ in 0..15 {
-        h.service
-            .send_password_reset(&h.staff, &h.ctx, account.id)
-            .await
-            .unwrap();
+        h.reset(account.id).await;
     }
     // An hour later the verification has lapsed, and a new window began.
     h.clock.advance(Duration::hours(1));
     for _ in 0..10 {
-        h.service
-            .send_password_reset(&h.staff, &h.ctx, account.id)
-            .await
-            .unwrap();
+        h.reset(account.id).await;
     }
     assert_eq!(
-        code(
-            h.service
-                .send_password_reset(&h.staff, &h.ctx, account.id)
-                .await
-        ),
+        h.reset_refusal(account.id).await,
         ErrorCode::HumanVerificationRequired
     );
 }
@@ -578,25 +553,15 @@ async fn human_verification_lapses_after_its_time_and_the_limit_applies_again() 
 async fn refused_resets_do_not_use_up_the_rate() {
     let h = Harness::new(true);
     let pending = h.create("ann@example.com").await;
-    h.service
-        .send_invitation(&h.staff, &h.ctx, pending.id)
-        .await
-        .unwrap();
+    h.invite(pending.id).await;
     for _ in 0..20 {
         assert_eq!(
-            code(
-                h.service
-                    .send_password_reset(&h.staff, &h.ctx, pending.id)
-                    .await
-            ),
+            h.reset_refusal(pending.id).await,
             ErrorCode::InvitationPending
         );
     }
     let accepted = h.accepted("bob@example.com").await;
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, accepted.id)
-        .await
-        .unwrap();
+    h.reset(accepted.id).await;
 }
 
 #[tokio::test]
@@ -624,23 +589,13 @@ async fn staff_set_password_revokes_sessions_and_links_and_must_be_changed() {
     let h = Harness::new(true);
     let account = h.accepted("ann@example.com").await;
     let session = h.add_session(account.id, 42).await;
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.reset(account.id).await;
     let reset = link_token(&h.messages(account.id).await[0]);
 
     let new_password = "amber lantern meadow";
     let outcome = h
-        .service
-        .set_password(
-            &h.staff,
-            &h.ctx,
-            account.id,
-            input(new_password, new_password),
-        )
-        .await
-        .unwrap();
+        .set_password(account.id, input(new_password, new_password))
+        .await;
     assert_eq!(outcome.notice, NoticeDelivery::Queued);
 
     let stored = h.store.session(&session.hash()).await.unwrap().unwrap();
@@ -681,10 +636,7 @@ async fn must_change_can_be_turned_off_by_staff() {
     let account = h.create("ann@example.com").await;
     let mut request = input(PASSWORD, PASSWORD);
     request.must_change = false;
-    h.service
-        .set_password(&h.staff, &h.ctx, account.id, request)
-        .await
-        .unwrap();
+    h.set_password(account.id, request).await;
     assert!(!h.account(account.id).await.must_change_password);
 }
 
@@ -692,35 +644,22 @@ async fn must_change_can_be_turned_off_by_staff() {
 async fn staff_set_password_activates_a_pending_account_and_revokes_its_invitation() {
     let h = Harness::new(true);
     let account = h.create("ann@example.com").await;
-    h.service
-        .send_invitation(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.invite(account.id).await;
     let invitation = link_token(&h.messages(account.id).await[0]);
-    h.service
-        .set_password(&h.staff, &h.ctx, account.id, input(PASSWORD, PASSWORD))
-        .await
-        .unwrap();
+    h.set_password(account.id, input(PASSWORD, PASSWORD)).await;
     let after = h.account(account.id).await;
     assert_eq!(after.invitation, Invitation::Accepted { at: start() });
     assert!(after.username.is_none());
     assert_eq!(h.token_state(&invitation).await, TokenState::Superseded);
     // Now a reset applies.
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.reset(account.id).await;
 }
 
 #[tokio::test]
 async fn staff_set_password_without_a_mailer_reports_the_skipped_notice() {
     let h = Harness::new(false);
     let account = h.create("ann@example.com").await;
-    let outcome = h
-        .service
-        .set_password(&h.staff, &h.ctx, account.id, input(PASSWORD, PASSWORD))
-        .await
-        .unwrap();
+    let outcome = h.set_password(account.id, input(PASSWORD, PASSWORD)).await;
     assert_eq!(outcome.notice, NoticeDelivery::SkippedNoMailer);
     assert!(h.messages(account.id).await.is_empty());
     assert!(h.account(account.id).await.password_hash.is_some());
@@ -747,16 +686,8 @@ async fn a_weak_or_mismatched_password_is_refused_and_nothing_changes() {
         other => panic!("expected password_rejected, got {other:?}"),
     }
     assert_eq!(
-        code(
-            h.service
-                .set_password(
-                    &h.staff,
-                    &h.ctx,
-                    account.id,
-                    input(PASSWORD, "violet kettle harbor")
-                )
-                .await
-        ),
+        h.set_password_refusal(account.id, input(PASSWORD, "violet kettle harbor"))
+            .await,
         ErrorCode::PasswordMismatch
     );
     let after = h.account(account.id).await;
@@ -769,17 +700,11 @@ async fn disabling_access_revokes_sessions_and_links_and_enabling_issues_nothing
     let h = Harness::new(true);
     let account = h.accepted("ann@example.com").await;
     let session = h.add_session(account.id, 7).await;
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.reset(account.id).await;
     let reset = link_token(&h.messages(account.id).await[0]);
     let before = h.messages(account.id).await.len();
 
-    h.service
-        .set_access(&h.staff, &h.ctx, account.id, false)
-        .await
-        .unwrap();
+    h.set_access(account.id, false).await;
     assert_eq!(h.account(account.id).await.access, Access::Disabled);
     assert!(h
         .store
@@ -791,17 +716,12 @@ async fn disabling_access_revokes_sessions_and_links_and_enabling_issues_nothing
         .is_some());
     assert_eq!(h.token_state(&reset).await, TokenState::Superseded);
 
-    h.service
-        .set_access(&h.staff, &h.ctx, account.id, true)
-        .await
-        .unwrap();
+    h.set_access(account.id, true).await;
     assert_eq!(h.account(account.id).await.access, Access::Enabled);
     assert_eq!(h.messages(account.id).await.len(), before);
     let kinds: Vec<AuditKind> = h
-        .service
-        .account_events(&h.staff, account.id, 2)
+        .events(account.id, 2)
         .await
-        .unwrap()
         .iter()
         .map(|e| e.kind)
         .collect();
@@ -812,45 +732,25 @@ async fn disabling_access_revokes_sessions_and_links_and_enabling_issues_nothing
 async fn archiving_blocks_everything_and_unarchiving_restores_without_issuing() {
     let h = Harness::new(true);
     let account = h.create("ann@example.com").await;
-    h.service
-        .send_invitation(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.invite(account.id).await;
     let invitation = link_token(&h.messages(account.id).await[0]);
     let before = h.account(account.id).await;
 
-    h.service
-        .archive(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.archive(account.id).await;
     assert_eq!(h.token_state(&invitation).await, TokenState::Superseded);
     assert_eq!(
-        code(
-            h.service
-                .send_invitation(&h.staff, &h.ctx, account.id)
-                .await
-        ),
+        h.invitation_refusal(account.id).await,
         ErrorCode::AccountArchived
     );
     assert_eq!(
-        code(
-            h.service
-                .set_password(&h.staff, &h.ctx, account.id, input(PASSWORD, PASSWORD))
-                .await
-        ),
+        h.set_password_refusal(account.id, input(PASSWORD, PASSWORD))
+            .await,
         ErrorCode::AccountArchived
     );
-    let status = h
-        .service
-        .account_status(&h.staff, account.id)
-        .await
-        .unwrap();
+    let status = h.status(account.id).await;
     assert_eq!(status.available_actions, [StaffAction::Unarchive]);
 
-    h.service
-        .unarchive(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.unarchive(account.id).await;
     let after = h.account(account.id).await;
     assert!(!after.archived);
     assert_eq!(after.invitation, before.invitation);
@@ -858,13 +758,7 @@ async fn archiving_blocks_everything_and_unarchiving_restores_without_issuing() 
     assert_eq!(h.messages(account.id).await.len(), 1, "nothing issued");
     assert_eq!(h.token_state(&invitation).await, TokenState::Superseded);
     // Staff can resend the invitation now.
-    assert_eq!(
-        h.service
-            .send_invitation(&h.staff, &h.ctx, account.id)
-            .await
-            .unwrap(),
-        InvitationSent::Reinvitation
-    );
+    assert_eq!(h.invite(account.id).await, InvitationSent::Reinvitation);
 }
 
 #[tokio::test]
@@ -872,33 +766,20 @@ async fn changing_the_email_notifies_both_addresses_and_revokes_links() {
     let h = Harness::new(true);
     let account = h.accepted("ann@example.com").await;
     h.create("taken@example.com").await;
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.reset(account.id).await;
     let reset = link_token(&h.messages(account.id).await[0]);
 
     assert_eq!(
-        code(
-            h.service
-                .change_email(&h.staff, &h.ctx, account.id, "Taken@Example.com")
-                .await
-        ),
+        h.change_email_refusal(account.id, "Taken@Example.com")
+            .await,
         ErrorCode::EmailTaken
     );
     assert_eq!(
-        code(
-            h.service
-                .change_email(&h.staff, &h.ctx, account.id, "nope")
-                .await
-        ),
+        h.change_email_refusal(account.id, "nope").await,
         ErrorCode::ValidationFailed
     );
 
-    h.service
-        .change_email(&h.staff, &h.ctx, account.id, "ann@new.example")
-        .await
-        .unwrap();
+    h.change_email(account.id, "ann@new.example").await;
     assert_eq!(
         h.account(account.id).await.email.as_str(),
         "ann@new.example"
@@ -920,10 +801,7 @@ async fn changing_the_email_notifies_both_addresses_and_revokes_links() {
 async fn the_delivery_timeline_shows_retries_and_link_openings() {
     let h = Harness::new(true);
     let account = h.accepted("ann@example.com").await;
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.reset(account.id).await;
     let reset = link_token(&h.messages(account.id).await[0]);
 
     // The dispatcher tried once and got a transient error.
@@ -967,11 +845,7 @@ async fn the_delivery_timeline_shows_retries_and_link_openings() {
         .await
         .unwrap();
 
-    let status = h
-        .service
-        .account_status(&h.staff, account.id)
-        .await
-        .unwrap();
+    let status = h.status(account.id).await;
     let json = serde_json::to_value(&status).unwrap();
     let latest = &json["messages"][0];
     assert_eq!(latest["kind"], "password_reset");
@@ -992,10 +866,7 @@ async fn staff_actions_read_the_username_and_never_set_or_clear_it() {
     // Arrange: the client accepted the invitation and chose a username.
     let h = Harness::new(true);
     let account = h.create("ann@example.com").await;
-    h.service
-        .send_invitation(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
+    h.invite(account.id).await;
     let invitation = h.messages(account.id).await.remove(0);
     h.service
         .accept_invitation(
@@ -1014,64 +885,32 @@ async fn staff_actions_read_the_username_and_never_set_or_clear_it() {
     );
 
     // Act: every staff action there is.
-    h.service
-        .send_password_reset(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
-    h.service
-        .set_password(
-            &h.staff,
-            &h.ctx,
-            account.id,
-            input("a brand new staff password", "a brand new staff password"),
-        )
-        .await
-        .unwrap();
-    h.service
-        .set_access(&h.staff, &h.ctx, account.id, false)
-        .await
-        .unwrap();
-    h.service
-        .set_access(&h.staff, &h.ctx, account.id, true)
-        .await
-        .unwrap();
-    h.service
-        .archive(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
-    h.service
-        .unarchive(&h.staff, &h.ctx, account.id)
-        .await
-        .unwrap();
-    h.service
-        .change_email(&h.staff, &h.ctx, account.id, "ann.new@example.com")
-        .await
-        .unwrap();
+    h.reset(account.id).await;
+    h.set_password(
+        account.id,
+        input("a brand new staff password", "a brand new staff password"),
+    )
+    .await;
+    h.set_access(account.id, false).await;
+    h.set_access(account.id, true).await;
+    h.archive(account.id).await;
+    h.unarchive(account.id).await;
+    h.change_email(account.id, "ann.new@example.com").await;
     assert_eq!(
-        code(
-            h.service
-                .send_invitation(&h.staff, &h.ctx, account.id)
-                .await
-        ),
+        h.invitation_refusal(account.id).await,
         ErrorCode::ValidationFailed
     );
 
     // Assert: staff still read the username the client chose; nothing changed it.
     let after = h.account(account.id).await;
     assert_eq!(username(&after).as_deref(), Some("Ann.Client"));
-    let status = h
-        .service
-        .account_status(&h.staff, account.id)
-        .await
-        .unwrap();
+    let status = h.status(account.id).await;
     assert_eq!(status.username.as_deref(), Some("Ann.Client"));
     assert_eq!(status.access, Access::Enabled);
     assert!(!status.archived);
     let changed_username = h
-        .service
-        .account_events(&h.staff, account.id, 100)
+        .events(account.id, 100)
         .await
-        .unwrap()
         .into_iter()
         .filter(|e| e.kind == AuditKind::UsernameChanged)
         .count();
