@@ -13,9 +13,9 @@ use common::*;
 
 use portal_access_core::config::PortalConfig;
 use portal_access_core::service::{
-    AcceptInvitationError, ChangePasswordError, ChangeUsernameError, CompleteResetError,
-    ForgotPasswordError, LinkView, PortalEvent, PortalService, SecureAccountError, ServiceError,
-    SignInError, SignedIn, UnauthenticatedError,
+    AcceptInvitationError, ChangePasswordError, ChangeUsernameError, ClientSession,
+    CompleteResetError, ForgotPasswordError, LinkView, PortalEvent, PortalService,
+    SecureAccountError, ServiceError, SignInError, SignedIn, UnauthenticatedError,
 };
 use portal_access_core::testing::fakes::{
     ManualClock, RecordingMailer, ScriptedCaptcha, SeededRandom,
@@ -205,6 +205,80 @@ impl Portal {
             .await
     }
 
+    async fn reset(&self, token: &str) -> Result<SignedIn, ServiceError<CompleteResetError>> {
+        self.reset_with(token, NEW_PASSWORD, NEW_PASSWORD).await
+    }
+
+    async fn reset_with(
+        &self,
+        token: &str,
+        password: &str,
+        confirmation: &str,
+    ) -> Result<SignedIn, ServiceError<CompleteResetError>> {
+        let (password, confirmation) = (secret(password), secret(confirmation));
+        let ctx = ctx();
+        self.service
+            .reset_password(&ctx, token, password, confirmation)
+            .await
+    }
+
+    /// Accepts the invitation `token` with `username` and `PASSWORD`.
+    async fn accept(
+        &self,
+        token: &str,
+        username: &str,
+    ) -> Result<SignedIn, ServiceError<AcceptInvitationError>> {
+        let (password, confirmation) = (secret(PASSWORD), secret(PASSWORD));
+        let ctx = ctx();
+        self.service
+            .accept_invitation(&ctx, token, username, password, confirmation)
+            .await
+    }
+
+    /// A reset link for `account`, valid for an hour.
+    async fn issue_reset(&self, account: &Account, n: u8) -> RawToken {
+        self.issue(account, TokenKind::PasswordReset, Duration::hours(1), n)
+            .await
+    }
+
+    async fn update(&self, account: Account) {
+        let update = AccountChange::Update(account);
+        self.store
+            .commit(Changes {
+                account: Some(update),
+                ..Changes::default()
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn authenticate(
+        &self,
+        session_token: &str,
+    ) -> Result<ClientSession, ServiceError<UnauthenticatedError>> {
+        self.service.authenticate(session_token).await
+    }
+
+    /// The session of a fresh sign-in with `PASSWORD`.
+    async fn session(&self, login: &str) -> ClientSession {
+        let signed_in = self.sign_in(login, PASSWORD).await.unwrap();
+        self.authenticate(signed_in.session_token.expose())
+            .await
+            .unwrap()
+    }
+
+    async fn fresh_invitation(&self, token: &str) {
+        let ctx = ctx();
+        self.service
+            .request_fresh_invitation(&ctx, token)
+            .await
+            .unwrap();
+    }
+
+    async fn open(&self, kind: TokenKind, token: &str) -> LinkView {
+        self.service.open_link(&ctx(), kind, token).await.unwrap()
+    }
+
     async fn forgot(&self, email: &str) {
         self.service
             .forgot_password(&self.tenant, &ctx(), email, None)
@@ -238,14 +312,9 @@ async fn forgot_password_queues_a_reset_link_that_resets_and_signs_in() {
         .contains("https://portal.example.com/portal/reset-password?token="));
     let token = token_in(&mail[0]);
 
-    let signed_in = p
-        .service
-        .reset_password(&ctx(), &token, secret(NEW_PASSWORD), secret(NEW_PASSWORD))
-        .await
-        .unwrap();
+    let signed_in = p.reset(&token).await.unwrap();
     assert_eq!(signed_in.account.id, ann.id);
     let session = p
-        .service
         .authenticate(signed_in.session_token.expose())
         .await
         .unwrap();
@@ -325,28 +394,9 @@ async fn forgot_password_for_a_pending_invitation_resends_it_and_revokes_the_old
     assert_eq!(mail.len(), 1);
     let new_link = token_in(&mail[0]);
 
-    let refused = p
-        .service
-        .accept_invitation(
-            &ctx(),
-            old_link.expose(),
-            "pending.p",
-            secret(PASSWORD),
-            secret(PASSWORD),
-        )
-        .await;
+    let refused = p.accept(old_link.expose(), "pending.p").await;
     assert_eq!(code(refused), "token_invalid");
-    let accepted = p
-        .service
-        .accept_invitation(
-            &ctx(),
-            &new_link,
-            "pending.p",
-            secret(PASSWORD),
-            secret(PASSWORD),
-        )
-        .await
-        .unwrap();
+    let accepted = p.accept(&new_link, "pending.p").await.unwrap();
     assert_eq!(accepted.account.id, pending.id);
 }
 
@@ -388,16 +438,9 @@ async fn a_newer_reset_link_supersedes_the_older_one() {
     let mail = p.queued_of_kind(MessageKind::PasswordReset).await;
     assert_eq!(mail.len(), 2);
     let (older, newer) = (token_in(&mail[0]), token_in(&mail[1]));
-    let refused = p
-        .service
-        .reset_password(&ctx(), &older, secret(NEW_PASSWORD), secret(NEW_PASSWORD))
-        .await;
+    let refused = p.reset(&older).await;
     assert_eq!(code(refused), "token_invalid");
-    assert!(p
-        .service
-        .reset_password(&ctx(), &newer, secret(NEW_PASSWORD), secret(NEW_PASSWORD))
-        .await
-        .is_ok());
+    assert!(p.reset(&newer).await.is_ok());
 }
 
 #[tokio::test]
@@ -448,9 +491,7 @@ async fn forgot_password_takes_at_least_the_configured_minimum_for_known_and_unk
 async fn a_hundred_concurrent_redemptions_of_one_reset_token_succeed_exactly_once() {
     let p = portal();
     let ann = p.accepted("ann@example.com", "ann", 1).await;
-    let token = p
-        .issue(&ann, TokenKind::PasswordReset, Duration::hours(1), 1)
-        .await;
+    let token = p.issue_reset(&ann, 1).await;
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let service = p.service.clone();
@@ -485,10 +526,7 @@ async fn an_expired_reset_link_is_refused_as_token_invalid_after_the_ttl() {
     p.forgot("ann@example.com").await;
     let token = token_in(&p.queued_of_kind(MessageKind::PasswordReset).await[0]);
     p.clock.advance(Duration::hours(1) + Duration::seconds(1));
-    let refused = p
-        .service
-        .reset_password(&ctx(), &token, secret(NEW_PASSWORD), secret(NEW_PASSWORD))
-        .await;
+    let refused = p.reset(&token).await;
     assert_eq!(code(refused), "token_invalid");
 }
 
@@ -496,29 +534,11 @@ async fn an_expired_reset_link_is_refused_as_token_invalid_after_the_ttl() {
 async fn unknown_used_and_malformed_reset_tokens_get_the_same_refusal() {
     let p = portal();
     let ann = p.accepted("ann@example.com", "ann", 1).await;
-    let token = p
-        .issue(&ann, TokenKind::PasswordReset, Duration::hours(1), 1)
-        .await;
-    p.service
-        .reset_password(
-            &ctx(),
-            token.expose(),
-            secret(NEW_PASSWORD),
-            secret(NEW_PASSWORD),
-        )
-        .await
-        .unwrap();
+    let token = p.issue_reset(&ann, 1).await;
+    p.reset(token.expose()).await.unwrap();
     let unknown = RawToken::from_bytes([42; 32]);
     for candidate in [token.expose(), unknown.expose(), "garbage"] {
-        let refused = p
-            .service
-            .reset_password(
-                &ctx(),
-                candidate,
-                secret(NEW_PASSWORD),
-                secret(NEW_PASSWORD),
-            )
-            .await;
+        let refused = p.reset(candidate).await;
         assert_eq!(code(refused), "token_invalid");
     }
 }
@@ -527,43 +547,18 @@ async fn unknown_used_and_malformed_reset_tokens_get_the_same_refusal() {
 async fn a_reset_with_a_bad_password_keeps_the_link_usable() {
     let p = portal();
     let ann = p.accepted("ann@example.com", "ann", 1).await;
-    let token = p
-        .issue(&ann, TokenKind::PasswordReset, Duration::hours(1), 1)
-        .await;
+    let token = p.issue_reset(&ann, 1).await;
     let mismatch = p
-        .service
-        .reset_password(
-            &ctx(),
-            token.expose(),
-            secret(NEW_PASSWORD),
-            secret("something else entirely"),
-        )
+        .reset_with(token.expose(), NEW_PASSWORD, "something else entirely")
         .await;
     assert_eq!(code(mismatch), "password_mismatch");
-    let weak = p
-        .service
-        .reset_password(
-            &ctx(),
-            token.expose(),
-            secret("password"),
-            secret("password"),
-        )
-        .await;
+    let weak = p.reset_with(token.expose(), "password", "password").await;
     let Err(ServiceError::Refused(e)) = weak else {
         panic!("expected a refusal")
     };
     assert_eq!(e.code().as_str(), "password_rejected");
     assert!(!e.password_reasons().unwrap().is_empty());
-    assert!(p
-        .service
-        .reset_password(
-            &ctx(),
-            token.expose(),
-            secret(NEW_PASSWORD),
-            secret(NEW_PASSWORD)
-        )
-        .await
-        .is_ok());
+    assert!(p.reset(token.expose()).await.is_ok());
 }
 
 #[tokio::test]
@@ -571,32 +566,14 @@ async fn a_reset_revokes_every_session_and_every_other_reset_link() {
     let p = portal();
     let ann = p.accepted("ann@example.com", "ann", 1).await;
     let old_session = p.sign_in("ann", PASSWORD).await.unwrap();
-    let first = p
-        .issue(&ann, TokenKind::PasswordReset, Duration::hours(1), 1)
-        .await;
-    let second = p
-        .issue(&ann, TokenKind::PasswordReset, Duration::hours(1), 2)
-        .await;
-    let new_session = p
-        .service
-        .reset_password(
-            &ctx(),
-            second.expose(),
-            secret(NEW_PASSWORD),
-            secret(NEW_PASSWORD),
-        )
-        .await
-        .unwrap();
+    let first = p.issue_reset(&ann, 1).await;
+    let second = p.issue_reset(&ann, 2).await;
+    let new_session = p.reset(second.expose()).await.unwrap();
     assert_eq!(
-        code(
-            p.service
-                .authenticate(old_session.session_token.expose())
-                .await
-        ),
+        code(p.authenticate(old_session.session_token.expose()).await),
         "unauthenticated"
     );
     assert!(p
-        .service
         .authenticate(new_session.session_token.expose())
         .await
         .is_ok());
@@ -618,18 +595,8 @@ async fn a_reset_clears_the_sign_in_throttle_of_the_account() {
         );
     }
     assert_eq!(code(p.sign_in("ann", PASSWORD).await), "rate_limited");
-    let token = p
-        .issue(&ann, TokenKind::PasswordReset, Duration::hours(1), 1)
-        .await;
-    p.service
-        .reset_password(
-            &ctx(),
-            token.expose(),
-            secret(NEW_PASSWORD),
-            secret(NEW_PASSWORD),
-        )
-        .await
-        .unwrap();
+    let token = p.issue_reset(&ann, 1).await;
+    p.reset(token.expose()).await.unwrap();
     assert!(p.sign_in("ann", NEW_PASSWORD).await.is_ok());
 }
 
@@ -637,18 +604,8 @@ async fn a_reset_clears_the_sign_in_throttle_of_the_account() {
 async fn the_password_changed_notice_carries_time_ip_location_os_and_browser() {
     let p = portal();
     let ann = p.accepted("ann@example.com", "ann", 1).await;
-    let token = p
-        .issue(&ann, TokenKind::PasswordReset, Duration::hours(1), 1)
-        .await;
-    p.service
-        .reset_password(
-            &ctx(),
-            token.expose(),
-            secret(NEW_PASSWORD),
-            secret(NEW_PASSWORD),
-        )
-        .await
-        .unwrap();
+    let token = p.issue_reset(&ann, 1).await;
+    p.reset(token.expose()).await.unwrap();
     let notices = p.queued_of_kind(MessageKind::PasswordChanged).await;
     assert_eq!(notices.len(), 1);
     let notice = &notices[0];
@@ -680,23 +637,12 @@ async fn the_password_changed_notice_carries_time_ip_location_os_and_browser() {
 async fn accepting_an_invitation_sets_username_and_password_and_signs_in() {
     let p = portal();
     let (pending, token) = p.pending("ann@example.com", 1).await;
-    let signed_in = p
-        .service
-        .accept_invitation(
-            &ctx(),
-            token.expose(),
-            "Ann.C",
-            secret(PASSWORD),
-            secret(PASSWORD),
-        )
-        .await
-        .unwrap();
+    let signed_in = p.accept(token.expose(), "Ann.C").await.unwrap();
     let account = p.account(pending.id).await;
     assert_eq!(account.invitation, Invitation::Accepted { at: p.now() });
     assert_eq!(account.username.as_ref().map(|u| u.as_str()), Some("Ann.C"));
     assert_eq!(signed_in.account.version, account.version);
     assert!(p
-        .service
         .authenticate(signed_in.session_token.expose())
         .await
         .is_ok());
@@ -704,16 +650,7 @@ async fn accepting_an_invitation_sets_username_and_password_and_signs_in() {
         p.sign_in("ann.c", PASSWORD).await.is_ok(),
         "username is case-insensitive"
     );
-    let again = p
-        .service
-        .accept_invitation(
-            &ctx(),
-            token.expose(),
-            "Ann.C",
-            secret(PASSWORD),
-            secret(PASSWORD),
-        )
-        .await;
+    let again = p.accept(token.expose(), "Ann.C").await;
     assert_eq!(code(again), "token_invalid");
 }
 
@@ -722,16 +659,7 @@ async fn an_expired_invitation_is_refused_as_token_invalid() {
     let p = portal();
     let (_, token) = p.pending("ann@example.com", 1).await;
     p.clock.advance(Duration::days(7));
-    let refused = p
-        .service
-        .accept_invitation(
-            &ctx(),
-            token.expose(),
-            "ann",
-            secret(PASSWORD),
-            secret(PASSWORD),
-        )
-        .await;
+    let refused = p.accept(token.expose(), "ann").await;
     assert_eq!(code(refused), "token_invalid");
 }
 
@@ -740,30 +668,12 @@ async fn accepting_with_a_taken_or_invalid_username_is_refused() {
     let p = portal();
     p.accepted("bob@example.com", "Taken.Name", 2).await;
     let (_, token) = p.pending("ann@example.com", 1).await;
-    let taken = p
-        .service
-        .accept_invitation(
-            &ctx(),
-            token.expose(),
-            "taken.name",
-            secret(PASSWORD),
-            secret(PASSWORD),
-        )
-        .await;
+    let taken = p.accept(token.expose(), "taken.name").await;
     assert!(matches!(
         taken,
         Err(ServiceError::Refused(AcceptInvitationError::UsernameTaken))
     ));
-    let invalid = p
-        .service
-        .accept_invitation(
-            &ctx(),
-            token.expose(),
-            "a@b",
-            secret(PASSWORD),
-            secret(PASSWORD),
-        )
-        .await;
+    let invalid = p.accept(token.expose(), "a@b").await;
     assert_eq!(code(invalid), "username_invalid");
 }
 
@@ -863,13 +773,7 @@ async fn disabled_access_is_told_only_after_a_correct_password() {
     let p = portal();
     let mut ann = p.accepted("ann@example.com", "ann", 1).await;
     ann.access = Access::Disabled;
-    p.store
-        .commit(Changes {
-            account: Some(AccountChange::Update(ann)),
-            ..Changes::default()
-        })
-        .await
-        .unwrap();
+    p.update(ann).await;
     assert_eq!(
         code(p.sign_in("ann", "not the password at all").await),
         "invalid_credentials"
@@ -882,13 +786,7 @@ async fn an_archived_account_is_told_only_after_a_correct_password() {
     let p = portal();
     let mut ann = p.accepted("ann@example.com", "ann", 1).await;
     ann.archived = true;
-    p.store
-        .commit(Changes {
-            account: Some(AccountChange::Update(ann)),
-            ..Changes::default()
-        })
-        .await
-        .unwrap();
+    p.update(ann).await;
     assert_eq!(
         code(p.sign_in("ann", "not the password at all").await),
         "invalid_credentials"
@@ -987,13 +885,13 @@ async fn a_session_expires_after_the_idle_limit_and_is_touched_at_most_once_a_mi
     let start = p.now();
 
     p.clock.advance(Duration::seconds(30));
-    p.service.authenticate(&token).await.unwrap();
+    p.authenticate(&token).await.unwrap();
     assert_eq!(
         p.store.session(&hash).await.unwrap().unwrap().last_seen_at,
         start
     );
     p.clock.advance(Duration::seconds(31));
-    p.service.authenticate(&token).await.unwrap();
+    p.authenticate(&token).await.unwrap();
     assert_eq!(
         p.store.session(&hash).await.unwrap().unwrap().last_seen_at,
         start + Duration::seconds(61)
@@ -1001,7 +899,7 @@ async fn a_session_expires_after_the_idle_limit_and_is_touched_at_most_once_a_mi
 
     p.clock.advance(Duration::hours(12));
     assert!(matches!(
-        p.service.authenticate(&token).await,
+        p.authenticate(&token).await,
         Err(ServiceError::Refused(UnauthenticatedError::IdleExpired))
     ));
 }
@@ -1013,13 +911,13 @@ async fn a_session_ends_at_its_absolute_expiry_however_active() {
     let token = p.sign_in("ann", PASSWORD).await.unwrap().session_token;
     let signed_in_at = p.now();
     // Used every 11 h 59 min: never idle, until the 30 days are up.
-    while p.service.authenticate(token.expose()).await.is_ok() {
+    while p.authenticate(token.expose()).await.is_ok() {
         p.clock.advance(Duration::hours(12) - Duration::minutes(1));
     }
     assert!(p.now() >= signed_in_at + Duration::days(30));
     assert!(p.now() < signed_in_at + Duration::days(30) + Duration::hours(12));
     assert!(matches!(
-        p.service.authenticate(token.expose()).await,
+        p.authenticate(token.expose()).await,
         Err(ServiceError::Refused(UnauthenticatedError::Expired))
     ));
 }
@@ -1029,10 +927,10 @@ async fn sign_out_revokes_the_session() {
     let p = portal();
     let ann = p.accepted("ann@example.com", "ann", 1).await;
     let token = p.sign_in("ann", PASSWORD).await.unwrap().session_token;
-    let session = p.service.authenticate(token.expose()).await.unwrap();
+    let session = p.authenticate(token.expose()).await.unwrap();
     p.service.sign_out(&ctx(), &session).await.unwrap();
     assert_eq!(
-        code(p.service.authenticate(token.expose()).await),
+        code(p.authenticate(token.expose()).await),
         "unauthenticated"
     );
     assert!(p.audit_kinds(&ann).await.contains(&AuditKind::SignedOut));
@@ -1041,13 +939,10 @@ async fn sign_out_revokes_the_session() {
 #[tokio::test]
 async fn a_malformed_or_unknown_session_cookie_is_unauthenticated() {
     let p = portal();
-    assert_eq!(
-        code(p.service.authenticate("nope").await),
-        "unauthenticated"
-    );
+    assert_eq!(code(p.authenticate("nope").await), "unauthenticated");
     let unknown = RawToken::from_bytes([3; 32]);
     assert_eq!(
-        code(p.service.authenticate(unknown.expose()).await),
+        code(p.authenticate(unknown.expose()).await),
         "unauthenticated"
     );
 }
@@ -1058,17 +953,7 @@ async fn a_malformed_or_unknown_session_cookie_is_unauthenticated() {
 async fn the_client_changes_their_username_and_is_notified() {
     let p = portal();
     let ann = p.accepted("ann@example.com", "ann", 1).await;
-    let session = p
-        .service
-        .authenticate(
-            p.sign_in("ann", PASSWORD)
-                .await
-                .unwrap()
-                .session_token
-                .expose(),
-        )
-        .await
-        .unwrap();
+    let session = p.session("ann").await;
     p.service
         .change_username(&session, &ctx(), "Ann.New")
         .await
@@ -1096,17 +981,7 @@ async fn a_username_held_by_another_account_is_refused_as_taken() {
     let p = portal();
     p.accepted("bob@example.com", "Bob", 2).await;
     p.accepted("ann@example.com", "ann", 1).await;
-    let session = p
-        .service
-        .authenticate(
-            p.sign_in("ann", PASSWORD)
-                .await
-                .unwrap()
-                .session_token
-                .expose(),
-        )
-        .await
-        .unwrap();
+    let session = p.session("ann").await;
     let taken = p.service.change_username(&session, &ctx(), "BOB").await;
     assert!(matches!(
         taken,
@@ -1122,17 +997,7 @@ async fn a_username_held_by_another_account_is_refused_as_taken() {
 async fn a_stale_session_account_still_changes_the_username_after_a_conflict() {
     let p = portal();
     p.accepted("ann@example.com", "ann", 1).await;
-    let session = p
-        .service
-        .authenticate(
-            p.sign_in("ann", PASSWORD)
-                .await
-                .unwrap()
-                .session_token
-                .expose(),
-        )
-        .await
-        .unwrap();
+    let session = p.session("ann").await;
     // Another sign-in bumps the account's version after the session was read.
     p.sign_in("ann", PASSWORD).await.unwrap();
     p.service
@@ -1149,15 +1014,9 @@ async fn changing_the_password_needs_the_current_one_and_rotates_sessions() {
     let p = portal();
     let mut ann = p.accepted("ann@example.com", "ann", 1).await;
     ann.must_change_password = true;
-    p.store
-        .commit(Changes {
-            account: Some(AccountChange::Update(ann.clone())),
-            ..Changes::default()
-        })
-        .await
-        .unwrap();
+    p.update(ann.clone()).await;
     let token = p.sign_in("ann", PASSWORD).await.unwrap().session_token;
-    let session = p.service.authenticate(token.expose()).await.unwrap();
+    let session = p.authenticate(token.expose()).await.unwrap();
     let wrong = p
         .service
         .change_password(
@@ -1186,14 +1045,10 @@ async fn changing_the_password_needs_the_current_one_and_rotates_sessions() {
         .await
         .unwrap();
     assert_eq!(
-        code(p.service.authenticate(token.expose()).await),
+        code(p.authenticate(token.expose()).await),
         "unauthenticated"
     );
-    assert!(p
-        .service
-        .authenticate(rotated.session_token.expose())
-        .await
-        .is_ok());
+    assert!(p.authenticate(rotated.session_token.expose()).await.is_ok());
     assert!(!p.account(ann.id).await.must_change_password);
     assert!(p.sign_in("ann", NEW_PASSWORD).await.is_ok());
     let notices = p.queued_of_kind(MessageKind::PasswordChanged).await;
@@ -1207,9 +1062,7 @@ async fn this_wasnt_me_secures_the_account_and_tells_staff() {
     let p = portal_with(|c| c.staff_notice_address = Some("office@firm.example".into()));
     let mut events = p.service.subscribe();
     let ann = p.accepted("ann@example.com", "ann", 1).await;
-    let token = p
-        .issue(&ann, TokenKind::PasswordReset, Duration::hours(1), 1)
-        .await;
+    let token = p.issue_reset(&ann, 1).await;
     let intruder = p
         .service
         .reset_password(
@@ -1226,11 +1079,7 @@ async fn this_wasnt_me_secures_the_account_and_tells_staff() {
     p.service.secure_account(&ctx(), &not_me).await.unwrap();
 
     assert_eq!(
-        code(
-            p.service
-                .authenticate(intruder.session_token.expose())
-                .await
-        ),
+        code(p.authenticate(intruder.session_token.expose()).await),
         "unauthenticated"
     );
     assert_eq!(
@@ -1261,10 +1110,7 @@ async fn this_wasnt_me_secures_the_account_and_tells_staff() {
     // A reset is now the way back in.
     p.forgot("ann@example.com").await;
     let reset = token_in(&p.queued_of_kind(MessageKind::PasswordReset).await[0]);
-    p.service
-        .reset_password(&ctx(), &reset, secret(PASSWORD), secret(PASSWORD))
-        .await
-        .unwrap();
+    p.reset_with(&reset, PASSWORD, PASSWORD).await.unwrap();
 }
 
 // ------------------------------------------------ link pages, fresh invitations
@@ -1273,15 +1119,9 @@ async fn this_wasnt_me_secures_the_account_and_tells_staff() {
 async fn opening_a_link_never_consumes_it_and_is_recorded() {
     let p = portal();
     let ann = p.accepted("ann@example.com", "ann", 1).await;
-    let token = p
-        .issue(&ann, TokenKind::PasswordReset, Duration::hours(1), 1)
-        .await;
+    let token = p.issue_reset(&ann, 1).await;
     for _ in 0..3 {
-        let view = p
-            .service
-            .open_link(&ctx(), TokenKind::PasswordReset, token.expose())
-            .await
-            .unwrap();
+        let view = p.open(TokenKind::PasswordReset, token.expose()).await;
         assert_eq!(
             view,
             LinkView::Valid {
@@ -1296,21 +1136,8 @@ async fn opening_a_link_never_consumes_it_and_is_recorded() {
     assert_eq!(openings.len(), 3);
     assert_eq!(openings[0].ip, Some(berlin_ip()));
     assert_eq!(openings[0].user_agent.as_deref(), Some(FIREFOX_LINUX));
-    assert!(p
-        .service
-        .reset_password(
-            &ctx(),
-            token.expose(),
-            secret(NEW_PASSWORD),
-            secret(NEW_PASSWORD)
-        )
-        .await
-        .is_ok());
-    let used = p
-        .service
-        .open_link(&ctx(), TokenKind::PasswordReset, token.expose())
-        .await
-        .unwrap();
+    assert!(p.reset(token.expose()).await.is_ok());
+    let used = p.open(TokenKind::PasswordReset, token.expose()).await;
     assert_eq!(
         used,
         LinkView::Invalid {
@@ -1332,11 +1159,7 @@ async fn an_expired_invitation_link_offers_and_sends_a_fresh_invitation_within_t
     let p = portal();
     let (pending, token) = p.pending("ann@example.com", 1).await;
     p.clock.advance(Duration::days(8));
-    let view = p
-        .service
-        .open_link(&ctx(), TokenKind::Invitation, token.expose())
-        .await
-        .unwrap();
+    let view = p.open(TokenKind::Invitation, token.expose()).await;
     assert_eq!(
         view,
         LinkView::Invalid {
@@ -1345,29 +1168,19 @@ async fn an_expired_invitation_link_offers_and_sends_a_fresh_invitation_within_t
     );
 
     for _ in 0..5 {
-        p.service
-            .request_fresh_invitation(&ctx(), token.expose())
-            .await
-            .unwrap();
+        p.fresh_invitation(token.expose()).await;
     }
     let sent = p.queued_of_kind(MessageKind::Reinvitation).await;
     assert_eq!(sent.len(), 3, "three per hour per account");
     assert!(sent.iter().all(|m| m.to == "ann@example.com"));
     let newest = token_in(sent.last().unwrap());
-    assert!(p
-        .service
-        .accept_invitation(&ctx(), &newest, "ann", secret(PASSWORD), secret(PASSWORD))
-        .await
-        .is_ok());
+    assert!(p.accept(&newest, "ann").await.is_ok());
     assert!(p
         .audit_kinds(&pending)
         .await
         .contains(&AuditKind::FreshInvitationRequested));
     // Accepted now: no more fresh invitations, same answer.
-    p.service
-        .request_fresh_invitation(&ctx(), token.expose())
-        .await
-        .unwrap();
+    p.fresh_invitation(token.expose()).await;
     assert_eq!(p.queued_of_kind(MessageKind::Reinvitation).await.len(), 3);
 }
 
@@ -1376,25 +1189,13 @@ async fn a_fresh_invitation_is_never_sent_for_an_unknown_link_or_a_disabled_acco
     let p = portal();
     let (mut pending, token) = p.pending("ann@example.com", 1).await;
     pending.access = Access::Disabled;
-    p.store
-        .commit(Changes {
-            account: Some(AccountChange::Update(pending)),
-            ..Changes::default()
-        })
-        .await
-        .unwrap();
+    p.update(pending).await;
     p.clock.advance(Duration::days(8));
-    p.service
-        .request_fresh_invitation(&ctx(), token.expose())
-        .await
-        .unwrap();
+    p.fresh_invitation(token.expose()).await;
     p.service
         .request_fresh_invitation(&ctx(), RawToken::from_bytes([9; 32]).expose())
         .await
         .unwrap();
-    p.service
-        .request_fresh_invitation(&ctx(), "garbage")
-        .await
-        .unwrap();
+    p.fresh_invitation("garbage").await;
     assert!(p.queued().await.is_empty());
 }
