@@ -12,11 +12,15 @@ use std::sync::Arc;
 
 use common::*;
 
-use portal_access_core::service::{LinkView, NewAccountInput, PortalService, StaffActor};
+use portal_access_core::service::{
+    AcceptInvitationError, ClientSession, LinkView, NewAccountInput, PortalService, ServiceError,
+    SignInError, SignedIn, StaffActor, UnauthenticatedError,
+};
 use portal_access_core::testing::fakes::{ManualClock, RecordingMailer, SeededRandom};
 use portal_access_core::testing::MemoryStore;
 use portal_access_core::{
-    AccountStore, AuditKind, MessageKind, NewMessage, RequestContext, StaffId, TenantId, TokenKind,
+    Account, AccountId, AccountStore, AuditKind, MessageKind, NewMessage, RequestContext, StaffId,
+    TenantId, TokenKind,
 };
 use time::Duration;
 
@@ -73,6 +77,53 @@ impl World {
         }
     }
 
+    /// Staff creates the account and sends its invitation.
+    async fn invited(&self, input: NewAccountInput) -> Account {
+        let (staff, ctx) = (&self.staff, staff_ctx());
+        let account = self.service.create_account(staff, &ctx, input).await;
+        let account = account.unwrap();
+        let sent = self.service.send_invitation(staff, &ctx, account.id).await;
+        sent.unwrap();
+        account
+    }
+
+    /// The client accepts the invitation `token` with `FIRST_PASSWORD`.
+    async fn accept(
+        &self,
+        token: &str,
+        username: &str,
+    ) -> Result<SignedIn, ServiceError<AcceptInvitationError>> {
+        let (password, confirmation) = (secret(FIRST_PASSWORD), secret(FIRST_PASSWORD));
+        let ctx = client_ctx();
+        self.service
+            .accept_invitation(&ctx, token, username, password, confirmation)
+            .await
+    }
+
+    async fn sign_in(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<SignedIn, ServiceError<SignInError>> {
+        let ctx = client_ctx();
+        self.service
+            .sign_in(&self.tenant, &ctx, login, secret(password))
+            .await
+    }
+
+    async fn authenticate(
+        &self,
+        session_token: &str,
+    ) -> Result<ClientSession, ServiceError<UnauthenticatedError>> {
+        self.service.authenticate(session_token).await
+    }
+
+    /// What staff sees of the account, as JSON.
+    async fn status_json(&self, id: AccountId) -> serde_json::Value {
+        let status = self.service.account_status(&self.staff, id).await.unwrap();
+        serde_json::to_value(status).unwrap()
+    }
+
     /// The newest queued message of `kind` to `to`.
     async fn newest(&self, kind: MessageKind, to: &str) -> NewMessage {
         queued(self.store.as_ref(), self.service.now())
@@ -90,22 +141,12 @@ async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
 
     // Staff creates the account and invites the client.
     let account = w
-        .service
-        .create_account(
-            &w.staff,
-            &staff_ctx(),
-            NewAccountInput {
-                email: "Ann.Client@example.com".into(),
-                contact_ref: Some("crm-contact-17".into()),
-                display_name: Some("Ann Client".into()),
-            },
-        )
-        .await
-        .unwrap();
-    w.service
-        .send_invitation(&w.staff, &staff_ctx(), account.id)
-        .await
-        .unwrap();
+        .invited(NewAccountInput {
+            email: "Ann.Client@example.com".into(),
+            contact_ref: Some("crm-contact-17".into()),
+            display_name: Some("Ann Client".into()),
+        })
+        .await;
     let invitation = w
         .newest(MessageKind::Invitation, "Ann.Client@example.com")
         .await;
@@ -132,58 +173,28 @@ async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
 
     // The client accepts: chooses a username and a password, and is signed in.
     w.clock.advance(Duration::minutes(10));
-    let signed_in = w
-        .service
-        .accept_invitation(
-            &client_ctx(),
-            &invitation_token,
-            "ann.c",
-            secret(FIRST_PASSWORD),
-            secret(FIRST_PASSWORD),
-        )
-        .await
-        .unwrap();
+    let signed_in = w.accept(&invitation_token, "ann.c").await.unwrap();
     let session = w
-        .service
         .authenticate(signed_in.session_token.expose())
         .await
         .unwrap();
     assert_eq!(session.account.id, account.id);
 
-    let status = serde_json::to_value(
-        w.service
-            .account_status(&w.staff, account.id)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let status = w.status_json(account.id).await;
     assert_eq!(status["username"], "ann.c");
     assert_eq!(status["invitation"]["state"], "accepted");
 
     // Sign out.
     w.service.sign_out(&client_ctx(), &session).await.unwrap();
     assert_eq!(
-        code(
-            w.service
-                .authenticate(signed_in.session_token.expose())
-                .await
-        ),
+        code(w.authenticate(signed_in.session_token.expose()).await),
         "unauthenticated"
     );
 
     // A week later the client forgot the password.
     w.clock.advance(Duration::days(7));
     assert_eq!(
-        code(
-            w.service
-                .sign_in(
-                    &w.tenant,
-                    &client_ctx(),
-                    "ann.c",
-                    secret("what was it again")
-                )
-                .await
-        ),
+        code(w.sign_in("ann.c", "what was it again").await),
         "invalid_credentials"
     );
     w.service
@@ -211,7 +222,6 @@ async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
         .await
         .unwrap();
     assert!(w
-        .service
         .authenticate(after_reset.session_token.expose())
         .await
         .is_ok());
@@ -224,25 +234,14 @@ async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
     // Later, sign in by email with the new password; the old one fails.
     w.clock.advance(Duration::hours(1));
     assert_eq!(
-        code(
-            w.service
-                .sign_in(&w.tenant, &client_ctx(), "ann.c", secret(FIRST_PASSWORD))
-                .await
-        ),
+        code(w.sign_in("ann.c", FIRST_PASSWORD).await),
         "invalid_credentials"
     );
     let by_email = w
-        .service
-        .sign_in(
-            &w.tenant,
-            &client_ctx(),
-            "ann.client@example.com",
-            secret(SECOND_PASSWORD),
-        )
+        .sign_in("ann.client@example.com", SECOND_PASSWORD)
         .await
         .unwrap();
     let session = w
-        .service
         .authenticate(by_email.session_token.expose())
         .await
         .unwrap();
@@ -256,25 +255,10 @@ async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
         .newest(MessageKind::UsernameChanged, "Ann.Client@example.com")
         .await;
     assert!(renamed.text_body.contains("Ann.Client") || renamed.html_body.contains("Ann.Client"));
-    assert!(w
-        .service
-        .sign_in(
-            &w.tenant,
-            &client_ctx(),
-            "ann.client",
-            secret(SECOND_PASSWORD)
-        )
-        .await
-        .is_ok());
+    assert!(w.sign_in("ann.client", SECOND_PASSWORD).await.is_ok());
 
     // Staff sees the facts: username, last sign-in, the trail of events.
-    let status = serde_json::to_value(
-        w.service
-            .account_status(&w.staff, account.id)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let status = w.status_json(account.id).await;
     assert_eq!(status["username"], "Ann.Client");
     assert_eq!(status["access"], "enabled");
     assert_eq!(status["has_password"], true);
@@ -321,39 +305,16 @@ async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
 async fn an_expired_invitation_is_renewed_by_the_client_and_accepted() {
     let w = World::new();
     let account = w
-        .service
-        .create_account(
-            &w.staff,
-            &staff_ctx(),
-            NewAccountInput {
-                email: "bob@example.com".into(),
-                contact_ref: None,
-                display_name: None,
-            },
-        )
-        .await
-        .unwrap();
-    w.service
-        .send_invitation(&w.staff, &staff_ctx(), account.id)
-        .await
-        .unwrap();
+        .invited(NewAccountInput {
+            email: "bob@example.com".into(),
+            contact_ref: None,
+            display_name: None,
+        })
+        .await;
     let first = token_in(&w.newest(MessageKind::Invitation, "bob@example.com").await);
 
     w.clock.advance(Duration::days(8));
-    assert_eq!(
-        code(
-            w.service
-                .accept_invitation(
-                    &client_ctx(),
-                    &first,
-                    "bob",
-                    secret(FIRST_PASSWORD),
-                    secret(FIRST_PASSWORD)
-                )
-                .await
-        ),
-        "token_invalid"
-    );
+    assert_eq!(code(w.accept(&first, "bob").await), "token_invalid");
     let view = w
         .service
         .open_link(&client_ctx(), TokenKind::Invitation, &first)
@@ -370,22 +331,7 @@ async fn an_expired_invitation_is_renewed_by_the_client_and_accepted() {
         .await
         .unwrap();
     let fresh = token_in(&w.newest(MessageKind::Reinvitation, "bob@example.com").await);
-    w.service
-        .accept_invitation(
-            &client_ctx(),
-            &fresh,
-            "bob",
-            secret(FIRST_PASSWORD),
-            secret(FIRST_PASSWORD),
-        )
-        .await
-        .unwrap();
-    let status = serde_json::to_value(
-        w.service
-            .account_status(&w.staff, account.id)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    w.accept(&fresh, "bob").await.unwrap();
+    let status = w.status_json(account.id).await;
     assert_eq!(status["invitation"]["state"], "accepted");
 }

@@ -768,30 +768,28 @@ async fn an_unknown_login_is_verified_against_a_dummy_hash_like_a_wrong_password
     }
 }
 
-#[tokio::test]
-async fn disabled_access_is_told_only_after_a_correct_password() {
+/// After `change` to an accepted account, a wrong password is still just
+/// `invalid_credentials`; only the right one hears `refusal`.
+async fn told_only_after_a_correct_password(change: impl FnOnce(&mut Account), refusal: &str) {
     let p = portal();
     let mut ann = p.accepted("ann@example.com", "ann", 1).await;
-    ann.access = Access::Disabled;
+    change(&mut ann);
     p.update(ann).await;
     assert_eq!(
         code(p.sign_in("ann", "not the password at all").await),
         "invalid_credentials"
     );
-    assert_eq!(code(p.sign_in("ann", PASSWORD).await), "access_disabled");
+    assert_eq!(code(p.sign_in("ann", PASSWORD).await), refusal);
+}
+
+#[tokio::test]
+async fn disabled_access_is_told_only_after_a_correct_password() {
+    told_only_after_a_correct_password(|a| a.access = Access::Disabled, "access_disabled").await;
 }
 
 #[tokio::test]
 async fn an_archived_account_is_told_only_after_a_correct_password() {
-    let p = portal();
-    let mut ann = p.accepted("ann@example.com", "ann", 1).await;
-    ann.archived = true;
-    p.update(ann).await;
-    assert_eq!(
-        code(p.sign_in("ann", "not the password at all").await),
-        "invalid_credentials"
-    );
-    assert_eq!(code(p.sign_in("ann", PASSWORD).await), "account_archived");
+    told_only_after_a_correct_password(|a| a.archived = true, "account_archived").await;
 }
 
 #[tokio::test]
