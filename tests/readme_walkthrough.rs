@@ -84,59 +84,69 @@ struct Step {
     expected: Option<Fenced>,
 }
 
+/// Calls `on_block` for every fenced block right after a line `marked`
+/// recognises, with what the marker carries and the line index after the
+/// block (to read on from). A marker without a block fails: `README.md:N:
+/// {needs}`.
+fn after_markers<'a>(
+    lines: &[&'a str],
+    marked: impl Fn(&'a str) -> Option<&'a str>,
+    needs: &str,
+    mut on_block: impl FnMut(&'a str, Fenced, &mut usize),
+) {
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(carried) = marked(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let marker = i + 1;
+        i += 1;
+        let block =
+            next_fenced(lines, &mut i).unwrap_or_else(|| panic!("README.md:{marker}: {needs}"));
+        on_block(carried, block, &mut i);
+    }
+}
+
 fn walkthrough_steps(readme: &str) -> Vec<Step> {
     let lines: Vec<&str> = readme.lines().collect();
     let mut steps = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        if lines[i].trim() != "<!-- walkthrough -->" {
-            i += 1;
-            continue;
-        }
-        let marker = i + 1;
-        i += 1;
-        let script = next_fenced(&lines, &mut i).unwrap_or_else(|| {
-            panic!("README.md:{marker}: a walkthrough marker must precede a ```sh block")
-        });
+    let marked = |line: &str| (line.trim() == "<!-- walkthrough -->").then_some("");
+    let needs = "a walkthrough marker must precede a ```sh block";
+    after_markers(&lines, marked, needs, |_, script, i| {
         assert_eq!(
             script.info, "sh",
             "README.md:{}: walk-through blocks are ```sh",
             script.line
         );
-        let mut after = i;
+        let mut after = *i;
         let expected = match next_fenced(&lines, &mut after) {
             Some(block) if block.info == "json" || block.info == "text" => {
-                i = after;
+                *i = after;
                 Some(block)
             }
             _ => None,
         };
         steps.push(Step { script, expected });
-    }
+    });
     steps
+}
+
+/// The PATH of an `<!-- excerpt: PATH -->` line.
+fn excerpt_path(line: &str) -> Option<&str> {
+    line.trim()
+        .strip_prefix("<!-- excerpt:")
+        .and_then(|rest| rest.strip_suffix("-->"))
 }
 
 /// The fenced blocks preceded by `<!-- excerpt: PATH -->`.
 fn excerpts(readme: &str) -> Vec<(String, Fenced)> {
     let lines: Vec<&str> = readme.lines().collect();
     let mut found = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let Some(path) = lines[i]
-            .trim()
-            .strip_prefix("<!-- excerpt:")
-            .and_then(|rest| rest.strip_suffix("-->"))
-        else {
-            i += 1;
-            continue;
-        };
-        let marker = i + 1;
-        i += 1;
-        let block = next_fenced(&lines, &mut i).unwrap_or_else(|| {
-            panic!("README.md:{marker}: an excerpt marker must precede a code block")
-        });
+    let needs = "an excerpt marker must precede a code block";
+    after_markers(&lines, excerpt_path, needs, |path, block, _| {
         found.push((path.trim().to_owned(), block));
-    }
+    });
     found
 }
 
