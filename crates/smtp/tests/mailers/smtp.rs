@@ -164,14 +164,31 @@ async fn no_more_connections_are_open_at_once_than_max_connections() {
 #[tokio::test]
 async fn starttls_delivers_when_the_servers_certificate_is_trusted() {
     let (_certs, options, cert_pem) = tls_options(false, None);
-    let (sink, mailer) = sink_and_mailer(options, "smtp://127.0.0.1:{port}?tls=starttls", |b| {
-        b.add_root_certificate_pem(cert_pem)
-    })
+    let received = delivered(
+        options,
+        "smtp://127.0.0.1:{port}?tls=starttls",
+        |b| b.add_root_certificate_pem(cert_pem),
+        "Over TLS",
+    )
     .await;
 
-    send(&mailer, "Over TLS").await.expect("delivered");
+    assert_eq!(received, ["Over TLS"]);
+}
 
-    assert_eq!(subjects(&sink), ["Over TLS"]);
+/// Sends `subject` to `url` (`{port}`: the sink's) with the mailer as
+/// `configure` leaves it and the sink as `options` says; it must be
+/// delivered. What the sink received, as subjects.
+async fn delivered(
+    options: SinkOptions,
+    url: &str,
+    configure: impl FnOnce(SmtpMailerBuilder) -> SmtpMailerBuilder,
+    subject: &str,
+) -> Vec<String> {
+    let (sink, mailer) = sink_and_mailer(options, url, configure).await;
+
+    send(&mailer, subject).await.expect("delivered");
+
+    subjects(&sink)
 }
 
 /// Sending to `url` (`{port}`: the sink's) with the sink as `options`
@@ -197,14 +214,15 @@ async fn starttls_to_an_untrusted_certificate_fails_transiently_and_sends_nothin
 #[tokio::test]
 async fn accepting_invalid_certificates_is_an_explicit_option_that_works() {
     let (_certs, options, _) = tls_options(false, None);
-    let (sink, mailer) = sink_and_mailer(options, "smtp://127.0.0.1:{port}?tls=starttls", |b| {
-        b.dangerous_accept_invalid_certs(true)
-    })
+    let received = delivered(
+        options,
+        "smtp://127.0.0.1:{port}?tls=starttls",
+        |b| b.dangerous_accept_invalid_certs(true),
+        "Hello",
+    )
     .await;
 
-    send(&mailer, "Hello").await.expect("delivered");
-
-    assert_eq!(subjects(&sink).len(), 1);
+    assert_eq!(received.len(), 1);
 }
 
 #[tokio::test]
@@ -218,41 +236,44 @@ async fn required_starttls_never_falls_back_to_clear_text() {
 
 #[tokio::test]
 async fn opportunistic_tls_delivers_to_a_server_without_starttls() {
-    let (sink, mailer) = sink_and_mailer(
+    let received = delivered(
         SinkOptions::default(),
         "smtp://127.0.0.1:{port}?tls=opportunistic",
         |b| b,
+        "Hello",
     )
     .await;
 
-    send(&mailer, "Hello").await.expect("delivered");
-
-    assert_eq!(subjects(&sink).len(), 1);
+    assert_eq!(received.len(), 1);
 }
 
 #[tokio::test]
 async fn smtps_delivers_over_implicit_tls() {
     let (_certs, options, cert_pem) = tls_options(true, None);
-    let (sink, mailer) = sink_and_mailer(options, "smtps://localhost:{port}", |b| {
-        b.add_root_certificate_pem(cert_pem)
-    })
+    let received = delivered(
+        options,
+        "smtps://localhost:{port}",
+        |b| b.add_root_certificate_pem(cert_pem),
+        "Implicit TLS",
+    )
     .await;
 
-    send(&mailer, "Implicit TLS").await.expect("delivered");
-
-    assert_eq!(subjects(&sink), ["Implicit TLS"]);
+    assert_eq!(received, ["Implicit TLS"]);
 }
 
 #[tokio::test]
 async fn auth_over_starttls_with_percent_encoded_credentials_delivers() {
     let (_certs, options, cert_pem) = tls_options(false, Some("portal@firm:p@ss:w/rd%é"));
     let url = "smtp://portal%40firm:p%40ss%3Aw%2Frd%25%C3%A9@127.0.0.1:{port}?tls=starttls";
-    let (sink, mailer) =
-        sink_and_mailer(options, url, |b| b.add_root_certificate_pem(cert_pem)).await;
+    let received = delivered(
+        options,
+        url,
+        |b| b.add_root_certificate_pem(cert_pem),
+        "Authenticated",
+    )
+    .await;
 
-    send(&mailer, "Authenticated").await.expect("delivered");
-
-    assert_eq!(subjects(&sink), ["Authenticated"]);
+    assert_eq!(received, ["Authenticated"]);
 }
 
 /// A sink requiring AUTH as `user:secret`, in plain text.
@@ -265,16 +286,15 @@ fn plain_auth_options() -> SinkOptions {
 
 #[tokio::test]
 async fn auth_over_plain_smtp_to_loopback_delivers() {
-    let (sink, mailer) = sink_and_mailer(
+    let received = delivered(
         plain_auth_options(),
         "smtp://user:secret@127.0.0.1:{port}",
         |b| b,
+        "Authenticated",
     )
     .await;
 
-    send(&mailer, "Authenticated").await.expect("delivered");
-
-    assert_eq!(subjects(&sink).len(), 1);
+    assert_eq!(received.len(), 1);
 }
 
 #[tokio::test]
