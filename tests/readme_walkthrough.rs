@@ -194,42 +194,32 @@ fn json_stream(text: &str) -> Result<Vec<Value>, serde_json::Error> {
 
 /// Checks what a step printed against what the README says it prints.
 fn check_output(expected: &Fenced, actual: &str) -> Result<(), String> {
-    match expected.info.as_str() {
+    let ok = match expected.info.as_str() {
         "json" => {
             let want = json_stream(&expected.body)
                 .map_err(|e| format!("the README's expected JSON does not parse: {e}"))?;
             let got = json_stream(actual)
                 .map_err(|e| format!("the output is not JSON ({e}):\n{actual}"))?;
-            let ok =
-                want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| json_matches(w, g));
-            if ok {
-                Ok(())
-            } else {
-                Err(format!(
-                    "printed\n{}\nwhere the README says\n{}",
-                    actual.trim_end(),
-                    expected.body.trim_end()
-                ))
-            }
+            want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| json_matches(w, g))
         }
         _ => {
             let want: Vec<&str> = expected.body.trim_end().lines().collect();
             let got: Vec<&str> = actual.trim_end().lines().collect();
-            let ok = want.len() == got.len()
+            want.len() == got.len()
                 && want
                     .iter()
                     .zip(&got)
-                    .all(|(w, g)| line_matches(w.trim_end(), g.trim_end()));
-            if ok {
-                Ok(())
-            } else {
-                Err(format!(
-                    "printed\n{}\nwhere the README says\n{}",
-                    actual.trim_end(),
-                    expected.body.trim_end()
-                ))
-            }
+                    .all(|(w, g)| line_matches(w.trim_end(), g.trim_end()))
         }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "printed\n{}\nwhere the README says\n{}",
+            actual.trim_end(),
+            expected.body.trim_end()
+        ))
     }
 }
 
