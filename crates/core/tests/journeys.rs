@@ -78,7 +78,12 @@ impl World {
     }
 
     /// Staff creates the account and sends its invitation.
-    async fn invited(&self, input: NewAccountInput) -> Account {
+    async fn invited(&self, email: &str, contact: Option<&str>, name: Option<&str>) -> Account {
+        let input = NewAccountInput {
+            email: email.into(),
+            contact_ref: contact.map(Into::into),
+            display_name: name.map(Into::into),
+        };
         let (staff, ctx) = (&self.staff, staff_ctx());
         let account = self.service.create_account(staff, &ctx, input).await;
         let account = account.unwrap();
@@ -93,11 +98,14 @@ impl World {
         token: &str,
         username: &str,
     ) -> Result<SignedIn, ServiceError<AcceptInvitationError>> {
-        let (password, confirmation) = (secret(FIRST_PASSWORD), secret(FIRST_PASSWORD));
-        let ctx = client_ctx();
-        self.service
-            .accept_invitation(&ctx, token, username, password, confirmation)
-            .await
+        accept_invitation(
+            &self.service,
+            &client_ctx(),
+            token,
+            username,
+            FIRST_PASSWORD,
+        )
+        .await
     }
 
     async fn sign_in(
@@ -141,11 +149,11 @@ async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
 
     // Staff creates the account and invites the client.
     let account = w
-        .invited(NewAccountInput {
-            email: "Ann.Client@example.com".into(),
-            contact_ref: Some("crm-contact-17".into()),
-            display_name: Some("Ann Client".into()),
-        })
+        .invited(
+            "Ann.Client@example.com",
+            Some("crm-contact-17"),
+            Some("Ann Client"),
+        )
         .await;
     let invitation = w
         .newest(MessageKind::Invitation, "Ann.Client@example.com")
@@ -304,13 +312,7 @@ async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
 #[tokio::test]
 async fn an_expired_invitation_is_renewed_by_the_client_and_accepted() {
     let w = World::new();
-    let account = w
-        .invited(NewAccountInput {
-            email: "bob@example.com".into(),
-            contact_ref: None,
-            display_name: None,
-        })
-        .await;
+    let account = w.invited("bob@example.com", None, None).await;
     let first = token_in(&w.newest(MessageKind::Invitation, "bob@example.com").await);
 
     w.clock.advance(Duration::days(8));

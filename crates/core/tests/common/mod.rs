@@ -1,15 +1,16 @@
 //! Set-up the core integration tests share: cheap hashing, the start of
 //! the manual clock, the Berlin GeoIP table, secrets, the link token a
-//! queued message carries, refusal codes and the queued outbox.
+//! queued message carries, refusal codes, the queued outbox and accepting
+//! an invitation.
 #![allow(dead_code, reason = "each test crate uses a part")]
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use portal_access_core::config::{HashingConfig, PortalConfig};
-use portal_access_core::service::ServiceError;
+use portal_access_core::service::{AcceptInvitationError, PortalService, ServiceError, SignedIn};
 use portal_access_core::testing::fakes::TableGeoIp;
 use portal_access_core::workflow::Refusal;
-use portal_access_core::{AccountStore, Location, NewMessage, RawToken};
+use portal_access_core::{AccountStore, Location, NewMessage, RawToken, RequestContext};
 use secrecy::SecretString;
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -86,4 +87,19 @@ pub async fn queued(store: &dyn AccountStore, now: OffsetDateTime) -> Vec<NewMes
         .into_iter()
         .map(|m| m.message)
         .collect()
+}
+
+/// The client accepts the invitation `token` as `username`, choosing
+/// `password` (and confirming it).
+pub async fn accept_invitation(
+    service: &PortalService,
+    ctx: &RequestContext,
+    token: &str,
+    username: &str,
+    password: &str,
+) -> Result<SignedIn, ServiceError<AcceptInvitationError>> {
+    let (password, confirmation) = (secret(password), secret(password));
+    service
+        .accept_invitation(ctx, token, username, password, confirmation)
+        .await
 }
