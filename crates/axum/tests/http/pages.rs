@@ -134,18 +134,21 @@ pub async fn the_invitation_form_sets_up_the_account_and_signs_in(backend: Backe
     assert_eq!(hidden_field(&html, "token"), token);
     assert!(html.contains("<label for=\"username\">"));
 
+    let fields = |confirmation: &'static str| {
+        [
+            ("token", token.as_str()),
+            ("username", "ann"),
+            ("password", PASSWORD),
+            ("password_confirmation", confirmation),
+        ]
+    };
     // A refusal re-renders the form with the error next to the field.
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/invitation",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("token", token.as_str()),
-                ("username", "ann"),
-                ("password", PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
+            &csrf,
+            &fields(OTHER_PASSWORD),
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -158,17 +161,7 @@ pub async fn the_invitation_form_sets_up_the_account_and_signs_in(backend: Backe
     assert!(!html.contains(PASSWORD), "a password is never echoed");
 
     let response = app
-        .post_form(
-            &browser,
-            "/portal/invitation",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("token", token.as_str()),
-                ("username", "ann"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
-        )
+        .submit(&browser, "/portal/invitation", &csrf, &fields(PASSWORD))
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(response.headers()), "/portal/?done=signed_in");
@@ -186,14 +179,11 @@ async fn sign_in_form(
 ) -> reqwest::Response {
     let (_, html, _) = get(browser, app, "/portal/sign-in").await;
     let csrf = hidden_field(&html, "csrf_token");
-    app.post_form(
+    app.submit(
         browser,
         "/portal/sign-in",
-        &[
-            ("csrf_token", csrf.as_str()),
-            ("login", login),
-            ("password", password),
-        ],
+        &csrf,
+        &[("login", login), ("password", password)],
     )
     .await
 }
@@ -220,13 +210,7 @@ pub async fn the_sign_in_form_shows_a_refusal_and_signs_in(backend: Backend) {
     // Sign out through the form.
     let (_, html, _) = get(&browser, &app, "/portal/").await;
     let csrf = hidden_field(&html, "csrf_token");
-    let response = app
-        .post_form(
-            &browser,
-            "/portal/sign-out",
-            &[("csrf_token", csrf.as_str())],
-        )
-        .await;
+    let response = app.submit(&browser, "/portal/sign-out", &csrf, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let (status, _, headers) = get(&browser, &app, "/portal/").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -257,16 +241,19 @@ pub async fn a_staff_set_password_takes_the_client_to_the_password_page_until_ch
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("temporary password"));
     let csrf = hidden_field(&html, "csrf_token");
+    let fields = |current: &'static str| {
+        [
+            ("current_password", current),
+            ("password", OTHER_PASSWORD),
+            ("password_confirmation", OTHER_PASSWORD),
+        ]
+    };
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/password",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("current_password", "wrong wrong wrong wrong"),
-                ("password", OTHER_PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
+            &csrf,
+            &fields("wrong wrong wrong wrong"),
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -276,16 +263,7 @@ pub async fn a_staff_set_password_takes_the_client_to_the_password_page_until_ch
         .unwrap()
         .contains("id=\"current_password-error\""));
     let response = app
-        .post_form(
-            &browser,
-            "/portal/password",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("current_password", PASSWORD),
-                ("password", OTHER_PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
-        )
+        .submit(&browser, "/portal/password", &csrf, &fields(PASSWORD))
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(response.headers()), "/portal/?done=password");
@@ -301,11 +279,7 @@ pub async fn the_username_page_changes_the_username(backend: Backend) {
     let (_, html, _) = get(&browser, &app, "/portal/username").await;
     let csrf = hidden_field(&html, "csrf_token");
     let response = app
-        .post_form(
-            &browser,
-            "/portal/username",
-            &[("csrf_token", csrf.as_str()), ("username", "bea")],
-        )
+        .submit(&browser, "/portal/username", &csrf, &[("username", "bea")])
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(response
@@ -314,10 +288,11 @@ pub async fn the_username_page_changes_the_username(backend: Backend) {
         .unwrap()
         .contains("id=\"username-error\""));
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/username",
-            &[("csrf_token", csrf.as_str()), ("username", "ann_new")],
+            &csrf,
+            &[("username", "ann_new")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -334,10 +309,11 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
     let mut answers = Vec::new();
     for email in ["ann@example.com", "nobody@example.com"] {
         let response = app
-            .post_form(
+            .submit(
                 &browser,
                 "/portal/forgot-password",
-                &[("csrf_token", csrf.as_str()), ("email", email)],
+                &csrf,
+                &[("email", email)],
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -353,17 +329,15 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
     )
     .await;
     let csrf = hidden_field(&html, "csrf_token");
+    let fields = |password: &'static str| {
+        [
+            ("token", token.as_str()),
+            ("password", password),
+            ("password_confirmation", password),
+        ]
+    };
     let response = app
-        .post_form(
-            &browser,
-            "/portal/reset-password",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("token", token.as_str()),
-                ("password", "short"),
-                ("password_confirmation", "short"),
-            ],
-        )
+        .submit(&browser, "/portal/reset-password", &csrf, &fields("short"))
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
@@ -372,15 +346,11 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
         "{html}"
     );
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/reset-password",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("token", token.as_str()),
-                ("password", OTHER_PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
+            &csrf,
+            &fields(OTHER_PASSWORD),
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -406,10 +376,11 @@ pub async fn an_expired_invitation_page_offers_a_fresh_invitation(backend: Backe
     let csrf = hidden_field(&html, "csrf_token");
     let before = app.mailer.sent_to("ann@example.com").len();
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/invitation/fresh",
-            &[("csrf_token", csrf.as_str()), ("token", token.as_str())],
+            &csrf,
+            &[("token", token.as_str())],
         )
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
@@ -437,10 +408,11 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     assert!(html.contains("Secure my account"));
     let csrf = hidden_field(&html, "csrf_token");
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/not-me",
-            &[("csrf_token", csrf.as_str()), ("token", token.as_str())],
+            &csrf,
+            &[("token", token.as_str())],
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -456,10 +428,11 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     // The link is single use.
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/not-me",
-            &[("csrf_token", csrf.as_str()), ("token", token.as_str())],
+            &csrf,
+            &[("token", token.as_str())],
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
@@ -510,11 +483,11 @@ pub async fn a_refused_link_form_records_no_second_opening(backend: Backend) {
         assert_eq!(openings(&app, id, kind).await, 1, "{kind}: opened once");
         let csrf = hidden_field(&html, "csrf_token");
         let response = app
-            .post_form(
+            .submit(
                 &browser,
                 path,
+                &csrf,
                 &[
-                    ("csrf_token", csrf.as_str()),
                     ("token", token.as_str()),
                     ("username", if kind == "invitation" { "bea" } else { email }),
                     ("email", email),
