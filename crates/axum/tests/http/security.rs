@@ -115,19 +115,18 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
 pub async fn the_client_api_refuses_cross_site_calls(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, client) = app.signed_in("ann@example.com", "ann").await;
-    let response = client
-        .put(app.url("/api/portal/username"))
-        .header("sec-fetch-site", "cross-site")
-        .json(&json!({ "username": "hijacked" }))
-        .sent()
-        .await;
-    assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
-    let response = client
-        .post(app.url("/api/portal/sign-out"))
-        .header("origin", "https://evil.example")
-        .sent()
-        .await;
-    assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
+    let state_changing = [
+        client
+            .put(app.url("/api/portal/username"))
+            .header("sec-fetch-site", "cross-site")
+            .json(&json!({ "username": "hijacked" })),
+        client
+            .post(app.url("/api/portal/sign-out"))
+            .header("origin", "https://evil.example"),
+    ];
+    for request in state_changing {
+        assert_error(request.sent().await, StatusCode::FORBIDDEN, "csrf_failed").await;
+    }
     // Reading is not state-changing; and the session survived.
     let me = client
         .get(app.url("/api/portal/me"))
