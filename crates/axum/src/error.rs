@@ -348,25 +348,26 @@ mod tests {
     #[test]
     fn every_code_has_a_client_error_status_except_mailer_not_configured() {
         use ErrorCode::*;
-        for code in [
-            TokenInvalid,
-            PasswordRejected,
-            PasswordMismatch,
-            UsernameInvalid,
-            UsernameTaken,
-            EmailTaken,
-            InvalidCredentials,
-            AccessDisabled,
-            AccountArchived,
-            NotInvited,
-            InvitationPending,
-            HumanVerificationRequired,
-            CaptchaFailed,
-            RateLimited,
-            NotFound,
-            Unauthenticated,
-            ValidationFailed,
+        for (code, status) in [
+            (TokenInvalid, StatusCode::BAD_REQUEST),
+            (PasswordRejected, StatusCode::UNPROCESSABLE_ENTITY),
+            (PasswordMismatch, StatusCode::UNPROCESSABLE_ENTITY),
+            (UsernameInvalid, StatusCode::UNPROCESSABLE_ENTITY),
+            (UsernameTaken, StatusCode::CONFLICT),
+            (EmailTaken, StatusCode::CONFLICT),
+            (InvalidCredentials, StatusCode::UNAUTHORIZED),
+            (AccessDisabled, StatusCode::FORBIDDEN),
+            (AccountArchived, StatusCode::CONFLICT),
+            (NotInvited, StatusCode::CONFLICT),
+            (InvitationPending, StatusCode::CONFLICT),
+            (HumanVerificationRequired, StatusCode::FORBIDDEN),
+            (CaptchaFailed, StatusCode::BAD_REQUEST),
+            (RateLimited, StatusCode::TOO_MANY_REQUESTS),
+            (NotFound, StatusCode::NOT_FOUND),
+            (Unauthenticated, StatusCode::UNAUTHORIZED),
+            (ValidationFailed, StatusCode::BAD_REQUEST),
         ] {
+            assert_eq!(status_for(code), status, "{code:?}");
             assert!(status_for(code).is_client_error(), "{code:?}");
         }
         assert_eq!(

@@ -11,8 +11,8 @@ use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
-use portal_access_core::service::LinkView;
-use portal_access_core::workflow::ErrorCode;
+use portal_access_core::service::{LinkView, ServiceError, SignedIn};
+use portal_access_core::workflow::{ErrorCode, Refusal};
 use portal_access_core::TokenKind;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -74,6 +74,31 @@ fn token_invalid(error: &ApiError) -> bool {
     error.code() == Some(HttpCode::Core(ErrorCode::TokenInvalid))
 }
 
+/// The answer of a link form that signs the client in: home (or the
+/// password page); on a refusal, the page of a link that no longer works
+/// (`invalid`) when the token is what was refused, else the form again
+/// with the error next to its field.
+fn signed_in_or_refused<E: Refusal>(
+    http: &PortalHttp,
+    result: Result<SignedIn, ServiceError<E>>,
+    csrf: FormCsrf,
+    invalid: impl FnOnce(FormCsrf) -> Page,
+    form: impl FnOnce(FormCsrf) -> Page,
+) -> Response {
+    answer(
+        result,
+        |done| signed_in_redirect(http, &done),
+        |error| {
+            let page = if token_invalid(&error) {
+                invalid(csrf)
+            } else {
+                form(csrf).error(field_of(&error), &error)
+            };
+            page.render(http)
+        },
+    )
+}
+
 #[derive(Deserialize)]
 pub(super) struct ResetForm {
     #[serde(default)]
@@ -121,17 +146,12 @@ pub(super) async fn reset(
             form.password_confirmation.unwrap_or_else(empty),
         )
         .await;
-    answer(
+    signed_in_or_refused(
+        &http,
         result,
-        |done| signed_in_redirect(&http, &done),
-        |error| {
-            let page = if token_invalid(&error) {
-                link_invalid(TokenKind::PasswordReset, &form.token, false, csrf)
-            } else {
-                reset_form(&form.token, &form.email, csrf).error(field_of(&error), &error)
-            };
-            page.render(&http)
-        },
+        csrf,
+        |csrf| link_invalid(TokenKind::PasswordReset, &form.token, false, csrf),
+        |csrf| reset_form(&form.token, &form.email, csrf),
     )
 }
 
@@ -196,20 +216,14 @@ pub(super) async fn accept_invitation(
             form.password_confirmation.unwrap_or_else(empty),
         )
         .await;
-    answer(
+    signed_in_or_refused(
+        &http,
         result,
-        |done| signed_in_redirect(&http, &done),
-        |error| {
-            let page = if token_invalid(&error) {
-                // "Send me a fresh one" answers the same whatever the
-                // token, so offering it reveals nothing.
-                link_invalid(TokenKind::Invitation, &form.token, true, csrf)
-            } else {
-                invitation_form(&form.token, &form.email, Some(&form.username), csrf)
-                    .error(field_of(&error), &error)
-            };
-            page.render(&http)
-        },
+        csrf,
+        // "Send me a fresh one" answers the same whatever the token, so
+        // offering it reveals nothing.
+        |csrf| link_invalid(TokenKind::Invitation, &form.token, true, csrf),
+        |csrf| invitation_form(&form.token, &form.email, Some(&form.username), csrf),
     )
 }
 

@@ -60,6 +60,16 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The default options with a CAPTCHA that accepts only `response`.
+    pub fn captcha_accepting(response: &str) -> Self {
+        Self {
+            captcha: Some(CaptchaScript::Accept(response.into())),
+            ..Self::default()
+        }
+    }
+}
+
 /// The store's own pool, to break the database under the app.
 enum RawPool {
     Sqlite(sqlx::SqlitePool),
@@ -267,6 +277,19 @@ impl TestApp {
     /// A browser's form POST.
     pub async fn post_form(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
         sent(client.post(self.url(path)).form(form)).await
+    }
+
+    /// A browser's form POST: this CSRF token first, then `fields`.
+    pub async fn submit(
+        &self,
+        client: &Client,
+        path: &str,
+        csrf: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut form = vec![("csrf_token", csrf)];
+        form.extend_from_slice(fields);
+        self.post_form(client, path, &form).await
     }
 
     /// Creates an account in tenant `firm`; returns its id.

@@ -32,20 +32,51 @@ async fn get(
     (status, response.text().await.unwrap(), headers)
 }
 
+/// Asserts a form page answered `status` with the error of `field` next
+/// to it; returns its HTML.
+async fn assert_field_error(
+    response: reqwest::Response,
+    status: StatusCode,
+    field: &str,
+) -> String {
+    assert_eq!(response.status(), status, "{field}");
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!("id=\"{field}-error\"")),
+        "{field}: {html}"
+    );
+    html
+}
+
+/// The HTML of a page that must answer 200.
+async fn get_ok(client: &Client, app: &TestApp, path: &str) -> String {
+    let (status, html, _) = get(client, app, path).await;
+    assert_eq!(status, StatusCode::OK, "{path}");
+    html
+}
+
+/// Asserts a 303 answer that leads to `to`.
+fn assert_redirect(response: &reqwest::Response, to: &str) {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "to {to}");
+    assert_eq!(location(response.headers()), to);
+}
+
 fn location(headers: &reqwest::header::HeaderMap) -> &str {
     headers["location"].to_str().unwrap()
+}
+
+/// Staff sends the account `id` a password reset; the token of its link.
+async fn mailed_reset(app: &TestApp, id: &str, email: &str) -> String {
+    let path = format!("/staff/accounts/{id}/password-reset");
+    app.staff_call(Method::POST, &path).await;
+    app.latest_token(email).await
 }
 
 pub async fn every_page_sends_the_security_headers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, invitation) = app.invited("bea@example.com").await;
     let (id, client) = app.signed_in("ann@example.com", "ann").await;
-    app.staff_call(
-        Method::POST,
-        &format!("/staff/accounts/{id}/password-reset"),
-    )
-    .await;
-    let reset = app.latest_token("ann@example.com").await;
+    let reset = mailed_reset(&app, &id, "ann@example.com").await;
     let anonymous = app.client();
     for path in [
         "/portal/sign-in".to_owned(),
@@ -63,8 +94,7 @@ pub async fn every_page_sends_the_security_headers(backend: Backend) {
         assert!(html.contains("<main"), "{path}");
     }
     for path in ["/portal/", "/portal/username", "/portal/password"] {
-        let (status, html, _) = get(&client, &app, path).await;
-        assert_eq!(status, StatusCode::OK, "{path}");
+        let html = get_ok(&client, &app, path).await;
         assert!(html.contains("Sign out"), "{path}");
     }
     // Redirects and error pages carry them too.
@@ -94,8 +124,7 @@ pub async fn opening_a_link_page_with_get_or_head_leaves_the_token_usable(backen
         let head = scanner.head(app.url(&path)).sent().await;
         assert_eq!(head.status(), StatusCode::OK);
         assert_page_headers(&head, "HEAD invitation");
-        let (status, html, _) = get(&scanner, &app, &path).await;
-        assert_eq!(status, StatusCode::OK);
+        let html = get_ok(&scanner, &app, &path).await;
         assert!(html.contains("ann@example.com"));
     }
     // The openings are on the staff timeline.
@@ -109,12 +138,7 @@ pub async fn opening_a_link_page_with_get_or_head_leaves_the_token_usable(backen
     assert_eq!(response.status(), StatusCode::OK);
 
     // Same for a reset link.
-    app.staff_call(
-        Method::POST,
-        &format!("/staff/accounts/{id}/password-reset"),
-    )
-    .await;
-    let reset = app.latest_token("ann@example.com").await;
+    let reset = mailed_reset(&app, &id, "ann@example.com").await;
     let path = format!("/portal/reset-password?token={reset}");
     assert_eq!(
         scanner.head(app.url(&path)).sent().await.status(),
@@ -134,46 +158,37 @@ pub async fn the_invitation_form_sets_up_the_account_and_signs_in(backend: Backe
     assert_eq!(hidden_field(&html, "token"), token);
     assert!(html.contains("<label for=\"username\">"));
 
+    let fields = |confirmation: &'static str| {
+        [
+            ("token", token.as_str()),
+            ("username", "ann"),
+            ("password", PASSWORD),
+            ("password_confirmation", confirmation),
+        ]
+    };
     // A refusal re-renders the form with the error next to the field.
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/invitation",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("token", token.as_str()),
-                ("username", "ann"),
-                ("password", PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
+            &csrf,
+            &fields(OTHER_PASSWORD),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = response.text().await.unwrap();
-    assert!(
-        html.contains("id=\"password_confirmation-error\""),
-        "{html}"
-    );
+    let html = assert_field_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "password_confirmation",
+    )
+    .await;
     assert!(html.contains("aria-invalid=\"true\""));
     assert!(!html.contains(PASSWORD), "a password is never echoed");
 
     let response = app
-        .post_form(
-            &browser,
-            "/portal/invitation",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("token", token.as_str()),
-                ("username", "ann"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
-        )
+        .submit(&browser, "/portal/invitation", &csrf, &fields(PASSWORD))
         .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(response.headers()), "/portal/?done=signed_in");
-    let (status, html, _) = get(&browser, &app, "/portal/").await;
-    assert_eq!(status, StatusCode::OK);
+    assert_redirect(&response, "/portal/?done=signed_in");
+    let html = get_ok(&browser, &app, "/portal/").await;
     assert!(html.contains("ann") && html.contains("ann@example.com"));
 }
 
@@ -186,14 +201,11 @@ async fn sign_in_form(
 ) -> reqwest::Response {
     let (_, html, _) = get(browser, app, "/portal/sign-in").await;
     let csrf = hidden_field(&html, "csrf_token");
-    app.post_form(
+    app.submit(
         browser,
         "/portal/sign-in",
-        &[
-            ("csrf_token", csrf.as_str()),
-            ("login", login),
-            ("password", password),
-        ],
+        &csrf,
+        &[("login", login), ("password", password)],
     )
     .await
 }
@@ -210,8 +222,7 @@ pub async fn the_sign_in_form_shows_a_refusal_and_signs_in(backend: Backend) {
     assert!(html.contains("value=\"ann\""), "the login is kept");
 
     let response = sign_in_form(&app, &browser, "ann", PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(response.headers()), "/portal/?done=signed_in");
+    assert_redirect(&response, "/portal/?done=signed_in");
     // Signed in, the sign-in page leads home.
     let (status, _, headers) = get(&browser, &app, "/portal/sign-in").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -220,13 +231,7 @@ pub async fn the_sign_in_form_shows_a_refusal_and_signs_in(backend: Backend) {
     // Sign out through the form.
     let (_, html, _) = get(&browser, &app, "/portal/").await;
     let csrf = hidden_field(&html, "csrf_token");
-    let response = app
-        .post_form(
-            &browser,
-            "/portal/sign-out",
-            &[("csrf_token", csrf.as_str())],
-        )
-        .await;
+    let response = app.submit(&browser, "/portal/sign-out", &csrf, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let (status, _, headers) = get(&browser, &app, "/portal/").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -246,51 +251,36 @@ pub async fn a_staff_set_password_takes_the_client_to_the_password_page_until_ch
     .await;
     let browser = app.client();
     let response = sign_in_form(&app, &browser, "ann@example.com", PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(response.headers()), "/portal/password");
+    assert_redirect(&response, "/portal/password");
     for path in ["/portal/", "/portal/username"] {
         let (status, _, headers) = get(&browser, &app, path).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(location(&headers), "/portal/password");
     }
-    let (status, html, _) = get(&browser, &app, "/portal/password").await;
-    assert_eq!(status, StatusCode::OK);
+    let html = get_ok(&browser, &app, "/portal/password").await;
     assert!(html.contains("temporary password"));
     let csrf = hidden_field(&html, "csrf_token");
+    let fields = |current: &'static str| {
+        [
+            ("current_password", current),
+            ("password", OTHER_PASSWORD),
+            ("password_confirmation", OTHER_PASSWORD),
+        ]
+    };
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/password",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("current_password", "wrong wrong wrong wrong"),
-                ("password", OTHER_PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
+            &csrf,
+            &fields("wrong wrong wrong wrong"),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("id=\"current_password-error\""));
+    assert_field_error(response, StatusCode::UNAUTHORIZED, "current_password").await;
     let response = app
-        .post_form(
-            &browser,
-            "/portal/password",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("current_password", PASSWORD),
-                ("password", OTHER_PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
-        )
+        .submit(&browser, "/portal/password", &csrf, &fields(PASSWORD))
         .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(response.headers()), "/portal/?done=password");
-    let (status, html, _) = get(&browser, &app, "/portal/?done=password").await;
-    assert_eq!(status, StatusCode::OK);
+    assert_redirect(&response, "/portal/?done=password");
+    let html = get_ok(&browser, &app, "/portal/?done=password").await;
     assert!(html.contains("Your password was changed"));
 }
 
@@ -300,25 +290,13 @@ pub async fn the_username_page_changes_the_username(backend: Backend) {
     let (_, browser) = app.signed_in("ann@example.com", "ann").await;
     let (_, html, _) = get(&browser, &app, "/portal/username").await;
     let csrf = hidden_field(&html, "csrf_token");
+    let rename = |username: &'static str| [("username", username)];
     let response = app
-        .post_form(
-            &browser,
-            "/portal/username",
-            &[("csrf_token", csrf.as_str()), ("username", "bea")],
-        )
+        .submit(&browser, "/portal/username", &csrf, &rename("bea"))
         .await;
-    assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("id=\"username-error\""));
+    assert_field_error(response, StatusCode::CONFLICT, "username").await;
     let response = app
-        .post_form(
-            &browser,
-            "/portal/username",
-            &[("csrf_token", csrf.as_str()), ("username", "ann_new")],
-        )
+        .submit(&browser, "/portal/username", &csrf, &rename("ann_new"))
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let (_, html, _) = get(&browser, &app, "/portal/?done=username").await;
@@ -334,10 +312,11 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
     let mut answers = Vec::new();
     for email in ["ann@example.com", "nobody@example.com"] {
         let response = app
-            .post_form(
+            .submit(
                 &browser,
                 "/portal/forgot-password",
-                &[("csrf_token", csrf.as_str()), ("email", email)],
+                &csrf,
+                &[("email", email)],
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -353,34 +332,24 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
     )
     .await;
     let csrf = hidden_field(&html, "csrf_token");
+    let fields = |password: &'static str| {
+        [
+            ("token", token.as_str()),
+            ("password", password),
+            ("password_confirmation", password),
+        ]
+    };
     let response = app
-        .post_form(
-            &browser,
-            "/portal/reset-password",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("token", token.as_str()),
-                ("password", "short"),
-                ("password_confirmation", "short"),
-            ],
-        )
+        .submit(&browser, "/portal/reset-password", &csrf, &fields("short"))
         .await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = response.text().await.unwrap();
-    assert!(
-        html.contains("id=\"password-error\"") && html.contains("<li>"),
-        "{html}"
-    );
+    let html = assert_field_error(response, StatusCode::UNPROCESSABLE_ENTITY, "password").await;
+    assert!(html.contains("<li>"), "{html}");
     let response = app
-        .post_form(
+        .submit(
             &browser,
             "/portal/reset-password",
-            &[
-                ("csrf_token", csrf.as_str()),
-                ("token", token.as_str()),
-                ("password", OTHER_PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
+            &csrf,
+            &fields(OTHER_PASSWORD),
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -404,13 +373,10 @@ pub async fn an_expired_invitation_page_offers_a_fresh_invitation(backend: Backe
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("Send me a fresh invitation"), "{html}");
     let csrf = hidden_field(&html, "csrf_token");
+    let fields = [("token", token.as_str())];
     let before = app.mailer.sent_to("ann@example.com").len();
     let response = app
-        .post_form(
-            &browser,
-            "/portal/invitation/fresh",
-            &[("csrf_token", csrf.as_str()), ("token", token.as_str())],
-        )
+        .submit(&browser, "/portal/invitation/fresh", &csrf, &fields)
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let fresh = app.latest_token("ann@example.com").await;
@@ -432,17 +398,11 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
         browser.head(app.url(&path)).sent().await.status(),
         StatusCode::OK
     );
-    let (status, html, _) = get(&browser, &app, &path).await;
-    assert_eq!(status, StatusCode::OK);
+    let html = get_ok(&browser, &app, &path).await;
     assert!(html.contains("Secure my account"));
     let csrf = hidden_field(&html, "csrf_token");
-    let response = app
-        .post_form(
-            &browser,
-            "/portal/not-me",
-            &[("csrf_token", csrf.as_str()), ("token", token.as_str())],
-        )
-        .await;
+    let fields = [("token", token.as_str())];
+    let response = app.submit(&browser, "/portal/not-me", &csrf, &fields).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response
         .text()
@@ -455,13 +415,7 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     let response = app.api_sign_in("ann", OTHER_PASSWORD).await;
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     // The link is single use.
-    let response = app
-        .post_form(
-            &browser,
-            "/portal/not-me",
-            &[("csrf_token", csrf.as_str()), ("token", token.as_str())],
-        )
-        .await;
+    let response = app.submit(&browser, "/portal/not-me", &csrf, &fields).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -481,12 +435,7 @@ pub async fn a_refused_link_form_records_no_second_opening(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (bea, invitation) = app.invited("bea@example.com").await;
     let (ann, _) = app.signed_in("ann@example.com", "ann").await;
-    app.staff_call(
-        Method::POST,
-        &format!("/staff/accounts/{ann}/password-reset"),
-    )
-    .await;
-    let reset = app.latest_token("ann@example.com").await;
+    let reset = mailed_reset(&app, &ann, "ann@example.com").await;
     let cases = [
         (
             &bea,
@@ -510,11 +459,11 @@ pub async fn a_refused_link_form_records_no_second_opening(backend: Backend) {
         assert_eq!(openings(&app, id, kind).await, 1, "{kind}: opened once");
         let csrf = hidden_field(&html, "csrf_token");
         let response = app
-            .post_form(
+            .submit(
                 &browser,
                 path,
+                &csrf,
                 &[
-                    ("csrf_token", csrf.as_str()),
                     ("token", token.as_str()),
                     ("username", if kind == "invitation" { "bea" } else { email }),
                     ("email", email),

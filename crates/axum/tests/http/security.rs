@@ -93,10 +93,11 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
     let bea_html = app.page(&bea, "/portal/username").await;
     let bea_csrf = hidden_field(&bea_html, "csrf_token");
     let response = app
-        .post_form(
+        .submit(
             &ann,
             "/portal/username",
-            &[("csrf_token", bea_csrf.as_str()), ("username", "hijacked")],
+            &bea_csrf,
+            &[("username", "hijacked")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
@@ -106,11 +107,7 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
     let forgot = app.page(&ann, "/portal/forgot-password").await;
     let anonymous_csrf = hidden_field(&forgot, "csrf_token");
     let response = app
-        .post_form(
-            &ann,
-            "/portal/sign-out",
-            &[("csrf_token", anonymous_csrf.as_str())],
-        )
+        .submit(&ann, "/portal/sign-out", &anonymous_csrf, &[])
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
@@ -118,19 +115,18 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
 pub async fn the_client_api_refuses_cross_site_calls(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, client) = app.signed_in("ann@example.com", "ann").await;
-    let response = client
-        .put(app.url("/api/portal/username"))
-        .header("sec-fetch-site", "cross-site")
-        .json(&json!({ "username": "hijacked" }))
-        .sent()
-        .await;
-    assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
-    let response = client
-        .post(app.url("/api/portal/sign-out"))
-        .header("origin", "https://evil.example")
-        .sent()
-        .await;
-    assert_error(response, StatusCode::FORBIDDEN, "csrf_failed").await;
+    let state_changing = [
+        client
+            .put(app.url("/api/portal/username"))
+            .header("sec-fetch-site", "cross-site")
+            .json(&json!({ "username": "hijacked" })),
+        client
+            .post(app.url("/api/portal/sign-out"))
+            .header("origin", "https://evil.example"),
+    ];
+    for request in state_changing {
+        assert_error(request.sent().await, StatusCode::FORBIDDEN, "csrf_failed").await;
+    }
     // Reading is not state-changing; and the session survived.
     let me = client
         .get(app.url("/api/portal/me"))
@@ -152,13 +148,13 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
         if path.starts_with("/staff") {
             request = request.bearer_auth(ALICE);
         }
-        request.send()
+        request.sent()
     };
     for path in ["/staff/accounts", "/api/portal/sign-in"] {
         let send =
             |body: &str, content_type: &'static str| send(path, body.to_owned(), content_type);
         let body = assert_error(
-            send("{\"email\": ", "application/json").await.unwrap(),
+            send("{\"email\": ", "application/json").await,
             StatusCode::BAD_REQUEST,
             "validation_failed",
         )
@@ -168,9 +164,7 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
             .unwrap()
             .contains("not valid JSON"));
         let body = assert_error(
-            send("{\"unexpected\": 1}", "application/json")
-                .await
-                .unwrap(),
+            send("{\"unexpected\": 1}", "application/json").await,
             StatusCode::BAD_REQUEST,
             "validation_failed",
         )
@@ -183,15 +177,13 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
             "{body}"
         );
         assert_error(
-            send("[1, 2]", "application/json").await.unwrap(),
+            send("[1, 2]", "application/json").await,
             StatusCode::BAD_REQUEST,
             "validation_failed",
         )
         .await;
         assert_error(
-            send("email=ann@example.com", "application/x-www-form-urlencoded")
-                .await
-                .unwrap(),
+            send("email=ann@example.com", "application/x-www-form-urlencoded").await,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "validation_failed",
         )
@@ -201,7 +193,7 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
             "a".repeat(64 * 1024)
         );
         assert_error(
-            send(&huge, "application/json").await.unwrap(),
+            send(&huge, "application/json").await,
             StatusCode::PAYLOAD_TOO_LARGE,
             "validation_failed",
         )

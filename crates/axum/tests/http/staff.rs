@@ -1,10 +1,35 @@
 //! The staff API: every endpoint, its refusals, and tenant scoping.
 
-use portal_access_core::testing::fakes::CaptchaScript;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
+
+/// The refusal code of a call that needs a human verification first.
+const NOT_VERIFIED: &str = "human_verification_required";
+
+/// The refusal code of a link that needs a mailer the app was built without.
+const NO_MAILER: &str = "mailer_not_configured";
+
+/// Alice's human verification with this CAPTCHA response.
+async fn verify_human(app: &TestApp, captcha_response: &str) -> reqwest::Response {
+    let body = json!({ "captcha_response": captcha_response });
+    app.staff_json(Method::POST, "/staff/human-verification", body)
+        .await
+}
+
+/// Alice's request to create an account with this address.
+async fn create_with(app: &TestApp, email: &str) -> reqwest::Response {
+    let body = json!({ "email": email });
+    app.staff_json(Method::POST, "/staff/accounts", body).await
+}
+
+/// Asserts the answer of a staff call that queued a link: 202 and its kind.
+async fn assert_sent(response: reqwest::Response, kind: &str) {
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "{kind}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, json!({ "sent": kind }));
+}
 
 pub async fn staff_creates_an_account_and_reads_its_status(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -36,26 +61,14 @@ pub async fn staff_creates_an_account_and_reads_its_status(backend: Backend) {
 
 pub async fn creating_an_account_with_a_malformed_email_is_validation_failed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let response = app
-        .staff_json(
-            Method::POST,
-            "/staff/accounts",
-            json!({ "email": "not an address" }),
-        )
-        .await;
+    let response = create_with(&app, "not an address").await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
 }
 
 pub async fn creating_an_account_with_a_used_email_is_email_taken(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_account("ann@example.com").await;
-    let response = app
-        .staff_json(
-            Method::POST,
-            "/staff/accounts",
-            json!({ "email": "ANN@example.com" }),
-        )
-        .await;
+    let response = create_with(&app, "ANN@example.com").await;
     assert_error(response, StatusCode::CONFLICT, "email_taken").await;
     // Another tenant may use the same address.
     let response = app
@@ -161,19 +174,11 @@ pub async fn an_invitation_is_sent_then_resent_and_the_old_link_stops_working(ba
     let id = app.create_account("ann@example.com").await;
     let path = format!("/staff/accounts/{id}/invitation");
     let response = app.staff_call(Method::POST, &path).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({ "sent": "invitation" })
-    );
+    assert_sent(response, "invitation").await;
     let first = app.latest_token("ann@example.com").await;
 
     let response = app.staff_call(Method::POST, &path).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({ "sent": "reinvitation" })
-    );
+    assert_sent(response, "reinvitation").await;
     let second = app.latest_token("ann@example.com").await;
     assert_ne!(first, second);
 
@@ -184,15 +189,15 @@ pub async fn an_invitation_is_sent_then_resent_and_the_old_link_stops_working(ba
                 "token": token, "username": "ann",
                 "password": PASSWORD, "password_confirmation": PASSWORD,
             }))
-            .send()
+            .sent()
     };
     assert_error(
-        accept(first).await.unwrap(),
+        accept(first).await,
         StatusCode::BAD_REQUEST,
         "token_invalid",
     )
     .await;
-    assert_eq!(accept(second).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(accept(second).await.status(), StatusCode::OK);
 
     let status = app.status_of(&id).await;
     assert_eq!(status["invitation"]["state"], "accepted");
@@ -217,11 +222,7 @@ pub async fn password_reset_refusals_follow_the_account_state(backend: Backend) 
     let accepted = app.post_json(&app.client(), "/api/portal/invitation/accept", json!({ "token": token, "username": "ann", "password": PASSWORD, "password_confirmation": PASSWORD })).await;
     assert_eq!(accepted.status(), StatusCode::OK);
     let response = app.staff_call(Method::POST, &reset).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({ "sent": "password_reset" })
-    );
+    assert_sent(response, "password_reset").await;
     let token = app.latest_token("ann@example.com").await;
     let response = app.post_json(&app.client(), "/api/portal/reset-password", json!({ "token": token, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD })).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -249,14 +250,10 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
     let app = TestApp::spawn(backend).await;
     let id = app.create_account("ann@example.com").await;
     let path = format!("/staff/accounts/{id}/password");
+    let set = |body: Value| app.staff_json(Method::PUT, &path, body);
 
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &path,
-            json!({ "password": PASSWORD, "password_confirmation": OTHER_PASSWORD }),
-        )
-        .await;
+    let response =
+        set(json!({ "password": PASSWORD, "password_confirmation": OTHER_PASSWORD })).await;
     assert_error(
         response,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -264,13 +261,7 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
     )
     .await;
 
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &path,
-            json!({ "password": "short", "password_confirmation": "short" }),
-        )
-        .await;
+    let response = set(json!({ "password": "short", "password_confirmation": "short" })).await;
     let body = assert_error(
         response,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -281,13 +272,7 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
     assert!(reasons.iter().any(|r| r["code"] == "too_short"), "{body}");
     assert!(reasons.iter().all(|r| r["message"].is_string()));
 
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &path,
-            json!({ "password": PASSWORD, "password_confirmation": PASSWORD }),
-        )
-        .await;
+    let response = set(json!({ "password": PASSWORD, "password_confirmation": PASSWORD })).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(response.headers()["portal-notice"], "queued");
 
@@ -298,7 +283,7 @@ pub async fn staff_sets_a_password_that_the_client_must_change(backend: Backend)
     assert_eq!(me["username"], Value::Null);
 
     // must_change defaults to true and can be turned off.
-    let response = app.staff_json(Method::PUT, &path, json!({ "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD, "must_change": false })).await;
+    let response = set(json!({ "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD, "must_change": false })).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let me: Value = app
         .api_sign_in("ann@example.com", OTHER_PASSWORD)
@@ -316,39 +301,26 @@ pub async fn access_archive_and_unarchive_change_what_the_client_can_do(backend:
         app.client()
             .post(app.url("/api/portal/sign-in"))
             .json(&json!({ "login": "ann", "password": PASSWORD }))
-            .send()
+            .sent()
     };
     let access = |enabled: bool| {
         app.staff(Method::PUT, &format!("/staff/accounts/{id}/access"))
             .json(&json!({ "enabled": enabled }))
-            .send()
+            .sent()
     };
 
-    assert_eq!(
-        access(false).await.unwrap().status(),
-        StatusCode::NO_CONTENT
-    );
-    assert_error(
-        sign_in().await.unwrap(),
-        StatusCode::FORBIDDEN,
-        "access_disabled",
-    )
-    .await;
-    assert_eq!(access(true).await.unwrap().status(), StatusCode::NO_CONTENT);
-    assert_eq!(sign_in().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(access(false).await.status(), StatusCode::NO_CONTENT);
+    assert_error(sign_in().await, StatusCode::FORBIDDEN, "access_disabled").await;
+    assert_eq!(access(true).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(sign_in().await.status(), StatusCode::OK);
 
     let archive = app
         .staff_call(Method::POST, &format!("/staff/accounts/{id}/archive"))
         .await;
     assert_eq!(archive.status(), StatusCode::NO_CONTENT);
+    assert_error(sign_in().await, StatusCode::CONFLICT, "account_archived").await;
     assert_error(
-        sign_in().await.unwrap(),
-        StatusCode::CONFLICT,
-        "account_archived",
-    )
-    .await;
-    assert_error(
-        access(false).await.unwrap(),
+        access(false).await,
         StatusCode::CONFLICT,
         "account_archived",
     )
@@ -364,7 +336,7 @@ pub async fn access_archive_and_unarchive_change_what_the_client_can_do(backend:
         .staff_call(Method::POST, &format!("/staff/accounts/{id}/unarchive"))
         .await;
     assert_eq!(unarchive.status(), StatusCode::NO_CONTENT);
-    assert_eq!(sign_in().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(sign_in().await.status(), StatusCode::OK);
 }
 
 pub async fn staff_changes_the_email_address(backend: Backend) {
@@ -436,14 +408,7 @@ pub async fn account_events_list_the_audit_trail_newest_first(backend: Backend) 
 }
 
 pub async fn past_the_reset_rate_human_verification_is_required_then_passed(backend: Backend) {
-    let app = TestApp::spawn_with(
-        backend,
-        Options {
-            captcha: Some(CaptchaScript::Accept("i-am-human".into())),
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with(backend, Options::captcha_accepting("i-am-human")).await;
     let (id, _) = app.signed_in("ann@example.com", "ann").await;
     let reset = format!("/staff/accounts/{id}/password-reset");
     for _ in 0..10 {
@@ -451,36 +416,14 @@ pub async fn past_the_reset_rate_human_verification_is_required_then_passed(back
         assert_eq!(response.status(), StatusCode::ACCEPTED);
     }
     let response = app.staff_call(Method::POST, &reset).await;
-    assert_error(
-        response,
-        StatusCode::FORBIDDEN,
-        "human_verification_required",
-    )
-    .await;
+    assert_error(response, StatusCode::FORBIDDEN, NOT_VERIFIED).await;
 
-    let response = app
-        .staff_json(
-            Method::POST,
-            "/staff/human-verification",
-            json!({ "captcha_response": "a-robot" }),
-        )
-        .await;
+    let response = verify_human(&app, "a-robot").await;
     assert_error(response, StatusCode::BAD_REQUEST, "captcha_failed").await;
     let response = app.staff_call(Method::POST, &reset).await;
-    assert_error(
-        response,
-        StatusCode::FORBIDDEN,
-        "human_verification_required",
-    )
-    .await;
+    assert_error(response, StatusCode::FORBIDDEN, NOT_VERIFIED).await;
 
-    let response = app
-        .staff_json(
-            Method::POST,
-            "/staff/human-verification",
-            json!({ "captcha_response": "i-am-human" }),
-        )
-        .await;
+    let response = verify_human(&app, "i-am-human").await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let response = app.staff_call(Method::POST, &reset).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
@@ -488,13 +431,7 @@ pub async fn past_the_reset_rate_human_verification_is_required_then_passed(back
 
 pub async fn human_verification_without_a_captcha_provider_is_validation_failed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let response = app
-        .staff_json(
-            Method::POST,
-            "/staff/human-verification",
-            json!({ "captcha_response": "anything" }),
-        )
-        .await;
+    let response = verify_human(&app, "anything").await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
 }
 
@@ -508,15 +445,12 @@ pub async fn without_a_mailer_links_are_refused_and_notices_skipped(backend: Bac
     )
     .await;
     let id = app.create_account("ann@example.com").await;
-    let response = app
-        .staff_call(Method::POST, &format!("/staff/accounts/{id}/invitation"))
-        .await;
-    assert_error(
-        response,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "mailer_not_configured",
-    )
-    .await;
+    let link = |kind: &str| {
+        app.staff(Method::POST, &format!("/staff/accounts/{id}/{kind}"))
+            .sent()
+    };
+    let response = link("invitation").await;
+    assert_error(response, StatusCode::SERVICE_UNAVAILABLE, NO_MAILER).await;
 
     let response = app
         .staff_json(
@@ -528,16 +462,6 @@ pub async fn without_a_mailer_links_are_refused_and_notices_skipped(backend: Bac
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(response.headers()["portal-notice"], "skipped_no_mailer");
 
-    let response = app
-        .staff_call(
-            Method::POST,
-            &format!("/staff/accounts/{id}/password-reset"),
-        )
-        .await;
-    assert_error(
-        response,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "mailer_not_configured",
-    )
-    .await;
+    let response = link("password-reset").await;
+    assert_error(response, StatusCode::SERVICE_UNAVAILABLE, NO_MAILER).await;
 }
