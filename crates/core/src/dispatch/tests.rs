@@ -30,10 +30,7 @@ impl World {
             START,
         );
         store
-            .commit(Changes {
-                account: Some(AccountChange::Insert(account.clone())),
-                ..Changes::default()
-            })
+            .commit(Changes::of_account(AccountChange::Insert(account.clone())))
             .await
             .unwrap();
         Self {

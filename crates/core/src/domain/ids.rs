@@ -5,14 +5,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The CRM's firm or workspace an account belongs to: the host's own reference.
-///
-/// Email addresses and usernames are unique per tenant. A single-tenant host
-/// uses one tenant id everywhere.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TenantId(String);
-
 /// Why a [`TenantId`] or [`StaffId`] was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("an identifier must be 1 to 128 printable characters")]
@@ -26,7 +18,48 @@ fn check_ref(value: &str) -> Result<(), InvalidId> {
     }
 }
 
-impl TenantId {
+/// A reference the host gives (1 to 128 printable characters), kept as given.
+macro_rules! ref_id {
+    ($(#[$doc:meta])* $name:ident, $(#[$new_doc:meta])*) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            $(#[$new_doc])*
+            pub fn new(value: impl Into<String>) -> Result<Self, InvalidId> {
+                let value = value.into();
+                check_ref(&value)?;
+                Ok(Self(value))
+            }
+
+            /// The reference as given.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+ref_id!(
+    /// The CRM's firm or workspace an account belongs to: the host's own reference.
+    ///
+    /// Email addresses and usernames are unique per tenant. A single-tenant host
+    /// uses one tenant id everywhere.
+    TenantId,
     /// Parses the host's tenant reference (1 to 128 printable characters).
     ///
     /// ```
@@ -35,60 +68,13 @@ impl TenantId {
     /// assert_eq!(tenant.as_str(), "firm-42");
     /// assert!(TenantId::new("").is_err());
     /// ```
-    pub fn new(value: impl Into<String>) -> Result<Self, InvalidId> {
-        let value = value.into();
-        check_ref(&value)?;
-        Ok(Self(value))
-    }
+);
 
-    /// The reference as given.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for TenantId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TenantId({})", self.0)
-    }
-}
-
-impl fmt::Display for TenantId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A staff member of the host CRM: the host's own reference.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct StaffId(String);
-
-impl StaffId {
+ref_id!(
+    /// A staff member of the host CRM: the host's own reference.
+    StaffId,
     /// Parses the host's staff reference (1 to 128 printable characters).
-    pub fn new(value: impl Into<String>) -> Result<Self, InvalidId> {
-        let value = value.into();
-        check_ref(&value)?;
-        Ok(Self(value))
-    }
-
-    /// The reference as given.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for StaffId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StaffId({})", self.0)
-    }
-}
-
-impl fmt::Display for StaffId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+);
 
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {

@@ -290,6 +290,22 @@ pub struct OutboxMessage {
     pub redacted: bool,
 }
 
+impl OutboxMessage {
+    /// A message just written to the outbox: queued, due at once, never tried.
+    pub fn queued(message: NewMessage) -> Self {
+        Self {
+            next_attempt_at: message.created_at,
+            message,
+            state: DeliveryState::Queued,
+            attempts: 0,
+            last_error: None,
+            sent_at: None,
+            failed_at: None,
+            redacted: false,
+        }
+    }
+}
+
 /// The text that replaces a redacted body.
 pub const REDACTED_BODY: &str = "[redacted: this message carried a link token]";
 
@@ -358,19 +374,7 @@ mod tests {
             created_at: datetime!(2026-01-01 9:00 UTC),
         };
 
-        let shown = format!(
-            "{message:?} {:?}",
-            OutboxMessage {
-                message: message.clone(),
-                state: DeliveryState::Queued,
-                attempts: 0,
-                next_attempt_at: message.created_at,
-                last_error: None,
-                sent_at: None,
-                failed_at: None,
-                redacted: false,
-            }
-        );
+        let shown = format!("{message:?} {:?}", OutboxMessage::queued(message.clone()));
 
         assert!(!shown.contains(token.expose()), "{shown}");
         assert!(shown.contains("ann@example.com") && shown.contains("bytes>"));

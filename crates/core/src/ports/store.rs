@@ -193,6 +193,14 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// Changes that insert or update one account and do nothing else.
+    pub fn of_account(change: AccountChange) -> Self {
+        Self {
+            account: Some(change),
+            ..Self::default()
+        }
+    }
+
     /// Whether there is nothing to commit.
     pub fn is_empty(&self) -> bool {
         self == &Changes::default()

@@ -159,16 +159,10 @@ pub enum ConfigError {
     Templates(#[source] TemplateError),
 }
 
+/// The built service: the builder's parts, checked, with what they made.
 struct Inner {
-    store: Arc<dyn AccountStore>,
-    mailer: Option<Arc<dyn Mailer>>,
-    captcha: Option<Arc<dyn CaptchaVerifier>>,
-    geoip: Option<Arc<dyn GeoIpLookup>>,
-    clock: Arc<dyn Clock>,
-    random: Arc<dyn SecureRandom>,
-    config: PortalConfig,
+    parts: PortalServiceBuilder,
     hasher: Hasher,
-    templates: Templates,
     events: broadcast::Sender<PortalEvent>,
 }
 
@@ -181,10 +175,10 @@ pub struct PortalService {
 impl std::fmt::Debug for PortalService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PortalService")
-            .field("public_base_url", &self.inner.config.public_base_url)
-            .field("mailer", &self.inner.mailer.is_some())
-            .field("captcha", &self.inner.captcha.is_some())
-            .field("geoip", &self.inner.geoip.is_some())
+            .field("public_base_url", &self.inner.parts.config.public_base_url)
+            .field("mailer", &self.inner.parts.mailer.is_some())
+            .field("captcha", &self.inner.parts.captcha.is_some())
+            .field("geoip", &self.inner.parts.geoip.is_some())
             .finish()
     }
 }
@@ -256,15 +250,8 @@ impl PortalServiceBuilder {
         let (events, _) = broadcast::channel(256);
         Ok(PortalService {
             inner: Arc::new(Inner {
-                store: self.store,
-                mailer: self.mailer,
-                captcha: self.captcha,
-                geoip: self.geoip,
-                clock: self.clock,
-                random: self.random,
-                config: self.config,
+                parts: self,
                 hasher,
-                templates: self.templates,
                 events,
             }),
         })
@@ -288,22 +275,22 @@ impl PortalService {
 
     /// The store.
     pub fn store(&self) -> &Arc<dyn AccountStore> {
-        &self.inner.store
+        &self.inner.parts.store
     }
 
     /// The mailer, if configured.
     pub fn mailer(&self) -> Option<&Arc<dyn Mailer>> {
-        self.inner.mailer.as_ref()
+        self.inner.parts.mailer.as_ref()
     }
 
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.inner.clock
+        &self.inner.parts.clock
     }
 
     /// The configuration.
     pub fn config(&self) -> &PortalConfig {
-        &self.inner.config
+        &self.inner.parts.config
     }
 
     /// The hasher (bounded pool).
@@ -313,17 +300,17 @@ impl PortalService {
 
     /// The mail templates.
     pub fn templates(&self) -> &Templates {
-        &self.inner.templates
+        &self.inner.parts.templates
     }
 
     /// The CAPTCHA verifier, if configured.
     pub fn captcha(&self) -> Option<&Arc<dyn CaptchaVerifier>> {
-        self.inner.captcha.as_ref()
+        self.inner.parts.captcha.as_ref()
     }
 
     /// The GeoIP lookup, if configured.
     pub fn geoip(&self) -> Option<&Arc<dyn GeoIpLookup>> {
-        self.inner.geoip.as_ref()
+        self.inner.parts.geoip.as_ref()
     }
 
     /// Subscribes to [`PortalEvent`]s.
@@ -338,14 +325,14 @@ impl PortalService {
 
     /// Now, truncated to whole microseconds (what every store keeps).
     pub fn now(&self) -> OffsetDateTime {
-        let now = self.inner.clock.now();
+        let now = self.inner.parts.clock.now();
         now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
             .unwrap_or(now)
     }
 
     pub(crate) fn random_bytes<const N: usize>(&self) -> [u8; N] {
         let mut bytes = [0u8; N];
-        self.inner.random.fill(&mut bytes);
+        self.inner.parts.random.fill(&mut bytes);
         bytes
     }
 
@@ -372,7 +359,7 @@ impl PortalService {
         intent: MailIntent,
         now: OffsetDateTime,
     ) -> Result<NewMessage, TemplateError> {
-        let config = &self.inner.config;
+        let config = &self.inner.parts.config;
         let mut vars = match intent.vars {
             serde_json::Value::Object(map) => map,
             _ => serde_json::Map::new(),
@@ -399,6 +386,7 @@ impl PortalService {
         };
         let rendered = self
             .inner
+            .parts
             .templates
             .render(intent.kind, &serde_json::Value::Object(vars))?;
         Ok(NewMessage {
@@ -434,7 +422,13 @@ impl PortalService {
         for intent in mail {
             changes.outbox.push(self.render(intent, now)?);
         }
-        Ok(self.inner.store.commit(changes).await.map(|()| outcome))
+        Ok(self
+            .inner
+            .parts
+            .store
+            .commit(changes)
+            .await
+            .map(|()| outcome))
     }
 
     /// Commits a decision that writes no account version, so nothing can

@@ -39,6 +39,13 @@ pub(crate) enum Step<T> {
 }
 
 impl<T> Step<T> {
+    /// Commits a workflow's decision, or answers its refusal.
+    pub(crate) fn commit_or_refuse<E: Refusal>(
+        decided: Result<Decision<T>, E>,
+    ) -> Result<Self, ServiceError<E>> {
+        decided.map(Self::Commit).map_err(ServiceError::Refused)
+    }
+
     /// Commits the decision unless it changes nothing and sends nothing.
     pub(crate) fn unless_empty(decision: Decision<T>) -> Self {
         if decision.changes.is_empty() && decision.mail.is_empty() {

@@ -98,11 +98,9 @@ pub fn check_invitation_token(
         && matches!(account.invitation, Invitation::Pending { .. })
         && !account.archived
         && account.access == Access::Enabled;
-    if usable {
-        Ok(())
-    } else {
-        Err(AcceptInvitationError::TokenInvalid)
-    }
+    usable
+        .then_some(())
+        .ok_or(AcceptInvitationError::TokenInvalid)
 }
 
 /// What [`decide_accept_invitation`] needs, loaded and computed by the service.

@@ -152,11 +152,9 @@ impl Refusal for ChangePasswordError {
 /// The current password's verification: refuses a wrong one (and an
 /// account without a password) before the new password is hashed.
 pub fn check_current_password(matches: bool) -> Result<(), ChangePasswordError> {
-    if matches {
-        Ok(())
-    } else {
-        Err(ChangePasswordError::InvalidCredentials)
-    }
+    matches
+        .then_some(())
+        .ok_or(ChangePasswordError::InvalidCredentials)
 }
 
 /// A client's new password as the service prepared it: what completing a
@@ -250,18 +248,7 @@ mod tests {
     }
 
     fn notice(account: &Account) -> (MailIntent, TokenRecord) {
-        (
-            MailIntent {
-                kind: MessageKind::PasswordChanged,
-                tenant: account.tenant.clone(),
-                account_id: Some(account.id),
-                to: account.email.as_str().into(),
-                to_name: None,
-                link: None,
-                vars: serde_json::json!({"reason": "self"}),
-            },
-            token_record(account, TokenKind::NotMe, 40),
-        )
+        password_changed_notice(account, "self", 40)
     }
 
     #[test]

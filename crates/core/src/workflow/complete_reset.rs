@@ -84,11 +84,7 @@ pub fn check_reset_token(
         && token.tenant == account.tenant
         && !account.archived
         && account.access == Access::Enabled;
-    if usable {
-        Ok(())
-    } else {
-        Err(CompleteResetError::TokenInvalid)
-    }
+    usable.then_some(()).ok_or(CompleteResetError::TokenInvalid)
 }
 
 /// What [`decide_complete_reset`] needs, loaded and computed by the service.
@@ -135,18 +131,7 @@ mod tests {
     use time::Duration;
 
     fn notice(account: &Account) -> (MailIntent, TokenRecord) {
-        (
-            MailIntent {
-                kind: MessageKind::PasswordChanged,
-                tenant: account.tenant.clone(),
-                account_id: Some(account.id),
-                to: account.email.as_str().into(),
-                to_name: None,
-                link: None,
-                vars: serde_json::json!({"reason": "reset"}),
-            },
-            token_record(account, TokenKind::NotMe, 41),
-        )
+        password_changed_notice(account, "reset", 41)
     }
 
     fn decide(

@@ -117,17 +117,21 @@ mod tests {
     use super::*;
     use time::Duration;
 
+    fn open(page: TokenKind, token: &TokenRecord, account: &Account) -> Decision<LinkView> {
+        decide_link_opening(page, Some(token), Some(account), &ctx(), now())
+    }
+
+    fn invalid(fresh_invitation_available: bool) -> LinkView {
+        LinkView::Invalid {
+            fresh_invitation_available,
+        }
+    }
+
     #[test]
     fn opening_a_valid_link_shows_the_form_and_records_the_opening_without_consuming() {
         let account = accepted_account();
         let token = token_record(&account, TokenKind::PasswordReset, 1);
-        let d = decide_link_opening(
-            TokenKind::PasswordReset,
-            Some(&token),
-            Some(&account),
-            &ctx(),
-            now(),
-        );
+        let d = open(TokenKind::PasswordReset, &token, &account);
         assert_eq!(
             d.outcome,
             LinkView::Valid {
@@ -157,19 +161,8 @@ mod tests {
         let mut expired = token_record(&account, TokenKind::PasswordReset, 2);
         expired.expires_at = now();
         for token in [used, expired] {
-            let d = decide_link_opening(
-                TokenKind::PasswordReset,
-                Some(&token),
-                Some(&account),
-                &ctx(),
-                now(),
-            );
-            assert_eq!(
-                d.outcome,
-                LinkView::Invalid {
-                    fresh_invitation_available: false
-                }
-            );
+            let d = open(TokenKind::PasswordReset, &token, &account);
+            assert_eq!(d.outcome, invalid(false));
             assert_eq!(d.changes.link_openings.len(), 1);
         }
     }
@@ -185,19 +178,8 @@ mod tests {
         let account = pending_account();
         let mut token = token_record(&account, TokenKind::Invitation, 1);
         token.expires_at = now() - Duration::days(1);
-        let d = decide_link_opening(
-            TokenKind::Invitation,
-            Some(&token),
-            Some(&account),
-            &ctx(),
-            now(),
-        );
-        assert_eq!(
-            d.outcome,
-            LinkView::Invalid {
-                fresh_invitation_available: true
-            }
-        );
+        let d = open(TokenKind::Invitation, &token, &account);
+        assert_eq!(d.outcome, invalid(true));
     }
 
     #[test]
@@ -205,19 +187,8 @@ mod tests {
         let account = pending_account();
         let mut token = token_record(&account, TokenKind::Invitation, 1);
         token.revoked_at = Some(now() - Duration::hours(1));
-        let d = decide_link_opening(
-            TokenKind::Invitation,
-            Some(&token),
-            Some(&account),
-            &ctx(),
-            now(),
-        );
-        assert_eq!(
-            d.outcome,
-            LinkView::Invalid {
-                fresh_invitation_available: true
-            }
-        );
+        let d = open(TokenKind::Invitation, &token, &account);
+        assert_eq!(d.outcome, invalid(true));
     }
 
     #[test]
@@ -225,38 +196,16 @@ mod tests {
         let account = accepted_account();
         let mut token = token_record(&account, TokenKind::Invitation, 1);
         token.expires_at = now() - Duration::days(1);
-        let d = decide_link_opening(
-            TokenKind::Invitation,
-            Some(&token),
-            Some(&account),
-            &ctx(),
-            now(),
-        );
-        assert_eq!(
-            d.outcome,
-            LinkView::Invalid {
-                fresh_invitation_available: false
-            }
-        );
+        let d = open(TokenKind::Invitation, &token, &account);
+        assert_eq!(d.outcome, invalid(false));
     }
 
     #[test]
     fn a_reset_token_opened_on_the_invitation_page_is_invalid() {
         let account = pending_account();
         let token = token_record(&account, TokenKind::PasswordReset, 1);
-        let d = decide_link_opening(
-            TokenKind::Invitation,
-            Some(&token),
-            Some(&account),
-            &ctx(),
-            now(),
-        );
-        assert_eq!(
-            d.outcome,
-            LinkView::Invalid {
-                fresh_invitation_available: false
-            }
-        );
+        let d = open(TokenKind::Invitation, &token, &account);
+        assert_eq!(d.outcome, invalid(false));
         assert_eq!(
             d.changes.link_openings.len(),
             1,
@@ -268,13 +217,7 @@ mod tests {
     fn a_valid_invitation_link_of_a_pending_account_shows_the_form() {
         let account = pending_account();
         let token = token_record(&account, TokenKind::Invitation, 1);
-        let d = decide_link_opening(
-            TokenKind::Invitation,
-            Some(&token),
-            Some(&account),
-            &ctx(),
-            now(),
-        );
+        let d = open(TokenKind::Invitation, &token, &account);
         assert!(matches!(
             d.outcome,
             LinkView::Valid {

@@ -228,6 +228,25 @@ pub(crate) mod test_support {
         account
     }
 
+    /// The password-changed notice a client-side change queues, with the
+    /// "this wasn't me" token `n` it carries.
+    pub fn password_changed_notice(
+        account: &Account,
+        reason: &str,
+        n: u8,
+    ) -> (crate::workflow::MailIntent, TokenRecord) {
+        let intent = crate::workflow::MailIntent {
+            kind: crate::MessageKind::PasswordChanged,
+            tenant: account.tenant.clone(),
+            account_id: Some(account.id),
+            to: account.email.as_str().into(),
+            to_name: None,
+            link: None,
+            vars: serde_json::json!({ "reason": reason }),
+        };
+        (intent, token_record(account, TokenKind::NotMe, n))
+    }
+
     pub fn token_record(account: &Account, kind: TokenKind, n: u8) -> TokenRecord {
         TokenRecord {
             hash: token(n).hash(),

@@ -113,15 +113,9 @@ impl PortalService {
         };
         let account = self
             .transact(now, no_constraints, account, reload, |account| {
-                decide_change_password(
-                    ChangePasswordInput {
-                        account,
-                        change: prepared.change(self, account, ctx),
-                    },
-                    now,
-                )
-                .map(Step::Commit)
-                .map_err(refused)
+                let change = prepared.change(self, account, ctx);
+                let input = ChangePasswordInput { account, change };
+                Step::commit_or_refuse(decide_change_password(input, now))
             })
             .await?;
         Ok(prepared.session.signed_in(account))

@@ -3,6 +3,7 @@
 
 use super::super::transaction::{no_constraints, Step};
 use super::super::{infra, PortalEvent, PortalService, ServiceError};
+use super::tokens::token_hash;
 use super::{LinkView, SecureAccountError};
 use crate::workflow::fresh_invitation::{
     decide_fresh_invitation, fresh_invitation_available, FreshInvitationInput,
@@ -95,10 +96,7 @@ impl PortalService {
         ctx: &RequestContext,
         token: &str,
     ) -> Result<(), ServiceError<SecureAccountError>> {
-        let Ok(raw) = RawToken::parse(token) else {
-            return Err(ServiceError::Refused(SecureAccountError::TokenInvalid));
-        };
-        let hash = &raw.hash();
+        let hash = &token_hash(token, SecureAccountError::TokenInvalid)?;
         let config = self.config();
         let now = self.now();
         let first = self.load_token(hash).await?;
@@ -113,7 +111,7 @@ impl PortalService {
                 first,
                 reload,
                 |(record, account)| {
-                    decide_secure_account(
+                    Step::commit_or_refuse(decide_secure_account(
                         SecureAccountInput {
                             token: record.as_ref(),
                             account: account.as_ref(),
@@ -122,9 +120,7 @@ impl PortalService {
                             event_id: self.new_event_id(),
                         },
                         now,
-                    )
-                    .map(Step::Commit)
-                    .map_err(ServiceError::Refused)
+                    ))
                 },
             )
             .await?;

@@ -156,6 +156,23 @@ impl PortalService {
     }
 
     /// The link token with this hash and its account.
+    /// Loads a link token that `check` finds usable, with its account;
+    /// anything else is refused with `invalid` (or `check`'s own refusal).
+    async fn load_usable_token<E: Refusal + Clone>(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+        check: fn(Option<&TokenRecord>, Option<&Account>, OffsetDateTime) -> Result<(), E>,
+        invalid: E,
+    ) -> Result<(TokenRecord, Account), ServiceError<E>> {
+        let (record, account) = self.load_token(hash).await?;
+        check(record.as_ref(), account.as_ref(), now).map_err(ServiceError::Refused)?;
+        match (record, account) {
+            (Some(record), Some(account)) => Ok((record, account)),
+            _ => Err(ServiceError::Refused(invalid)),
+        }
+    }
+
     async fn load_token<E: Refusal>(
         &self,
         hash: &TokenHash,

@@ -38,7 +38,93 @@ impl PortalService {
         password: SecretString,
     ) -> Result<SignedIn, ServiceError<SignInError>> {
         let started = std::time::Instant::now();
-        let result = self.sign_in_inner(tenant, ctx, login, password).await;
+        let result = async {
+            let config = self.config();
+            let now = self.now();
+            let login = parse_login(login);
+            let account = match &login {
+                Login::Email(email) => self.store().account_by_email(tenant, email).await,
+                Login::Username(key) => self.store().account_by_username(tenant, key).await,
+                Login::Unusable(_) => Ok(None),
+            }
+            .map_err(infra)?;
+            let keys = throttle_keys(tenant, &login, account.as_ref(), ctx.ip);
+            let rates = SignInRates::from_config(config);
+            let counts = ThrottleCounts {
+                account_ip: self
+                    .count(&keys.account_ip, rates.account_ip, now)
+                    .await
+                    .map_err(infra)?,
+                account: self
+                    .count(&keys.account, rates.account, now)
+                    .await
+                    .map_err(infra)?,
+                ip: self.count(&keys.ip, rates.ip, now).await.map_err(infra)?,
+            };
+            check_throttle(counts, rates).map_err(ServiceError::Refused)?;
+
+            let password = normalize_password(password.expose_secret());
+            let first = self.verify_sign_in(account, &password).await?;
+            // The password changed meanwhile: verify against the new one.
+            let password = &password;
+            let reload = move |stale: Verified| async move {
+                let Some(current) = stale.account.as_ref() else {
+                    return Err(ServiceError::Infrastructure(InfraError::PersistentConflict));
+                };
+                let reloaded = self.reload(current).await?;
+                if same_hash(stale.against.as_ref(), reloaded.password_hash.as_ref()) {
+                    Ok(Verified {
+                        account: Some(reloaded),
+                        ..stale
+                    })
+                } else {
+                    self.verify_sign_in(Some(reloaded), password).await
+                }
+            };
+            let session = self.fresh_session(now);
+            let decided = self
+                .transact(now, no_constraints, first, reload, |verified| {
+                    let decided = decide_sign_in(
+                        SignInInput {
+                            account: verified.account.as_ref(),
+                            verification: verified.verification,
+                            rehashed: verified.rehashed.clone(),
+                            session_token: session.token.hash(),
+                            session_absolute_ttl: session.ttl,
+                            ctx,
+                            event_id: self.new_event_id(),
+                        },
+                        now,
+                    );
+                    Ok(match decided {
+                        Ok(decision) => Step::Commit(decision.map(Ok)),
+                        Err(failure) => Step::Done(Err(failure)),
+                    })
+                })
+                .await?;
+            let failure = match decided {
+                Ok(account) => return Ok(session.signed_in(account)),
+                Err(failure) => failure,
+            };
+            if failure.counts_as_failure {
+                self.hit(&keys.account_ip, rates.account_ip, now)
+                    .await
+                    .map_err(infra)?;
+                self.hit(&keys.account, rates.account, now)
+                    .await
+                    .map_err(infra)?;
+                self.hit(&keys.ip, rates.ip, now).await.map_err(infra)?;
+            }
+            // One commit either way (empty for unknown logins).
+            let changes = Changes {
+                audit: failure.audit.map(|a| *a).into_iter().collect(),
+                ..Changes::default()
+            };
+            self.commit_unversioned(Decision::new(changes, ()), now)
+                .await?;
+            Err(ServiceError::Refused(failure.error))
+        }
+        .await;
         let label = match &result {
             Ok(_) => "success",
             Err(ServiceError::Refused(e)) => e.as_str(),
@@ -77,99 +163,6 @@ impl PortalService {
             verification,
             rehashed,
         })
-    }
-
-    async fn sign_in_inner(
-        &self,
-        tenant: &TenantId,
-        ctx: &RequestContext,
-        login: &str,
-        password: SecretString,
-    ) -> Result<SignedIn, ServiceError<SignInError>> {
-        let config = self.config();
-        let now = self.now();
-        let login = parse_login(login);
-        let account = match &login {
-            Login::Email(email) => self.store().account_by_email(tenant, email).await,
-            Login::Username(key) => self.store().account_by_username(tenant, key).await,
-            Login::Unusable(_) => Ok(None),
-        }
-        .map_err(infra)?;
-        let keys = throttle_keys(tenant, &login, account.as_ref(), ctx.ip);
-        let rates = SignInRates::from_config(config);
-        let counts = ThrottleCounts {
-            account_ip: self
-                .count(&keys.account_ip, rates.account_ip, now)
-                .await
-                .map_err(infra)?,
-            account: self
-                .count(&keys.account, rates.account, now)
-                .await
-                .map_err(infra)?,
-            ip: self.count(&keys.ip, rates.ip, now).await.map_err(infra)?,
-        };
-        check_throttle(counts, rates).map_err(ServiceError::Refused)?;
-
-        let password = normalize_password(password.expose_secret());
-        let first = self.verify_sign_in(account, &password).await?;
-        // The password changed meanwhile: verify against the new one.
-        let password = &password;
-        let reload = move |stale: Verified| async move {
-            let Some(current) = stale.account.as_ref() else {
-                return Err(ServiceError::Infrastructure(InfraError::PersistentConflict));
-            };
-            let reloaded = self.reload(current).await?;
-            if same_hash(stale.against.as_ref(), reloaded.password_hash.as_ref()) {
-                Ok(Verified {
-                    account: Some(reloaded),
-                    ..stale
-                })
-            } else {
-                self.verify_sign_in(Some(reloaded), password).await
-            }
-        };
-        let session = self.fresh_session(now);
-        let decided = self
-            .transact(now, no_constraints, first, reload, |verified| {
-                let decided = decide_sign_in(
-                    SignInInput {
-                        account: verified.account.as_ref(),
-                        verification: verified.verification,
-                        rehashed: verified.rehashed.clone(),
-                        session_token: session.token.hash(),
-                        session_absolute_ttl: session.ttl,
-                        ctx,
-                        event_id: self.new_event_id(),
-                    },
-                    now,
-                );
-                Ok(match decided {
-                    Ok(decision) => Step::Commit(decision.map(Ok)),
-                    Err(failure) => Step::Done(Err(failure)),
-                })
-            })
-            .await?;
-        let failure = match decided {
-            Ok(account) => return Ok(session.signed_in(account)),
-            Err(failure) => failure,
-        };
-        if failure.counts_as_failure {
-            self.hit(&keys.account_ip, rates.account_ip, now)
-                .await
-                .map_err(infra)?;
-            self.hit(&keys.account, rates.account, now)
-                .await
-                .map_err(infra)?;
-            self.hit(&keys.ip, rates.ip, now).await.map_err(infra)?;
-        }
-        // One commit either way (empty for unknown logins).
-        let changes = Changes {
-            audit: failure.audit.map(|a| *a).into_iter().collect(),
-            ..Changes::default()
-        };
-        self.commit_unversioned(Decision::new(changes, ()), now)
-            .await?;
-        Err(ServiceError::Refused(failure.error))
     }
 
     /// The signed-in client of a session cookie. Revoked, idle-expired,

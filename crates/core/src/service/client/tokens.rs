@@ -16,10 +16,17 @@ use crate::workflow::complete_reset::{
     check_reset_token, decide_complete_reset, CompleteResetInput,
 };
 use crate::workflow::Refusal;
-use crate::{Account, RawToken, RequestContext, StoreError, TokenRecord};
+use crate::{RawToken, RequestContext, StoreError, TokenHash};
 
-/// A loaded link token and its account, both present.
-type Loaded = (TokenRecord, Account);
+/// The hash of a link's token, or `invalid` when it is not a token at all.
+pub(super) fn token_hash<E: Refusal>(
+    token: &str,
+    invalid: E,
+) -> Result<TokenHash, ServiceError<E>> {
+    RawToken::parse(token)
+        .map(|raw| raw.hash())
+        .map_err(|_| ServiceError::Refused(invalid))
+}
 
 impl PortalService {
     /// Completes a password reset with the link's token: sets the password,
@@ -34,9 +41,73 @@ impl PortalService {
         password: SecretString,
         password_confirmation: SecretString,
     ) -> Result<SignedIn, ServiceError<CompleteResetError>> {
-        let result = self
-            .reset_password_inner(ctx, token, password, password_confirmation)
-            .await;
+        let result = async {
+            let refused = ServiceError::Refused;
+            let hash = &token_hash(token, CompleteResetError::TokenInvalid)?;
+            let now = self.now();
+            let config = self.config();
+            let (password, password_confirmation) = (&password, &password_confirmation);
+            let load = move || {
+                self.load_usable_token(
+                    hash,
+                    now,
+                    check_reset_token,
+                    CompleteResetError::TokenInvalid,
+                )
+            };
+            let first = load().await?;
+            let new_hash = self
+                .hash_new_password(
+                    password,
+                    password_confirmation,
+                    first.1.username.as_ref(),
+                    &first.1.email,
+                )
+                .await
+                .map_err(|e| e.map_refusal(CompleteResetError::from))?;
+            // After a conflict the username or address may have changed: the
+            // password is checked again (not hashed again).
+            let reload = move |_| async move {
+                let (record, account) = load().await?;
+                check_new_password(
+                    &config.password_policy,
+                    password,
+                    password_confirmation,
+                    account.username.as_ref(),
+                    &account.email,
+                )
+                .map_err(|e| refused(e.into()))?;
+                Ok((record, account))
+            };
+            let prepared = PreparedPassword {
+                hash: new_hash,
+                notice: self.password_notice(ctx, PasswordChangeReason::Reset).await,
+                session: self.fresh_session(now),
+            };
+            let account = self
+                .transact(
+                    now,
+                    |e| {
+                        matches!(e, StoreError::TokenNotRedeemable)
+                            .then_some(CompleteResetError::TokenInvalid)
+                    },
+                    first,
+                    reload,
+                    |(record, account)| {
+                        Step::commit_or_refuse(decide_complete_reset(
+                            CompleteResetInput {
+                                token: record,
+                                account,
+                                change: prepared.change(self, account, ctx),
+                            },
+                            now,
+                        ))
+                    },
+                )
+                .await?;
+            Ok(prepared.session.signed_in(account))
+        }
+        .await;
         let label = match &result {
             Ok(_) => "success",
             Err(ServiceError::Refused(e)) => e.code().as_str(),
@@ -44,84 +115,6 @@ impl PortalService {
         };
         metrics::counter!("portal_password_resets_total", "result" => label).increment(1);
         result
-    }
-
-    async fn reset_password_inner(
-        &self,
-        ctx: &RequestContext,
-        token: &str,
-        password: SecretString,
-        password_confirmation: SecretString,
-    ) -> Result<SignedIn, ServiceError<CompleteResetError>> {
-        let refused = ServiceError::Refused;
-        let Ok(raw) = RawToken::parse(token) else {
-            return Err(refused(CompleteResetError::TokenInvalid));
-        };
-        let hash = &raw.hash();
-        let now = self.now();
-        let config = self.config();
-        let (password, password_confirmation) = (&password, &password_confirmation);
-        let load = move || async move {
-            let (record, account) = self.load_token(hash).await?;
-            check_reset_token(record.as_ref(), account.as_ref(), now).map_err(refused)?;
-            let (Some(record), Some(account)) = (record, account) else {
-                return Err(refused(CompleteResetError::TokenInvalid));
-            };
-            Ok::<Loaded, ServiceError<CompleteResetError>>((record, account))
-        };
-        let first = load().await?;
-        let new_hash = self
-            .hash_new_password(
-                password,
-                password_confirmation,
-                first.1.username.as_ref(),
-                &first.1.email,
-            )
-            .await
-            .map_err(|e| e.map_refusal(CompleteResetError::from))?;
-        // After a conflict the username or address may have changed: the
-        // password is checked again (not hashed again).
-        let reload = move |_| async move {
-            let (record, account) = load().await?;
-            check_new_password(
-                &config.password_policy,
-                password,
-                password_confirmation,
-                account.username.as_ref(),
-                &account.email,
-            )
-            .map_err(|e| refused(e.into()))?;
-            Ok((record, account))
-        };
-        let prepared = PreparedPassword {
-            hash: new_hash,
-            notice: self.password_notice(ctx, PasswordChangeReason::Reset).await,
-            session: self.fresh_session(now),
-        };
-        let account = self
-            .transact(
-                now,
-                |e| {
-                    matches!(e, StoreError::TokenNotRedeemable)
-                        .then_some(CompleteResetError::TokenInvalid)
-                },
-                first,
-                reload,
-                |(record, account)| {
-                    decide_complete_reset(
-                        CompleteResetInput {
-                            token: record,
-                            account,
-                            change: prepared.change(self, account, ctx),
-                        },
-                        now,
-                    )
-                    .map(Step::Commit)
-                    .map_err(refused)
-                },
-            )
-            .await?;
-        Ok(prepared.session.signed_in(account))
     }
 
     /// Accepts an invitation: sets the chosen username (unique per tenant)
@@ -134,19 +127,16 @@ impl PortalService {
         password: SecretString,
         password_confirmation: SecretString,
     ) -> Result<SignedIn, ServiceError<AcceptInvitationError>> {
-        let refused = ServiceError::Refused;
-        let Ok(raw) = RawToken::parse(token) else {
-            return Err(refused(AcceptInvitationError::TokenInvalid));
-        };
-        let hash = &raw.hash();
         let now = self.now();
-        let load = move || async move {
-            let (record, account) = self.load_token(hash).await?;
-            check_invitation_token(record.as_ref(), account.as_ref(), now).map_err(refused)?;
-            let (Some(record), Some(account)) = (record, account) else {
-                return Err(refused(AcceptInvitationError::TokenInvalid));
-            };
-            Ok::<Loaded, ServiceError<AcceptInvitationError>>((record, account))
+        let hash = &token_hash(token, AcceptInvitationError::TokenInvalid)?;
+        let refused = ServiceError::Refused;
+        let load = move || {
+            self.load_usable_token(
+                hash,
+                now,
+                check_invitation_token,
+                AcceptInvitationError::TokenInvalid,
+            )
         };
         let first = load().await?;
         let username = parse_username(username).map_err(refused)?;
@@ -182,7 +172,7 @@ impl PortalService {
                 first,
                 move |_| load(),
                 |(record, account)| {
-                    decide_accept_invitation(
+                    Step::commit_or_refuse(decide_accept_invitation(
                         AcceptInvitationInput {
                             token: record,
                             account,
@@ -193,9 +183,7 @@ impl PortalService {
                             event_id: self.new_event_id(),
                         },
                         now,
-                    )
-                    .map(Step::Commit)
-                    .map_err(refused)
+                    ))
                 },
             )
             .await?;

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountChange, AccountId, AuditEvent, ChangeStep, Changes, DeliveryState, EventId,
-    LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, SessionRevocation, StaffId,
+    Account, AccountChange, AccountId, AuditEvent, ChangeStep, Changes, EventId, LinkOpening,
+    MessageId, NewMessage, OutboxMessage, SessionRecord, SessionRevocation, StaffId,
     StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
 };
 
@@ -242,16 +242,7 @@ impl State {
     fn queue(&mut self, message: &NewMessage) {
         self.outbox_index.insert(message.id, self.outbox.len());
         self.outbox.push(OutboxRow {
-            message: OutboxMessage {
-                message: message.clone(),
-                state: DeliveryState::Queued,
-                attempts: 0,
-                next_attempt_at: message.created_at,
-                last_error: None,
-                sent_at: None,
-                failed_at: None,
-                redacted: false,
-            },
+            message: OutboxMessage::queued(message.clone()),
             lease_until: None,
         });
     }

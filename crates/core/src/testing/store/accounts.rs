@@ -226,14 +226,7 @@ pub async fn a_second_account_with_the_same_normalized_email_is_refused_as_email
     let (firm, _, bob) = ann_and_bob(&store).await;
 
     let twin = account(&firm, 3, "ANN@Example.COM");
-    let refused = commit(
-        &store,
-        Changes {
-            account: Some(AccountChange::Insert(twin.clone())),
-            ..Changes::default()
-        },
-    )
-    .await;
+    let refused = write(&store, AccountChange::Insert(twin.clone())).await;
     assert!(
         matches!(refused, Err(StoreError::EmailTaken)),
         "{refused:?}"
@@ -264,14 +257,7 @@ pub async fn a_username_differing_only_in_case_is_refused_as_username_taken(
 
     let mut twin = account(&firm, 3, "twin@example.com");
     twin.username = username("joe.fake");
-    let refused = commit(
-        &store,
-        Changes {
-            account: Some(AccountChange::Insert(twin.clone())),
-            ..Changes::default()
-        },
-    )
-    .await;
+    let refused = write(&store, AccountChange::Insert(twin.clone())).await;
     assert!(
         matches!(refused, Err(StoreError::UsernameTaken)),
         "{refused:?}"
@@ -356,14 +342,7 @@ pub async fn twenty_concurrent_inserts_of_one_email_create_exactly_one_account(
         let a = account(&firm, n, "same@example.com");
         tasks.spawn(async move {
             barrier.wait().await;
-            commit(
-                &store,
-                Changes {
-                    account: Some(AccountChange::Insert(a)),
-                    ..Changes::default()
-                },
-            )
-            .await
+            commit(&store, Changes::of_account(AccountChange::Insert(a))).await
         });
     }
     let (mut won, mut taken) = (0, 0);

@@ -8,9 +8,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::{
     Account, AccountChange, AccountId, AccountStore, Actor, AuditEvent, AuditKind, Changes,
-    DeliveryState, EmailAddress, EventId, LinkOpening, MessageId, MessageKind, NewMessage,
-    OutboxMessage, SessionRecord, StaffId, StoreError, TenantId, TokenHash, TokenKind, TokenRecord,
-    Username,
+    EmailAddress, EventId, LinkOpening, MessageId, MessageKind, NewMessage, OutboxMessage,
+    SessionRecord, StaffId, StoreError, TenantId, TokenHash, TokenKind, TokenRecord, Username,
 };
 
 /// The suite's epoch: every time is an offset from it.
@@ -124,16 +123,7 @@ pub(super) fn message(
 }
 
 pub(super) fn queued(message: NewMessage) -> OutboxMessage {
-    OutboxMessage {
-        next_attempt_at: message.created_at,
-        message,
-        state: DeliveryState::Queued,
-        attempts: 0,
-        last_error: None,
-        sent_at: None,
-        failed_at: None,
-        redacted: false,
-    }
+    OutboxMessage::queued(message)
 }
 
 pub(super) fn event(owner: &Account, n: u32, kind: AuditKind, seconds: i64) -> AuditEvent {
@@ -171,30 +161,24 @@ pub(super) async fn commit(
     store.commit(changes).await
 }
 
+/// Commits one account change and nothing else.
+pub(super) async fn write(
+    store: &Arc<dyn AccountStore>,
+    change: AccountChange,
+) -> Result<(), StoreError> {
+    store.commit(Changes::of_account(change)).await
+}
+
 pub(super) async fn insert(store: &Arc<dyn AccountStore>, account: &Account) {
-    commit(
-        store,
-        Changes {
-            account: Some(AccountChange::Insert(account.clone())),
-            ..Changes::default()
-        },
-    )
-    .await
-    .expect("insert an account");
+    let change = AccountChange::Insert(account.clone());
+    write(store, change).await.expect("insert an account");
 }
 
 pub(super) async fn update(
     store: &Arc<dyn AccountStore>,
     account: &Account,
 ) -> Result<(), StoreError> {
-    commit(
-        store,
-        Changes {
-            account: Some(AccountChange::Update(account.clone())),
-            ..Changes::default()
-        },
-    )
-    .await
+    write(store, AccountChange::Update(account.clone())).await
 }
 
 pub(super) async fn stored(store: &Arc<dyn AccountStore>, account: &Account) -> Account {
