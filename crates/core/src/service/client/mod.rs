@@ -59,6 +59,9 @@ use crate::{
     SessionRecord, StoreError, TenantId, TokenHash, TokenRecord, Username,
 };
 
+/// A workflow's check that a loaded link token (and its account) is usable.
+type TokenCheck<E> = fn(Option<&TokenRecord>, Option<&Account>, OffsetDateTime) -> Result<(), E>;
+
 mod account;
 mod links;
 mod sign_in;
@@ -162,7 +165,7 @@ impl PortalService {
         &self,
         hash: &TokenHash,
         now: OffsetDateTime,
-        check: fn(Option<&TokenRecord>, Option<&Account>, OffsetDateTime) -> Result<(), E>,
+        check: TokenCheck<E>,
         invalid: E,
     ) -> Result<(TokenRecord, Account), ServiceError<E>> {
         let (record, account) = self.load_token(hash).await?;
