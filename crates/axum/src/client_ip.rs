@@ -216,79 +216,67 @@ fn parse_forwarded_element(element: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
 
-    fn headers(name: &'static str, value: &str) -> HeaderMap {
+    /// The client address `proxies` see for a request from `peer` that
+    /// carries `header: value`.
+    fn seen(proxies: &TrustedProxies, peer: &str, header: (&'static str, &str)) -> IpAddr {
         let mut h = HeaderMap::new();
-        h.insert(name, value.parse().unwrap());
-        h
+        h.insert(header.0, header.1.parse().unwrap());
+        proxies.client_ip(Some(ip(peer)), &h).expect("an address")
     }
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()
     }
 
+    fn trusting(list: &str) -> TrustedProxies {
+        TrustedProxies::parse(list).unwrap()
+    }
+
+    const XFF: &str = "x-forwarded-for";
+
     #[test]
     fn without_trusted_proxies_the_socket_peer_is_the_client() {
-        let h = headers("x-forwarded-for", "1.2.3.4");
-        assert_eq!(
-            TrustedProxies::none().client_ip(Some(ip("10.0.0.1")), &h),
-            Some(ip("10.0.0.1"))
-        );
+        let none = TrustedProxies::none();
+        assert_eq!(seen(&none, "10.0.0.1", (XFF, "1.2.3.4")), ip("10.0.0.1"));
     }
 
     #[test]
     fn a_spoofed_left_hop_is_ignored_behind_a_trusted_proxy() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
         // The client sent "X-Forwarded-For: 6.6.6.6"; the proxy appended the real peer.
-        let h = headers("x-forwarded-for", "6.6.6.6, 198.51.100.1");
-        assert_eq!(
-            proxies.client_ip(Some(ip("10.1.2.3")), &h),
-            Some(ip("198.51.100.1"))
-        );
+        let header = (XFF, "6.6.6.6, 198.51.100.1");
+        let client = seen(&trusting("10.0.0.0/8"), "10.1.2.3", header);
+        assert_eq!(client, ip("198.51.100.1"));
     }
 
     #[test]
     fn a_chain_of_trusted_proxies_is_walked() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8, 192.168.0.1").unwrap();
-        let h = headers("x-forwarded-for", "198.51.100.1, 192.168.0.1, 10.9.9.9");
-        assert_eq!(
-            proxies.client_ip(Some(ip("10.0.0.1")), &h),
-            Some(ip("198.51.100.1"))
-        );
+        let chain = (XFF, "198.51.100.1, 192.168.0.1, 10.9.9.9");
+        let client = seen(&trusting("10.0.0.0/8, 192.168.0.1"), "10.0.0.1", chain);
+        assert_eq!(client, ip("198.51.100.1"));
     }
 
     #[test]
     fn garbage_in_the_header_stops_at_the_last_vouched_hop() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
-        let h = headers("x-forwarded-for", "nonsense");
-        assert_eq!(
-            proxies.client_ip(Some(ip("10.0.0.1")), &h),
-            Some(ip("10.0.0.1"))
-        );
+        let client = seen(&trusting("10.0.0.0/8"), "10.0.0.1", (XFF, "nonsense"));
+        assert_eq!(client, ip("10.0.0.1"));
     }
 
     #[test]
     fn the_forwarded_header_is_read_with_quotes_and_ports() {
-        let proxies = TrustedProxies::parse("::1")
-            .unwrap()
-            .with_header(ForwardedHeader::Forwarded);
-        let h = headers(
-            "forwarded",
-            "for=192.0.2.43, for=\"[2001:db8:cafe::17]:4711\";proto=https",
-        );
-        assert_eq!(
-            proxies.client_ip(Some(ip("::1")), &h),
-            Some(ip("2001:db8:cafe::17"))
-        );
+        let proxies = trusting("::1").with_header(ForwardedHeader::Forwarded);
+        let value = "for=192.0.2.43, for=\"[2001:db8:cafe::17]:4711\";proto=https";
+        let client = seen(&proxies, "::1", ("forwarded", value));
+        assert_eq!(client, ip("2001:db8:cafe::17"));
     }
 
     #[test]
     fn ipv4_mapped_peers_match_ipv4_networks() {
-        let proxies = TrustedProxies::parse("127.0.0.1").unwrap();
-        let h = headers("x-forwarded-for", "198.51.100.1");
-        assert_eq!(
-            proxies.client_ip(Some(ip("::ffff:127.0.0.1")), &h),
-            Some(ip("198.51.100.1"))
+        let client = seen(
+            &trusting("127.0.0.1"),
+            "::ffff:127.0.0.1",
+            (XFF, "198.51.100.1"),
         );
+        assert_eq!(client, ip("198.51.100.1"));
     }
 
     #[test]

@@ -50,6 +50,13 @@ impl World {
         )
     }
 
+    /// Queues messages `0..count`, none of them carrying a token.
+    async fn queue_plain(&self, count: u8) {
+        for n in 0..count {
+            self.queue(n, None).await;
+        }
+    }
+
     async fn queue(&self, n: u8, token_expires_at: Option<OffsetDateTime>) -> MessageId {
         let id = MessageId::from_random([n; 16]);
         let message = NewMessage {
@@ -221,9 +228,7 @@ async fn a_message_whose_link_expired_before_delivery_is_failed_not_sent() {
 #[tokio::test]
 async fn a_batch_is_limited_to_the_batch_size_and_the_rest_follows() {
     let world = World::new().await;
-    for n in 0..7 {
-        world.queue(n, None).await;
-    }
+    world.queue_plain(7).await;
     let dispatcher = world.dispatcher(DispatcherConfig {
         batch_size: 3,
         concurrency: 2,
@@ -261,9 +266,7 @@ fn backoff_doubles_from_the_base_and_stops_at_the_cap() {
 #[tokio::test]
 async fn run_delivers_until_shutdown_and_then_returns() {
     let world = World::new().await;
-    for n in 0..5 {
-        world.queue(n, None).await;
-    }
+    world.queue_plain(5).await;
     let dispatcher = world.dispatcher(DispatcherConfig {
         poll_interval: Duration::from_millis(10),
         ..DispatcherConfig::default()

@@ -84,30 +84,7 @@ impl EmailAddress {
     }
 }
 
-impl fmt::Debug for EmailAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "EmailAddress({})", self.given)
-    }
-}
-
-impl fmt::Display for EmailAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.given)
-    }
-}
-
-impl TryFrom<String> for EmailAddress {
-    type Error = InvalidEmail;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<EmailAddress> for String {
-    fn from(value: EmailAddress) -> Self {
-        value.given
-    }
-}
+given_text!(EmailAddress, given, InvalidEmail);
 
 #[cfg(test)]
 mod tests {

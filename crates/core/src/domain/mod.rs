@@ -5,6 +5,37 @@
 //! They parse, not validate: a value of one of these types is valid by
 //! construction. Everything here is re-exported at the crate root.
 
+/// `Debug`, `Display` and the serde conversions of a parsed text value that
+/// keeps the text as given in `$field` (`parse` checks it on the way in).
+macro_rules! given_text {
+    ($name:ident, $field:ident, $error:ty) => {
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.$field)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.$field)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $error;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.$field
+            }
+        }
+    };
+}
+
 pub(crate) mod account;
 pub(crate) mod actor;
 pub mod device;

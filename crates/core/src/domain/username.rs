@@ -69,30 +69,7 @@ impl Username {
     }
 }
 
-impl fmt::Debug for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Username({})", self.value)
-    }
-}
-
-impl fmt::Display for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.value)
-    }
-}
-
-impl TryFrom<String> for Username {
-    type Error = InvalidUsername;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Username> for String {
-    fn from(value: Username) -> Self {
-        value.value
-    }
-}
+given_text!(Username, value, InvalidUsername);
 
 #[cfg(test)]
 mod tests {

@@ -254,19 +254,11 @@ mod tests {
 
     #[test]
     fn invitation_of_an_archived_or_disabled_account_is_refused_as_token_invalid() {
-        let mut archived = pending_account();
-        archived.archived = true;
-        let token = token_record(&archived, TokenKind::Invitation, 1);
-        assert_eq!(
-            decide(&token, &archived).unwrap_err(),
-            AcceptInvitationError::TokenInvalid
-        );
-        let mut disabled = pending_account();
-        disabled.access = Access::Disabled;
-        assert_eq!(
-            decide(&token, &disabled).unwrap_err(),
-            AcceptInvitationError::TokenInvalid
-        );
+        for account in archived_or_disabled(pending_account()) {
+            let token = token_record(&account, TokenKind::Invitation, 1);
+            let refused = decide(&token, &account).unwrap_err();
+            assert_eq!(refused, AcceptInvitationError::TokenInvalid, "{account:?}");
+        }
     }
 
     #[test]

@@ -98,7 +98,6 @@ pub fn decide_set_access(
 mod tests {
     use super::*;
     use crate::workflow::attribution::fixtures::*;
-    use crate::TokenKind;
 
     fn set(account: &Account, enabled: bool) -> Result<Decision<()>, AccessError> {
         decide_set_access(account, by(), now(), enabled)
@@ -114,28 +113,15 @@ mod tests {
     #[test]
     fn disabling_access_revokes_sessions_and_pending_links() {
         let decision = set(&accepted(), false).unwrap();
-        let Some(AccountChange::Update(updated)) = &decision.changes.account else {
-            panic!("expected an update");
-        };
-        assert_eq!(updated.access, Access::Disabled);
-        assert_eq!(
-            decision.changes.revoke_sessions,
-            vec![SessionRevocation::all_of(&accepted(), now())]
-        );
-        assert_eq!(
-            decision.changes.revoke_tokens[0].kinds,
-            vec![TokenKind::Invitation, TokenKind::PasswordReset]
-        );
+        assert_eq!(updated(&decision).access, Access::Disabled);
+        assert_locks_out(&decision.changes, &accepted());
         assert_eq!(decision.changes.audit[0].kind, AuditKind::AccessDisabled);
     }
 
     #[test]
     fn enabling_access_issues_and_revokes_nothing() {
         let decision = set(&disabled(), true).unwrap();
-        let Some(AccountChange::Update(updated)) = &decision.changes.account else {
-            panic!("expected an update");
-        };
-        assert_eq!(updated.access, Access::Enabled);
+        assert_eq!(updated(&decision).access, Access::Enabled);
         assert!(decision.changes.revoke_sessions.is_empty());
         assert!(decision.changes.revoke_tokens.is_empty());
         assert!(decision.changes.new_tokens.is_empty());

@@ -93,13 +93,6 @@ mod tests {
         decide_archive(account, by(), now(), archive).unwrap()
     }
 
-    fn updated(decision: &Decision<()>) -> Account {
-        match &decision.changes.account {
-            Some(AccountChange::Update(a)) => a.clone(),
-            other => panic!("expected an update, got {other:?}"),
-        }
-    }
-
     #[test]
     fn archiving_revokes_every_session_and_every_link() {
         let decision = decide(&accepted(), true);

@@ -155,6 +155,26 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// The account a decision updates.
+    pub fn updated<T>(decision: &crate::workflow::Decision<T>) -> Account {
+        match &decision.changes.account {
+            Some(crate::AccountChange::Update(a)) => a.clone(),
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    /// Asserts that `changes` end every session of `account` and revoke
+    /// its invitation and reset links, at [`now`].
+    pub fn assert_locks_out(changes: &crate::Changes, account: &Account) {
+        let sessions = vec![crate::SessionRevocation::all_of(account, now())];
+        assert_eq!(changes.revoke_sessions, sessions);
+        let links = vec![
+            crate::TokenKind::Invitation,
+            crate::TokenKind::PasswordReset,
+        ];
+        assert_eq!(changes.revoke_tokens[0].kinds, links);
+    }
+
     /// Accepted, with a username and a password.
     pub fn accepted() -> Account {
         Account {

@@ -247,6 +247,22 @@ mod tests {
         SecretString::from(s)
     }
 
+    /// Checks `password` (and its confirmation) as `account`'s new one.
+    fn check_for(
+        account: &Account,
+        password: &str,
+        confirmation: &str,
+    ) -> Result<NewPassword, NewPasswordError> {
+        let (username, email) = (account.username.as_ref(), &account.email);
+        check_new_password(
+            &policy(),
+            &secret(password),
+            &secret(confirmation),
+            username,
+            email,
+        )
+    }
+
     fn notice(account: &Account) -> (MailIntent, TokenRecord) {
         password_changed_notice(account, "self", 40)
     }
@@ -254,12 +270,10 @@ mod tests {
     #[test]
     fn a_confirmation_that_differs_is_refused_as_password_mismatch() {
         let account = accepted_account();
-        let err = check_new_password(
-            &policy(),
-            &secret("correct horse battery staple"),
-            &secret("correct horse battery stable"),
-            account.username.as_ref(),
-            &account.email,
+        let err = check_for(
+            &account,
+            "correct horse battery staple",
+            "correct horse battery stable",
         )
         .unwrap_err();
         assert_eq!(err, NewPasswordError::Mismatch);
@@ -306,14 +320,8 @@ mod tests {
     fn a_password_equal_to_the_username_is_refused() {
         let mut account = accepted_account();
         account.username = Some(Username::parse("ann.client.of.the.firm").unwrap());
-        let err = check_new_password(
-            &policy(),
-            &secret("Ann.Client.Of.The.Firm"),
-            &secret("Ann.Client.Of.The.Firm"),
-            account.username.as_ref(),
-            &account.email,
-        )
-        .unwrap_err();
+        let err =
+            check_for(&account, "Ann.Client.Of.The.Firm", "Ann.Client.Of.The.Firm").unwrap_err();
         assert_eq!(
             err,
             NewPasswordError::Rejected(PasswordRejected {

@@ -227,19 +227,11 @@ mod tests {
 
     #[test]
     fn reset_token_of_an_archived_or_disabled_account_is_refused_as_token_invalid() {
-        let mut archived = accepted_account();
-        archived.archived = true;
-        let token = token_record(&archived, TokenKind::PasswordReset, 1);
-        assert_eq!(
-            decide(&token, &archived).unwrap_err(),
-            CompleteResetError::TokenInvalid
-        );
-        let mut disabled = accepted_account();
-        disabled.access = Access::Disabled;
-        assert_eq!(
-            decide(&token, &disabled).unwrap_err(),
-            CompleteResetError::TokenInvalid
-        );
+        for account in archived_or_disabled(accepted_account()) {
+            let token = token_record(&account, TokenKind::PasswordReset, 1);
+            let refused = decide(&token, &account).unwrap_err();
+            assert_eq!(refused, CompleteResetError::TokenInvalid, "{account:?}");
+        }
     }
 
     #[test]

@@ -157,13 +157,6 @@ mod tests {
         decide_send_invitation(account, by(), now(), mailer, token(7), Duration::days(7))
     }
 
-    fn updated(decision: &Decision<InvitationSent>) -> &Account {
-        match &decision.changes.account {
-            Some(AccountChange::Update(a)) => a,
-            other => panic!("expected an update, got {other:?}"),
-        }
-    }
-
     #[test]
     fn sending_an_invitation_makes_a_never_invited_account_pending() {
         let decision = send(&not_invited(), true).unwrap();

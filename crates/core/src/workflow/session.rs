@@ -228,6 +228,16 @@ pub(crate) mod test_support {
         account
     }
 
+    /// `account` archived, and `account` with access disabled: the two
+    /// states in which no link of it may work.
+    pub fn archived_or_disabled(account: Account) -> [Account; 2] {
+        let mut archived = account.clone();
+        archived.archived = true;
+        let mut disabled = account;
+        disabled.access = crate::Access::Disabled;
+        [archived, disabled]
+    }
+
     /// The password-changed notice a client-side change queues, with the
     /// "this wasn't me" token `n` it carries.
     pub fn password_changed_notice(

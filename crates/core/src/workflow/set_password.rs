@@ -257,13 +257,6 @@ mod tests {
         )
     }
 
-    fn updated(decision: &Decision<SetPasswordOutcome>) -> Account {
-        match &decision.changes.account {
-            Some(AccountChange::Update(a)) => a.clone(),
-            other => panic!("expected an update, got {other:?}"),
-        }
-    }
-
     #[test]
     fn a_password_that_fails_the_policy_is_refused_with_reasons() {
         let err = check(&accepted(), "short", "short").unwrap_err();
@@ -331,14 +324,7 @@ mod tests {
     #[test]
     fn setting_a_password_revokes_every_session_and_pending_link() {
         let decision = set(&accepted(), true, true).unwrap();
-        assert_eq!(
-            decision.changes.revoke_sessions,
-            vec![SessionRevocation::all_of(&accepted(), now())]
-        );
-        assert_eq!(
-            decision.changes.revoke_tokens[0].kinds,
-            vec![TokenKind::Invitation, TokenKind::PasswordReset]
-        );
+        assert_locks_out(&decision.changes, &accepted());
         assert_eq!(
             decision.changes.clear_rate_prefixes,
             vec![rate_keys::sign_in_account_prefix(accepted().id)]

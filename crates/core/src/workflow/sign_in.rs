@@ -314,6 +314,14 @@ pub fn decide_sign_in(
 mod tests {
     use super::super::session::test_support::*;
     use super::*;
+
+    fn counts(account_ip: u32, account: u32, ip: u32) -> ThrottleCounts {
+        ThrottleCounts {
+            account_ip,
+            account,
+            ip,
+        }
+    }
     use std::net::Ipv4Addr;
 
     const MATCH: Verification = Verification {
@@ -462,23 +470,13 @@ mod tests {
 
     #[test]
     fn below_every_limit_the_attempt_may_proceed() {
-        let counts = ThrottleCounts {
-            account_ip: 4,
-            account: 99,
-            ip: 99,
-        };
-        assert_eq!(check_throttle(counts, rates()), Ok(()));
+        assert_eq!(check_throttle(counts(4, 99, 99), rates()), Ok(()));
     }
 
     #[test]
     fn five_failures_of_one_account_from_one_ip_throttle_that_pair() {
-        let counts = ThrottleCounts {
-            account_ip: 5,
-            account: 5,
-            ip: 5,
-        };
         assert_eq!(
-            check_throttle(counts, rates()),
+            check_throttle(counts(5, 5, 5), rates()),
             Err(SignInError::RateLimited)
         );
     }
@@ -494,23 +492,13 @@ mod tests {
         assert_eq!(a.account, b.account);
         // The attacker exhausted their pair and 50 more tries across IPs:
         // the client's own pair is untouched and the global ceiling is far.
-        let client_counts = ThrottleCounts {
-            account_ip: 0,
-            account: 55,
-            ip: 0,
-        };
-        assert_eq!(check_throttle(client_counts, rates()), Ok(()));
+        assert_eq!(check_throttle(counts(0, 55, 0), rates()), Ok(()));
     }
 
     #[test]
     fn the_global_per_account_ceiling_throttles_a_distributed_attack() {
-        let counts = ThrottleCounts {
-            account_ip: 0,
-            account: 100,
-            ip: 0,
-        };
         assert_eq!(
-            check_throttle(counts, rates()),
+            check_throttle(counts(0, 100, 0), rates()),
             Err(SignInError::RateLimited)
         );
     }

@@ -117,6 +117,14 @@ mod tests {
     use super::super::session::test_support::*;
     use super::*;
 
+    fn refused(account: &Account, chosen: &str) -> ChangeUsernameError {
+        decide_change_username(account, chosen, &ctx(), event_id(8), now()).unwrap_err()
+    }
+
+    fn invalid(why: InvalidUsername) -> ChangeUsernameError {
+        ChangeUsernameError::UsernameInvalid(why)
+    }
+
     #[test]
     fn a_valid_username_is_set_notified_and_audited() {
         let account = accepted_account();
@@ -146,11 +154,8 @@ mod tests {
     #[test]
     fn a_username_shorter_than_three_characters_is_refused_as_username_invalid() {
         let account = accepted_account();
-        let err = decide_change_username(&account, "an", &ctx(), event_id(8), now()).unwrap_err();
-        assert_eq!(
-            err,
-            ChangeUsernameError::UsernameInvalid(InvalidUsername::Length)
-        );
+        let err = refused(&account, "an");
+        assert_eq!(err, invalid(InvalidUsername::Length));
         assert_eq!(err.code(), ErrorCode::UsernameInvalid);
     }
 
@@ -158,23 +163,15 @@ mod tests {
     fn a_username_longer_than_thirty_two_characters_after_nfkc_is_refused() {
         let account = accepted_account();
         // 17 "ﬀ" ligatures are 34 characters after NFKC.
-        let err = decide_change_username(&account, &"ﬀ".repeat(17), &ctx(), event_id(8), now())
-            .unwrap_err();
-        assert_eq!(
-            err,
-            ChangeUsernameError::UsernameInvalid(InvalidUsername::Length)
-        );
+        let err = refused(&account, &"ﬀ".repeat(17));
+        assert_eq!(err, invalid(InvalidUsername::Length));
     }
 
     #[test]
     fn a_username_with_an_at_sign_is_refused() {
         let account = accepted_account();
-        let err =
-            decide_change_username(&account, "ann@firm", &ctx(), event_id(8), now()).unwrap_err();
-        assert_eq!(
-            err,
-            ChangeUsernameError::UsernameInvalid(InvalidUsername::Characters)
-        );
+        let err = refused(&account, "ann@firm");
+        assert_eq!(err, invalid(InvalidUsername::Characters));
     }
 
     #[test]

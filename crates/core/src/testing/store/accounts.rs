@@ -171,18 +171,7 @@ pub async fn writes_naming_another_tenant_change_nothing(store: Arc<dyn AccountS
     let other = tenant("other-firm");
     let ann = account(&firm, 1, "ann@example.com");
     insert(&store, &ann).await;
-    let invitation = token(&ann, 1, TokenKind::Invitation, 0, 3_600);
-    let signed_in = session(&ann, 2);
-    commit(
-        &store,
-        Changes {
-            new_tokens: vec![invitation.clone()],
-            new_session: Some(signed_in.clone()),
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (invitation, signed_in) = invite_and_sign_in(&store, &ann).await;
 
     let mut hijack = ann.clone();
     hijack.tenant = other.clone();

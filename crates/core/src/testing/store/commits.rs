@@ -132,18 +132,7 @@ pub async fn a_failed_commit_leaves_no_trace(store: Arc<dyn AccountStore>) {
     let bob = account(&firm, 2, "bob@example.com");
     insert(&store, &ann).await;
     insert(&store, &bob).await;
-    let bob_invitation = token(&bob, 1, TokenKind::Invitation, 0, 3_600);
-    let bob_session = session(&bob, 2);
-    commit(
-        &store,
-        Changes {
-            new_tokens: vec![bob_invitation.clone()],
-            new_session: Some(bob_session.clone()),
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (bob_invitation, bob_session) = invite_and_sign_in(&store, &bob).await;
     store.hit_rate("signin:bob", at(0), at(900)).await.unwrap();
     let staff = StaffId::new("staff-1").unwrap();
 

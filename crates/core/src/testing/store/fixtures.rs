@@ -23,28 +23,27 @@ pub(super) fn tenant(name: &str) -> TenantId {
     TenantId::new(name).expect("a valid tenant")
 }
 
-pub(super) fn account_id(n: u32) -> AccountId {
-    let mut bytes = [0xA5; 16];
+/// `N` bytes of `fill` that begin with `n`: distinct ids per kind and number.
+fn numbered<const N: usize>(fill: u8, n: u32) -> [u8; N] {
+    let mut bytes = [fill; N];
     bytes[..4].copy_from_slice(&n.to_be_bytes());
-    AccountId::from_random(bytes)
+    bytes
+}
+
+pub(super) fn account_id(n: u32) -> AccountId {
+    AccountId::from_random(numbered(0xA5, n))
 }
 
 pub(super) fn message_id(n: u32) -> MessageId {
-    let mut bytes = [0x5A; 16];
-    bytes[..4].copy_from_slice(&n.to_be_bytes());
-    MessageId::from_random(bytes)
+    MessageId::from_random(numbered(0x5A, n))
 }
 
 pub(super) fn event_id(n: u32) -> EventId {
-    let mut bytes = [0x3C; 16];
-    bytes[..4].copy_from_slice(&n.to_be_bytes());
-    EventId::from_random(bytes)
+    EventId::from_random(numbered(0x3C, n))
 }
 
 pub(super) fn hash(n: u32) -> TokenHash {
-    let mut bytes = [0x77; 32];
-    bytes[..4].copy_from_slice(&n.to_be_bytes());
-    TokenHash::from_bytes(bytes)
+    TokenHash::from_bytes(numbered(0x77, n))
 }
 
 pub(super) fn account(tenant: &TenantId, n: u32, email: &str) -> Account {
@@ -179,6 +178,25 @@ pub(super) async fn update(
     account: &Account,
 ) -> Result<(), StoreError> {
     write(store, AccountChange::Update(account.clone())).await
+}
+
+/// Gives `owner` an hour-long invitation (token 1) and a session (token 2).
+pub(super) async fn invite_and_sign_in(
+    store: &Arc<dyn AccountStore>,
+    owner: &Account,
+) -> (TokenRecord, SessionRecord) {
+    let invitation = token(owner, 1, TokenKind::Invitation, 0, 3_600);
+    let signed_in = session(owner, 2);
+    let changes = Changes {
+        new_tokens: vec![invitation.clone()],
+        new_session: Some(signed_in.clone()),
+        ..Changes::default()
+    };
+    store
+        .commit(changes)
+        .await
+        .expect("an invitation and a session");
+    (invitation, signed_in)
 }
 
 pub(super) async fn stored(store: &Arc<dyn AccountStore>, account: &Account) -> Account {
