@@ -158,10 +158,9 @@ impl PortalService {
             .await
     }
 
-    /// The link token with this hash and its account.
     /// Loads a link token that `check` finds usable, with its account;
     /// anything else is refused with `invalid` (or `check`'s own refusal).
-    async fn load_usable_token<E: Refusal + Clone>(
+    async fn load_usable_token<E: Refusal>(
         &self,
         hash: &TokenHash,
         now: OffsetDateTime,
@@ -176,6 +175,7 @@ impl PortalService {
         }
     }
 
+    /// The link token with this hash and its account.
     async fn load_token<E: Refusal>(
         &self,
         hash: &TokenHash,
