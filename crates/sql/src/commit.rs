@@ -1,17 +1,22 @@
 //! A commit: every [`ChangeStep`] of a [`Changes`], in the one order
-//! [`Changes::steps`] gives, as statements inside one transaction.
+//! [`Changes::steps`] gives, as statements inside one transaction; the
+//! audit events are appended to their tenants' chains last, so a chain
+//! head's row lock is held only for the end of the transaction.
 
 use std::borrow::Cow;
 
-use portal_access_core::{AccountChange, ChangeStep, Changes, SessionRevocation, StoreError};
+use portal_access_core::{
+    AccountChange, AuditEvent, ChainHash, ChainPoint, ChangeStep, Changes, SessionRevocation,
+    StoreError,
+};
 use sqlx::Database;
 
 use crate::queries::{
-    CLEAR_RATE_PREFIX, INSERT_ACCOUNT, INSERT_AUDIT, INSERT_MESSAGE, INSERT_OPENING,
-    INSERT_SESSION, INSERT_TOKEN, REDEEM_TOKEN, REVOKE_SESSION, REVOKE_SESSIONS_OF_ACCOUNT,
-    REVOKE_TOKENS, UPDATE_ACCOUNT, UPSERT_STAFF_VERIFICATION,
+    ADVANCE_AUDIT_HEAD, CLEAR_RATE_PREFIX, INSERT_ACCOUNT, INSERT_CHAINED_AUDIT, INSERT_MESSAGE,
+    INSERT_OPENING, INSERT_SESSION, INSERT_TOKEN, LOCK_AUDIT_HEAD, REDEEM_TOKEN, REVOKE_SESSION,
+    REVOKE_SESSIONS_OF_ACCOUNT, REVOKE_TOKENS, UPDATE_ACCOUNT, UPSERT_STAFF_VERIFICATION,
 };
-use crate::rows::{account_statement, hash_arg, ip_arg};
+use crate::rows::{account_statement, chain_point, hash_arg, ip_arg, seq_arg};
 use crate::{Arg, Backend, On, Statement};
 
 /// Applies `changes` on `conn` (inside the commit's transaction). The first
@@ -20,6 +25,7 @@ pub(crate) async fn apply<D: Backend>(
     conn: &mut <D::Db as Database>::Connection,
     changes: &Changes,
 ) -> Result<(), StoreError> {
+    let mut audit = Vec::new();
     for step in changes.steps() {
         let on = On::Tx(&mut *conn);
         match step {
@@ -112,20 +118,7 @@ pub(crate) async fn apply<D: Backend>(
                     .arg(false);
                 D::execute(on, statement).await?;
             }
-            ChangeStep::Audit(event) => {
-                let actor = serde_json::to_value(&event.actor).map_err(StoreError::backend)?;
-                let statement = Statement::new(INSERT_AUDIT)
-                    .arg(event.id.as_uuid())
-                    .arg(event.tenant.as_str())
-                    .arg(event.account_id.map(|a| a.as_uuid()))
-                    .arg(Arg::Json(Cow::Owned(actor)))
-                    .arg(event.kind.as_str())
-                    .arg(event.at)
-                    .arg(ip_arg(event.ip))
-                    .arg(event.user_agent.as_deref())
-                    .arg(Arg::Json(Cow::Borrowed(&event.detail)));
-                D::execute(on, statement).await?;
-            }
+            ChangeStep::Audit(event) => audit.push(event),
             ChangeStep::LinkOpening(opening) => {
                 let statement = Statement::new(INSERT_OPENING)
                     .arg(hash_arg(&opening.token_hash))
@@ -147,6 +140,51 @@ pub(crate) async fn apply<D: Backend>(
                 D::execute(on, statement).await?;
             }
         }
+    }
+    append_audit::<D>(conn, &audit).await
+}
+
+/// Appends `events` to their tenants' chains, in the order given: per
+/// tenant (in name order, so two commits never wait on each other's heads
+/// crosswise), lock the head, insert each event with the next number and
+/// hash, move the head.
+async fn append_audit<D: Backend>(
+    conn: &mut <D::Db as Database>::Connection,
+    events: &[&AuditEvent],
+) -> Result<(), StoreError> {
+    let mut tenants: Vec<_> = events.iter().map(|event| &event.tenant).collect();
+    tenants.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    tenants.dedup();
+    for tenant in tenants {
+        let lock = Statement::new(LOCK_AUDIT_HEAD)
+            .arg(tenant.as_str())
+            .arg(&ChainHash::GENESIS.as_bytes()[..]);
+        let row = D::fetch_optional(On::Tx(&mut *conn), lock)
+            .await?
+            .ok_or_else(|| StoreError::backend("the chain head upsert returned no row"))?;
+        let mut head: ChainPoint = chain_point::<D>(&row)?;
+        for event in events.iter().filter(|event| &event.tenant == tenant) {
+            head = head.next(event);
+            let actor = serde_json::to_value(&event.actor).map_err(StoreError::backend)?;
+            let statement = Statement::new(INSERT_CHAINED_AUDIT)
+                .arg(event.id.as_uuid())
+                .arg(event.tenant.as_str())
+                .arg(event.account_id.map(|a| a.as_uuid()))
+                .arg(Arg::Json(Cow::Owned(actor)))
+                .arg(event.kind.as_str())
+                .arg(event.at)
+                .arg(ip_arg(event.ip))
+                .arg(event.user_agent.as_deref())
+                .arg(Arg::Json(Cow::Borrowed(&event.detail)))
+                .arg(seq_arg(head.seq)?)
+                .arg(&head.hash.as_bytes()[..]);
+            D::execute(On::Tx(&mut *conn), statement).await?;
+        }
+        let advance = Statement::new(ADVANCE_AUDIT_HEAD)
+            .arg(tenant.as_str())
+            .arg(seq_arg(head.seq)?)
+            .arg(&head.hash.as_bytes()[..]);
+        D::execute(On::Tx(&mut *conn), advance).await?;
     }
     Ok(())
 }

@@ -193,13 +193,6 @@ pub const STAFF_VERIFICATION: &str =
 
 // ----------------------------------------------------- audit, link openings
 
-/// Records an audit event.
-pub const INSERT_AUDIT: &str = concat!(
-    "INSERT INTO audit_events (",
-    audit_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-);
-
 /// An account's audit events, newest first.
 pub const AUDIT_EVENTS: &str = concat!(
     "SELECT ",
@@ -207,6 +200,59 @@ pub const AUDIT_EVENTS: &str = concat!(
     " FROM audit_events WHERE account_id = $1 AND tenant = $2 \
      ORDER BY at DESC, seq DESC LIMIT $3"
 );
+
+/// Locks a tenant's audit chain head (creating it at the start: `$2` the
+/// genesis hash) and returns it: an upsert, so the first appends of a new
+/// tenant queue on one row like every later one.
+pub const LOCK_AUDIT_HEAD: &str = "INSERT INTO audit_heads (tenant, seq, hash) VALUES ($1, 0, $2) \
+     ON CONFLICT (tenant) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash";
+
+/// Appends an audit event to its chain: the event's columns, then
+/// `chain_seq` ($10) and `hash` ($11).
+pub const INSERT_CHAINED_AUDIT: &str = concat!(
+    "INSERT INTO audit_events (",
+    audit_columns!(),
+    ", chain_seq, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+);
+
+/// Moves a tenant's chain head to the last appended event.
+pub const ADVANCE_AUDIT_HEAD: &str = "UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1";
+
+/// A page of a tenant's chain: after `$2`, at or after `$3`, at or before
+/// `$4`, of account `$5`, of kind `$6` (a NULL filter passes), at most `$7`.
+pub const AUDIT_PAGE: &str = concat!(
+    "SELECT chain_seq, hash, ",
+    audit_columns!(),
+    " FROM audit_events WHERE tenant = $1 AND chain_seq > $2 \
+     AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at <= $4) \
+     AND ($5 IS NULL OR account_id = $5) AND ($6 IS NULL OR kind = $6) \
+     ORDER BY chain_seq LIMIT $7"
+);
+
+/// A tenant's chain head.
+pub const AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_heads WHERE tenant = $1";
+
+/// A tenant's retention checkpoint.
+pub const AUDIT_CHECKPOINT: &str = "SELECT seq, hash FROM audit_checkpoints WHERE tenant = $1";
+
+/// Every tenant with a chain.
+pub const AUDIT_TENANTS: &str = "SELECT tenant FROM audit_heads ORDER BY tenant";
+
+/// The last event of the tenant's longest chain prefix before `$2` (`$3`:
+/// the largest number, for "every event is before").
+pub const LAST_PRUNABLE_AUDIT: &str = "SELECT chain_seq AS seq, hash FROM audit_events \
+     WHERE tenant = $1 AND chain_seq < COALESCE((SELECT MIN(chain_seq) FROM audit_events \
+     WHERE tenant = $1 AND chain_seq IS NOT NULL AND at >= $2), $3) \
+     ORDER BY chain_seq DESC LIMIT 1";
+
+/// Deletes a tenant's chain up to and including `$2`.
+pub const DELETE_AUDIT_PREFIX: &str =
+    "DELETE FROM audit_events WHERE tenant = $1 AND chain_seq <= $2";
+
+/// Records a tenant's retention checkpoint (`$4`: the cutoff it pruned to).
+pub const UPSERT_AUDIT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints \
+     (tenant, seq, hash, pruned_before) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant) \
+     DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_before = excluded.pruned_before";
 
 /// Records a link opening.
 pub const INSERT_OPENING: &str = concat!(

@@ -5,9 +5,10 @@
 use std::net::IpAddr;
 
 use portal_access_core::{
-    Access, Account, AccountId, Actor, AuditEvent, AuditKind, DeliveryState, EmailAddress, EventId,
-    Invitation, LinkOpening, MessageId, MessageKind, NewMessage, OutboxMessage, PasswordHash,
-    SessionRecord, StoreError, TenantId, TokenHash, TokenKind, TokenRecord, Username,
+    Access, Account, AccountId, Actor, AuditEvent, AuditKind, ChainHash, ChainPoint, ChainedEvent,
+    DeliveryState, EmailAddress, EventId, Invitation, LinkOpening, MessageId, MessageKind,
+    NewMessage, OutboxMessage, PasswordHash, SessionRecord, StoreError, TenantId, TokenHash,
+    TokenKind, TokenRecord, Username,
 };
 use time::OffsetDateTime;
 
@@ -97,7 +98,7 @@ fn opt_hash<D: Backend>(
         .transpose()
 }
 
-fn tenant<D: Backend>(row: &SqlRow<D>) -> Result<TenantId, StoreError> {
+pub(crate) fn tenant<D: Backend>(row: &SqlRow<D>) -> Result<TenantId, StoreError> {
     TenantId::new(D::text(row, "tenant")?).map_err(|e| corrupt("tenant", e))
 }
 
@@ -210,6 +211,38 @@ impl FromRow for AuditEvent {
             ip: ip::<D>(row)?,
             user_agent: D::opt_text(row, "user_agent")?,
             detail: D::json(row, "detail")?,
+        })
+    }
+}
+
+/// A chain sequence number as stored (a signed 64-bit column).
+pub(crate) fn seq_arg(seq: u64) -> Result<i64, StoreError> {
+    i64::try_from(seq).map_err(|e| corrupt("chain_seq", e))
+}
+
+fn chain_hash<D: Backend>(row: &SqlRow<D>, column: &'static str) -> Result<ChainHash, StoreError> {
+    let bytes = D::opt_bytes(row, column)?.ok_or_else(|| corrupt(column, "null"))?;
+    ChainHash::from_slice(&bytes).ok_or_else(|| corrupt(column, "not 32 bytes"))
+}
+
+fn chain_seq<D: Backend>(row: &SqlRow<D>, column: &'static str) -> Result<u64, StoreError> {
+    u64::try_from(D::int(row, column)?).map_err(|e| corrupt(column, e))
+}
+
+/// A chain head or checkpoint: columns `seq` and `hash`.
+pub(crate) fn chain_point<D: Backend>(row: &SqlRow<D>) -> Result<ChainPoint, StoreError> {
+    Ok(ChainPoint {
+        seq: chain_seq::<D>(row, "seq")?,
+        hash: chain_hash::<D>(row, "hash")?,
+    })
+}
+
+impl FromRow for ChainedEvent {
+    fn from_row<D: Backend>(row: &SqlRow<D>) -> Result<Self, StoreError> {
+        Ok(ChainedEvent {
+            seq: chain_seq::<D>(row, "chain_seq")?,
+            hash: chain_hash::<D>(row, "hash")?,
+            event: AuditEvent::from_row::<D>(row)?,
         })
     }
 }

@@ -5,20 +5,22 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use portal_access_core::{
-    Account, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome, LinkOpening, MessageId,
-    OutboxMessage, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
-    TokenRecord, REDACTED_BODY,
+    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint, ChainedEvent,
+    Changes, DeliveryOutcome, LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId,
+    StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY,
 };
-use sqlx::Pool;
+use sqlx::{Pool, Transaction};
 use time::OffsetDateTime;
 
 use crate::commit::apply;
 use crate::queries::{
-    ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_EVENTS, HIT_RATE, LINK_OPENINGS,
+    ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD,
+    AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, HIT_RATE, LAST_PRUNABLE_AUDIT, LINK_OPENINGS,
     MESSAGES_FOR_ACCOUNT, PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY,
     RECORD_SENT, SESSION, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION,
+    UPSERT_AUDIT_CHECKPOINT,
 };
-use crate::rows::{hash_arg, session, FromRow};
+use crate::rows::{chain_point, hash_arg, seq_arg, session, tenant, FromRow};
 use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};
 
 /// The [`AccountStore`] on the SQL database of dialect `D`. Cheap to clone
@@ -113,6 +115,29 @@ impl<D: Backend> SqlStore<D> {
         On::Pool(&self.pool)
     }
 
+    /// Begins a write transaction the dialect's way.
+    async fn begin(&self) -> Result<Transaction<'static, D::Db>, StoreError> {
+        let begun = match D::BEGIN {
+            Some(statement) => self.pool.begin_with(statement).await,
+            None => self.pool.begin().await,
+        };
+        begun.map_err(D::map_error)
+    }
+
+    /// A tenant's chain head or checkpoint (`sql`: [`AUDIT_HEAD`] or
+    /// [`AUDIT_CHECKPOINT`]); the start when absent.
+    async fn chain_point(
+        &self,
+        sql: &'static str,
+        tenant: &TenantId,
+    ) -> Result<ChainPoint, StoreError> {
+        let statement = Statement::new(sql).arg(tenant.as_str());
+        match D::fetch_optional(self.on(), statement).await? {
+            Some(row) => chain_point::<D>(&row),
+            None => Ok(ChainPoint::START),
+        }
+    }
+
     async fn one<T: FromRow>(&self, statement: Statement<'_>) -> Result<Option<T>, StoreError> {
         D::fetch_optional(self.on(), statement)
             .await?
@@ -157,11 +182,7 @@ impl<D: Backend> AccountStore for SqlStore<D> {
         if changes.is_empty() {
             return Ok(());
         }
-        let begun = match D::BEGIN {
-            Some(statement) => self.pool.begin_with(statement).await,
-            None => self.pool.begin().await,
-        };
-        let mut tx = begun.map_err(D::map_error)?;
+        let mut tx = self.begin().await?;
         match apply::<D>(&mut tx, &changes).await {
             Ok(()) => tx.commit().await.map_err(D::map_error),
             Err(refusal) => {
@@ -385,5 +406,63 @@ impl<D: Backend> AccountStore for SqlStore<D> {
     async fn ping(&self) -> Result<(), StoreError> {
         D::execute(self.on(), Statement::new("SELECT 1")).await?;
         Ok(())
+    }
+
+    async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<ChainedEvent>, StoreError> {
+        self.all(
+            Statement::new(AUDIT_PAGE)
+                .arg(query.tenant.as_str())
+                .arg(seq_arg(query.after_seq)?)
+                .arg(query.from)
+                .arg(query.to)
+                .arg(query.account.map(|a| a.as_uuid()))
+                .arg(query.kind.map(|k| k.as_str()))
+                .arg(query.limit),
+        )
+        .await
+    }
+
+    async fn audit_chain_ends(&self, tenant: &TenantId) -> Result<ChainEnds, StoreError> {
+        Ok(ChainEnds {
+            checkpoint: self.chain_point(AUDIT_CHECKPOINT, tenant).await?,
+            head: self.chain_point(AUDIT_HEAD, tenant).await?,
+        })
+    }
+
+    async fn audit_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        D::fetch_all(self.on(), Statement::new(AUDIT_TENANTS))
+            .await?
+            .iter()
+            .map(tenant::<D>)
+            .collect()
+    }
+
+    async fn prune_audit(
+        &self,
+        tenant: &TenantId,
+        before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let last = Statement::new(LAST_PRUNABLE_AUDIT)
+            .arg(tenant.as_str())
+            .arg(before)
+            .arg(i64::MAX);
+        let Some(row) = D::fetch_optional(On::Tx(&mut *tx), last).await? else {
+            tx.rollback().await.map_err(D::map_error)?;
+            return Ok(0);
+        };
+        let checkpoint = chain_point::<D>(&row)?;
+        let delete = Statement::new(DELETE_AUDIT_PREFIX)
+            .arg(tenant.as_str())
+            .arg(seq_arg(checkpoint.seq)?);
+        let removed = D::execute(On::Tx(&mut *tx), delete).await?;
+        let record = Statement::new(UPSERT_AUDIT_CHECKPOINT)
+            .arg(tenant.as_str())
+            .arg(seq_arg(checkpoint.seq)?)
+            .arg(&checkpoint.hash.as_bytes()[..])
+            .arg(before);
+        D::execute(On::Tx(&mut *tx), record).await?;
+        tx.commit().await.map_err(D::map_error)?;
+        Ok(removed)
     }
 }

@@ -38,6 +38,7 @@ macro_rules! given_text {
 
 pub(crate) mod account;
 pub(crate) mod actor;
+pub(crate) mod chain;
 pub mod device;
 pub(crate) mod email;
 pub(crate) mod ids;
@@ -48,6 +49,10 @@ pub(crate) mod username;
 
 pub use account::{Access, Account, Invitation, PasswordHash};
 pub use actor::{Actor, AuditEvent, AuditKind, RequestContext};
+pub use chain::{
+    canonical_body, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
+    ChainedEvent, CHAIN_ENCODING_VERSION,
+};
 pub use email::{EmailAddress, InvalidEmail};
 pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId};
 pub use password::{

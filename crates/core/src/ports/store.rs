@@ -24,6 +24,12 @@
 //!   one transaction: a failed commit leaves no outbox row, no audit row, no
 //!   token, no partial account change.
 //! - **Rate counters** are exact under concurrency (atomic upsert).
+//! - **Audit chain**: every audit event of a commit gets the next sequence
+//!   number of its tenant's chain and `hash = SHA-256(previous hash || seq
+//!   || canonical body)` ([`ChainPoint::next`](crate::ChainPoint::next)),
+//!   in the commit's transaction. The events are appended after every other
+//!   step, so the tenant's chain head is locked only for the end of the
+//!   transaction; concurrent commits form one chain, without gap or fork.
 //! - **Outbox leases**: a leased message is not leased again until its lease
 //!   expires (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several dispatchers
 //!   never send one message twice while a lease holds.
@@ -61,9 +67,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AuditEvent, DeliveryOutcome, LinkOpening, MessageId, NewMessage,
-    OutboxMessage, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind,
-    TokenRecord,
+    Account, AccountId, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, DeliveryOutcome,
+    LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, StaffId, StaffVerification,
+    TenantId, TokenHash, TokenKind, TokenRecord,
 };
 
 /// A store failure. The domain refusals (`Conflict`, `UsernameTaken`,
@@ -163,6 +169,11 @@ pub enum SessionRevocation {
 /// 5. `revoke_sessions`, then 6. `new_session`,
 /// 7. `outbox`, 8. `audit`, 9. `link_openings`,
 /// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert).
+///
+/// The audit events are written in their step's place by the memory store
+/// and, on the SQL stores, appended to the tenant's chain as the last
+/// statements of the transaction (so the chain head's row lock is held only
+/// through the commit); either way, all or nothing, in the order given.
 ///
 /// [`Changes::steps`] yields them in this order; every store applies them by
 /// walking it.
@@ -411,4 +422,28 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Whether the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// A page of a tenant's audit trail in chain order: the events after
+    /// `query.after_seq` that pass its filters, at most `query.limit`.
+    /// Events recorded before the chain existed (no sequence number) are
+    /// not part of the trail.
+    async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<ChainedEvent>, StoreError>;
+
+    /// Where a tenant's stored chain starts (the retention checkpoint: the
+    /// last removed event) and its head (the last appended event); both
+    /// [`ChainPoint::START`](crate::ChainPoint::START) when absent.
+    async fn audit_chain_ends(&self, tenant: &TenantId) -> Result<ChainEnds, StoreError>;
+
+    /// Every tenant that has an audit chain, by name.
+    async fn audit_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+
+    /// Removes the longest prefix of the tenant's chain whose events are all
+    /// before `before` (never an event after one it keeps), and records the
+    /// last removed event as the checkpoint, in one transaction. Returns how
+    /// many events were removed.
+    async fn prune_audit(
+        &self,
+        tenant: &TenantId,
+        before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
 }

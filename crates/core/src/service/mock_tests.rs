@@ -16,10 +16,11 @@ use crate::testing::fakes::{ManualClock, SeededRandom};
 use crate::workflow::attribution::fixtures;
 use crate::workflow::{ErrorCode, Refusal};
 use crate::{
-    Account, AccountChange, AccountId, AccountStore, AuditEvent, CaptchaError, CaptchaVerdict,
-    CaptchaVerifier, Changes, DeliveryOutcome, LinkOpening, Mailer, MailerError, MessageId,
-    MessageKind, NewMessage, OutboxMessage, RequestContext, SessionRecord, StaffId,
-    StaffVerification, StoreError, TenantId, TokenHash, TokenKind, TokenRecord,
+    Account, AccountChange, AccountId, AccountStore, AuditEvent, AuditQuery, CaptchaError,
+    CaptchaVerdict, CaptchaVerifier, ChainEnds, ChainedEvent, Changes, DeliveryOutcome,
+    LinkOpening, Mailer, MailerError, MessageId, MessageKind, NewMessage, OutboxMessage,
+    RequestContext, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
+    TokenKind, TokenRecord,
 };
 
 mockall::mock! {
@@ -46,6 +47,10 @@ mockall::mock! {
         async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
         async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
         async fn ping(&self) -> Result<(), StoreError>;
+        async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<ChainedEvent>, StoreError>;
+        async fn audit_chain_ends(&self, tenant: &TenantId) -> Result<ChainEnds, StoreError>;
+        async fn audit_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+        async fn prune_audit(&self, tenant: &TenantId, before: OffsetDateTime) -> Result<u64, StoreError>;
     }
 }
 

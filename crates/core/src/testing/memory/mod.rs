@@ -48,9 +48,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome, DeliveryState,
-    LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId, StaffVerification, StoreError,
-    TenantId, TokenHash, TokenRecord, REDACTED_BODY,
+    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, Changes,
+    DeliveryOutcome, DeliveryState, LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId,
+    StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY,
 };
 
 use state::State;
@@ -222,6 +222,7 @@ impl AccountStore for MemoryStore {
         let events = state
             .audit
             .iter()
+            .map(|chained| &chained.event)
             .filter(|e| &e.tenant == tenant && e.account_id == Some(account_id));
         Ok(newest_first(events.cloned(), |e| e.at, limit))
     }
@@ -354,5 +355,34 @@ impl AccountStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<ChainedEvent>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .audit
+            .iter()
+            .filter(|e| e.seq > query.after_seq && query.matches(&e.event))
+            .take(query.limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn audit_chain_ends(&self, tenant: &TenantId) -> Result<ChainEnds, StoreError> {
+        Ok(self.lock().chains.get(tenant).copied().unwrap_or_default())
+    }
+
+    async fn audit_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let mut tenants: Vec<TenantId> = self.lock().chains.keys().cloned().collect();
+        tenants.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(tenants)
+    }
+
+    async fn prune_audit(
+        &self,
+        tenant: &TenantId,
+        before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        Ok(self.lock().prune_audit(tenant, before))
     }
 }

@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountChange, AccountId, AuditEvent, ChangeStep, Changes, EventId, LinkOpening,
-    MessageId, NewMessage, OutboxMessage, SessionRecord, SessionRevocation, StaffId,
-    StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
+    Account, AccountChange, AccountId, ChainEnds, ChainPoint, ChainedEvent, ChangeStep, Changes,
+    EventId, LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, SessionRevocation,
+    StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
 };
 
 #[derive(Debug)]
@@ -28,7 +28,10 @@ pub(super) struct State {
     pub(super) sessions: HashMap<TokenHash, SessionRecord>,
     pub(super) rates: HashMap<(String, OffsetDateTime), (u32, OffsetDateTime)>,
     pub(super) staff: HashMap<(TenantId, StaffId), StaffVerification>,
-    pub(super) audit: Vec<AuditEvent>,
+    /// Every tenant's chained events, in append order.
+    pub(super) audit: Vec<ChainedEvent>,
+    /// Each tenant's chain: its retention checkpoint and head.
+    pub(super) chains: HashMap<TenantId, ChainEnds>,
     pub(super) audit_ids: HashSet<EventId>,
     pub(super) outbox: Vec<OutboxRow>,
     pub(super) outbox_index: HashMap<MessageId, usize>,
@@ -195,7 +198,13 @@ impl State {
                 ChangeStep::Queue(message) => self.queue(message),
                 ChangeStep::Audit(event) => {
                     self.audit_ids.insert(event.id);
-                    self.audit.push(event.clone());
+                    let ends = self.chains.entry(event.tenant.clone()).or_default();
+                    ends.head = ends.head.next(event);
+                    self.audit.push(ChainedEvent {
+                        seq: ends.head.seq,
+                        hash: ends.head.hash,
+                        event: event.clone(),
+                    });
                 }
                 ChangeStep::LinkOpening(opening) => self.openings.push(opening.clone()),
                 ChangeStep::ClearRatePrefix(prefix) => {
@@ -209,6 +218,27 @@ impl State {
                 }
             }
         }
+    }
+
+    /// Removes the tenant's longest chain prefix of events before `before`
+    /// and records its last event as the checkpoint; how many were removed.
+    pub(super) fn prune_audit(&mut self, tenant: &TenantId, before: OffsetDateTime) -> u64 {
+        let chain = || self.audit.iter().filter(|e| &e.event.tenant == tenant);
+        let keep_from = chain()
+            .find(|e| e.event.at >= before)
+            .map_or(u64::MAX, |e| e.seq);
+        let Some(last) = chain().rfind(|e| e.seq < keep_from) else {
+            return 0;
+        };
+        let checkpoint = ChainPoint {
+            seq: last.seq,
+            hash: last.hash,
+        };
+        let before_len = self.audit.len();
+        self.audit
+            .retain(|e| &e.event.tenant != tenant || e.seq > checkpoint.seq);
+        self.chains.entry(tenant.clone()).or_default().checkpoint = checkpoint;
+        (before_len - self.audit.len()) as u64
     }
 
     fn revoke_sessions(&mut self, revocation: &SessionRevocation) {

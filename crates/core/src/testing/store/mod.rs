@@ -28,7 +28,8 @@
 //! value or its truncation to the microsecond and nothing else.
 //!
 //! The tests live by concern in the submodules (accounts, commits, tokens,
-//! sessions, rates and staff verification, staff timelines, outbox), on the
+//! sessions, rates and staff verification, staff timelines, outbox, the
+//! audit chain), on the
 //! shared fixtures of `fixtures`; all are re-exported here, and a new test
 //! is added to its concern's file and to the list in
 //! [`account_store_conformance!`](crate::account_store_conformance).
@@ -37,6 +38,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod audit;
 mod commits;
 mod fixtures;
 mod outbox;
@@ -46,6 +48,7 @@ mod timelines;
 mod tokens;
 
 pub use accounts::*;
+pub use audit::*;
 pub use commits::*;
 pub use outbox::*;
 pub use rates::*;
@@ -149,6 +152,10 @@ macro_rules! account_store_conformance {
             expired_rate_counters_are_purged,
             a_store_answers_ping,
             timestamps_round_trip_to_the_microsecond,
+            eight_concurrent_writers_of_two_hundred_events_form_one_chain,
+            events_of_a_commit_are_chained_in_order_per_tenant_and_a_refused_commit_takes_none,
+            the_trail_is_read_in_pages_filtered_by_time_account_and_kind_per_tenant,
+            pruning_removes_only_a_whole_prefix_and_the_rest_still_verifies,
         );
     };
 }
