@@ -44,10 +44,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod audit;
 mod client_api;
 pub mod client_ip;
 pub mod csrf;
 pub mod error;
+pub mod export;
 mod extract;
 mod failure;
 pub mod headers;

@@ -74,7 +74,8 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/staff/accounts/{id}/unarchive", post(unarchive))
         .route("/staff/accounts/{id}/email", put(change_email))
         .route("/staff/accounts/{id}/events", get(account_events))
-        .route("/staff/human-verification", post(human_verification));
+        .route("/staff/human-verification", post(human_verification))
+        .route("/staff/audit", get(crate::audit::audit_trail));
     headers::finish(router, state, API_CSP)
 }
 

@@ -28,13 +28,14 @@ pub mod workflow;
 pub use config::{HashingConfig, PortalConfig, Rate};
 pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
 pub use domain::{
-    canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditKind,
-    AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier, ChainedEvent,
-    DeliveryOutcome, DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId, InvalidPolicy,
-    InvalidUsername, Invitation, LinkOpening, MalformedToken, MessageId, MessageKind, NewMessage,
-    NewPassword, OutboxMessage, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected,
-    RawToken, RequestContext, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash,
-    TokenKind, TokenRecord, TokenState, Username, CHAIN_ENCODING_VERSION, REDACTED_BODY,
+    canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter,
+    AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
+    ChainedEvent, DeliveryOutcome, DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId,
+    InvalidPolicy, InvalidUsername, Invitation, LinkOpening, MalformedToken, MessageId,
+    MessageKind, NewMessage, NewPassword, OutboxMessage, PasswordHash, PasswordPolicy,
+    PasswordReason, PasswordRejected, RawToken, RequestContext, SessionRecord, StaffId,
+    StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username,
+    CHAIN_ENCODING_VERSION, REDACTED_BODY,
 };
 pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};

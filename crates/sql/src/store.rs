@@ -413,10 +413,10 @@ impl<D: Backend> AccountStore for SqlStore<D> {
             Statement::new(AUDIT_PAGE)
                 .arg(query.tenant.as_str())
                 .arg(seq_arg(query.after_seq)?)
-                .arg(query.from)
-                .arg(query.to)
-                .arg(query.account.map(|a| a.as_uuid()))
-                .arg(query.kind.map(|k| k.as_str()))
+                .arg(query.filter.from)
+                .arg(query.filter.to)
+                .arg(query.filter.account.map(|a| a.as_uuid()))
+                .arg(query.filter.kind.map(|k| k.as_str()))
                 .arg(query.limit),
         )
         .await

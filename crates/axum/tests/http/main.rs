@@ -5,6 +5,7 @@
 //! test and dropped).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod client;
 mod common;
 mod pages;
@@ -34,6 +35,10 @@ macro_rules! on_every_store {
 }
 
 on_every_store!(
+    audit::the_audit_trail_is_paged_by_cursor_with_each_events_seq_and_hash,
+    audit::the_audit_trail_streams_as_jsonl_and_csv_filtered_by_account_and_kind,
+    audit::bad_audit_queries_are_validation_failed_with_a_message,
+    audit::a_tenants_staff_never_sees_another_tenants_audit_events,
     staff::staff_creates_an_account_and_reads_its_status,
     staff::creating_an_account_with_a_malformed_email_is_validation_failed,
     staff::creating_an_account_with_a_used_email_is_email_taken,

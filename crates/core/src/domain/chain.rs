@@ -138,14 +138,9 @@ pub struct ChainedEvent {
     pub event: AuditEvent,
 }
 
-/// Which part of a tenant's trail to read, in chain order: the events after
-/// `after_seq` matching every filter given, at most `limit`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditQuery {
-    /// The tenant.
-    pub tenant: TenantId,
-    /// Only events with a larger sequence number (the page cursor; 0: from the start).
-    pub after_seq: u64,
+/// Which events of a trail to read: each filter given must pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
     /// Only events at or after this time.
     pub from: Option<OffsetDateTime>,
     /// Only events at or before this time.
@@ -154,6 +149,28 @@ pub struct AuditQuery {
     pub account: Option<AccountId>,
     /// Only events of this kind.
     pub kind: Option<AuditKind>,
+}
+
+impl AuditFilter {
+    /// Whether `event` passes every filter given.
+    pub fn matches(&self, event: &AuditEvent) -> bool {
+        self.from.is_none_or(|from| event.at >= from)
+            && self.to.is_none_or(|to| event.at <= to)
+            && self.account.is_none_or(|id| event.account_id == Some(id))
+            && self.kind.is_none_or(|kind| event.kind == kind)
+    }
+}
+
+/// One page of a tenant's trail, in chain order: the events after
+/// `after_seq` that pass `filter`, at most `limit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Only events with a larger sequence number (the page cursor; 0: from the start).
+    pub after_seq: u64,
+    /// Which events.
+    pub filter: AuditFilter,
     /// At most this many events.
     pub limit: u32,
 }
@@ -164,21 +181,15 @@ impl AuditQuery {
         Self {
             tenant,
             after_seq: 0,
-            from: None,
-            to: None,
-            account: None,
-            kind: None,
+            filter: AuditFilter::default(),
             limit,
         }
     }
 
-    /// Whether `event` passes the filters (not the cursor or limit).
+    /// Whether `event` is of the tenant and passes the filter (the cursor
+    /// and limit aside).
     pub fn matches(&self, event: &AuditEvent) -> bool {
-        event.tenant == self.tenant
-            && self.from.is_none_or(|from| event.at >= from)
-            && self.to.is_none_or(|to| event.at <= to)
-            && self.account.is_none_or(|id| event.account_id == Some(id))
-            && self.kind.is_none_or(|kind| event.kind == kind)
+        event.tenant == self.tenant && self.filter.matches(event)
     }
 }
 

@@ -161,14 +161,14 @@ fn a_query_matches_only_its_tenant_window_account_and_kind() {
     let e = event(1);
     let mut query = AuditQuery::all(e.tenant.clone(), 10);
     assert!(query.matches(&e));
-    query.kind = Some(AuditKind::SignedIn);
+    query.filter.kind = Some(AuditKind::SignedIn);
     assert!(!query.matches(&e));
-    query.kind = Some(e.kind);
-    query.from = Some(e.at + time::Duration::SECOND);
+    query.filter.kind = Some(e.kind);
+    query.filter.from = Some(e.at + time::Duration::SECOND);
     assert!(!query.matches(&e));
-    query.from = None;
-    query.to = Some(e.at);
+    query.filter.from = None;
+    query.filter.to = Some(e.at);
     assert!(query.matches(&e));
-    query.account = Some(AccountId::from_random([9; 16]));
+    query.filter.account = Some(AccountId::from_random([9; 16]));
     assert!(!query.matches(&e));
 }

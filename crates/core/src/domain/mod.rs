@@ -50,8 +50,8 @@ pub(crate) mod username;
 pub use account::{Access, Account, Invitation, PasswordHash};
 pub use actor::{Actor, AuditEvent, AuditKind, RequestContext};
 pub use chain::{
-    canonical_body, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
-    ChainedEvent, CHAIN_ENCODING_VERSION,
+    canonical_body, AuditFilter, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint,
+    ChainVerifier, ChainedEvent, CHAIN_ENCODING_VERSION,
 };
 pub use email::{EmailAddress, InvalidEmail};
 pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId};

@@ -38,7 +38,10 @@ use crate::workflow::status::account_status;
 use crate::workflow::{Decision, Refusal};
 use crate::{Account, AccountId, AuditEvent, RequestContext, StoreError, TokenRecord};
 
+mod audit;
 mod changes;
+
+pub use audit::MAX_AUDIT_PAGE;
 
 pub use crate::workflow::access::AccessError;
 pub use crate::workflow::archive::ArchiveError;

@@ -165,13 +165,13 @@ pub async fn the_trail_is_read_in_pages_filtered_by_time_account_and_kind_per_te
     assert!(store.audit_page(&query).await.unwrap().is_empty());
 
     let mut filtered = AuditQuery::all(firm.clone(), 10);
-    filtered.account = Some(ann.id);
-    filtered.kind = Some(AuditKind::SignedIn);
-    filtered.from = Some(at(30));
-    filtered.to = Some(at(30));
+    filtered.filter.account = Some(ann.id);
+    filtered.filter.kind = Some(AuditKind::SignedIn);
+    filtered.filter.from = Some(at(30));
+    filtered.filter.to = Some(at(30));
     let page = store.audit_page(&filtered).await.unwrap();
     assert_eq!(ids(&page, |e| e.event.id), vec![events[2].id]);
-    filtered.to = None;
+    filtered.filter.to = None;
     let page = store.audit_page(&filtered).await.unwrap();
     assert_eq!(ids(&page, |e| e.event.id), vec![events[2].id, events[3].id]);
     let others = store.audit_page(&AuditQuery::all(other, 10)).await.unwrap();
