@@ -77,3 +77,17 @@ pub async fn verify_chain(
     }
     Ok(verifier.finish())
 }
+
+/// Retention: on every tenant's chain, removes the longest prefix of events
+/// before `before` and records its checkpoint
+/// ([`AccountStore::prune_audit`]). Returns how many events were removed.
+pub async fn prune_before(
+    store: &dyn AccountStore,
+    before: time::OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let mut removed = 0;
+    for tenant in store.audit_tenants().await? {
+        removed += store.prune_audit(&tenant, before).await?;
+    }
+    Ok(removed)
+}

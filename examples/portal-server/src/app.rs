@@ -46,6 +46,8 @@ pub struct App {
     /// Where the directory mailer writes (none with SMTP).
     pub mail_dir: Option<std::path::PathBuf>,
     dispatcher: crate::mail::DispatcherTask,
+    /// With --audit-retention-days: the store to prune, and the days kept.
+    retention: Option<(Arc<dyn AccountStore>, u32)>,
     shutdown_grace: Duration,
 }
 
@@ -197,6 +199,9 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
     let http = http.build().map_err(|e| StartError::Http(Box::new(e)))?;
 
     let dispatcher = crate::mail::DispatcherTask::new(store.clone(), mailer);
+    let retention = config
+        .audit_retention_days
+        .map(|days| (store.clone(), days));
     let router = routes(http, store, prometheus().clone());
     Ok(App {
         router,
@@ -204,6 +209,7 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
         generated_token,
         mail_dir,
         dispatcher,
+        retention,
         shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
     })
 }
@@ -305,6 +311,9 @@ impl App {
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let dispatcher: JoinHandle<()> = self.dispatcher.spawn(stop_rx.clone());
+        if let Some((store, days)) = self.retention {
+            crate::audit::spawn_retention(store, days);
+        }
         let mut server_stop = stop_rx.clone();
         let server = axum::serve(
             listener,

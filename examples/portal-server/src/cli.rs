@@ -23,7 +23,8 @@ pub struct ServerConfig {
     #[arg(
         long,
         env = "PORTAL_DATABASE_URL",
-        default_value = "sqlite://portal-data/portal.db"
+        default_value = "sqlite://portal-data/portal.db",
+        global = true
     )]
     pub database_url: String,
 
@@ -127,6 +128,61 @@ pub struct ServerConfig {
     /// dispatcher's current batch may take to finish, in seconds.
     #[arg(long, env = "PORTAL_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+
+    /// Audit retention: remove, at start and every hour, each tenant's
+    /// oldest audit events older than this many days (only a whole prefix of
+    /// the chain; a checkpoint keeps it verifiable). Default: keep all.
+    #[arg(long, env = "PORTAL_AUDIT_RETENTION_DAYS", global = true)]
+    pub audit_retention_days: Option<u32>,
+
+    /// A command instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What portal-server does instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// The audit trail: `verify [--tenant T]`, `export --format jsonl|csv
+    /// --out FILE [--tenant T]`, `prune` (with --audit-retention-days).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// What to do with the audit trail.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every tenant's chain (or one) from the database; exit 1
+    /// naming the first event changed, removed or inserted.
+    Verify {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Write a tenant's whole trail to a file, a page at a time.
+    Export {
+        /// The file format.
+        #[arg(long, value_enum)]
+        format: FileFormat,
+        /// The file to write (replaced if it exists).
+        #[arg(long)]
+        out: PathBuf,
+        /// The tenant (default: the server's --tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Apply --audit-retention-days once: remove each chain's prefix of
+    /// older events, leaving a checkpoint.
+    Prune,
+}
+
+/// A file format of `audit export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    /// JSON Lines.
+    Jsonl,
+    /// CSV with a header row (RFC 4180).
+    Csv,
 }
 
 impl ServerConfig {
@@ -156,6 +212,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("argon2_memory_kib", &self.argon2_memory_kib)
             .field("argon2_iterations", &self.argon2_iterations)
             .field("hash_pool_size", &self.hash_pool_size)
+            .field("audit_retention_days", &self.audit_retention_days)
             .finish_non_exhaustive()
     }
 }

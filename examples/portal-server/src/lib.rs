@@ -5,12 +5,14 @@
 //!
 //! - [`cli::ServerConfig`]: the flags (each also an environment variable);
 //! - [`app::build_app`]: store + migrations, mailer, service, routes;
+//! - [`audit`]: `portal-server audit verify | export | prune`;
 //! - [`app::App::serve`]: serves with the outbox dispatcher until a
 //!   shutdown signal, then drains in-flight requests and the current batch.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod error;
 pub mod mail;

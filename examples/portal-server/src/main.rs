@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use portal_server::app::{build_app, shutdown_signal};
-use portal_server::cli::{LogFormat, ServerConfig};
+use portal_server::cli::{Command, LogFormat, ServerConfig};
 use secrecy::ExposeSecret;
 use tracing_subscriber::EnvFilter;
 
@@ -10,6 +10,23 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> std::process::ExitCode {
     let config = ServerConfig::parse();
     init_logging(config.log_format);
+    if let Some(Command::Audit(command)) = &config.command {
+        let opened = portal_server::app::open_store(&config.database_url).await;
+        let ran = match opened {
+            Ok(store) => portal_server::audit::run(&config, command, store).await,
+            Err(error) => Err(error.into()),
+        };
+        return match ran {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!(
+                    "portal-server audit: {}",
+                    portal_server::app::portal_access_error_chain(error.as_ref())
+                );
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
