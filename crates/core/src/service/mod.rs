@@ -17,6 +17,7 @@ mod client;
 #[cfg(test)]
 mod mock_tests;
 mod notice;
+mod provenance;
 mod staff;
 pub(crate) mod transaction;
 
@@ -422,6 +423,7 @@ impl PortalService {
         for intent in mail {
             changes.outbox.push(self.render(intent, now)?);
         }
+        self.mark_provenance(&mut changes.audit).await;
         Ok(self
             .inner
             .parts

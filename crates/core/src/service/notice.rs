@@ -49,16 +49,7 @@ impl PortalService {
         ctx: &RequestContext,
         reason: PasswordChangeReason,
     ) -> PasswordNotice {
-        let location = match (self.geoip(), ctx.ip) {
-            (Some(geoip), Some(ip)) => match geoip.locate(ip).await {
-                Ok(found) => found,
-                Err(error) => {
-                    tracing::warn!(%error, "geoip lookup failed; notice says location unknown");
-                    None
-                }
-            },
-            _ => None,
-        };
+        let location = self.locate(ctx.ip).await;
         PasswordNotice {
             reason,
             ip: ctx.ip.map(|ip| ip.to_string()),
