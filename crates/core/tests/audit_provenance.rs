@@ -11,7 +11,7 @@ use portal_access_core::service::{NewAccountInput, PortalService, StaffActor};
 use portal_access_core::testing::fakes::TableGeoIp;
 use portal_access_core::testing::MemoryStore;
 use portal_access_core::{
-    AccountStore, AuditKind, AuditQuery, Location, RequestContext, StaffId, TenantId,
+    AccountStore, AuditEvent, AuditKind, AuditQuery, Location, RequestContext, StaffId, TenantId,
 };
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
@@ -42,6 +42,14 @@ async fn create(service: &PortalService) {
         .unwrap();
 }
 
+async fn first_event(store: &MemoryStore) -> AuditEvent {
+    let trail = store
+        .audit_page(&AuditQuery::all(staff().tenant, 10))
+        .await
+        .unwrap();
+    trail[0].event.clone()
+}
+
 #[tokio::test]
 async fn a_staff_action_records_who_when_ip_location_os_and_browser_in_the_chain() {
     let store = Arc::new(MemoryStore::new());
@@ -60,11 +68,7 @@ async fn a_staff_action_records_who_when_ip_location_os_and_browser_in_the_chain
 
     create(&service).await;
 
-    let trail = store
-        .audit_page(&AuditQuery::all(staff().tenant, 10))
-        .await
-        .unwrap();
-    let event = &trail[0].event;
+    let event = &first_event(&store).await;
     assert_eq!(event.kind, AuditKind::AccountCreated);
     assert_eq!(event.actor, staff().actor());
     assert_eq!(event.ip, ctx().ip);
@@ -86,11 +90,7 @@ async fn without_geoip_or_user_agent_only_what_is_known_is_recorded() {
 
     create(&service).await;
 
-    let trail = store
-        .audit_page(&AuditQuery::all(staff().tenant, 10))
-        .await
-        .unwrap();
-    let from = &trail[0].event.detail["from"];
+    let from = &first_event(&store).await.detail["from"];
     assert_eq!(from.get("location"), None);
     assert_eq!(from["browser"], "Firefox 121.0");
 }

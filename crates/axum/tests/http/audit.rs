@@ -14,6 +14,13 @@ async fn trail(app: &TestApp, query: &str) -> Value {
     response.json().await.unwrap()
 }
 
+async fn json_lines(response: reqwest::Response) -> Vec<Value> {
+    let text = response.text().await.unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
 fn seqs(page: &Value) -> Vec<u64> {
     page["events"]
         .as_array()
@@ -62,11 +69,7 @@ pub async fn the_audit_trail_streams_as_jsonl_and_csv_filtered_by_account_and_ki
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/x-ndjson");
-    let text = response.text().await.unwrap();
-    let rows: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = json_lines(response).await;
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[2]["kind"], "access_disabled");
     assert_eq!(rows[2]["seq"], 3);
@@ -130,11 +133,7 @@ pub async fn a_tenants_staff_never_sees_another_tenants_audit_events(backend: Ba
     assert_eq!(seqs(&alices), vec![1]);
     assert_eq!(alices["events"][0]["tenant"], "firm");
     let response = sent(app.other_staff(Method::GET, "/staff/audit?format=jsonl")).await;
-    let text = response.text().await.unwrap();
-    let rows: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = json_lines(response).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["tenant"], "other");
     assert_eq!(rows[0]["seq"], 1);

@@ -6,11 +6,20 @@ use std::sync::Arc;
 
 use crate::audit::{verify_chain, AuditPages};
 use crate::{
-    AccountChange, AccountStore, AuditKind, AuditQuery, ChainPoint, ChainedEvent, Changes,
-    StoreError,
+    AccountChange, AccountStore, AuditEvent, AuditKind, AuditQuery, ChainPoint, ChainedEvent,
+    Changes, StoreError,
 };
 
 use super::fixtures::*;
+
+/// Commits `events` as one unit of work (nothing else in it).
+async fn append(store: &Arc<dyn AccountStore>, events: Vec<AuditEvent>) {
+    let changes = Changes {
+        audit: events,
+        ..Changes::default()
+    };
+    commit(store, changes).await.unwrap();
+}
 
 async fn whole_chain(store: &Arc<dyn AccountStore>, query: AuditQuery) -> Vec<ChainedEvent> {
     let mut pages = AuditPages::new(query);
@@ -34,15 +43,7 @@ pub async fn eight_concurrent_writers_of_two_hundred_events_form_one_chain(
         tokio::spawn(async move {
             for i in 0..200u32 {
                 let event = event(&ann, 1_000 + writer * 200 + i, AuditKind::SignedIn, 0);
-                commit(
-                    &store,
-                    Changes {
-                        audit: vec![event],
-                        ..Changes::default()
-                    },
-                )
-                .await
-                .unwrap();
+                append(&store, vec![event]).await;
             }
         })
     });
@@ -72,15 +73,7 @@ pub async fn events_of_a_commit_are_chained_in_order_per_tenant_and_a_refused_co
     let e1 = event(&ann, 1, AuditKind::AccountCreated, 10);
     let e2 = event(&bob, 2, AuditKind::InvitationSent, 5);
     let e3 = event(&carl, 3, AuditKind::AccountCreated, 1);
-    commit(
-        &store,
-        Changes {
-            audit: vec![e1.clone(), e2.clone(), e3.clone()],
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    append(&store, vec![e1.clone(), e2.clone(), e3.clone()]).await;
     carl.display_name = Some("stale".into());
     carl.version = 7;
     let refused = commit(
@@ -94,15 +87,7 @@ pub async fn events_of_a_commit_are_chained_in_order_per_tenant_and_a_refused_co
     .await;
     assert!(matches!(refused, Err(StoreError::Conflict)), "{refused:?}");
     let e5 = event(&carl, 5, AuditKind::AccessDisabled, 3);
-    commit(
-        &store,
-        Changes {
-            audit: vec![e5.clone()],
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    append(&store, vec![e5.clone()]).await;
 
     let firms = whole_chain(&store, AuditQuery::all(firm.clone(), 10)).await;
     let expected = ChainPoint::START.next(&e1);
@@ -143,15 +128,7 @@ pub async fn the_trail_is_read_in_pages_filtered_by_time_account_and_kind_per_te
         event(&ann, 4, AuditKind::SignedIn, 40),
         event(&carl, 5, AuditKind::SignedIn, 30),
     ];
-    commit(
-        &store,
-        Changes {
-            audit: events.clone(),
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    append(&store, events.clone()).await;
 
     let mut query = AuditQuery::all(firm.clone(), 2);
     let first = store.audit_page(&query).await.unwrap();
@@ -191,15 +168,7 @@ pub async fn pruning_removes_only_a_whole_prefix_and_the_rest_still_verifies(
         event(&ann, 3, AuditKind::SignedIn, 100),
         event(&ann, 4, AuditKind::SignedOut, 30),
     ];
-    commit(
-        &store,
-        Changes {
-            audit: events,
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    append(&store, events).await;
     let before = whole_chain(&store, AuditQuery::all(firm.clone(), 10)).await;
 
     assert_eq!(store.prune_audit(&firm, at(50)).await.unwrap(), 2);
@@ -226,15 +195,7 @@ pub async fn pruning_removes_only_a_whole_prefix_and_the_rest_still_verifies(
     let head = verify_chain(store.as_ref(), &firm).await.unwrap().unwrap();
     assert_eq!(head.seq, 4);
     let next = event(&ann, 5, AuditKind::SignedIn, 200);
-    commit(
-        &store,
-        Changes {
-            audit: vec![next],
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    append(&store, vec![next]).await;
     assert_eq!(
         verify_chain(store.as_ref(), &firm)
             .await
