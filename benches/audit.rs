@@ -47,11 +47,9 @@ struct Options {
 
 const TOKEN: &str = "bench-audit-token-0123456789";
 
-fn event(tenant: &TenantId, n: u64) -> AuditEvent {
-    let mut id = [0x42; 16];
-    id[..8].copy_from_slice(&n.to_be_bytes());
+fn event(tenant: &TenantId) -> AuditEvent {
     AuditEvent {
-        id: EventId::from_random(id),
+        id: EventId::from_random(rand::random()),
         tenant: tenant.clone(),
         account_id: Some(AccountId::from_random([7; 16])),
         actor: Actor::Staff {
@@ -71,19 +69,18 @@ fn event(tenant: &TenantId, n: u64) -> AuditEvent {
 /// Commits per second of 4 writers for `seconds`, each commit made by `commit`.
 async fn rate<F, Fut>(seconds: u64, commit: F) -> f64
 where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
     let commit = Arc::new(commit);
     let done = Arc::new(AtomicU64::new(0));
-    let next = Arc::new(AtomicU64::new(1));
     let until = Instant::now() + Duration::from_secs(seconds);
     let writers: Vec<_> = (0..4)
         .map(|_| {
-            let (commit, done, next) = (commit.clone(), done.clone(), next.clone());
+            let (commit, done) = (commit.clone(), done.clone());
             tokio::spawn(async move {
                 while Instant::now() < until {
-                    commit(next.fetch_add(1, Ordering::Relaxed)).await;
+                    commit().await;
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             })
@@ -104,8 +101,8 @@ async fn commit_rates(seconds: u64) -> (f64, f64) {
     let plain = {
         let pool = store.pool().clone();
         let tenant = tenant.clone();
-        rate(seconds, move |n| {
-            let (pool, event) = (pool.clone(), event(&tenant, n));
+        rate(seconds, move || {
+            let (pool, event) = (pool.clone(), event(&tenant));
             async move {
                 let mut tx = pool.begin().await.unwrap();
                 sqlx::query(
@@ -131,8 +128,8 @@ async fn commit_rates(seconds: u64) -> (f64, f64) {
     };
     let chained = {
         let store = store.clone();
-        rate(seconds, move |n| {
-            let (store, event) = (store.clone(), event(&tenant, 1 << 40 | n));
+        rate(seconds, move || {
+            let (store, event) = (store.clone(), event(&tenant));
             async move {
                 let changes = Changes {
                     audit: vec![event],
@@ -182,7 +179,7 @@ async fn export_memory(options: &Options) -> String {
     let store = SqliteStore::connect(&url).await.unwrap();
     let mut n = 0u64;
     while n < u64::from(options.events) {
-        let batch: Vec<_> = (0..1_000).map(|i| event(&tenant, n + i)).collect();
+        let batch: Vec<_> = (0..1_000).map(|_| event(&tenant)).collect();
         n += batch.len() as u64;
         let changes = Changes {
             audit: batch,
