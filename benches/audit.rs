@@ -154,7 +154,9 @@ fn memory(pid: u32, field: &str) -> u64 {
         .unwrap()
 }
 
-async fn export(base: &str, query: &str) -> (u64, u64, f64) {
+/// Streams one export to its end: bytes, lines, seconds, and the largest
+/// `VmRSS` of the server (`pid`) sampled after each chunk received.
+async fn export(base: &str, query: &str, pid: u32) -> (u64, u64, f64, u64) {
     let client = reqwest::Client::new();
     let started = Instant::now();
     let mut response = client
@@ -164,12 +166,13 @@ async fn export(base: &str, query: &str) -> (u64, u64, f64) {
         .await
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
-    let (mut bytes, mut lines) = (0u64, 0u64);
+    let (mut bytes, mut lines, mut peak) = (0u64, 0u64, 0u64);
     while let Some(chunk) = response.chunk().await.unwrap() {
         bytes += chunk.len() as u64;
         lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        peak = peak.max(memory(pid, "VmRSS:"));
     }
-    (bytes, lines, started.elapsed().as_secs_f64())
+    (bytes, lines, started.elapsed().as_secs_f64(), peak)
 }
 
 async fn export_memory(options: &Options) -> String {
@@ -210,13 +213,12 @@ async fn export_memory(options: &Options) -> String {
             break at.trim().to_owned();
         }
     };
-    export(&base, "?limit=1").await;
-    let before = memory(pid, "VmHWM:");
-    let rss_before = memory(pid, "VmRSS:");
-    let (jsonl_bytes, jsonl_lines, jsonl_secs) = export(&base, "?format=jsonl").await;
-    let after_jsonl = memory(pid, "VmHWM:");
-    let (csv_bytes, csv_lines, csv_secs) = export(&base, "?format=csv").await;
-    let after_csv = memory(pid, "VmHWM:");
+    export(&base, "?limit=1", pid).await;
+    let before = memory(pid, "VmRSS:");
+    let (jsonl_bytes, jsonl_lines, jsonl_secs, jsonl_peak) =
+        export(&base, "?format=jsonl", pid).await;
+    let (csv_bytes, csv_lines, csv_secs, csv_peak) = export(&base, "?format=csv", pid).await;
+    let hwm = memory(pid, "VmHWM:");
     server.kill().await.unwrap();
     assert_eq!(jsonl_lines, n, "every event exported as JSON Lines");
     assert!(
@@ -225,22 +227,22 @@ async fn export_memory(options: &Options) -> String {
     );
     let mib = |kib: u64| kib as f64 / 1024.0;
     format!(
-        "| export of {n} events, `format=jsonl` | {:.1} MiB in {:.1} s ({:.0} events/s) | peak RSS {:.1} → {:.1} MiB: **+{:.1} MiB** |\n\
-         | export of {n} events, `format=csv` | {:.1} MiB in {:.1} s ({:.0} events/s) | peak RSS {:.1} → {:.1} MiB: **+{:.1} MiB** (over the server's whole life since the first page) |\n\
-         \nServer RSS before the exports: {:.1} MiB.\n",
+        "| export of {n} events, `format=jsonl` | {:.1} MiB in {:.1} s ({:.0} events/s) | RSS {:.1} MiB before, at most {:.1} MiB while streaming: **+{:.1} MiB** |\n\
+         | export of {n} events, `format=csv` | {:.1} MiB in {:.1} s ({:.0} events/s) | RSS {:.1} MiB before, at most {:.1} MiB while streaming: **+{:.1} MiB** |\n\
+         \nRSS sampled after every chunk received; the server's `VmHWM` (peak over its whole life) after both: {:.1} MiB.\n",
         mib(jsonl_bytes / 1024),
         jsonl_secs,
         n as f64 / jsonl_secs,
         mib(before),
-        mib(after_jsonl),
-        mib(after_jsonl.saturating_sub(before)),
+        mib(jsonl_peak),
+        mib(jsonl_peak.saturating_sub(before)),
         mib(csv_bytes / 1024),
         csv_secs,
         n as f64 / csv_secs,
         mib(before),
-        mib(after_csv),
-        mib(after_csv.saturating_sub(before)),
-        mib(rss_before),
+        mib(csv_peak),
+        mib(csv_peak.saturating_sub(before)),
+        mib(hwm),
     )
 }
 
