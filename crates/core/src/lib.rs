@@ -31,8 +31,8 @@ pub use domain::{
     DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername,
     Invitation, LinkOpening, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword,
     OutboxMessage, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RawToken,
-    RequestContext, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind,
-    TokenRecord, TokenState, Username, REDACTED_BODY,
+    RequestContext, ServerSecret, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash,
+    TokenKind, TokenRecord, TokenState, Username, REDACTED_BODY,
 };
 pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};

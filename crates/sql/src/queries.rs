@@ -180,6 +180,15 @@ pub const CLEAR_RATE_PREFIX: &str =
 /// Deletes expired counters.
 pub const PURGE_RATE_COUNTERS: &str = "DELETE FROM rate_counters WHERE expires_at <= $1";
 
+// ------------------------------------------------------------ server secrets
+
+/// Keeps a server secret unless one of that name exists (never overwrites).
+pub const INSERT_SERVER_SECRET: &str =
+    "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+
+/// A server secret.
+pub const SERVER_SECRET: &str = "SELECT value FROM server_secrets WHERE name = $1";
+
 // -------------------------------------------------------- staff verification
 
 /// Sets a staff member's verification state.

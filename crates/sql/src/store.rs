@@ -6,17 +6,18 @@ use std::marker::PhantomData;
 use async_trait::async_trait;
 use portal_access_core::{
     Account, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome, LinkOpening, MessageId,
-    OutboxMessage, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
-    TokenRecord, REDACTED_BODY,
+    OutboxMessage, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
+    TokenHash, TokenRecord, REDACTED_BODY,
 };
 use sqlx::Pool;
 use time::OffsetDateTime;
 
 use crate::commit::apply;
 use crate::queries::{
-    ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_EVENTS, HIT_RATE, LINK_OPENINGS,
-    MESSAGES_FOR_ACCOUNT, PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY,
-    RECORD_SENT, SESSION, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION,
+    ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_EVENTS, HIT_RATE, INSERT_SERVER_SECRET,
+    LINK_OPENINGS, MESSAGES_FOR_ACCOUNT, PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED,
+    RECORD_RETRY, RECORD_SENT, SERVER_SECRET, SESSION, SESSION_AND_ACCOUNT, STAFF_VERIFICATION,
+    TOKEN, TOUCH_SESSION,
 };
 use crate::rows::{hash_arg, session, FromRow};
 use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};
@@ -380,6 +381,25 @@ impl<D: Backend> AccountStore for SqlStore<D> {
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         D::execute(self.on(), Statement::new(PURGE_RATE_COUNTERS).arg(now)).await
+    }
+
+    async fn server_secret(
+        &self,
+        name: &str,
+        candidate: &ServerSecret,
+    ) -> Result<ServerSecret, StoreError> {
+        // Insert-if-absent, then read: a concurrent first insert waits on
+        // the primary key and then inserts nothing, so every caller reads
+        // the one row that won.
+        let insert = Statement::new(INSERT_SERVER_SECRET)
+            .arg(name)
+            .arg(candidate.expose());
+        D::execute(self.on(), insert).await?;
+        let row = D::fetch_optional(self.on(), Statement::new(SERVER_SECRET).arg(name)).await?;
+        match row.map(|row| D::opt_bytes(&row, "value")).transpose()? {
+            Some(Some(bytes)) => Ok(ServerSecret::new(bytes)),
+            _ => Err(StoreError::backend("the server secret was not kept")),
+        }
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

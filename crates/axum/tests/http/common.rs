@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use portal_access_axum::{router, BearerTokens, PortalHttp};
+use portal_access_axum::{router, BearerTokens, Hsts, PortalHttp};
 use portal_access_core::config::{HashingConfig, PortalConfig};
 use portal_access_core::dispatch::{Dispatcher, DispatcherConfig};
 use portal_access_core::service::{PortalService, StaffActor};
@@ -47,6 +47,10 @@ pub struct Options {
     pub forgot_requires_captcha: bool,
     /// Request body limit.
     pub body_limit: Option<usize>,
+    /// The public URL (default: the app's own `http://` address).
+    pub public_url: Option<String>,
+    /// The HSTS policy (default: the builder's).
+    pub hsts: Option<Hsts>,
 }
 
 impl Default for Options {
@@ -56,6 +60,8 @@ impl Default for Options {
             captcha: None,
             forgot_requires_captcha: false,
             body_limit: None,
+            public_url: None,
+            hsts: None,
         }
     }
 }
@@ -130,7 +136,7 @@ impl TestApp {
         let addr: SocketAddr = listener.local_addr().expect("local address");
         let base = format!("http://{addr}");
 
-        let mut config = PortalConfig::new(base.clone());
+        let mut config = PortalConfig::new(options.public_url.clone().unwrap_or(base.clone()));
         config.hashing = HashingConfig {
             memory_kib: 256,
             iterations: 1,
@@ -158,6 +164,9 @@ impl TestApp {
             .tenant(TenantId::new("firm").unwrap());
         if let Some(limit) = options.body_limit {
             http = http.body_limit(limit);
+        }
+        if let Some(hsts) = options.hsts {
+            http = http.hsts(hsts);
         }
         let http = http.build().expect("a valid HTTP configuration");
 

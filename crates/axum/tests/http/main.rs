@@ -76,4 +76,6 @@ on_every_store!(
     security::the_client_api_refuses_cross_site_calls,
     security::malformed_mistyped_and_oversized_bodies_are_validation_failed,
     security::internal_failures_answer_500_with_a_request_id_and_no_internal_text,
+    security::an_https_portal_sends_hsts_on_every_answer,
+    security::a_plain_http_portal_never_sends_hsts,
 );

@@ -56,7 +56,7 @@ pub use password::{
 };
 pub use records::{
     DeliveryOutcome, DeliveryState, LinkOpening, MessageKind, NewMessage, OutboxMessage,
-    SessionRecord, StaffVerification, TokenRecord, TokenState, REDACTED_BODY,
+    ServerSecret, SessionRecord, StaffVerification, TokenRecord, TokenState, REDACTED_BODY,
 };
 pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};
 pub use username::{InvalidUsername, Username};

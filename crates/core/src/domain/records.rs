@@ -346,6 +346,31 @@ pub struct StaffVerification {
     pub verified_until: OffsetDateTime,
 }
 
+/// A secret the server generates once and keeps in the store, so that every
+/// instance on one database and every restart use the same one (the CSRF
+/// key, ...): see [`AccountStore::server_secret`](crate::AccountStore::server_secret).
+/// Its `Debug` is redacted.
+#[derive(Clone)]
+pub struct ServerSecret(Vec<u8>);
+
+impl ServerSecret {
+    /// A secret of these bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// Its bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ServerSecret(<{} bytes redacted>)", self.0.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,5 +403,14 @@ mod tests {
 
         assert!(!shown.contains(token.expose()), "{shown}");
         assert!(shown.contains("ann@example.com") && shown.contains("bytes>"));
+    }
+
+    #[test]
+    fn a_server_secrets_debug_shows_only_its_length() {
+        let secret = ServerSecret::new(b"hunter2-hunter2".to_vec());
+
+        let shown = format!("{secret:?}");
+
+        assert_eq!(shown, "ServerSecret(<15 bytes redacted>)");
     }
 }

@@ -24,6 +24,9 @@
 //!   one transaction: a failed commit leaves no outbox row, no audit row, no
 //!   token, no partial account change.
 //! - **Rate counters** are exact under concurrency (atomic upsert).
+//! - **Server secrets are written once**: [`AccountStore::server_secret`]
+//!   inserts a secret only where none of that name exists (one conditional
+//!   insert), so instances that start together all read the first one stored.
 //! - **Outbox leases**: a leased message is not leased again until its lease
 //!   expires (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several dispatchers
 //!   never send one message twice while a lease holds.
@@ -62,8 +65,8 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AuditEvent, DeliveryOutcome, LinkOpening, MessageId, NewMessage,
-    OutboxMessage, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind,
-    TokenRecord,
+    OutboxMessage, ServerSecret, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash,
+    TokenKind, TokenRecord,
 };
 
 /// A store failure. The domain refusals (`Conflict`, `UsernameTaken`,
@@ -408,6 +411,17 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Deletes rate counters that expired by `now`; returns how many.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// The server secret named `name` (`csrf_key`, ...), storing `candidate`
+    /// under that name first if there is none: one atomic insert-if-absent,
+    /// never an overwrite. However many instances call it at once, each gets
+    /// the same bytes (the first stored), today and after every restart.
+    /// Secrets are not tenant-scoped: they belong to the deployment.
+    async fn server_secret(
+        &self,
+        name: &str,
+        candidate: &ServerSecret,
+    ) -> Result<ServerSecret, StoreError>;
 
     /// Whether the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;

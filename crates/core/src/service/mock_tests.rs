@@ -18,7 +18,7 @@ use crate::workflow::{ErrorCode, Refusal};
 use crate::{
     Account, AccountChange, AccountId, AccountStore, AuditEvent, CaptchaError, CaptchaVerdict,
     CaptchaVerifier, Changes, DeliveryOutcome, LinkOpening, Mailer, MailerError, MessageId,
-    MessageKind, NewMessage, OutboxMessage, RequestContext, SessionRecord, StaffId,
+    MessageKind, NewMessage, OutboxMessage, RequestContext, ServerSecret, SessionRecord, StaffId,
     StaffVerification, StoreError, TenantId, TokenHash, TokenKind, TokenRecord,
 };
 
@@ -45,6 +45,7 @@ mockall::mock! {
         async fn record_delivery(&self, id: MessageId, outcome: DeliveryOutcome) -> Result<(), StoreError>;
         async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
         async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+        async fn server_secret(&self, name: &str, candidate: &ServerSecret) -> Result<ServerSecret, StoreError>;
         async fn ping(&self) -> Result<(), StoreError>;
     }
 }

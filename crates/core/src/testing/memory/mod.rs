@@ -49,8 +49,8 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome, DeliveryState,
-    LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId, StaffVerification, StoreError,
-    TenantId, TokenHash, TokenRecord, REDACTED_BODY,
+    LinkOpening, MessageId, OutboxMessage, ServerSecret, SessionRecord, StaffId, StaffVerification,
+    StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY,
 };
 
 use state::State;
@@ -350,6 +350,19 @@ impl AccountStore for MemoryStore {
         let before = state.rates.len();
         state.rates.retain(|_, (_, expires_at)| *expires_at > now);
         Ok((before - state.rates.len()) as u64)
+    }
+
+    async fn server_secret(
+        &self,
+        name: &str,
+        candidate: &ServerSecret,
+    ) -> Result<ServerSecret, StoreError> {
+        let mut state = self.lock();
+        let stored = state
+            .secrets
+            .entry(name.to_owned())
+            .or_insert_with(|| candidate.clone());
+        Ok(stored.clone())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

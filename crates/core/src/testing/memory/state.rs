@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountChange, AccountId, AuditEvent, ChangeStep, Changes, EventId, LinkOpening,
-    MessageId, NewMessage, OutboxMessage, SessionRecord, SessionRevocation, StaffId,
+    MessageId, NewMessage, OutboxMessage, ServerSecret, SessionRecord, SessionRevocation, StaffId,
     StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
 };
 
@@ -33,6 +33,7 @@ pub(super) struct State {
     pub(super) outbox: Vec<OutboxRow>,
     pub(super) outbox_index: HashMap<MessageId, usize>,
     pub(super) openings: Vec<LinkOpening>,
+    pub(super) secrets: HashMap<String, ServerSecret>,
 }
 
 fn duplicate(what: &str) -> StoreError {

@@ -28,7 +28,8 @@
 //! value or its truncation to the microsecond and nothing else.
 //!
 //! The tests live by concern in the submodules (accounts, commits, tokens,
-//! sessions, rates and staff verification, staff timelines, outbox), on the
+//! sessions, rates and staff verification, staff timelines, outbox, server
+//! secrets), on the
 //! shared fixtures of `fixtures`; all are re-exported here, and a new test
 //! is added to its concern's file and to the list in
 //! [`account_store_conformance!`](crate::account_store_conformance).
@@ -41,6 +42,7 @@ mod commits;
 mod fixtures;
 mod outbox;
 mod rates;
+mod secrets;
 mod sessions;
 mod timelines;
 mod tokens;
@@ -49,6 +51,7 @@ pub use accounts::*;
 pub use commits::*;
 pub use outbox::*;
 pub use rates::*;
+pub use secrets::*;
 pub use sessions::*;
 pub use timelines::*;
 pub use tokens::*;
@@ -148,6 +151,8 @@ macro_rules! account_store_conformance {
             bodies_whose_token_expired_are_redacted_once,
             expired_rate_counters_are_purged,
             a_store_answers_ping,
+            a_server_secret_is_stored_once_and_later_callers_read_the_first,
+            twenty_concurrent_first_calls_for_one_secret_agree,
             timestamps_round_trip_to_the_microsecond,
         );
     };
