@@ -32,7 +32,7 @@ pub use domain::{
     Invitation, LinkOpening, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword,
     OutboxMessage, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RawToken,
     RequestContext, ServerSecret, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash,
-    TokenKind, TokenRecord, TokenState, Username, REDACTED_BODY,
+    TokenKind, TokenRecord, TokenState, Username, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};

@@ -269,6 +269,16 @@ pub const RECORD_FAILED: &str =
     "UPDATE outbox SET state = 'failed', failed_at = $2, last_error = $3, \
      attempts = attempts + 1, lease_until = NULL WHERE id = $1";
 
+/// A message not sent because its link died first: no attempt counted,
+/// its token-carrying body redacted.
+pub const RECORD_SUPERSEDED: &str =
+    "UPDATE outbox SET state = 'superseded', failed_at = $2, last_error = $3, \
+     lease_until = NULL, \
+     text_body = CASE WHEN token_hash IS NULL THEN text_body ELSE $4 END, \
+     html_body = CASE WHEN token_hash IS NULL THEN html_body ELSE $4 END, \
+     redacted = CASE WHEN token_hash IS NULL THEN redacted ELSE $5 END \
+     WHERE id = $1";
+
 /// The texts that differ by dialect, built once per dialect from its
 /// fragments ([`Queries::of`]).
 #[derive(Debug)]

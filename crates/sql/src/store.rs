@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use portal_access_core::{
     Account, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome, LinkOpening, MessageId,
     OutboxMessage, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
-    TokenHash, TokenRecord, REDACTED_BODY,
+    TokenHash, TokenRecord, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 use sqlx::Pool;
 use time::OffsetDateTime;
@@ -16,8 +16,8 @@ use crate::commit::apply;
 use crate::queries::{
     ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_EVENTS, HIT_RATE, INSERT_SERVER_SECRET,
     LINK_OPENINGS, MESSAGES_FOR_ACCOUNT, PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED,
-    RECORD_RETRY, RECORD_SENT, SERVER_SECRET, SESSION, SESSION_AND_ACCOUNT, STAFF_VERIFICATION,
-    TOKEN, TOUCH_SESSION,
+    RECORD_RETRY, RECORD_SENT, RECORD_SUPERSEDED, SERVER_SECRET, SESSION, SESSION_AND_ACCOUNT,
+    STAFF_VERIFICATION, TOKEN, TOUCH_SESSION,
 };
 use crate::rows::{hash_arg, session, FromRow};
 use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};
@@ -366,6 +366,12 @@ impl<D: Backend> AccountStore for SqlStore<D> {
                 .arg(id.as_uuid())
                 .arg(*at)
                 .arg(error.as_str()),
+            DeliveryOutcome::Superseded { at } => Statement::new(RECORD_SUPERSEDED)
+                .arg(id.as_uuid())
+                .arg(*at)
+                .arg(NOT_SENT_SUPERSEDED)
+                .arg(REDACTED_BODY)
+                .arg(true),
         };
         D::execute(self.on(), statement).await?;
         Ok(())

@@ -17,11 +17,18 @@
 //! - a transient error: `Retry` after `base_backoff * 2^(attempts-1)`,
 //!   capped at `max_backoff`, with jitter (half fixed, half random);
 //! - a permanent error, or the `max_attempts`-th transient one: `Failed`;
-//! - a message whose link expired (and was redacted) before it could be
-//!   sent: `Failed`, never a mail with a dead link.
+//! - a message whose link expired before it could be sent: `Failed`,
+//!   never a mail with a dead link;
+//! - a message whose link was superseded, revoked or used before it could
+//!   be sent (a resend, a disable, an archive, an email change):
+//!   `Superseded`, not sent ("not sent: link superseded before delivery").
+//!   The link's state is read just before the send; a link that dies in
+//!   the moment between that read and the mail server's answer is the one
+//!   window left (a store cannot share a transaction with SMTP).
 //!
 //! Counters (via the `metrics` facade): `portal_outbox_sent_total`,
-//! `portal_outbox_retried_total`, `portal_outbox_failed_total`.
+//! `portal_outbox_retried_total`, `portal_outbox_failed_total`,
+//! `portal_outbox_superseded_total`.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -57,7 +64,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::{
-    AccountStore, Clock, DeliveryOutcome, Mailer, OsRandom, OutboxMessage, SecureRandom, StoreError,
+    AccountStore, Clock, DeliveryOutcome, Mailer, OsRandom, OutboxMessage, SecureRandom,
+    StoreError, TokenState,
 };
 
 /// How a [`Dispatcher`] leases, sends and retries.
@@ -136,6 +144,8 @@ pub struct DispatchReport {
     pub retried: usize,
     /// Given up on.
     pub failed: usize,
+    /// Not sent: their link died before delivery.
+    pub superseded: usize,
     /// Outcomes the store could not record (those messages are retried
     /// when their lease expires).
     pub unrecorded: usize,
@@ -162,6 +172,7 @@ enum Delivered {
     Sent,
     Retried,
     Failed,
+    Superseded,
 }
 
 impl Dispatcher {
@@ -230,6 +241,7 @@ impl Dispatcher {
                 Ok(Ok(Delivered::Sent)) => report.sent += 1,
                 Ok(Ok(Delivered::Retried)) => report.retried += 1,
                 Ok(Ok(Delivered::Failed)) => report.failed += 1,
+                Ok(Ok(Delivered::Superseded)) => report.superseded += 1,
                 Ok(Err(error)) => {
                     tracing::error!(error = %error, source = ?std::error::Error::source(&error), "could not record an outbox delivery");
                     report.unrecorded += 1;
@@ -301,10 +313,18 @@ async fn deliver(
 ) -> Result<Delivered, StoreError> {
     let id = leased.message.id;
     let attempts = leased.attempts.saturating_add(1);
-    let (outcome, delivered) = if leased.redacted {
+    let link = match &leased.message.token_hash {
+        Some(hash) => store.token(hash).await?.map(|t| t.state(clock.now())),
+        None => None,
+    };
+    let (outcome, delivered) = if leased.redacted || link == Some(TokenState::Expired) {
         let at = clock.now();
         let error = "the link expired before the message could be delivered".to_owned();
         (DeliveryOutcome::Failed { at, error }, Delivered::Failed)
+    } else if matches!(link, Some(TokenState::Superseded | TokenState::Used)) {
+        tracing::info!(message_id = %id, "not sending a message whose link was superseded");
+        let outcome = DeliveryOutcome::Superseded { at: clock.now() };
+        (outcome, Delivered::Superseded)
     } else {
         match mailer.send(&leased.message).await {
             Ok(()) => (DeliveryOutcome::Sent { at: clock.now() }, Delivered::Sent),
@@ -334,6 +354,7 @@ async fn deliver(
         Delivered::Sent => "portal_outbox_sent_total",
         Delivered::Retried => "portal_outbox_retried_total",
         Delivered::Failed => "portal_outbox_failed_total",
+        Delivered::Superseded => "portal_outbox_superseded_total",
     };
     metrics::counter!(counter).increment(1);
     Ok(delivered)

@@ -248,6 +248,10 @@ pub enum DeliveryState {
     Retrying,
     /// Given up (permanent error, or too many attempts).
     Failed,
+    /// Not sent: the link it carries was superseded, revoked or used
+    /// before it could be delivered (a resend, a disable, an archive, an
+    /// email change), so the client never gets a dead link.
+    Superseded,
 }
 
 impl DeliveryState {
@@ -258,14 +262,22 @@ impl DeliveryState {
             Self::Sent => "sent",
             Self::Retrying => "retrying",
             Self::Failed => "failed",
+            Self::Superseded => "superseded",
         }
     }
 
+    /// Every state.
+    pub const ALL: [DeliveryState; 5] = [
+        Self::Queued,
+        Self::Sent,
+        Self::Retrying,
+        Self::Failed,
+        Self::Superseded,
+    ];
+
     /// Parses [`as_str`](Self::as_str)'s text.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Queued, Self::Sent, Self::Retrying, Self::Failed]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -280,11 +292,12 @@ pub struct OutboxMessage {
     pub attempts: u32,
     /// When the next attempt is due (queued / retrying).
     pub next_attempt_at: OffsetDateTime,
-    /// The last error, for staff ("the client didn't receive the link").
+    /// The last error, for staff ("the client didn't receive the link"),
+    /// or, when superseded, why it was not sent ([`NOT_SENT_SUPERSEDED`]).
     pub last_error: Option<String>,
     /// When the mail server accepted it.
     pub sent_at: Option<OffsetDateTime>,
-    /// When the dispatcher gave up.
+    /// When the dispatcher gave up (failed, or superseded).
     pub failed_at: Option<OffsetDateTime>,
     /// Whether the bodies were redacted.
     pub redacted: bool,
@@ -309,6 +322,10 @@ impl OutboxMessage {
 /// The text that replaces a redacted body.
 pub const REDACTED_BODY: &str = "[redacted: this message carried a link token]";
 
+/// What the delivery timeline says of a message whose link died before it
+/// left ([`DeliveryState::Superseded`]).
+pub const NOT_SENT_SUPERSEDED: &str = "not sent: link superseded before delivery";
+
 /// The result of one delivery attempt, recorded by the dispatcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -331,6 +348,14 @@ pub enum DeliveryOutcome {
         at: OffsetDateTime,
         /// What went wrong (shown to staff).
         error: String,
+    },
+    /// Not sent, no attempt made: its link was superseded, revoked or used
+    /// before delivery. The store sets the state
+    /// [`DeliveryState::Superseded`], `failed_at`, the note
+    /// [`NOT_SENT_SUPERSEDED`] as `last_error`, and redacts the body.
+    Superseded {
+        /// When the dispatcher found the link dead.
+        at: OffsetDateTime,
     },
 }
 

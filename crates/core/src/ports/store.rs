@@ -398,7 +398,10 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Records one delivery attempt of a leased message: adds one to its
     /// attempts, sets its state, releases its lease. A `Sent` outcome also
-    /// redacts bodies that carry a token.
+    /// redacts bodies that carry a token. A `Superseded` outcome (nothing
+    /// was sent, its link died first) adds no attempt, sets `failed_at` and
+    /// the note [`NOT_SENT_SUPERSEDED`](crate::NOT_SENT_SUPERSEDED) as the
+    /// last error, and redacts a body that carries a token.
     async fn record_delivery(
         &self,
         id: MessageId,

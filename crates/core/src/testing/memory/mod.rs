@@ -50,7 +50,7 @@ use time::OffsetDateTime;
 use crate::{
     Account, AccountId, AccountStore, AuditEvent, Changes, DeliveryOutcome, DeliveryState,
     LinkOpening, MessageId, OutboxMessage, ServerSecret, SessionRecord, StaffId, StaffVerification,
-    StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY,
+    StoreError, TenantId, TokenHash, TokenRecord, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 
 use state::State;
@@ -303,7 +303,10 @@ impl AccountStore for MemoryStore {
         let row = &mut state.outbox[index];
         row.lease_until = None;
         let message = &mut row.message;
-        message.attempts = message.attempts.saturating_add(1);
+        let attempted = !matches!(outcome, DeliveryOutcome::Superseded { .. });
+        if attempted {
+            message.attempts = message.attempts.saturating_add(1);
+        }
         match outcome {
             DeliveryOutcome::Sent { at } => {
                 message.state = DeliveryState::Sent;
@@ -324,6 +327,14 @@ impl AccountStore for MemoryStore {
                 message.state = DeliveryState::Failed;
                 message.failed_at = Some(at);
                 message.last_error = Some(error);
+            }
+            DeliveryOutcome::Superseded { at } => {
+                message.state = DeliveryState::Superseded;
+                message.failed_at = Some(at);
+                message.last_error = Some(NOT_SENT_SUPERSEDED.to_owned());
+                if message.message.token_hash.is_some() {
+                    redact(message);
+                }
             }
         }
         Ok(())

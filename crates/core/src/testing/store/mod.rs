@@ -148,6 +148,7 @@ macro_rules! account_store_conformance {
             recording_a_sent_message_redacts_only_a_body_that_carries_a_token,
             recording_a_retry_reschedules_the_message_with_its_error,
             recording_a_failure_gives_up_on_the_message,
+            recording_a_superseded_message_redacts_its_link_and_never_leases_it_again,
             bodies_whose_token_expired_are_redacted_once,
             expired_rate_counters_are_purged,
             a_store_answers_ping,
