@@ -41,7 +41,7 @@ pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
 pub use ports::mailer::{Mailer, MailerError, MailerErrorKind};
 pub use ports::store::{
     AccountChange, AccountStore, ChangeStep, Changes, Redemption, SessionRevocation, StoreError,
-    TokenRevocation,
+    StoreUnavailable, TokenRevocation,
 };
 pub use service::{
     ClientSession, InfraError, PortalEvent, PortalService, PortalServiceBuilder, ServiceError,

@@ -7,6 +7,7 @@
 
 mod client;
 mod common;
+mod faults;
 mod pages;
 mod security;
 mod staff;
@@ -79,3 +80,22 @@ on_every_store!(
     security::an_https_portal_sends_hsts_on_every_answer,
     security::a_plain_http_portal_never_sends_hsts,
 );
+
+/// Connections terminated under the app (PostgreSQL), a busy database (SQLite).
+mod faults_on_every_store {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_connections_dropped_mid_commit_leave_every_account_consistent() {
+        crate::faults::dropped_connections_leave_every_account_consistent_and_every_answer_honest(
+            crate::common::Backend::Postgres,
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_sqlite_database_leaves_every_account_consistent() {
+        crate::faults::dropped_connections_leave_every_account_consistent_and_every_answer_honest(
+            crate::common::Backend::Sqlite,
+        )
+        .await
+    }
+}

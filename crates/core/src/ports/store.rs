@@ -96,7 +96,30 @@ impl StoreError {
     pub fn backend(source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
         Self::Backend(source.into())
     }
+
+    /// A [`Backend`](Self::Backend) failure worth trying again: the database
+    /// could not be reached, dropped the connection, or was too busy to
+    /// answer in time ([`StoreUnavailable`] as its source).
+    pub fn unavailable(source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+        Self::Backend(Box::new(StoreUnavailable(source.into())))
+    }
+
+    /// Whether this is a failure worth trying again ([`unavailable`](Self::unavailable)).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Backend(source) if source.is::<StoreUnavailable>())
+    }
 }
+
+/// The source of a [`StoreError::Backend`] the same call may get past if
+/// tried again: the connection was refused or dropped (a database restart,
+/// a terminated backend), the pool had no connection in time, or the
+/// database was locked past the busy timeout. Whatever the call wrote was
+/// rolled back, except when the connection dropped while the database was
+/// committing: then the commit may have happened. An HTTP layer answers it
+/// as a retryable 503.
+#[derive(Debug, thiserror::Error)]
+#[error("the database is unavailable for now")]
+pub struct StoreUnavailable(#[source] pub Box<dyn StdError + Send + Sync + 'static>);
 
 /// The account part of a [`Changes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
