@@ -110,6 +110,20 @@ impl Running {
         request.send().await.unwrap()
     }
 
+    /// Creates the account of ann@example.com through the staff API; its id.
+    async fn create_ann(&self) -> String {
+        let created: Value = self
+            .staff_post(
+                "/staff/accounts",
+                Some(json!({ "email": "ann@example.com" })),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        created["id"].as_str().unwrap().to_owned()
+    }
+
     async fn shutdown(mut self) {
         let _ = self.stop.take().unwrap().send(());
         tokio::time::timeout(Duration::from_secs(20), &mut self.server)
@@ -143,16 +157,7 @@ async fn a_newcomer_session(running: &Running) {
     assert_eq!(ready.status(), StatusCode::OK);
 
     // The printed staff token works; the dispatcher delivers the invitation.
-    let created: Value = running
-        .staff_post(
-            "/staff/accounts",
-            Some(json!({ "email": "ann@example.com" })),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap();
+    let id = running.create_ann().await;
     let sent = running
         .staff_post(&format!("/staff/accounts/{id}/invitation"), None)
         .await;
@@ -385,16 +390,7 @@ async fn a_form_from_one_instance_is_accepted_by_another_and_after_a_restart() {
     // Two instances starting at the same moment on one fresh database.
     let (a, b) = tokio::join!(start(Some(url.clone())), start(Some(url.clone())));
     let password = "correct horse battery staple";
-    let created: Value = a
-        .staff_post(
-            "/staff/accounts",
-            Some(json!({ "email": "ann@example.com" })),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap();
+    let id = a.create_ann().await;
     let set = reqwest::Client::new()
         .put(a.url(&format!("/staff/accounts/{id}/password")))
         .bearer_auth(&a.token)

@@ -290,6 +290,17 @@ fn hsts_header(response: &reqwest::Response) -> Option<String> {
         .map(|v| v.to_str().unwrap().to_owned())
 }
 
+/// Options with HSTS for 600 s, `includeSubDomains`.
+fn ten_minutes_of_hsts_with_subdomains() -> Options {
+    Options {
+        hsts: Some(portal_access_axum::Hsts {
+            max_age: 600,
+            include_subdomains: true,
+        }),
+        ..Options::default()
+    }
+}
+
 pub async fn an_https_portal_sends_hsts_on_every_answer(backend: Backend) {
     let options = Options {
         public_url: Some("https://portal.example.com".into()),
@@ -303,11 +314,7 @@ pub async fn an_https_portal_sends_hsts_on_every_answer(backend: Backend) {
 
     let options = Options {
         public_url: Some("https://portal.example.com".into()),
-        hsts: Some(portal_access_axum::Hsts {
-            max_age: 600,
-            include_subdomains: true,
-        }),
-        ..Options::default()
+        ..ten_minutes_of_hsts_with_subdomains()
     };
     let configured = TestApp::spawn_with(backend, options).await;
     for (path, hsts) in hsts_of_every_router(&configured).await {
@@ -320,14 +327,7 @@ pub async fn an_https_portal_sends_hsts_on_every_answer(backend: Backend) {
 }
 
 pub async fn a_plain_http_portal_never_sends_hsts(backend: Backend) {
-    let options = Options {
-        hsts: Some(portal_access_axum::Hsts {
-            max_age: 600,
-            include_subdomains: true,
-        }),
-        ..Options::default()
-    };
-    let app = TestApp::spawn_with(backend, options).await;
+    let app = TestApp::spawn_with(backend, ten_minutes_of_hsts_with_subdomains()).await;
 
     for (path, hsts) in hsts_of_every_router(&app).await {
         assert_eq!(hsts, None, "{path}");
