@@ -26,12 +26,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
-use portal_access_core::SecureRandom;
+use portal_access_core::{AccountStore, SecureRandom, ServerSecret, StoreError};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 /// The form field that carries the token.
 pub const FIELD: &str = "csrf_token";
+
+/// The name of the CSRF key among the store's server secrets
+/// ([`CsrfKey::shared`]).
+pub const SECRET_NAME: &str = "csrf_key";
 
 /// The HMAC key of the CSRF tokens. `Debug` is redacted.
 #[derive(Clone)]
@@ -44,6 +48,26 @@ impl CsrfKey {
         let mut bytes = [0u8; 32];
         random.fill(&mut bytes);
         Self(bytes)
+    }
+
+    /// The key every instance on `store` shares: the one kept among the
+    /// store's server secrets under [`SECRET_NAME`], drawn from `random` and
+    /// kept by the first instance that ever asks
+    /// ([`AccountStore::server_secret`], an atomic insert-if-absent). Every
+    /// instance on one database, and every restart, then accepts the forms
+    /// the others rendered.
+    pub async fn shared(
+        store: &dyn AccountStore,
+        random: &dyn SecureRandom,
+    ) -> Result<Self, SharedKeyError> {
+        let candidate = Self::generate(random);
+        let stored = store
+            .server_secret(SECRET_NAME, &ServerSecret::new(candidate.0.to_vec()))
+            .await
+            .map_err(SharedKeyError::Store)?;
+        <[u8; 32]>::try_from(stored.expose())
+            .map(Self)
+            .map_err(|_| SharedKeyError::NotAKey)
     }
 
     /// A key from bytes the host keeps (instances behind one load balancer
@@ -108,6 +132,17 @@ impl std::fmt::Debug for CsrfKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("CsrfKey(<redacted>)")
     }
+}
+
+/// Why [`CsrfKey::shared`] has no key.
+#[derive(Debug, thiserror::Error)]
+pub enum SharedKeyError {
+    /// The store could not read or keep it.
+    #[error("the store could not keep the shared CSRF key")]
+    Store(#[source] StoreError),
+    /// What the store keeps under [`SECRET_NAME`] is not 32 bytes.
+    #[error("the stored CSRF key is not 32 bytes")]
+    NotAKey,
 }
 
 /// A CSRF key that is not 32 bytes of base64.
@@ -276,6 +311,32 @@ mod tests {
     #[test]
     fn a_request_without_browser_headers_goes_on_to_the_token_check() {
         assert_eq!(check_origin(&HeaderMap::new(), ORIGIN), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn the_shared_key_is_drawn_once_and_then_read_by_every_caller() {
+        let store = portal_access_core::testing::MemoryStore::new();
+        let seeded = |seed| portal_access_core::testing::fakes::SeededRandom::new(seed);
+        let binding = Binding::PreSession("value");
+
+        let first = CsrfKey::shared(&store, &seeded(1)).await.unwrap();
+        let second = CsrfKey::shared(&store, &seeded(2)).await.unwrap();
+
+        let token = first.token(binding);
+        assert_eq!(second.verify(binding, &token), Ok(()));
+        let unshared = CsrfKey::generate(&seeded(2));
+        assert_eq!(unshared.verify(binding, &token), Err(CsrfError::WrongToken));
+    }
+
+    #[tokio::test]
+    async fn a_stored_csrf_key_of_the_wrong_length_is_refused() {
+        let store = portal_access_core::testing::MemoryStore::new();
+        let short = ServerSecret::new(vec![1; 16]);
+        store.server_secret(SECRET_NAME, &short).await.unwrap();
+
+        let refused = CsrfKey::shared(&store, &portal_access_core::OsRandom).await;
+
+        assert!(matches!(refused, Err(SharedKeyError::NotAKey)));
     }
 
     #[test]

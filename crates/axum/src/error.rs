@@ -8,8 +8,9 @@
 //! page. A body axum could not take (JSON or form) becomes
 //! `validation_failed` in one mapper (`From<JsonRejection>` /
 //! `From<FormRejection>`). An infrastructure failure answers 500 with a
-//! generic message and a request id; the failure itself, with its cause
-//! chain, goes to the log under that id.
+//! generic message and a request id (503 `service_unavailable` with
+//! `Retry-After` when the database was unavailable for now); the failure
+//! itself, with its cause chain, goes to the log under that id.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -19,10 +20,14 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portal_access_core::service::ServiceError;
 use portal_access_core::workflow::{ErrorCode, Refusal};
+use portal_access_core::StoreUnavailable;
 use serde::Serialize;
 
 use crate::csrf::CsrfError;
-use crate::failure::{json_response, FailureFormat, InternalFailure, INTERNAL_MESSAGE};
+use crate::failure::{
+    json_response, FailureAnswer, FailureFormat, InternalFailure, INTERNAL_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+};
 
 /// A stable error code of the HTTP layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -32,6 +37,10 @@ pub enum HttpCode {
     /// `csrf_failed`: a browser said the request came from another site,
     /// or a form's CSRF token is missing or wrong.
     CsrfFailed,
+    /// `service_unavailable`: the database could not be reached, dropped
+    /// the connection or stayed busy ([`StoreUnavailable`](portal_access_core::StoreUnavailable));
+    /// nothing is promised done, and the same request may be sent again.
+    ServiceUnavailable,
 }
 
 impl HttpCode {
@@ -40,6 +49,7 @@ impl HttpCode {
         match self {
             Self::Core(code) => code.as_str(),
             Self::CsrfFailed => "csrf_failed",
+            Self::ServiceUnavailable => "service_unavailable",
         }
     }
 }
@@ -74,6 +84,7 @@ pub fn status_for(code: impl Into<HttpCode>) -> StatusCode {
         HttpCode::Core(Unauthenticated) => StatusCode::UNAUTHORIZED,
         HttpCode::Core(ValidationFailed) => StatusCode::BAD_REQUEST,
         HttpCode::CsrfFailed => StatusCode::FORBIDDEN,
+        HttpCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -195,7 +206,23 @@ impl ApiError {
                 Arc::new(UnexpectedRefusal(self.message().to_owned()))
             }
         };
-        InternalFailure { error, format }.response()
+        let answer = if is_unavailable(error.as_ref()) {
+            let code = HttpCode::ServiceUnavailable;
+            FailureAnswer {
+                status: status_for(code),
+                code: code.as_str(),
+                message: UNAVAILABLE_MESSAGE,
+                retry: true,
+            }
+        } else {
+            FailureAnswer::INTERNAL
+        };
+        InternalFailure {
+            error,
+            format,
+            answer,
+        }
+        .response()
     }
 
     /// For `password_rejected`: the reasons.
@@ -205,6 +232,19 @@ impl ApiError {
             Self::Body { .. } | Self::Csrf(_) | Self::Internal(_) => &[],
         }
     }
+}
+
+/// Whether a failure is the database being unavailable for now
+/// ([`StoreUnavailable`] anywhere in its cause chain): answered 503, to retry.
+fn is_unavailable(error: &(dyn StdError + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<StoreUnavailable>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// A refusal where none was expected: reported as an internal failure.

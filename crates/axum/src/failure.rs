@@ -20,6 +20,32 @@ use crate::state::PortalHttp;
 pub(crate) const INTERNAL_MESSAGE: &str =
     "Something went wrong on our side. Please try again in a moment.";
 
+/// What a 503 says to the user.
+pub(crate) const UNAVAILABLE_MESSAGE: &str =
+    "The service is briefly unavailable and nothing was changed. Please try again in a moment.";
+
+/// The status, code and message of a failure's answer; its cause is only
+/// logged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FailureAnswer {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: &'static str,
+    /// Answered with `Retry-After: 1`, logged as a warning: the database
+    /// was unavailable for now.
+    pub(crate) retry: bool,
+}
+
+impl FailureAnswer {
+    /// 500 `internal_error`.
+    pub(crate) const INTERNAL: Self = Self {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "internal_error",
+        message: INTERNAL_MESSAGE,
+        retry: false,
+    };
+}
+
 /// How an internal failure is answered once the request id is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FailureFormat {
@@ -33,6 +59,7 @@ pub(crate) enum FailureFormat {
 pub(crate) struct InternalFailure {
     pub(crate) error: Arc<dyn StdError + Send + Sync + 'static>,
     pub(crate) format: FailureFormat,
+    pub(crate) answer: FailureAnswer,
 }
 
 impl InternalFailure {
@@ -62,6 +89,7 @@ pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Respon
         Err(error) => InternalFailure {
             error: Arc::new(error),
             format: FailureFormat::Json,
+            answer: FailureAnswer::INTERNAL,
         }
         .response(),
     }
@@ -112,47 +140,69 @@ pub(crate) async fn report_internal_errors(
     let Some(failure) = response.extensions_mut().remove::<InternalFailure>() else {
         return response;
     };
-    metrics::counter!("portal_http_internal_errors_total").increment(1);
-    tracing::error!(
-        request_id = %request_id,
-        %method,
-        path = %path,
-        error = %chain(failure.error.as_ref()),
-        "request failed"
-    );
+    let FailureAnswer {
+        status,
+        code,
+        message,
+        retry,
+    } = failure.answer;
+    if retry {
+        metrics::counter!("portal_http_unavailable_total").increment(1);
+        tracing::warn!(
+            request_id = %request_id,
+            %method,
+            path = %path,
+            error = %chain(failure.error.as_ref()),
+            "request failed: the database is unavailable for now"
+        );
+    } else {
+        metrics::counter!("portal_http_internal_errors_total").increment(1);
+        tracing::error!(
+            request_id = %request_id,
+            %method,
+            path = %path,
+            error = %chain(failure.error.as_ref()),
+            "request failed"
+        );
+    }
     let mut response = match failure.format {
         FailureFormat::Json => json_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            status,
             &serde_json::json!({
                 "error": {
-                    "code": "internal_error",
-                    "message": INTERNAL_MESSAGE,
+                    "code": code,
+                    "message": message,
                     "request_id": request_id,
                 },
             }),
         ),
-        FailureFormat::Html => internal_error_page(&request_id),
+        FailureFormat::Html => internal_error_page(status, message, &request_id),
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
+    }
+    if retry {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     response
 }
 
 /// The answer of an internal failure on a page. No template: a template
 /// may be what failed, so this one page is written here.
-fn internal_error_page(request_id: &str) -> Response {
+fn internal_error_page(status: StatusCode, message: &str, request_id: &str) -> Response {
     let body = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Something went wrong</title></head><body><main>\
          <h1>Something went wrong</h1><p>{}</p><p>Reference: <code>{}</code></p>\
          </main></body></html>\n",
-        INTERNAL_MESSAGE,
+        message,
         html_escape(request_id)
     );
     (
-        StatusCode::INTERNAL_SERVER_ERROR,
+        status,
         [
             (
                 header::CONTENT_TYPE,

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use portal_access_core::service::{PortalService, SignedIn};
 use portal_access_core::{OsRandom, SecureRandom, TenantId};
 
 use crate::client_ip::TrustedProxies;
 use crate::csrf::CsrfKey;
+use crate::hsts::Hsts;
 use crate::page_templates::{PageTemplateError, PageTemplates};
 use crate::session::{self, SessionCookie};
 use crate::staff_auth::StaffAuthenticator;
@@ -40,6 +41,8 @@ struct Inner {
     portal_base: String,
     /// `scheme://host[:port]` of the public URL.
     public_origin: String,
+    /// `Strict-Transport-Security`, when the public URL is https.
+    hsts: Option<HeaderValue>,
 }
 
 impl std::fmt::Debug for PortalHttp {
@@ -51,6 +54,7 @@ impl std::fmt::Debug for PortalHttp {
             .field("cookie", &self.inner.cookie)
             .field("body_limit", &self.inner.body_limit)
             .field("portal_base", &self.inner.portal_base)
+            .field("hsts", &self.inner.hsts)
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +86,7 @@ pub struct PortalHttpBuilder {
     pages: PageTemplates,
     random: Arc<dyn SecureRandom>,
     body_limit: usize,
+    hsts: Hsts,
 }
 
 impl PortalHttpBuilder {
@@ -135,6 +140,14 @@ impl PortalHttpBuilder {
         self
     }
 
+    /// The `Strict-Transport-Security` policy every answer carries when the
+    /// public URL is https (default [`Hsts::default`]: one year, without
+    /// `includeSubDomains`). Over plain http the header is never sent.
+    pub fn hsts(mut self, hsts: Hsts) -> Self {
+        self.hsts = hsts;
+        self
+    }
+
     /// Checks the configuration and builds the state.
     pub fn build(self) -> Result<PortalHttp, HttpConfigError> {
         let config = self.service.config();
@@ -161,6 +174,7 @@ impl PortalHttpBuilder {
             Some(key) => key,
             None => CsrfKey::generate(self.random.as_ref()),
         };
+        let hsts = config.is_https().then(|| self.hsts.header_value());
         Ok(PortalHttp {
             inner: Arc::new(Inner {
                 service: self.service,
@@ -174,6 +188,7 @@ impl PortalHttpBuilder {
                 body_limit: self.body_limit,
                 portal_base,
                 public_origin,
+                hsts,
             }),
         })
     }
@@ -195,6 +210,7 @@ impl PortalHttp {
             pages: PageTemplates::builtin(),
             random: Arc::new(OsRandom),
             body_limit: DEFAULT_BODY_LIMIT,
+            hsts: Hsts::default(),
         }
     }
 
@@ -206,6 +222,13 @@ impl PortalHttp {
     /// The session cookie's name and attributes.
     pub fn session_cookie(&self) -> &SessionCookie {
         &self.inner.cookie
+    }
+
+    /// The `Strict-Transport-Security` value the routers add to every answer
+    /// (`None` when the public URL is plain http). A host that serves other
+    /// routes beside the portal's adds it to those too.
+    pub fn strict_transport_security(&self) -> Option<&HeaderValue> {
+        self.inner.hsts.as_ref()
     }
 
     /// The path of the portal pages as the browser sees them (`/portal`).

@@ -28,14 +28,7 @@ pub mod workflow;
 pub use config::{HashingConfig, PortalConfig, Rate};
 pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
 pub use domain::{
-    canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter,
-    AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
-    ChainedEvent, DeliveryOutcome, DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId,
-    InvalidPolicy, InvalidUsername, Invitation, LinkOpening, MalformedToken, MessageId,
-    MessageKind, NewMessage, NewPassword, OutboxMessage, PasswordHash, PasswordPolicy,
-    PasswordReason, PasswordRejected, RawToken, RequestContext, SessionRecord, StaffId,
-    StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username,
-    CHAIN_ENCODING_VERSION, REDACTED_BODY,
+    canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter, AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier, ChainedEvent, DeliveryOutcome, DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername, Invitation, LinkOpening, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword, OutboxMessage, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RawToken, RequestContext, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username, CHAIN_ENCODING_VERSION, REDACTED_BODY, ServerSecret, NOT_SENT_SUPERSEDED,
 };
 pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};
@@ -44,7 +37,7 @@ pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
 pub use ports::mailer::{Mailer, MailerError, MailerErrorKind};
 pub use ports::store::{
     AccountChange, AccountStore, ChangeStep, Changes, Redemption, SessionRevocation, StoreError,
-    TokenRevocation,
+    StoreUnavailable, TokenRevocation,
 };
 pub use service::{
     ClientSession, InfraError, PortalEvent, PortalService, PortalServiceBuilder, ServiceError,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use common::*;
 
+use portal_access_core::dispatch::{Dispatcher, DispatcherConfig};
 use portal_access_core::service::{
     AcceptInvitationError, ClientSession, LinkView, NewAccountInput, PortalService, ServiceError,
     SignInError, SignedIn, StaffActor, UnauthenticatedError,
@@ -46,6 +47,7 @@ fn staff_ctx() -> RequestContext {
 struct World {
     service: PortalService,
     store: Arc<MemoryStore>,
+    mailer: Arc<RecordingMailer>,
     clock: Arc<ManualClock>,
     staff: StaffActor,
     tenant: TenantId,
@@ -56,9 +58,10 @@ impl World {
         let config = cheap_config();
         let store = Arc::new(MemoryStore::new());
         let clock = Arc::new(ManualClock::new(start()));
+        let mailer = Arc::new(RecordingMailer::new());
         let service = PortalService::builder(store.clone())
             .config(config)
-            .mailer(Arc::new(RecordingMailer::new()))
+            .mailer(mailer.clone())
             .clock(clock.clone())
             .random(Arc::new(SeededRandom::new(11)))
             .geoip(Arc::new(berlin_geoip(None)))
@@ -68,6 +71,7 @@ impl World {
         Self {
             service,
             store,
+            mailer,
             clock,
             staff: StaffActor {
                 tenant: tenant.clone(),
@@ -336,4 +340,56 @@ async fn an_expired_invitation_is_renewed_by_the_client_and_accepted() {
     w.accept(&fresh, "bob").await.unwrap();
     let status = w.status_json(account.id).await;
     assert_eq!(status["invitation"]["state"], "accepted");
+}
+
+#[tokio::test]
+async fn links_resent_twice_while_the_dispatcher_is_stopped_mail_only_the_last_one() {
+    let w = World::new();
+    let account = w.invited("ann@example.com", None, None).await;
+    for _ in 0..2 {
+        w.clock.advance(Duration::seconds(20));
+        let ctx = staff_ctx();
+        let resent = w.service.send_invitation(&w.staff, &ctx, account.id);
+        resent.await.unwrap();
+    }
+    let last = w.newest(MessageKind::Reinvitation, "ann@example.com").await;
+
+    let dispatcher = Dispatcher::new(
+        w.store.clone(),
+        w.mailer.clone(),
+        w.clock.clone(),
+        DispatcherConfig::default(),
+    );
+    let report = dispatcher.run_once().await.unwrap();
+
+    assert_eq!((report.leased, report.sent, report.superseded), (3, 1, 2));
+    let mailed = w.mailer.sent();
+    assert_eq!(mailed.len(), 1, "only the last link leaves");
+    assert_eq!(token_in(&mailed[0]), token_in(&last));
+    let status = w.status_json(account.id).await;
+    let mut states: Vec<(String, String)> = status["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let note = m["last_error"].as_str().unwrap_or_default();
+            (m["state"].as_str().unwrap().to_owned(), note.to_owned())
+        })
+        .collect();
+    states.sort();
+    let superseded = (
+        "superseded".to_owned(),
+        "not sent: link superseded before delivery".to_owned(),
+    );
+    assert_eq!(
+        states,
+        vec![
+            ("sent".to_owned(), String::new()),
+            superseded.clone(),
+            superseded
+        ]
+    );
+    // The one link mailed works.
+    w.accept(&token_in(&last), "ann").await.unwrap();
+    assert!(dispatcher.run_once().await.unwrap().leased <= 1);
 }

@@ -19,6 +19,31 @@ pub enum On<'e, DB: Database> {
     Tx(&'e mut DB::Connection),
 }
 
+/// Whether the same call may get past `error` if tried again: the
+/// connection failed or was dropped, the pool had none in time, PostgreSQL
+/// ended the session (class 08 connection exceptions, 57P01-57P03 an
+/// administrator or crash shutdown) or SQLite stayed busy or locked past
+/// the busy timeout (primary codes 5 and 6, with their extended codes).
+fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                // SQLite's codes are numbers below 10,000; PostgreSQL's
+                // are always five characters.
+                || (code.len() < 5
+                    && code
+                        .parse::<i32>()
+                        .is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6)))
+        }),
+        _ => false,
+    }
+}
+
 /// Statements and typed columns for the shared body. Implemented for every
 /// [`Dialect`] (never by hand).
 pub trait Backend: Dialect {
@@ -31,6 +56,9 @@ pub trait Backend: Dialect {
                     return refusal;
                 }
             }
+        }
+        if is_transient(&error) {
+            return StoreError::unavailable(error);
         }
         StoreError::backend(error)
     }

@@ -180,6 +180,15 @@ pub const CLEAR_RATE_PREFIX: &str =
 /// Deletes expired counters.
 pub const PURGE_RATE_COUNTERS: &str = "DELETE FROM rate_counters WHERE expires_at <= $1";
 
+// ------------------------------------------------------------ server secrets
+
+/// Keeps a server secret unless one of that name exists (never overwrites).
+pub const INSERT_SERVER_SECRET: &str =
+    "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+
+/// A server secret.
+pub const SERVER_SECRET: &str = "SELECT value FROM server_secrets WHERE name = $1";
+
 // -------------------------------------------------------- staff verification
 
 /// Sets a staff member's verification state.
@@ -305,6 +314,16 @@ pub const RECORD_RETRY: &str =
 pub const RECORD_FAILED: &str =
     "UPDATE outbox SET state = 'failed', failed_at = $2, last_error = $3, \
      attempts = attempts + 1, lease_until = NULL WHERE id = $1";
+
+/// A message not sent because its link died first: no attempt counted,
+/// its token-carrying body redacted.
+pub const RECORD_SUPERSEDED: &str =
+    "UPDATE outbox SET state = 'superseded', failed_at = $2, last_error = $3, \
+     lease_until = NULL, \
+     text_body = CASE WHEN token_hash IS NULL THEN text_body ELSE $4 END, \
+     html_body = CASE WHEN token_hash IS NULL THEN html_body ELSE $4 END, \
+     redacted = CASE WHEN token_hash IS NULL THEN redacted ELSE $5 END \
+     WHERE id = $1";
 
 /// The texts that differ by dialect, built once per dialect from its
 /// fragments ([`Queries::of`]).

@@ -5,20 +5,14 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use portal_access_core::{
-    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint, ChainedEvent,
-    Changes, DeliveryOutcome, LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId,
-    StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY,
+    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint, ChainedEvent, Changes, DeliveryOutcome, LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY, ServerSecret, NOT_SENT_SUPERSEDED,
 };
 use sqlx::{Pool, Transaction};
 use time::OffsetDateTime;
 
 use crate::commit::apply;
 use crate::queries::{
-    ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD,
-    AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, HIT_RATE, LAST_PRUNABLE_AUDIT, LINK_OPENINGS,
-    MESSAGES_FOR_ACCOUNT, PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY,
-    RECORD_SENT, SESSION, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION,
-    UPSERT_AUDIT_CHECKPOINT,
+    ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD, AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, HIT_RATE, LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT, PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY, RECORD_SENT, SESSION, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT, INSERT_SERVER_SECRET, RECORD_SUPERSEDED, SERVER_SECRET,
 };
 use crate::rows::{chain_point, hash_arg, seq_arg, session, tenant, FromRow};
 use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};
@@ -386,6 +380,12 @@ impl<D: Backend> AccountStore for SqlStore<D> {
                 .arg(id.as_uuid())
                 .arg(*at)
                 .arg(error.as_str()),
+            DeliveryOutcome::Superseded { at } => Statement::new(RECORD_SUPERSEDED)
+                .arg(id.as_uuid())
+                .arg(*at)
+                .arg(NOT_SENT_SUPERSEDED)
+                .arg(REDACTED_BODY)
+                .arg(true),
         };
         D::execute(self.on(), statement).await?;
         Ok(())
@@ -401,6 +401,25 @@ impl<D: Backend> AccountStore for SqlStore<D> {
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         D::execute(self.on(), Statement::new(PURGE_RATE_COUNTERS).arg(now)).await
+    }
+
+    async fn server_secret(
+        &self,
+        name: &str,
+        candidate: &ServerSecret,
+    ) -> Result<ServerSecret, StoreError> {
+        // Insert-if-absent, then read: a concurrent first insert waits on
+        // the primary key and then inserts nothing, so every caller reads
+        // the one row that won.
+        let insert = Statement::new(INSERT_SERVER_SECRET)
+            .arg(name)
+            .arg(candidate.expose());
+        D::execute(self.on(), insert).await?;
+        let row = D::fetch_optional(self.on(), Statement::new(SERVER_SECRET).arg(name)).await?;
+        match row.map(|row| D::opt_bytes(&row, "value")).transpose()? {
+            Some(Some(bytes)) => Ok(ServerSecret::new(bytes)),
+            _ => Err(StoreError::backend("the server secret was not kept")),
+        }
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
 use clap::{CommandFactory, Parser};
 use portal_access_postgres::testing::TestDatabase;
 use portal_server::app::build_app;
@@ -28,6 +29,12 @@ struct Running {
 
 /// Starts the server from flags, on port 0, with a database URL.
 async fn start(database_url: Option<String>) -> Running {
+    start_with(database_url, &[]).await
+}
+
+/// Starts the server from flags, on port 0, with a database URL and
+/// `extra` flags.
+async fn start_with(database_url: Option<String>, extra: &[&str]) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -39,7 +46,7 @@ async fn start(database_url: Option<String>) -> Running {
             dir.path().join("data/nested/portal.db").display()
         )
     });
-    let config = ServerConfig::try_parse_from([
+    let flags = [
         "portal-server".to_owned(),
         format!("--listen={addr}"),
         format!("--database-url={database_url}"),
@@ -47,9 +54,14 @@ async fn start(database_url: Option<String>) -> Running {
         "--argon2-memory-kib=256".to_owned(),
         "--argon2-iterations=1".to_owned(),
         "--shutdown-grace-secs=10".to_owned(),
-    ])
-    .unwrap();
-    assert_eq!(config.public_url(), format!("http://{addr}"));
+    ];
+    let flags = flags
+        .into_iter()
+        .chain(extra.iter().map(|f| (*f).to_owned()));
+    let config = ServerConfig::try_parse_from(flags).unwrap();
+    if config.public_url.is_none() {
+        assert_eq!(config.public_url(), format!("http://{addr}"));
+    }
     let app = build_app(&config).await.expect("the app builds");
     let token = app
         .generated_token
@@ -98,6 +110,20 @@ impl Running {
         request.send().await.unwrap()
     }
 
+    /// Creates the account of ann@example.com through the staff API; its id.
+    async fn create_ann(&self) -> String {
+        let created: Value = self
+            .staff_post(
+                "/staff/accounts",
+                Some(json!({ "email": "ann@example.com" })),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        created["id"].as_str().unwrap().to_owned()
+    }
+
     async fn shutdown(mut self) {
         let _ = self.stop.take().unwrap().send(());
         tokio::time::timeout(Duration::from_secs(20), &mut self.server)
@@ -131,16 +157,7 @@ async fn a_newcomer_session(running: &Running) {
     assert_eq!(ready.status(), StatusCode::OK);
 
     // The printed staff token works; the dispatcher delivers the invitation.
-    let created: Value = running
-        .staff_post(
-            "/staff/accounts",
-            Some(json!({ "email": "ann@example.com" })),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap();
+    let id = running.create_ann().await;
     let sent = running
         .staff_post(&format!("/staff/accounts/{id}/invitation"), None)
         .await;
@@ -252,6 +269,44 @@ async fn a_graceful_shutdown_lets_an_in_flight_request_finish() {
     );
 }
 
+/// The `Strict-Transport-Security` of a portal page, an operational route
+/// and an unknown path.
+async fn hsts_of_every_kind_of_route(running: &Running) -> Vec<Option<String>> {
+    let mut seen = Vec::new();
+    for path in ["/portal/sign-in", "/healthz", "/no-such-page"] {
+        let response = running.get(path, None).await;
+        let hsts = response.headers().get("strict-transport-security");
+        seen.push(hsts.map(|v| v.to_str().unwrap().to_owned()));
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_an_https_public_url_every_route_sends_hsts_as_configured() {
+    let running = start_with(None, &["--public-url=https://portal.example.com"]).await;
+    let seen = hsts_of_every_kind_of_route(&running).await;
+    assert_eq!(seen, vec![Some("max-age=31536000".to_owned()); 3]);
+    running.shutdown().await;
+
+    let flags = [
+        "--public-url=https://portal.example.com",
+        "--hsts-max-age=86400",
+        "--hsts-include-subdomains",
+    ];
+    let running = start_with(None, &flags).await;
+    let seen = hsts_of_every_kind_of_route(&running).await;
+    let expected = Some("max-age=86400; includeSubDomains".to_owned());
+    assert_eq!(seen, vec![expected; 3]);
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_plain_http_no_route_sends_hsts() {
+    let running = start_with(None, &["--hsts-include-subdomains"]).await;
+    assert_eq!(hsts_of_every_kind_of_route(&running).await, vec![None; 3]);
+    running.shutdown().await;
+}
+
 #[test]
 fn help_explains_every_flag_and_its_environment_variable() {
     let help = ServerConfig::command().render_long_help().to_string();
@@ -267,6 +322,11 @@ fn help_explains_every_flag_and_its_environment_variable() {
         ("--tenant", "PORTAL_TENANT"),
         ("--captcha-provider", "PORTAL_CAPTCHA_PROVIDER"),
         ("--trusted-proxies", "PORTAL_TRUSTED_PROXIES"),
+        ("--hsts-max-age", "PORTAL_HSTS_MAX_AGE"),
+        (
+            "--hsts-include-subdomains",
+            "PORTAL_HSTS_INCLUDE_SUBDOMAINS",
+        ),
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
         assert!(help.contains(env), "{env} missing from --help");
@@ -280,4 +340,91 @@ async fn an_unknown_database_scheme_is_refused_with_a_clear_message() {
             .unwrap();
     let error = build_app(&config).await.unwrap_err();
     assert!(error.to_string().contains("sqlite://"), "{error}");
+}
+
+/// A sign-in form as a browser holds it after opening the page on one
+/// instance: the pre-session cookie and the form's CSRF token.
+struct OpenedForm {
+    cookie: String,
+    csrf_token: String,
+}
+
+impl OpenedForm {
+    async fn open(running: &Running) -> Self {
+        let page = running.get("/portal/sign-in", None).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let set_cookie = page.headers()["set-cookie"].to_str().unwrap();
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let html = page.text().await.unwrap();
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = html.find(marker).expect("a CSRF field") + marker.len();
+        let csrf_token = html[start..].split('"').next().unwrap().to_owned();
+        Self { cookie, csrf_token }
+    }
+
+    /// Posts the form with these credentials to `running`: its status.
+    async fn sign_in(&self, running: &Running, login: &str, password: &str) -> StatusCode {
+        let form = [
+            ("csrf_token", self.csrf_token.as_str()),
+            ("login", login),
+            ("password", password),
+        ];
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(running.url("/portal/sign-in"))
+            .header("cookie", &self.cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_from_one_instance_is_accepted_by_another_and_after_a_restart() {
+    let database = TestDatabase::create().await;
+    let url = database.url();
+    // Two instances starting at the same moment on one fresh database.
+    let (a, b) = tokio::join!(start(Some(url.clone())), start(Some(url.clone())));
+    let password = "correct horse battery staple";
+    let id = a.create_ann().await;
+    let set = reqwest::Client::new()
+        .put(a.url(&format!("/staff/accounts/{id}/password")))
+        .bearer_auth(&a.token)
+        .json(&json!({ "password": password, "password_confirmation": password, "must_change": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::NO_CONTENT);
+
+    // Rendered by A, posted to B: signed in (a redirect), not refused.
+    let from_a = OpenedForm::open(&a).await;
+    assert_eq!(
+        from_a.sign_in(&b, "ann@example.com", password).await,
+        StatusCode::SEE_OTHER
+    );
+
+    // Rendered by B, which then restarts: its successor accepts it.
+    let from_b = OpenedForm::open(&b).await;
+    b.shutdown().await;
+    let b_again = start(Some(url.clone())).await;
+    assert_eq!(
+        from_b.sign_in(&b_again, "ann@example.com", password).await,
+        StatusCode::SEE_OTHER
+    );
+
+    // An instance given another key by flag refuses the forms of the others.
+    let other_key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let keyed = start_with(Some(url), &[&format!("--csrf-key={other_key}")]).await;
+    let from_a = OpenedForm::open(&a).await;
+    assert_eq!(
+        from_a.sign_in(&keyed, "ann@example.com", password).await,
+        StatusCode::FORBIDDEN
+    );
+    for running in [a, b_again, keyed] {
+        running.shutdown().await;
+    }
 }

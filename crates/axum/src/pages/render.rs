@@ -253,7 +253,7 @@ pub(super) fn field_of(error: &ApiError) -> &'static str {
             | Unauthenticated
             | ValidationFailed,
         ))
-        | Some(HttpCode::CsrfFailed)
+        | Some(HttpCode::CsrfFailed | HttpCode::ServiceUnavailable)
         | None => "form",
     }
 }

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use portal_access_axum::{router, BearerTokens, PortalHttp};
+use portal_access_axum::{router, BearerTokens, Hsts, PortalHttp};
 use portal_access_core::config::{HashingConfig, PortalConfig};
 use portal_access_core::dispatch::{Dispatcher, DispatcherConfig};
 use portal_access_core::service::{PortalService, StaffActor};
@@ -47,6 +47,14 @@ pub struct Options {
     pub forgot_requires_captcha: bool,
     /// Request body limit.
     pub body_limit: Option<usize>,
+    /// The public URL (default: the app's own `http://` address).
+    pub public_url: Option<String>,
+    /// The HSTS policy (default: the builder's).
+    pub hsts: Option<Hsts>,
+    /// Changes to the service configuration.
+    pub tune: Option<fn(&mut PortalConfig)>,
+    /// SQLite: how long a writer waits for the write lock (default the store's).
+    pub sqlite_busy_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Options {
@@ -56,6 +64,10 @@ impl Default for Options {
             captcha: None,
             forgot_requires_captcha: false,
             body_limit: None,
+            public_url: None,
+            hsts: None,
+            tune: None,
+            sqlite_busy_timeout: None,
         }
     }
 }
@@ -110,7 +122,11 @@ impl TestApp {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("portal.db").display());
-                let store = portal_access_sqlite::SqliteStore::connect(&url)
+                let mut store_options = portal_access_sqlite::SqliteStoreOptions::default();
+                if let Some(timeout) = options.sqlite_busy_timeout {
+                    store_options.busy_timeout = timeout;
+                }
+                let store = portal_access_sqlite::SqliteStore::connect_with(&url, store_options)
                     .await
                     .unwrap_or_else(|e| panic!("open SQLite at {url}: {e:?}"));
                 let raw = RawPool::Sqlite(store.pool().clone());
@@ -130,7 +146,7 @@ impl TestApp {
         let addr: SocketAddr = listener.local_addr().expect("local address");
         let base = format!("http://{addr}");
 
-        let mut config = PortalConfig::new(base.clone());
+        let mut config = PortalConfig::new(options.public_url.clone().unwrap_or(base.clone()));
         config.hashing = HashingConfig {
             memory_kib: 256,
             iterations: 1,
@@ -138,6 +154,9 @@ impl TestApp {
             pool_size: 2,
         };
         config.forgot_requires_captcha = options.forgot_requires_captcha;
+        if let Some(tune) = options.tune {
+            tune(&mut config);
+        }
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         let mailer = Arc::new(RecordingMailer::new());
         let mut builder = PortalService::builder(store.clone())
@@ -158,6 +177,9 @@ impl TestApp {
             .tenant(TenantId::new("firm").unwrap());
         if let Some(limit) = options.body_limit {
             http = http.body_limit(limit);
+        }
+        if let Some(hsts) = options.hsts {
+            http = http.hsts(hsts);
         }
         let http = http.build().expect("a valid HTTP configuration");
 
@@ -191,6 +213,38 @@ impl TestApp {
             RawPool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
         }
         .expect("rename the accounts table");
+    }
+
+    /// PostgreSQL: terminates every other backend connected to the app's
+    /// database (what a failover or an administrator does); returns how many.
+    pub async fn terminate_connections(&self) -> i64 {
+        let RawPool::Postgres(pool) = &self.raw else {
+            panic!("only PostgreSQL has backends to terminate")
+        };
+        let sql = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await
+            .expect("terminate")
+    }
+
+    /// SQLite: a second connection takes the write lock (`BEGIN IMMEDIATE`)
+    /// and holds it for `held`, as another process writing would.
+    pub async fn hold_write_lock(&self, held: std::time::Duration) {
+        let RawPool::Sqlite(pool) = &self.raw else {
+            panic!("only SQLite has one write lock")
+        };
+        let mut connection = pool.acquire().await.expect("a connection");
+        sqlx::raw_sql("BEGIN IMMEDIATE")
+            .execute(&mut *connection)
+            .await
+            .expect("take the write lock");
+        tokio::time::sleep(held).await;
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut *connection)
+            .await
+            .expect("release the write lock");
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -8,6 +8,7 @@
 mod audit;
 mod client;
 mod common;
+mod faults;
 mod pages;
 mod security;
 mod staff;
@@ -81,4 +82,25 @@ on_every_store!(
     security::the_client_api_refuses_cross_site_calls,
     security::malformed_mistyped_and_oversized_bodies_are_validation_failed,
     security::internal_failures_answer_500_with_a_request_id_and_no_internal_text,
+    security::an_https_portal_sends_hsts_on_every_answer,
+    security::a_plain_http_portal_never_sends_hsts,
 );
+
+/// Connections terminated under the app (PostgreSQL), a busy database (SQLite).
+mod faults_on_every_store {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_connections_dropped_mid_commit_leave_every_account_consistent() {
+        crate::faults::dropped_connections_leave_every_account_consistent_and_every_answer_honest(
+            crate::common::Backend::Postgres,
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_sqlite_database_leaves_every_account_consistent() {
+        crate::faults::dropped_connections_leave_every_account_consistent_and_every_answer_honest(
+            crate::common::Backend::Sqlite,
+        )
+        .await
+    }
+}

@@ -263,3 +263,73 @@ pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text
     assert!(html.contains(&id));
     assert!(!html.to_lowercase().contains("accounts"));
 }
+
+/// The `Strict-Transport-Security` of an answer of each router (a page, a
+/// redirect, the stylesheet, a staff call, a client API refusal), by path.
+async fn hsts_of_every_router(app: &TestApp) -> Vec<(&'static str, Option<String>)> {
+    let browser = app.client();
+    let mut seen = Vec::new();
+    for path in [
+        "/portal/sign-in",
+        "/portal/",
+        "/portal/static/portal.css",
+        "/api/portal/me",
+    ] {
+        let response = browser.get(app.url(path)).sent().await;
+        seen.push((path, hsts_header(&response)));
+    }
+    let staff = app.staff_call(Method::GET, "/staff/accounts/unknown").await;
+    seen.push(("/staff/accounts/unknown", hsts_header(&staff)));
+    seen
+}
+
+fn hsts_header(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("strict-transport-security")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// Options with HSTS for 600 s, `includeSubDomains`.
+fn ten_minutes_of_hsts_with_subdomains() -> Options {
+    Options {
+        hsts: Some(portal_access_axum::Hsts {
+            max_age: 600,
+            include_subdomains: true,
+        }),
+        ..Options::default()
+    }
+}
+
+pub async fn an_https_portal_sends_hsts_on_every_answer(backend: Backend) {
+    let options = Options {
+        public_url: Some("https://portal.example.com".into()),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(backend, options).await;
+
+    for (path, hsts) in hsts_of_every_router(&app).await {
+        assert_eq!(hsts.as_deref(), Some("max-age=31536000"), "{path}");
+    }
+
+    let options = Options {
+        public_url: Some("https://portal.example.com".into()),
+        ..ten_minutes_of_hsts_with_subdomains()
+    };
+    let configured = TestApp::spawn_with(backend, options).await;
+    for (path, hsts) in hsts_of_every_router(&configured).await {
+        assert_eq!(
+            hsts.as_deref(),
+            Some("max-age=600; includeSubDomains"),
+            "{path}"
+        );
+    }
+}
+
+pub async fn a_plain_http_portal_never_sends_hsts(backend: Backend) {
+    let app = TestApp::spawn_with(backend, ten_minutes_of_hsts_with_subdomains()).await;
+
+    for (path, hsts) in hsts_of_every_router(&app).await {
+        assert_eq!(hsts, None, "{path}");
+    }
+}

@@ -17,11 +17,18 @@
 //! - a transient error: `Retry` after `base_backoff * 2^(attempts-1)`,
 //!   capped at `max_backoff`, with jitter (half fixed, half random);
 //! - a permanent error, or the `max_attempts`-th transient one: `Failed`;
-//! - a message whose link expired (and was redacted) before it could be
-//!   sent: `Failed`, never a mail with a dead link.
+//! - a message whose link expired before it could be sent: `Failed`,
+//!   never a mail with a dead link;
+//! - a message whose link was superseded, revoked or used before it could
+//!   be sent (a resend, a disable, an archive, an email change):
+//!   `Superseded`, not sent ("not sent: link superseded before delivery").
+//!   The link's state is read just before the send; a link that dies in
+//!   the moment between that read and the mail server's answer is the one
+//!   window left (a store cannot share a transaction with SMTP).
 //!
 //! Counters (via the `metrics` facade): `portal_outbox_sent_total`,
-//! `portal_outbox_retried_total`, `portal_outbox_failed_total`.
+//! `portal_outbox_retried_total`, `portal_outbox_failed_total`,
+//! `portal_outbox_superseded_total`.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -57,7 +64,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::{
-    AccountStore, Clock, DeliveryOutcome, Mailer, OsRandom, OutboxMessage, SecureRandom, StoreError,
+    AccountStore, Clock, DeliveryOutcome, Mailer, MailerError, OsRandom, OutboxMessage,
+    SecureRandom, StoreError, TokenState,
 };
 
 /// How a [`Dispatcher`] leases, sends and retries.
@@ -74,9 +82,16 @@ pub struct DispatcherConfig {
     pub base_backoff: Duration,
     /// Longest delay between attempts (default 1 h).
     pub max_backoff: Duration,
-    /// Sends in flight at once within a batch (default 16, the SMTP
-    /// mailer's default connection count).
+    /// Sends in flight at once: the dispatcher's slots (default 16, the
+    /// SMTP mailer's default connection count). [`run`](Dispatcher::run)
+    /// leases a new message as soon as a slot frees, so a slow message
+    /// holds one slot, never the others.
     pub concurrency: usize,
+    /// Longest wait for the mailer to take one message (default 45 s,
+    /// shorter than `lease`): past it the attempt counts as a transient
+    /// failure and the message is retried, whatever the mailer's own
+    /// timeouts.
+    pub send_timeout: Duration,
     /// Pause between polls when the last batch was not full (default 500 ms).
     pub poll_interval: Duration,
     /// How often [`run`](Dispatcher::run) redacts expired bodies and purges
@@ -93,6 +108,7 @@ impl Default for DispatcherConfig {
             base_backoff: Duration::from_secs(5),
             max_backoff: Duration::from_secs(3_600),
             concurrency: 16,
+            send_timeout: Duration::from_secs(45),
             poll_interval: Duration::from_millis(500),
             maintenance_interval: Duration::from_secs(60),
         }
@@ -136,6 +152,8 @@ pub struct DispatchReport {
     pub retried: usize,
     /// Given up on.
     pub failed: usize,
+    /// Not sent: their link died before delivery.
+    pub superseded: usize,
     /// Outcomes the store could not record (those messages are retried
     /// when their lease expires).
     pub unrecorded: usize,
@@ -162,6 +180,7 @@ enum Delivered {
     Sent,
     Retried,
     Failed,
+    Superseded,
 }
 
 impl Dispatcher {
@@ -199,12 +218,7 @@ impl Dispatcher {
     /// lease itself fails; a failure to record one outcome is logged and
     /// counted in [`DispatchReport::unrecorded`].
     pub async fn run_once(&self) -> Result<DispatchReport, StoreError> {
-        let now = self.clock.now();
-        let lease_until = now + self.config.lease;
-        let batch = self
-            .store
-            .lease_outbox(now, lease_until, self.config.batch_size)
-            .await?;
+        let batch = self.lease(self.config.batch_size).await?;
         let mut report = DispatchReport {
             leased: batch.len(),
             ..DispatchReport::default()
@@ -214,31 +228,12 @@ impl Dispatcher {
         loop {
             while in_flight.len() < self.config.concurrency.max(1) {
                 let Some(message) = pending.next() else { break };
-                in_flight.spawn(deliver(
-                    Arc::clone(&self.store),
-                    Arc::clone(&self.mailer),
-                    Arc::clone(&self.clock),
-                    Arc::clone(&self.random),
-                    self.config.clone(),
-                    message,
-                ));
+                in_flight.spawn(self.delivery(message));
             }
             let Some(joined) = in_flight.join_next().await else {
                 break;
             };
-            match joined {
-                Ok(Ok(Delivered::Sent)) => report.sent += 1,
-                Ok(Ok(Delivered::Retried)) => report.retried += 1,
-                Ok(Ok(Delivered::Failed)) => report.failed += 1,
-                Ok(Err(error)) => {
-                    tracing::error!(error = %error, source = ?std::error::Error::source(&error), "could not record an outbox delivery");
-                    report.unrecorded += 1;
-                }
-                Err(panicked) => {
-                    tracing::error!(error = %panicked, "an outbox delivery task failed");
-                    report.unrecorded += 1;
-                }
-            }
+            count(&mut report, joined);
         }
         Ok(report)
     }
@@ -252,13 +247,20 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Runs until `shutdown` completes: polls every `poll_interval` (at once
-    /// again after a full batch), does [`maintain`](Self::maintain) every
-    /// `maintenance_interval`. On shutdown it finishes the batch in hand
-    /// (recording every outcome) before returning. Store errors are logged
-    /// and retried at the next poll.
+    /// Runs until `shutdown` completes, keeping up to `concurrency` sends
+    /// in flight: whenever a slot is free it leases due messages for the
+    /// free slots (polling every `poll_interval` when none are due), so a
+    /// message the mail server is slow to take (at most `send_timeout`)
+    /// holds one slot and the others keep delivering. Does
+    /// [`maintain`](Self::maintain) every `maintenance_interval`. On
+    /// shutdown it finishes the sends in flight (recording every outcome)
+    /// before returning. Store errors are logged and retried at the next
+    /// poll.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let slots = self.config.concurrency.max(1);
+        let mut in_flight = JoinSet::new();
+        let mut report = DispatchReport::default();
         let mut next_maintenance = Instant::now();
         loop {
             if Instant::now() >= next_maintenance {
@@ -267,25 +269,80 @@ impl Dispatcher {
                 }
                 next_maintenance = Instant::now() + self.config.maintenance_interval;
             }
-            let full = match self.run_once().await {
-                Ok(report) => report.leased >= self.config.batch_size as usize,
-                Err(error) => {
-                    tracing::warn!(error = %error, "could not lease outbox messages");
-                    false
-                }
-            };
-            if full {
-                tokio::select! {
-                    biased;
-                    () = &mut shutdown => return,
-                    () = std::future::ready(()) => continue,
+            let free = slots.saturating_sub(in_flight.len());
+            let mut more_due = false;
+            if free > 0 {
+                let limit = u32::try_from(free)
+                    .unwrap_or(u32::MAX)
+                    .min(self.config.batch_size.max(1));
+                match self.lease(limit).await {
+                    Ok(batch) => {
+                        more_due = batch.len() >= limit as usize;
+                        for message in batch {
+                            in_flight.spawn(self.delivery(message));
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = %error, "could not lease outbox messages");
+                    }
                 }
             }
+            let slot_free = in_flight.len() < slots;
             tokio::select! {
                 biased;
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
+                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    count(&mut report, joined);
+                }
+                () = std::future::ready(()), if more_due && slot_free => {}
                 () = tokio::time::sleep(self.config.poll_interval) => {}
             }
+        }
+        while let Some(joined) = in_flight.join_next().await {
+            count(&mut report, joined);
+        }
+    }
+
+    /// Leases up to `limit` due messages, from now until now + `lease`.
+    async fn lease(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let now = self.clock.now();
+        let lease_until = now + self.config.lease;
+        self.store.lease_outbox(now, lease_until, limit).await
+    }
+
+    /// The delivery of one leased message, as a task to spawn.
+    fn delivery(
+        &self,
+        message: OutboxMessage,
+    ) -> impl Future<Output = Result<Delivered, StoreError>> + Send + 'static {
+        deliver(
+            Arc::clone(&self.store),
+            Arc::clone(&self.mailer),
+            Arc::clone(&self.clock),
+            Arc::clone(&self.random),
+            self.config.clone(),
+            message,
+        )
+    }
+}
+
+/// Adds one finished delivery to `report`, logging what could not be recorded.
+fn count(
+    report: &mut DispatchReport,
+    joined: Result<Result<Delivered, StoreError>, tokio::task::JoinError>,
+) {
+    match joined {
+        Ok(Ok(Delivered::Sent)) => report.sent += 1,
+        Ok(Ok(Delivered::Retried)) => report.retried += 1,
+        Ok(Ok(Delivered::Failed)) => report.failed += 1,
+        Ok(Ok(Delivered::Superseded)) => report.superseded += 1,
+        Ok(Err(error)) => {
+            tracing::error!(error = %error, source = ?std::error::Error::source(&error), "could not record an outbox delivery");
+            report.unrecorded += 1;
+        }
+        Err(panicked) => {
+            tracing::error!(error = %panicked, "an outbox delivery task failed");
+            report.unrecorded += 1;
         }
     }
 }
@@ -301,12 +358,27 @@ async fn deliver(
 ) -> Result<Delivered, StoreError> {
     let id = leased.message.id;
     let attempts = leased.attempts.saturating_add(1);
-    let (outcome, delivered) = if leased.redacted {
+    let link = match &leased.message.token_hash {
+        Some(hash) => store.token(hash).await?.map(|t| t.state(clock.now())),
+        None => None,
+    };
+    let (outcome, delivered) = if leased.redacted || link == Some(TokenState::Expired) {
         let at = clock.now();
         let error = "the link expired before the message could be delivered".to_owned();
         (DeliveryOutcome::Failed { at, error }, Delivered::Failed)
+    } else if matches!(link, Some(TokenState::Superseded | TokenState::Used)) {
+        tracing::info!(message_id = %id, "not sending a message whose link was superseded");
+        let outcome = DeliveryOutcome::Superseded { at: clock.now() };
+        (outcome, Delivered::Superseded)
     } else {
-        match mailer.send(&leased.message).await {
+        let sent = tokio::time::timeout(config.send_timeout, mailer.send(&leased.message)).await;
+        let sent = sent.unwrap_or_else(|_| {
+            Err(MailerError::transient(format!(
+                "the mail server did not take the message within {} s",
+                config.send_timeout.as_secs_f64()
+            )))
+        });
+        match sent {
             Ok(()) => (DeliveryOutcome::Sent { at: clock.now() }, Delivered::Sent),
             Err(error) => {
                 let at = clock.now();
@@ -334,6 +406,7 @@ async fn deliver(
         Delivered::Sent => "portal_outbox_sent_total",
         Delivered::Retried => "portal_outbox_retried_total",
         Delivered::Failed => "portal_outbox_failed_total",
+        Delivered::Superseded => "portal_outbox_superseded_total",
     };
     metrics::counter!(counter).increment(1);
     Ok(delivered)

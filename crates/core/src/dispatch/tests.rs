@@ -306,3 +306,86 @@ fn the_retry_jitter_is_drawn_from_the_injected_random_source() {
         full / 2 + Duration::from_micros(u64::MAX % (spread + 1))
     );
 }
+
+/// A mailer that takes 30 s for the messages of `slow` and hands the
+/// others to a recording mailer at once.
+struct SlowFor {
+    slow: Vec<MessageId>,
+    fast: Arc<RecordingMailer>,
+}
+
+#[async_trait::async_trait]
+impl Mailer for SlowFor {
+    async fn send(&self, message: &NewMessage) -> Result<(), MailerError> {
+        if self.slow.contains(&message.id) {
+            tokio::time::sleep(secs(30)).await;
+        }
+        self.fast.send(message).await
+    }
+}
+
+#[tokio::test]
+async fn a_slow_message_times_out_and_is_retried_while_the_others_use_the_free_slots() {
+    let world = World::new().await;
+    let slow = vec![world.queue(0, None).await, world.queue(1, None).await];
+    let mailer = SlowFor {
+        slow: slow.clone(),
+        fast: world.mailer.clone(),
+    };
+    let config = DispatcherConfig {
+        concurrency: 4,
+        send_timeout: Duration::from_millis(500),
+        poll_interval: Duration::from_millis(10),
+        ..DispatcherConfig::default()
+    };
+    let dispatcher = Dispatcher::new(
+        world.store.clone(),
+        Arc::new(mailer),
+        world.clock.clone(),
+        config,
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
+    let task = tokio::spawn(dispatcher.run(async move {
+        let _ = stopped.await;
+    }));
+
+    // The slow two are in the mailer's hands; twelve more are queued, and
+    // go through the two free slots while the slow two wait.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for n in 2..14 {
+        world.queue(n, None).await;
+    }
+    while world.mailer.sent().len() < 12 {
+        assert!(started.elapsed() < secs(5), "the others were starved");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(450),
+        "delivered before the slow ones timed out: {:?}",
+        started.elapsed()
+    );
+    // The slow two time out and are scheduled again, not lost, not failed.
+    for id in &slow {
+        loop {
+            let message = world.message(*id).await;
+            if message.state != DeliveryState::Queued {
+                assert_eq!(
+                    (message.state, message.attempts),
+                    (DeliveryState::Retrying, 1)
+                );
+                let error = message.last_error.unwrap();
+                assert!(
+                    error.contains("did not take the message within 0.5 s"),
+                    "{error}"
+                );
+                break;
+            }
+            assert!(started.elapsed() < secs(5), "the slow send never timed out");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    stop.send(()).unwrap();
+    tokio::time::timeout(secs(5), task).await.unwrap().unwrap();
+    assert_eq!(world.mailer.sent().len(), 12);
+}

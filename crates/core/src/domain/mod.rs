@@ -61,7 +61,8 @@ pub use password::{
 };
 pub use records::{
     DeliveryOutcome, DeliveryState, LinkOpening, MessageKind, NewMessage, OutboxMessage,
-    SessionRecord, StaffVerification, TokenRecord, TokenState, REDACTED_BODY,
+    ServerSecret, SessionRecord, StaffVerification, TokenRecord, TokenState, NOT_SENT_SUPERSEDED,
+    REDACTED_BODY,
 };
 pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};
 pub use username::{InvalidUsername, Username};

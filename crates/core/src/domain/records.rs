@@ -248,6 +248,10 @@ pub enum DeliveryState {
     Retrying,
     /// Given up (permanent error, or too many attempts).
     Failed,
+    /// Not sent: the link it carries was superseded, revoked or used
+    /// before it could be delivered (a resend, a disable, an archive, an
+    /// email change), so the client never gets a dead link.
+    Superseded,
 }
 
 impl DeliveryState {
@@ -258,14 +262,22 @@ impl DeliveryState {
             Self::Sent => "sent",
             Self::Retrying => "retrying",
             Self::Failed => "failed",
+            Self::Superseded => "superseded",
         }
     }
 
+    /// Every state.
+    pub const ALL: [DeliveryState; 5] = [
+        Self::Queued,
+        Self::Sent,
+        Self::Retrying,
+        Self::Failed,
+        Self::Superseded,
+    ];
+
     /// Parses [`as_str`](Self::as_str)'s text.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Queued, Self::Sent, Self::Retrying, Self::Failed]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -280,11 +292,12 @@ pub struct OutboxMessage {
     pub attempts: u32,
     /// When the next attempt is due (queued / retrying).
     pub next_attempt_at: OffsetDateTime,
-    /// The last error, for staff ("the client didn't receive the link").
+    /// The last error, for staff ("the client didn't receive the link"),
+    /// or, when superseded, why it was not sent ([`NOT_SENT_SUPERSEDED`]).
     pub last_error: Option<String>,
     /// When the mail server accepted it.
     pub sent_at: Option<OffsetDateTime>,
-    /// When the dispatcher gave up.
+    /// When the dispatcher gave up (failed, or superseded).
     pub failed_at: Option<OffsetDateTime>,
     /// Whether the bodies were redacted.
     pub redacted: bool,
@@ -309,6 +322,10 @@ impl OutboxMessage {
 /// The text that replaces a redacted body.
 pub const REDACTED_BODY: &str = "[redacted: this message carried a link token]";
 
+/// What the delivery timeline says of a message whose link died before it
+/// left ([`DeliveryState::Superseded`]).
+pub const NOT_SENT_SUPERSEDED: &str = "not sent: link superseded before delivery";
+
 /// The result of one delivery attempt, recorded by the dispatcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -332,6 +349,14 @@ pub enum DeliveryOutcome {
         /// What went wrong (shown to staff).
         error: String,
     },
+    /// Not sent, no attempt made: its link was superseded, revoked or used
+    /// before delivery. The store sets the state
+    /// [`DeliveryState::Superseded`], `failed_at`, the note
+    /// [`NOT_SENT_SUPERSEDED`] as `last_error`, and redacts the body.
+    Superseded {
+        /// When the dispatcher found the link dead.
+        at: OffsetDateTime,
+    },
 }
 
 /// Human verification state of one staff member: resets are allowed past
@@ -344,6 +369,31 @@ pub struct StaffVerification {
     pub staff_id: StaffId,
     /// Passed a CAPTCHA; the flag is cleared until then.
     pub verified_until: OffsetDateTime,
+}
+
+/// A secret the server generates once and keeps in the store, so that every
+/// instance on one database and every restart use the same one (the CSRF
+/// key, ...): see [`AccountStore::server_secret`](crate::AccountStore::server_secret).
+/// Its `Debug` is redacted.
+#[derive(Clone)]
+pub struct ServerSecret(Vec<u8>);
+
+impl ServerSecret {
+    /// A secret of these bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// Its bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ServerSecret(<{} bytes redacted>)", self.0.len())
+    }
 }
 
 #[cfg(test)]
@@ -378,5 +428,14 @@ mod tests {
 
         assert!(!shown.contains(token.expose()), "{shown}");
         assert!(shown.contains("ann@example.com") && shown.contains("bytes>"));
+    }
+
+    #[test]
+    fn a_server_secrets_debug_shows_only_its_length() {
+        let secret = ServerSecret::new(b"hunter2-hunter2".to_vec());
+
+        let shown = format!("{secret:?}");
+
+        assert_eq!(shown, "ServerSecret(<15 bytes redacted>)");
     }
 }

@@ -30,6 +30,9 @@
 //!   in the commit's transaction. The events are appended after every other
 //!   step, so the tenant's chain head is locked only for the end of the
 //!   transaction; concurrent commits form one chain, without gap or fork.
+//! - **Server secrets are written once**: [`AccountStore::server_secret`]
+//!   inserts a secret only where none of that name exists (one conditional
+//!   insert), so instances that start together all read the first one stored.
 //! - **Outbox leases**: a leased message is not leased again until its lease
 //!   expires (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several dispatchers
 //!   never send one message twice while a lease holds.
@@ -67,9 +70,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, DeliveryOutcome,
-    LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, StaffId, StaffVerification,
-    TenantId, TokenHash, TokenKind, TokenRecord,
+    Account, AccountId, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, DeliveryOutcome, LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, ServerSecret,
 };
 
 /// A store failure. The domain refusals (`Conflict`, `UsernameTaken`,
@@ -99,7 +100,30 @@ impl StoreError {
     pub fn backend(source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
         Self::Backend(source.into())
     }
+
+    /// A [`Backend`](Self::Backend) failure worth trying again: the database
+    /// could not be reached, dropped the connection, or was too busy to
+    /// answer in time ([`StoreUnavailable`] as its source).
+    pub fn unavailable(source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+        Self::Backend(Box::new(StoreUnavailable(source.into())))
+    }
+
+    /// Whether this is a failure worth trying again ([`unavailable`](Self::unavailable)).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Backend(source) if source.is::<StoreUnavailable>())
+    }
 }
+
+/// The source of a [`StoreError::Backend`] the same call may get past if
+/// tried again: the connection was refused or dropped (a database restart,
+/// a terminated backend), the pool had no connection in time, or the
+/// database was locked past the busy timeout. Whatever the call wrote was
+/// rolled back, except when the connection dropped while the database was
+/// committing: then the commit may have happened. An HTTP layer answers it
+/// as a retryable 503.
+#[derive(Debug, thiserror::Error)]
+#[error("the database is unavailable for now")]
+pub struct StoreUnavailable(#[source] pub Box<dyn StdError + Send + Sync + 'static>);
 
 /// The account part of a [`Changes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -406,7 +430,10 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Records one delivery attempt of a leased message: adds one to its
     /// attempts, sets its state, releases its lease. A `Sent` outcome also
-    /// redacts bodies that carry a token.
+    /// redacts bodies that carry a token. A `Superseded` outcome (nothing
+    /// was sent, its link died first) adds no attempt, sets `failed_at` and
+    /// the note [`NOT_SENT_SUPERSEDED`](crate::NOT_SENT_SUPERSEDED) as the
+    /// last error, and redacts a body that carries a token.
     async fn record_delivery(
         &self,
         id: MessageId,
@@ -419,6 +446,17 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Deletes rate counters that expired by `now`; returns how many.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// The server secret named `name` (`csrf_key`, ...), storing `candidate`
+    /// under that name first if there is none: one atomic insert-if-absent,
+    /// never an overwrite. However many instances call it at once, each gets
+    /// the same bytes (the first stored), today and after every restart.
+    /// Secrets are not tenant-scoped: they belong to the deployment.
+    async fn server_secret(
+        &self,
+        name: &str,
+        candidate: &ServerSecret,
+    ) -> Result<ServerSecret, StoreError>;
 
     /// Whether the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;

@@ -16,11 +16,7 @@ use crate::testing::fakes::{ManualClock, SeededRandom};
 use crate::workflow::attribution::fixtures;
 use crate::workflow::{ErrorCode, Refusal};
 use crate::{
-    Account, AccountChange, AccountId, AccountStore, AuditEvent, AuditQuery, CaptchaError,
-    CaptchaVerdict, CaptchaVerifier, ChainEnds, ChainedEvent, Changes, DeliveryOutcome,
-    LinkOpening, Mailer, MailerError, MessageId, MessageKind, NewMessage, OutboxMessage,
-    RequestContext, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
-    TokenKind, TokenRecord,
+    Account, AccountChange, AccountId, AccountStore, AuditEvent, AuditQuery, CaptchaError, CaptchaVerdict, CaptchaVerifier, ChainEnds, ChainedEvent, Changes, DeliveryOutcome, LinkOpening, Mailer, MailerError, MessageId, MessageKind, NewMessage, OutboxMessage, RequestContext, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenKind, TokenRecord, ServerSecret,
 };
 
 mockall::mock! {
@@ -46,6 +42,7 @@ mockall::mock! {
         async fn record_delivery(&self, id: MessageId, outcome: DeliveryOutcome) -> Result<(), StoreError>;
         async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
         async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+        async fn server_secret(&self, name: &str, candidate: &ServerSecret) -> Result<ServerSecret, StoreError>;
         async fn ping(&self) -> Result<(), StoreError>;
         async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<ChainedEvent>, StoreError>;
         async fn audit_chain_ends(&self, tenant: &TenantId) -> Result<ChainEnds, StoreError>;

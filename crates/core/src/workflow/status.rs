@@ -202,7 +202,8 @@ pub struct MessageStatus {
     pub state: DeliveryState,
     /// Attempts so far.
     pub attempts: u32,
-    /// The last delivery error (retrying / failed).
+    /// The last delivery error (retrying / failed), or why it was not sent
+    /// (superseded: "not sent: link superseded before delivery").
     pub last_error: Option<String>,
     /// When it was queued.
     #[serde(with = "time::serde::rfc3339")]
@@ -213,7 +214,7 @@ pub struct MessageStatus {
     /// When the mail server accepted it.
     #[serde(with = "time::serde::rfc3339::option")]
     pub sent_at: Option<OffsetDateTime>,
-    /// When delivery was given up.
+    /// When delivery was given up (failed, or superseded).
     #[serde(with = "time::serde::rfc3339::option")]
     pub failed_at: Option<OffsetDateTime>,
     /// The link it carried, if any.

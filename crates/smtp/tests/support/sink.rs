@@ -48,6 +48,10 @@ pub struct SinkOptions {
     pub stall: bool,
     /// For the load driver: only an empty `NNNNNN.json` per message, on uvloop.
     pub bench: bool,
+    /// A slow server: wait this long before answering each message's DATA.
+    pub delay: Option<Duration>,
+    /// With `delay`: only for messages to a recipient containing this.
+    pub delay_to: Option<String>,
 }
 
 /// One message's envelope, as the sink wrote it (`NNNNNN.json`).
@@ -112,6 +116,12 @@ impl SmtpSink {
         command.args(flags.iter().filter(|(on, _)| *on).map(|(_, flag)| flag));
         if let Some(auth) = &options.auth {
             command.arg("--auth").arg(auth);
+        }
+        if let Some(delay) = options.delay {
+            command.arg("--delay").arg(delay.as_secs_f64().to_string());
+        }
+        if let Some(to) = &options.delay_to {
+            command.arg("--delay-to").arg(to);
         }
         let mut child = command
             .stdin(Stdio::piped()) // closed when the test process ends: the sink exits

@@ -17,6 +17,9 @@ args.add_argument("--implicit-tls", action="store_true", help="TLS from the firs
 args.add_argument("--auth", help="USER:PASSWORD; AUTH PLAIN/LOGIN is then required")
 args.add_argument("--reject-rcpt", action="store_true", help="answer 550 to every RCPT")
 args.add_argument("--stall", action="store_true", help="accept TCP, never say anything")
+args.add_argument("--delay", type=float, default=0,
+                  help="seconds to wait before answering each message's DATA (a slow server)")
+args.add_argument("--delay-to", help="with --delay: only messages to a recipient containing this")
 args.add_argument("--bench", action="store_true",
                   help="for the load driver: write only an empty NNNNNN.json per message, run on uvloop")
 opts = args.parse_args()
@@ -39,6 +42,8 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if opts.delay and (not opts.delay_to or any(opts.delay_to in r for r in envelope.rcpt_tos)):
+            await asyncio.sleep(opts.delay)
         n = "%06d" % next(seq)
         if opts.bench:  # the load driver only counts the messages
             os.close(os.open(os.path.join(opts.dir, n + ".json"), os.O_CREAT | os.O_WRONLY, 0o644))

@@ -48,9 +48,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, Changes,
-    DeliveryOutcome, DeliveryState, LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId,
-    StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY,
+    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, Changes, DeliveryOutcome, DeliveryState, LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY, ServerSecret, NOT_SENT_SUPERSEDED,
 };
 
 use state::State;
@@ -304,7 +302,10 @@ impl AccountStore for MemoryStore {
         let row = &mut state.outbox[index];
         row.lease_until = None;
         let message = &mut row.message;
-        message.attempts = message.attempts.saturating_add(1);
+        let attempted = !matches!(outcome, DeliveryOutcome::Superseded { .. });
+        if attempted {
+            message.attempts = message.attempts.saturating_add(1);
+        }
         match outcome {
             DeliveryOutcome::Sent { at } => {
                 message.state = DeliveryState::Sent;
@@ -325,6 +326,14 @@ impl AccountStore for MemoryStore {
                 message.state = DeliveryState::Failed;
                 message.failed_at = Some(at);
                 message.last_error = Some(error);
+            }
+            DeliveryOutcome::Superseded { at } => {
+                message.state = DeliveryState::Superseded;
+                message.failed_at = Some(at);
+                message.last_error = Some(NOT_SENT_SUPERSEDED.to_owned());
+                if message.message.token_hash.is_some() {
+                    redact(message);
+                }
             }
         }
         Ok(())
@@ -351,6 +360,19 @@ impl AccountStore for MemoryStore {
         let before = state.rates.len();
         state.rates.retain(|_, (_, expires_at)| *expires_at > now);
         Ok((before - state.rates.len()) as u64)
+    }
+
+    async fn server_secret(
+        &self,
+        name: &str,
+        candidate: &ServerSecret,
+    ) -> Result<ServerSecret, StoreError> {
+        let mut state = self.lock();
+        let stored = state
+            .secrets
+            .entry(name.to_owned())
+            .or_insert_with(|| candidate.clone());
+        Ok(stored.clone())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

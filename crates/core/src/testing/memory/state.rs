@@ -6,9 +6,7 @@ use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountChange, AccountId, ChainEnds, ChainPoint, ChainedEvent, ChangeStep, Changes,
-    EventId, LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, SessionRevocation,
-    StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
+    Account, AccountChange, AccountId, ChainEnds, ChainPoint, ChainedEvent, ChangeStep, Changes, EventId, LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, SessionRevocation, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, AuditEvent, ServerSecret,
 };
 
 #[derive(Debug)]
@@ -36,6 +34,7 @@ pub(super) struct State {
     pub(super) outbox: Vec<OutboxRow>,
     pub(super) outbox_index: HashMap<MessageId, usize>,
     pub(super) openings: Vec<LinkOpening>,
+    pub(super) secrets: HashMap<String, ServerSecret>,
 }
 
 fn duplicate(what: &str) -> StoreError {

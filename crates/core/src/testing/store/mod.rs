@@ -29,7 +29,7 @@
 //!
 //! The tests live by concern in the submodules (accounts, commits, tokens,
 //! sessions, rates and staff verification, staff timelines, outbox, the
-//! audit chain), on the
+//! audit chain, server secrets), on the
 //! shared fixtures of `fixtures`; all are re-exported here, and a new test
 //! is added to its concern's file and to the list in
 //! [`account_store_conformance!`](crate::account_store_conformance).
@@ -43,6 +43,7 @@ mod commits;
 mod fixtures;
 mod outbox;
 mod rates;
+mod secrets;
 mod sessions;
 mod timelines;
 mod tokens;
@@ -52,6 +53,7 @@ pub use audit::*;
 pub use commits::*;
 pub use outbox::*;
 pub use rates::*;
+pub use secrets::*;
 pub use sessions::*;
 pub use timelines::*;
 pub use tokens::*;
@@ -148,9 +150,12 @@ macro_rules! account_store_conformance {
             recording_a_sent_message_redacts_only_a_body_that_carries_a_token,
             recording_a_retry_reschedules_the_message_with_its_error,
             recording_a_failure_gives_up_on_the_message,
+            recording_a_superseded_message_redacts_its_link_and_never_leases_it_again,
             bodies_whose_token_expired_are_redacted_once,
             expired_rate_counters_are_purged,
             a_store_answers_ping,
+            a_server_secret_is_stored_once_and_later_callers_read_the_first,
+            twenty_concurrent_first_calls_for_one_secret_agree,
             timestamps_round_trip_to_the_microsecond,
             eight_concurrent_writers_of_two_hundred_events_form_one_chain,
             events_of_a_commit_are_chained_in_order_per_tenant_and_a_refused_commit_takes_none,

@@ -8,7 +8,7 @@ use tokio::task::JoinSet;
 
 use crate::{
     AccountStore, DeliveryOutcome, DeliveryState, MessageId, NewMessage, OutboxMessage,
-    REDACTED_BODY,
+    NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 
 use super::fixtures::*;
@@ -247,6 +247,31 @@ pub async fn recording_a_failure_gives_up_on_the_message(store: Arc<dyn AccountS
             ..queued(m.clone())
         }
     );
+    assert!(lease_ids(&store, 10_000, 10_060, 10).await.is_empty());
+}
+
+/// A message whose link died before it left is recorded as superseded:
+/// no attempt counted, the note for staff, its link body redacted, and it
+/// is never leased again.
+pub async fn recording_a_superseded_message_redacts_its_link_and_never_leases_it_again(
+    store: Arc<dyn AccountStore>,
+) {
+    let (_, ann) = firm_with_ann(&store).await;
+    let m = message(&ann, 1, 0, Some((hash(1), 3_600)));
+    queue(&store, vec![m.clone()]).await;
+    assert_eq!(lease_ids(&store, 1, 61, 10).await, vec![m.id]);
+
+    let superseded = DeliveryOutcome::Superseded { at: at(2) };
+    store.record_delivery(m.id, superseded).await.unwrap();
+
+    let stored = message_of(&store, &ann, m.id).await;
+    assert_eq!(
+        (stored.state, stored.attempts, stored.failed_at),
+        (DeliveryState::Superseded, 0, Some(at(2)))
+    );
+    assert_eq!(stored.last_error.as_deref(), Some(NOT_SENT_SUPERSEDED));
+    assert!(stored.redacted);
+    assert_eq!(stored.message.text_body, REDACTED_BODY);
     assert!(lease_ids(&store, 10_000, 10_060, 10).await.is_empty());
 }
 
