@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod crypto;
 pub mod dispatch;
 pub mod domain;
 pub mod hashing;
@@ -25,7 +26,9 @@ pub mod testing;
 pub mod workflow;
 
 pub use config::{HashingConfig, PortalConfig, Rate};
+pub use crypto::SecretKey;
 pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
+pub use domain::factor::{FactorKind, MfaMode, MfaPolicy, MfaState, SecondFactorMethod};
 pub use domain::{
     normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditKind, DeliveryOutcome,
     DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername,

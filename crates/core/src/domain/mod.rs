@@ -40,6 +40,7 @@ pub(crate) mod account;
 pub(crate) mod actor;
 pub mod device;
 pub(crate) mod email;
+pub mod factor;
 pub(crate) mod ids;
 pub(crate) mod password;
 pub(crate) mod records;
