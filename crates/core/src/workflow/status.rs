@@ -299,10 +299,7 @@ fn message_status(
 ) -> MessageStatus {
     let message = &outbox.message;
     let link = message.token_hash.and_then(|hash| {
-        // A sign-in challenge (an emailed code's key) is no link.
-        let token = tokens
-            .iter()
-            .find(|t| t.kind.is_link() && t.hash.ct_eq(&hash))?;
+        let token = tokens.iter().find(|t| t.hash.ct_eq(&hash))?;
         Some(LinkStatus {
             kind: token.kind,
             state: token.state(now),
