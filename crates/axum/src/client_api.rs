@@ -11,16 +11,16 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
-use portal_access_core::service::SignedIn;
-use portal_access_core::Account;
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::csrf;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientContext, Session, Tenant};
 use crate::failure::json_response;
 use crate::headers::{self, API_CSP};
+use crate::mfa_api;
+use crate::sign_in_answer::{outcome_response, Me};
 use crate::state::PortalHttp;
 
 pub(crate) fn router(state: PortalHttp) -> Router {
@@ -33,6 +33,7 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/api/portal/me", get(me))
         .route("/api/portal/username", put(change_username))
         .route("/api/portal/password", put(change_password))
+        .merge(mfa_api::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_site,
@@ -57,31 +58,6 @@ async fn refuse_cross_site(
         }
     }
     next.run(request).await
-}
-
-/// What `GET /api/portal/me` and the sign-in calls answer.
-#[derive(Serialize)]
-struct Me<'a> {
-    username: Option<&'a str>,
-    email: &'a str,
-    must_change_password: bool,
-}
-
-impl<'a> Me<'a> {
-    fn of(account: &'a Account) -> Self {
-        Self {
-            username: account.username.as_ref().map(|u| u.as_str()),
-            email: account.email.as_str(),
-            must_change_password: account.must_change_password,
-        }
-    }
-}
-
-/// 200 with the account and the new session's cookie.
-fn signed_in(http: &PortalHttp, signed_in: &SignedIn) -> Response {
-    let mut response = json_response(StatusCode::OK, &Me::of(&signed_in.account));
-    http.set_session_cookie(response.headers_mut(), signed_in);
-    response
 }
 
 #[derive(Deserialize)]
@@ -124,7 +100,7 @@ async fn reset_password(
         .service()
         .reset_password(&ctx, &body.token, body.password, body.password_confirmation)
         .await?;
-    Ok(signed_in(&http, &done))
+    Ok(outcome_response(&http, done))
 }
 
 #[derive(Deserialize)]
@@ -150,7 +126,7 @@ async fn accept_invitation(
             body.password_confirmation,
         )
         .await?;
-    Ok(signed_in(&http, &done))
+    Ok(outcome_response(&http, done))
 }
 
 #[derive(Deserialize)]
@@ -169,7 +145,7 @@ async fn sign_in(
         .service()
         .sign_in(&tenant, &ctx, &body.login, body.password)
         .await?;
-    Ok(signed_in(&http, &done))
+    Ok(outcome_response(&http, done))
 }
 
 async fn sign_out(

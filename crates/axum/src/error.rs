@@ -83,6 +83,8 @@ pub fn status_for(code: impl Into<HttpCode>) -> StatusCode {
         HttpCode::Core(NotFound) => StatusCode::NOT_FOUND,
         HttpCode::Core(Unauthenticated) => StatusCode::UNAUTHORIZED,
         HttpCode::Core(ValidationFailed) => StatusCode::BAD_REQUEST,
+        HttpCode::Core(SecondFactorInvalid) => StatusCode::BAD_REQUEST,
+        HttpCode::Core(SecondFactorRequired) => StatusCode::FORBIDDEN,
         HttpCode::CsrfFailed => StatusCode::FORBIDDEN,
         HttpCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use portal_access_core::service::{ClientSession, ServiceError, StaffActor};
+use portal_access_core::service::{ClientSession, FactorAuth, ServiceError, StaffActor};
 use portal_access_core::workflow::ErrorCode;
 use portal_access_core::{AccountId, RequestContext, TenantId};
 use serde::de::DeserializeOwned;
@@ -155,6 +155,58 @@ impl FromRequestParts<PortalHttp> for Session {
             Some(session) => Ok(Self(session)),
             None => Err(ApiError::unauthenticated()),
         }
+    }
+}
+
+/// The sign-in challenge cookie's raw token (401 `unauthenticated` without one).
+pub(crate) struct Challenge(pub String);
+
+impl FromRequestParts<PortalHttp> for Challenge {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &PortalHttp,
+    ) -> Result<Self, Self::Rejection> {
+        state
+            .challenge_token(&parts.headers)
+            .map(|token| Self(token.to_owned()))
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// Who manages factors: the signed-in client, else (during an enrolment
+/// required at sign-in) the challenge cookie; 401 `unauthenticated` without
+/// either.
+pub(crate) enum FactorCaller {
+    /// A signed-in client.
+    Session(Box<ClientSession>),
+    /// The challenge cookie's raw token.
+    Challenge(String),
+}
+
+impl FactorCaller {
+    /// As the service takes it.
+    pub(crate) fn auth(&self) -> FactorAuth<'_> {
+        match self {
+            Self::Session(session) => FactorAuth::Session(session),
+            Self::Challenge(token) => FactorAuth::Challenge(token),
+        }
+    }
+}
+
+impl FromRequestParts<PortalHttp> for FactorCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &PortalHttp,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(session) = session_of(parts, state).await? {
+            return Ok(Self::Session(Box::new(session)));
+        }
+        let Challenge(token) = Challenge::from_request_parts(parts, state).await?;
+        Ok(Self::Challenge(token))
     }
 }
 

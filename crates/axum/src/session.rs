@@ -4,6 +4,11 @@
 //! the session's raw token; the store keeps only its SHA-256 hash. A new
 //! token is issued at every sign-in and after every password change.
 //!
+//! The sign-in challenge (password right, second factor pending) has its
+//! own cookie with the same attributes: `__Host-portal_mfa` under https,
+//! else `portal_mfa`; it lives as long as the challenge (5 minutes) and is
+//! cleared when a session is issued.
+//!
 //! ```
 //! use portal_access_axum::SessionCookie;
 //! use portal_access_core::config::PortalConfig;
@@ -42,6 +47,15 @@ impl SessionCookie {
         }
     }
 
+    /// The sign-in challenge cookie's name.
+    pub fn challenge_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-portal_mfa"
+        } else {
+            "portal_mfa"
+        }
+    }
+
     /// The name of the pre-session CSRF cookie (see [`crate::csrf`]).
     pub fn csrf_name(&self) -> &'static str {
         if self.secure {
@@ -73,6 +87,35 @@ impl SessionCookie {
     /// `Set-Cookie` that removes the session cookie.
     pub fn clear(&self) -> HeaderValue {
         cookie_value(format!("{}=; Max-Age=0{}", self.name(), self.attributes()))
+    }
+
+    /// `Set-Cookie` for a sign-in challenge that ends at `expires_at`.
+    pub fn set_challenge(
+        &self,
+        token: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> HeaderValue {
+        let max_age = (expires_at - now).whole_seconds().max(0);
+        cookie_value(format!(
+            "{}={token}; Max-Age={max_age}{}",
+            self.challenge_name(),
+            self.attributes()
+        ))
+    }
+
+    /// `Set-Cookie` that removes the challenge cookie.
+    pub fn clear_challenge(&self) -> HeaderValue {
+        cookie_value(format!(
+            "{}=; Max-Age=0{}",
+            self.challenge_name(),
+            self.attributes()
+        ))
+    }
+
+    /// The challenge token the request carries, if any.
+    pub fn challenge_token<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        cookie(headers, self.challenge_name())
     }
 
     /// `Set-Cookie` for the pre-session CSRF cookie (a browser-session cookie).
@@ -143,6 +186,27 @@ mod tests {
             text,
             "portal_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
         );
+    }
+
+    #[test]
+    fn the_challenge_cookie_has_its_own_name_and_the_session_attributes() {
+        let c = SessionCookie::for_config(&PortalConfig::new("https://p.example"));
+        let now = OffsetDateTime::now_utc();
+        let text = c.set_challenge("tok", now + time::Duration::minutes(5), now);
+        let text = text.to_str().unwrap();
+        assert!(
+            text.starts_with("__Host-portal_mfa=tok; Max-Age=300;"),
+            "{text}"
+        );
+        for attr in ["Path=/", "HttpOnly", "SameSite=Lax", "Secure"] {
+            assert!(text.contains(attr), "{text}");
+        }
+        let plain = SessionCookie::for_config(&PortalConfig::new("http://x"));
+        assert_eq!(plain.challenge_name(), "portal_mfa");
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, "portal_session=a; portal_mfa=b".parse().unwrap());
+        assert_eq!(plain.challenge_token(&h), Some("b"));
+        assert_eq!(plain.token(&h), Some("a"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue};
-use portal_access_core::service::{PortalService, SignedIn};
+use portal_access_core::service::{PortalService, SecondFactorChallenge, SignedIn};
 use portal_access_core::{OsRandom, SecureRandom, TenantId};
 
 use crate::client_ip::TrustedProxies;
@@ -287,6 +287,30 @@ impl PortalHttp {
     /// Removes the session cookie.
     pub(crate) fn clear_session_cookie(&self, headers: &mut HeaderMap) {
         session::append(headers, self.inner.cookie.clear());
+    }
+
+    /// Sets the cookie of a sign-in challenge (no session yet).
+    pub(crate) fn set_challenge_cookie(
+        &self,
+        headers: &mut HeaderMap,
+        challenge: &SecondFactorChallenge,
+    ) {
+        let cookie = self.inner.cookie.set_challenge(
+            challenge.token.expose(),
+            challenge.expires_at,
+            self.service().now(),
+        );
+        session::append(headers, cookie);
+    }
+
+    /// Removes the challenge cookie (a session was issued).
+    pub(crate) fn clear_challenge_cookie(&self, headers: &mut HeaderMap) {
+        session::append(headers, self.inner.cookie.clear_challenge());
+    }
+
+    /// The sign-in challenge token the request carries, if any.
+    pub(crate) fn challenge_token<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        self.inner.cookie.challenge_token(headers)
     }
 }
 

@@ -1,10 +1,11 @@
 //! Configuration of the service, with the defaults of SPEC.md.
 
+use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
 use time::Duration;
 
-use crate::PasswordPolicy;
+use crate::{MfaPolicy, PasswordPolicy, SecretKey, TenantId};
 
 /// Argon2id parameters and the bounded hashing pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +111,24 @@ pub struct PortalConfig {
     /// transaction (link, outbox row, audit event): this floor hides that
     /// difference as long as the path takes less. Zero turns it off.
     pub forgot_min_duration: StdDuration,
+    /// The second-factor policy of every tenant without an override
+    /// (default: off).
+    pub mfa: MfaPolicy,
+    /// Per-tenant second-factor policies (see [`mfa_policy`](Self::mfa_policy)).
+    pub mfa_tenants: HashMap<TenantId, MfaPolicy>,
+    /// The server key that seals TOTP secrets and keys the hash of one-time
+    /// codes. Required as soon as any policy is not `off`.
+    pub secret_key: Option<SecretKey>,
+    /// A sign-in challenge (password right, second factor pending) lives
+    /// this long (default 5 minutes).
+    pub challenge_ttl: Duration,
+    /// Wrong codes a challenge survives (default 5; the next is refused
+    /// even when right).
+    pub challenge_tries: u32,
+    /// An emailed sign-in code lives this long (default 10 minutes).
+    pub email_code_ttl: Duration,
+    /// Emailed sign-in codes per account (default 5 per 15 minutes).
+    pub email_code_rate: Rate,
 }
 
 impl PortalConfig {
@@ -143,7 +162,27 @@ impl PortalConfig {
             staff_notice_address: None,
             conflict_retries: 3,
             forgot_min_duration: DEFAULT_FORGOT_MIN_DURATION,
+            mfa: MfaPolicy::default(),
+            mfa_tenants: HashMap::new(),
+            secret_key: None,
+            challenge_ttl: Duration::minutes(5),
+            challenge_tries: 5,
+            email_code_ttl: Duration::minutes(10),
+            email_code_rate: Rate::new(5, Duration::minutes(15)),
         }
+    }
+
+    /// The second-factor policy of `tenant`: its override, else [`mfa`](Self::mfa).
+    pub fn mfa_policy(&self, tenant: &TenantId) -> &MfaPolicy {
+        self.mfa_tenants.get(tenant).unwrap_or(&self.mfa)
+    }
+
+    /// Whether any tenant's policy is other than `off` (then a
+    /// [`secret_key`](Self::secret_key) is needed).
+    pub fn mfa_in_use(&self) -> bool {
+        std::iter::once(&self.mfa)
+            .chain(self.mfa_tenants.values())
+            .any(|policy| policy.mode != crate::MfaMode::Off)
     }
 
     /// Whether links are https (then cookies are `__Host-` and `Secure`).

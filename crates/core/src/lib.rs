@@ -15,6 +15,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod crypto;
 pub mod dispatch;
 pub mod domain;
 pub mod hashing;
@@ -26,7 +27,9 @@ pub mod testing;
 pub mod workflow;
 
 pub use config::{HashingConfig, PortalConfig, Rate};
+pub use crypto::SecretKey;
 pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
+pub use domain::factor::{FactorKind, MfaMode, MfaPolicy, MfaState, SecondFactorMethod};
 pub use domain::{
     canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter, AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier, ChainedEvent, DeliveryOutcome, DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername, Invitation, LinkOpening, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword, OutboxMessage, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RawToken, RequestContext, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username, CHAIN_ENCODING_VERSION, REDACTED_BODY, ServerSecret, NOT_SENT_SUPERSEDED,
 };

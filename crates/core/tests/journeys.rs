@@ -121,6 +121,7 @@ impl World {
         self.service
             .sign_in(&self.tenant, &ctx, login, secret(password))
             .await
+            .map(signed_in)
     }
 
     async fn authenticate(
@@ -232,6 +233,7 @@ async fn invite_accept_sign_out_forgot_reset_sign_in_change_username() {
             secret(SECOND_PASSWORD),
         )
         .await
+        .map(common::signed_in)
         .unwrap();
     assert!(w
         .authenticate(after_reset.session_token.expose())

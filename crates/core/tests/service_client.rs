@@ -203,6 +203,7 @@ impl Portal {
         self.service
             .sign_in(&self.tenant, &ctx(), login, secret(password))
             .await
+            .map(signed_in)
     }
 
     async fn reset(&self, token: &str) -> Result<SignedIn, ServiceError<CompleteResetError>> {
@@ -220,6 +221,7 @@ impl Portal {
         self.service
             .reset_password(&ctx, token, password, confirmation)
             .await
+            .map(signed_in)
     }
 
     /// Accepts the invitation `token` with `username` and `PASSWORD`.
@@ -1062,6 +1064,7 @@ async fn this_wasnt_me_secures_the_account_and_tells_staff() {
             secret(NEW_PASSWORD),
         )
         .await
+        .map(signed_in)
         .unwrap();
     let notice = &p.queued_of_kind(MessageKind::PasswordChanged).await[0];
     let not_me = token_in(notice);

@@ -40,8 +40,8 @@ pub(crate) async fn apply<D: Backend>(
             }
             ChangeStep::Account(change) => {
                 let statement = match change {
-                    AccountChange::Insert(account) => account_statement(INSERT_ACCOUNT, account),
-                    AccountChange::Update(account) => account_statement(UPDATE_ACCOUNT, account),
+                    AccountChange::Insert(account) => account_statement(INSERT_ACCOUNT, account)?,
+                    AccountChange::Update(account) => account_statement(UPDATE_ACCOUNT, account)?,
                 };
                 if D::execute(on, statement).await? != 1 {
                     return Err(StoreError::Conflict);

@@ -48,11 +48,15 @@ impl From<&Invitation> for InvitationColumns {
     }
 }
 
-/// An account's twenty columns, in `account_columns` order, bound to `sql`
-/// (an insert or a versioned update).
-pub fn account_statement<'q>(sql: &'static str, account: &'q Account) -> Statement<'q> {
+/// An account's twenty-one columns, in `account_columns` order, bound to
+/// `sql` (an insert or a versioned update). The second factors are one JSON
+/// document (`mfa`).
+pub fn account_statement<'q>(
+    sql: &'static str,
+    account: &'q Account,
+) -> Result<Statement<'q>, StoreError> {
     let invitation = InvitationColumns::from(&account.invitation);
-    Statement::new(sql)
+    Ok(Statement::new(sql)
         .arg(account.id.as_uuid())
         .arg(account.tenant.as_str())
         .arg(account.contact_ref.as_deref())
@@ -73,6 +77,9 @@ pub fn account_statement<'q>(sql: &'static str, account: &'q Account) -> Stateme
         .arg(account.created_at)
         .arg(account.updated_at)
         .arg(account.version)
+        .arg(Arg::Json(std::borrow::Cow::Owned(
+            serde_json::to_value(&account.mfa).map_err(StoreError::backend)?,
+        ))))
 }
 
 /// A hash as bound bytes.
@@ -149,6 +156,7 @@ impl FromRow for Account {
             last_sign_in_at: D::opt_time(row, "last_sign_in_at")?,
             created_at: D::time(row, "created_at")?,
             updated_at: D::time(row, "updated_at")?,
+            mfa: serde_json::from_value(D::json(row, "mfa")?).map_err(|e| corrupt("mfa", e))?,
             version: D::int(row, "version")?,
         })
     }

@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
-use portal_access_core::service::{LinkView, ServiceError, SignedIn};
+use portal_access_core::service::{LinkView, ServiceError, SignInOutcome};
 use portal_access_core::workflow::{ErrorCode, Refusal};
 use portal_access_core::TokenKind;
 use secrecy::SecretString;
@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::form::CsrfForm;
 use super::render::{
-    anonymous_csrf, answer, field_of, page_failure, signed_in_redirect, FormCsrf, Page,
+    anonymous_csrf, answer, field_of, outcome_redirect, page_failure, FormCsrf, Page,
 };
 use super::sign_in::empty;
 use crate::error::{status_for, ApiError, HttpCode};
@@ -80,14 +80,14 @@ fn token_invalid(error: &ApiError) -> bool {
 /// with the error next to its field.
 fn signed_in_or_refused<E: Refusal>(
     http: &PortalHttp,
-    result: Result<SignedIn, ServiceError<E>>,
+    result: Result<SignInOutcome, ServiceError<E>>,
     csrf: FormCsrf,
     invalid: impl FnOnce(FormCsrf) -> Page,
     form: impl FnOnce(FormCsrf) -> Page,
 ) -> Response {
     answer(
         result,
-        |done| signed_in_redirect(http, &done),
+        |done| outcome_redirect(http, done),
         |error| {
             let page = if token_invalid(&error) {
                 invalid(csrf)

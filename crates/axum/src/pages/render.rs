@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use portal_access_core::service::{ClientSession, ServiceError, SignedIn};
+use portal_access_core::service::{ClientSession, ServiceError, SignInOutcome, SignedIn};
 use portal_access_core::workflow::{ErrorCode, Refusal};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -182,6 +182,20 @@ pub(super) fn see_other(http: &PortalHttp, page: &str) -> Response {
     Redirect::to(&http.page_path(page)).into_response()
 }
 
+/// After a correct password (sign-in, reset, invitation): signed in (see
+/// [`signed_in_redirect`]), or 303 to the second-factor step with the
+/// challenge cookie.
+pub(super) fn outcome_redirect(http: &PortalHttp, outcome: SignInOutcome) -> Response {
+    match outcome {
+        SignInOutcome::SignedIn(done) => signed_in_redirect(http, &done),
+        SignInOutcome::SecondFactor(challenge) => {
+            let mut response = see_other(http, "/sign-in/second-factor");
+            http.set_challenge_cookie(response.headers_mut(), &challenge);
+            response
+        }
+    }
+}
+
 /// 303 home (or to the password page while a change is required), setting
 /// the new session's cookie.
 pub(super) fn signed_in_redirect(http: &PortalHttp, done: &SignedIn) -> Response {
@@ -251,7 +265,9 @@ pub(super) fn field_of(error: &ApiError) -> &'static str {
             | RateLimited
             | NotFound
             | Unauthenticated
-            | ValidationFailed,
+            | ValidationFailed
+            | SecondFactorInvalid
+            | SecondFactorRequired,
         ))
         | Some(HttpCode::CsrfFailed | HttpCode::ServiceUnavailable)
         | None => "form",

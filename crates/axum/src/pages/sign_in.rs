@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::form::{CsrfForm, NoFields, SessionForm, Unsettled};
-use super::render::{anonymous_csrf, answer, page_failure, see_other, signed_in_redirect, Page};
+use super::render::{anonymous_csrf, answer, outcome_redirect, page_failure, see_other, Page};
 use crate::extract::{session_of, ClientContext, Tenant};
 use crate::state::PortalHttp;
 
@@ -44,7 +44,7 @@ pub(super) async fn sign_in(
         .await;
     answer(
         result,
-        |done| signed_in_redirect(&http, &done),
+        |done| outcome_redirect(&http, done),
         |error| {
             Page::new("sign_in.html", json!({ "values": { "login": form.login } }))
                 .csrf(csrf)

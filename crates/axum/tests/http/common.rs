@@ -13,7 +13,7 @@ use portal_access_core::service::{PortalService, StaffActor};
 use portal_access_core::testing::fakes::{
     CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha,
 };
-use portal_access_core::{AccountStore, StaffId, TenantId};
+use portal_access_core::{AccountStore, MfaMode, SecretKey, StaffId, TenantId};
 use portal_access_postgres::testing::TestDatabase;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -55,6 +55,8 @@ pub struct Options {
     pub tune: Option<fn(&mut PortalConfig)>,
     /// SQLite: how long a writer waits for the write lock (default the store's).
     pub sqlite_busy_timeout: Option<std::time::Duration>,
+    /// The second-factor policy of every tenant (with a server key when not off).
+    pub mfa: MfaMode,
 }
 
 impl Default for Options {
@@ -68,6 +70,7 @@ impl Default for Options {
             hsts: None,
             tune: None,
             sqlite_busy_timeout: None,
+            mfa: MfaMode::Off,
         }
     }
 }
@@ -154,6 +157,8 @@ impl TestApp {
             pool_size: 2,
         };
         config.forgot_requires_captcha = options.forgot_requires_captcha;
+        config.mfa.mode = options.mfa;
+        config.secret_key = Some(SecretKey::from_bytes([21; 32]));
         if let Some(tune) = options.tune {
             tune(&mut config);
         }

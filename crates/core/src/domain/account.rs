@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{AccountId, EmailAddress, TenantId, Username};
+use crate::{AccountId, EmailAddress, MfaState, TenantId, Username};
 
 /// Whether the client may sign in at all (the staff toggle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +93,8 @@ pub struct Account {
     pub created_at: OffsetDateTime,
     /// Last changed at.
     pub updated_at: OffsetDateTime,
+    /// Second factors (stored as one JSON document on the account row).
+    pub mfa: MfaState,
     /// Optimistic concurrency: the version this copy was read at. A store
     /// writes a change only where the stored version still equals it, and
     /// then increments it.
@@ -124,6 +126,7 @@ impl Account {
             last_sign_in_at: None,
             created_at: now,
             updated_at: now,
+            mfa: MfaState::default(),
             version: 0,
         }
     }

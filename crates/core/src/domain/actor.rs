@@ -83,6 +83,21 @@ pub enum AuditKind {
     LinkOpened,
     /// A staff member passed human verification.
     HumanVerificationPassed,
+    /// A correct password on an account that needs a second factor: a
+    /// challenge was issued (detail: `enrolment_required`).
+    SecondFactorChallenged,
+    /// A second-factor code was refused (detail: `method`, `reason`).
+    SecondFactorFailed,
+    /// An emailed sign-in code was sent.
+    EmailCodeSent,
+    /// A factor was added (detail: `kind`).
+    FactorAdded,
+    /// A factor was removed (detail: `kind`).
+    FactorRemoved,
+    /// Recovery codes were generated (replacing any earlier ones).
+    RecoveryCodesGenerated,
+    /// A recovery code was used to sign in.
+    RecoveryCodeUsed,
 }
 
 impl AuditKind {
@@ -110,11 +125,18 @@ impl AuditKind {
             Self::AccountSecured => "account_secured",
             Self::LinkOpened => "link_opened",
             Self::HumanVerificationPassed => "human_verification_passed",
+            Self::SecondFactorChallenged => "second_factor_challenged",
+            Self::SecondFactorFailed => "second_factor_failed",
+            Self::EmailCodeSent => "email_code_sent",
+            Self::FactorAdded => "factor_added",
+            Self::FactorRemoved => "factor_removed",
+            Self::RecoveryCodesGenerated => "recovery_codes_generated",
+            Self::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 
     /// Every kind, for parsing stored text.
-    pub const ALL: [AuditKind; 21] = [
+    pub const ALL: [AuditKind; 28] = [
         Self::AccountCreated,
         Self::InvitationSent,
         Self::InvitationResent,
@@ -136,6 +158,13 @@ impl AuditKind {
         Self::AccountSecured,
         Self::LinkOpened,
         Self::HumanVerificationPassed,
+        Self::SecondFactorChallenged,
+        Self::SecondFactorFailed,
+        Self::EmailCodeSent,
+        Self::FactorAdded,
+        Self::FactorRemoved,
+        Self::RecoveryCodesGenerated,
+        Self::RecoveryCodeUsed,
     ];
 
     /// Parses [`as_str`](Self::as_str)'s text.

@@ -41,6 +41,7 @@ pub(crate) mod actor;
 pub(crate) mod chain;
 pub mod device;
 pub(crate) mod email;
+pub mod factor;
 pub(crate) mod ids;
 pub(crate) mod password;
 pub(crate) mod records;

@@ -144,6 +144,14 @@ pub enum MessageKind {
     NoAccount,
     /// To staff: a client said "this wasn't me".
     AccountSecured,
+    /// A sign-in code (6 digits, 10 minutes); its body is redacted once sent.
+    SignInCode,
+    /// "A second factor was added to your account" (with "this wasn't me").
+    FactorAdded,
+    /// "A second factor was removed from your account" (with "this wasn't me").
+    FactorRemoved,
+    /// "A recovery code was used to sign in" (with "this wasn't me").
+    RecoveryCodeUsed,
 }
 
 impl MessageKind {
@@ -158,11 +166,15 @@ impl MessageKind {
             Self::EmailChanged => "email_changed",
             Self::NoAccount => "no_account",
             Self::AccountSecured => "account_secured",
+            Self::SignInCode => "sign_in_code",
+            Self::FactorAdded => "factor_added",
+            Self::FactorRemoved => "factor_removed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 
     /// Every kind.
-    pub const ALL: [MessageKind; 8] = [
+    pub const ALL: [MessageKind; 12] = [
         Self::Invitation,
         Self::Reinvitation,
         Self::PasswordReset,
@@ -171,6 +183,10 @@ impl MessageKind {
         Self::EmailChanged,
         Self::NoAccount,
         Self::AccountSecured,
+        Self::SignInCode,
+        Self::FactorAdded,
+        Self::FactorRemoved,
+        Self::RecoveryCodeUsed,
     ];
 
     /// Parses [`as_str`](Self::as_str)'s text.

@@ -125,6 +125,9 @@ pub enum TokenKind {
     PasswordReset,
     /// "This wasn't me": secure the account after an unexpected password change.
     NotMe,
+    /// A sign-in waiting for its second factor (5 minutes, in its own
+    /// cookie, never in a link).
+    SignInChallenge,
 }
 
 impl TokenKind {
@@ -134,6 +137,7 @@ impl TokenKind {
             Self::Invitation => "invitation",
             Self::PasswordReset => "password_reset",
             Self::NotMe => "not_me",
+            Self::SignInChallenge => "sign_in_challenge",
         }
     }
 
@@ -143,12 +147,27 @@ impl TokenKind {
             "invitation" => Some(Self::Invitation),
             "password_reset" => Some(Self::PasswordReset),
             "not_me" => Some(Self::NotMe),
+            "sign_in_challenge" => Some(Self::SignInChallenge),
             _ => None,
         }
     }
 
     /// Every kind.
-    pub const ALL: [TokenKind; 3] = [Self::Invitation, Self::PasswordReset, Self::NotMe];
+    pub const ALL: [TokenKind; 4] = [
+        Self::Invitation,
+        Self::PasswordReset,
+        Self::NotMe,
+        Self::SignInChallenge,
+    ];
+
+    /// Whether tokens of this kind travel in mailed links (and so belong
+    /// in the staff delivery timeline); a sign-in challenge does not.
+    pub const fn is_link(self) -> bool {
+        match self {
+            Self::Invitation | Self::PasswordReset | Self::NotMe => true,
+            Self::SignInChallenge => false,
+        }
+    }
 }
 
 #[cfg(test)]

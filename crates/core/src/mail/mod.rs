@@ -108,6 +108,18 @@ const BUILTIN: &[(&str, &str)] = builtin_set![
     "no_account.html",
     "account_secured.subject.txt",
     "account_secured.txt",
+    "sign_in_code.subject.txt",
+    "sign_in_code.txt",
+    "sign_in_code.html",
+    "factor_added.subject.txt",
+    "factor_added.txt",
+    "factor_added.html",
+    "factor_removed.subject.txt",
+    "factor_removed.txt",
+    "factor_removed.html",
+    "recovery_code_used.subject.txt",
+    "recovery_code_used.txt",
+    "recovery_code_used.html",
     "account_secured.html",
 ];
 
@@ -336,6 +348,23 @@ impl Templates {
                 "secured_at": "2026-03-02 10:00 UTC",
                 "ip": "203.0.113.9",
             }),
+            MessageKind::SignInCode => serde_json::json!({
+                "code": "042917",
+                "expires_at": "2026-03-02 10:10 UTC",
+            }),
+            MessageKind::FactorAdded | MessageKind::FactorRemoved => {
+                let mut extra = link("/not-me");
+                extra["factor"] = "totp".into();
+                extra["changed_at"] = "2026-03-02 10:00 UTC".into();
+                extra
+            }
+            MessageKind::RecoveryCodeUsed => {
+                let mut extra = link("/not-me");
+                extra["factor"] = "recovery_code".into();
+                extra["changed_at"] = "2026-03-02 10:00 UTC".into();
+                extra["codes_left"] = 9.into();
+                extra
+            }
         };
         if let (Some(vars), serde_json::Value::Object(extra)) = (vars.as_object_mut(), extra) {
             vars.extend(extra);
@@ -364,11 +393,18 @@ fn samples(kind: MessageKind) -> Vec<serde_json::Value> {
         }
         MessageKind::UsernameChanged => sparse["old_username"] = serde_json::Value::Null,
         MessageKind::AccountSecured => sparse["ip"] = serde_json::Value::Null,
+        MessageKind::FactorAdded | MessageKind::FactorRemoved => {
+            let mut v = full.clone();
+            v["factor"] = "email_code".into();
+            out.push(v);
+        }
         MessageKind::Invitation
         | MessageKind::Reinvitation
         | MessageKind::PasswordReset
         | MessageKind::EmailChanged
-        | MessageKind::NoAccount => {}
+        | MessageKind::NoAccount
+        | MessageKind::SignInCode
+        | MessageKind::RecoveryCodeUsed => {}
     }
     out.push(sparse);
     out

@@ -158,6 +158,12 @@ pub enum ConfigError {
     /// A template override does not compile or render.
     #[error("invalid template override")]
     Templates(#[source] TemplateError),
+    /// A second-factor policy other than `off` needs `PortalConfig::secret_key`.
+    #[error(
+        "a second-factor policy other than off needs a secret key (PortalConfig::secret_key, \
+         --secret-key): it seals TOTP secrets and keys the hash of one-time codes"
+    )]
+    MissingSecretKey,
 }
 
 /// The built service: the builder's parts, checked, with what they made.
@@ -245,6 +251,9 @@ impl PortalServiceBuilder {
         let url = &self.config.public_base_url;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(ConfigError::PublicUrl(url.clone()));
+        }
+        if self.config.mfa_in_use() && self.config.secret_key.is_none() {
+            return Err(ConfigError::MissingSecretKey);
         }
         let hasher = Hasher::new(&self.config.hashing).map_err(ConfigError::Hashing)?;
         self.templates.validate().map_err(ConfigError::Templates)?;
@@ -383,7 +392,10 @@ impl PortalService {
                 );
                 (Some(link.token.hash()), Some(link.expires_at))
             }
-            None => (None, None),
+            None => intent
+                .secret
+                .map(|secret| (Some(secret.hash), Some(secret.expires_at)))
+                .unwrap_or((None, None)),
         };
         let rendered = self
             .inner

@@ -91,6 +91,7 @@ impl PasswordNotice {
                 token,
                 expires_at: record.expires_at,
             }),
+            secret: None,
             vars: serde_json::json!({
                 "reason": self.reason.as_str(),
                 "changed_at": crate::mail::human_time(now),

@@ -72,6 +72,7 @@ impl MailIntent {
             to: account.email.as_str().to_owned(),
             to_name: account.display_name.clone(),
             link: None,
+            secret: None,
             vars: serde_json::json!({}),
         }
     }

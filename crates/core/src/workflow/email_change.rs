@@ -111,6 +111,7 @@ pub fn decide_change_email(
                 to: to.to_owned(),
                 to_name: account.display_name.clone(),
                 link: None,
+                secret: None,
                 vars: vars.clone(),
             })
             .collect()

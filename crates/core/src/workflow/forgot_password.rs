@@ -155,6 +155,7 @@ pub fn decide_forgot_password(
             to: email.as_str().to_owned(),
             to_name: None,
             link: None,
+            secret: None,
             vars: serde_json::json!({ "forgot_url": input.forgot_url }),
         };
         return Decision {

@@ -95,6 +95,8 @@ pub fn decide_link_opening(
             }
             TokenKind::PasswordReset => !account.archived && account.access == Access::Enabled,
             TokenKind::NotMe => true,
+            // Never in a link: a challenge opened as one is not usable.
+            TokenKind::SignInChallenge => false,
         };
     let view = if usable {
         LinkView::Valid {

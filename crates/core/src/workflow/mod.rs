@@ -36,6 +36,9 @@ pub struct MailIntent {
     pub to_name: Option<String>,
     /// The link token it carries (raw, for the link; its hash is recorded).
     pub link: Option<MailLink>,
+    /// A secret the body carries without a link (an emailed code): the
+    /// body is redacted once sent or once the secret expires, like a link's.
+    pub secret: Option<MailSecret>,
     /// Further template variables (a JSON object).
     pub vars: serde_json::Value,
 }
@@ -48,6 +51,16 @@ pub struct MailLink {
     /// The raw token.
     pub token: RawToken,
     /// When it expires.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A secret a message carries in its text (an emailed code): recorded
+/// like a link token so the body is redacted once sent or expired.
+#[derive(Debug, Clone, Copy)]
+pub struct MailSecret {
+    /// What the message is recorded under (the challenge it serves).
+    pub hash: crate::TokenHash,
+    /// When the secret expires.
     pub expires_at: OffsetDateTime,
 }
 
@@ -153,6 +166,21 @@ pub mod rate_keys {
         format!("staffreset:{hex}")
     }
 
+    /// Wrong codes typed against one sign-in challenge (its window is the
+    /// challenge's life).
+    pub fn second_factor_challenge(challenge: &crate::TokenHash) -> String {
+        let hex: String = challenge.as_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("mfa:challenge:{hex}")
+    }
+
+    /// Emailed sign-in codes sent to one account.
+    pub fn email_codes(account: AccountId) -> String {
+        format!("mfa:emailcode:{account}")
+    }
+
     /// Fresh-invitation requests for one account.
     pub fn fresh_invitation(account: AccountId) -> String {
         format!("freshinv:{account}")
@@ -180,6 +208,7 @@ pub mod forgot_password;
 pub mod fresh_invitation;
 pub mod link_opening;
 pub mod not_me;
+pub mod second_factor;
 pub mod session;
 pub mod sign_in;
 pub mod username;

@@ -109,6 +109,7 @@ pub fn decide_secure_account(
             to: to.to_owned(),
             to_name: None,
             link: None,
+            secret: None,
             vars: serde_json::json!({
                 "account_email": account.email.as_str(),
                 "account_id": account.id.to_string(),

@@ -46,6 +46,11 @@ pub enum ErrorCode {
     Unauthenticated,
     /// The input is malformed.
     ValidationFailed,
+    /// A second-factor code is wrong, malformed, used or expired.
+    SecondFactorInvalid,
+    /// A second factor is needed first (or cannot be removed: it is the last
+    /// one under a `required` policy).
+    SecondFactorRequired,
 }
 
 impl ErrorCode {
@@ -70,6 +75,8 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Unauthenticated => "unauthenticated",
             Self::ValidationFailed => "validation_failed",
+            Self::SecondFactorInvalid => "second_factor_invalid",
+            Self::SecondFactorRequired => "second_factor_required",
         }
     }
 }

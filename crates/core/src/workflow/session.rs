@@ -252,6 +252,7 @@ pub(crate) mod test_support {
             to: account.email.as_str().into(),
             to_name: None,
             link: None,
+            secret: None,
             vars: serde_json::json!({ "reason": reason }),
         };
         (intent, token_record(account, TokenKind::NotMe, n))

@@ -237,6 +237,7 @@ mod tests {
                 token: token(8),
                 expires_at: now() + Duration::days(7),
             }),
+            secret: None,
             vars: serde_json::json!({ "reason": "staff" }),
         };
         (intent, record)

@@ -34,12 +34,14 @@ use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 
 use super::changes::{account_event, client_event};
+pub use super::second_factor::SignInDecided;
+use super::second_factor::{gate, issue_challenge, Gate};
 use super::{rate_keys, Decision, ErrorCode, Refusal};
 use crate::config::{PortalConfig, Rate};
 use crate::hashing::Verification;
 use crate::{
     Access, Account, AccountChange, Actor, AuditEvent, AuditKind, Changes, EmailAddress, EventId,
-    PasswordHash, RequestContext, TenantId, TokenHash, Username,
+    MfaPolicy, PasswordHash, RawToken, RequestContext, TenantId, TokenHash, Username,
 };
 
 /// Why a sign-in was refused.
@@ -232,15 +234,23 @@ pub struct SignInInput<'a> {
     pub ctx: &'a RequestContext,
     /// The audit event's id.
     pub event_id: EventId,
+    /// The tenant's second-factor policy.
+    pub policy: &'a MfaPolicy,
+    /// A fresh challenge token, used when a second factor is needed.
+    pub challenge_token: &'a RawToken,
+    /// How long a challenge lives.
+    pub challenge_ttl: Duration,
 }
 
 /// Decides a sign-in after the password was verified. On success: a new
 /// session (a new id at every sign-in), `last_sign_in_at`, the re-hash if
-/// any, and `SignedIn` recorded. Returns the account as committed.
+/// any, and `SignedIn` recorded. When the account needs a second factor
+/// ([`gate`]): no session, a challenge token instead, and
+/// `SecondFactorChallenged` recorded.
 pub fn decide_sign_in(
     input: SignInInput<'_>,
     now: OffsetDateTime,
-) -> Result<Decision<Account>, SignInFailure> {
+) -> Result<Decision<SignInDecided>, SignInFailure> {
     let Some(account) = input.account else {
         return Err(SignInFailure {
             error: SignInError::InvalidCredentials,
@@ -283,6 +293,42 @@ pub fn decide_sign_in(
             "access_disabled",
         ));
     }
+    if let Gate::Challenge {
+        enrolment_required,
+        methods,
+    } = gate(account, input.policy, now)
+    {
+        let mut changes = Changes {
+            new_tokens: vec![issue_challenge(
+                account,
+                input.challenge_token,
+                now,
+                input.challenge_ttl,
+            )],
+            audit: vec![client_event(
+                account,
+                AuditKind::SecondFactorChallenged,
+                input.ctx,
+                input.event_id,
+                now,
+            )
+            .with_detail(serde_json::json!({ "enrolment_required": enrolment_required }))],
+            ..Changes::default()
+        };
+        if let Some(hash) = input.rehashed {
+            let mut updated = account.clone();
+            updated.password_hash = Some(hash);
+            updated.updated_at = now;
+            changes.account = Some(AccountChange::Update(updated));
+        }
+        return Ok(Decision::new(
+            changes,
+            SignInDecided::Challenged {
+                enrolment_required,
+                methods,
+            },
+        ));
+    }
     let mut updated = account.clone();
     updated.last_sign_in_at = Some(now);
     let rehashed = input.rehashed.is_some();
@@ -307,7 +353,7 @@ pub fn decide_sign_in(
         ..Changes::default()
     };
     updated.version += 1;
-    Ok(Decision::new(changes, updated))
+    Ok(Decision::new(changes, SignInDecided::SignedIn(updated)))
 }
 
 #[cfg(test)]
@@ -337,7 +383,16 @@ mod tests {
         account: Option<&Account>,
         verification: Verification,
         rehashed: Option<PasswordHash>,
-    ) -> Result<Decision<Account>, SignInFailure> {
+    ) -> Result<Decision<SignInDecided>, SignInFailure> {
+        decide_with(account, verification, rehashed, &MfaPolicy::default())
+    }
+
+    fn decide_with(
+        account: Option<&Account>,
+        verification: Verification,
+        rehashed: Option<PasswordHash>,
+        policy: &MfaPolicy,
+    ) -> Result<Decision<SignInDecided>, SignInFailure> {
         decide_sign_in(
             SignInInput {
                 account,
@@ -347,6 +402,9 @@ mod tests {
                 session_absolute_ttl: Duration::days(30),
                 ctx: &ctx(),
                 event_id: event_id(7),
+                policy,
+                challenge_token: &token(31),
+                challenge_ttl: Duration::minutes(5),
             },
             now(),
         )
@@ -391,7 +449,7 @@ mod tests {
             account.password_hash.as_ref().map(|h| h.as_str())
         );
         assert_eq!(d.changes.audit[0].kind, AuditKind::SignedIn);
-        assert_eq!(d.outcome.version, account.version + 1);
+        assert_eq!(d.outcome.signed_in().unwrap().version, account.version + 1);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! let now = time::macros::datetime!(2026-03-01 9:00 UTC);
 //! let account = Account::new(AccountId::from_random([1; 16]), TenantId::new("firm").unwrap(),
 //!     EmailAddress::parse("ann@example.com").unwrap(), None, None, now);
-//! let status = account_status(&account, &[], &[], &[], true, now);
+//! let status = account_status(&account, &[], &[], &[], true, &Default::default(), now);
 //! assert!(status.available_actions.contains(&StaffAction::SendInvitation));
 //! assert!(!status.available_actions.contains(&StaffAction::SendPasswordReset));
 //! let json = serde_json::to_value(&status).unwrap();
@@ -28,9 +28,10 @@ use time::OffsetDateTime;
 use super::invitation::{check_send_invitation, InvitationSent};
 pub use super::refusal::NotFoundError;
 use super::staff_reset::check_staff_reset;
+use crate::domain::factor::MfaStatus;
 use crate::{
     Access, Account, AccountId, DeliveryState, Invitation, LinkOpening, MessageId, MessageKind,
-    OutboxMessage, TokenKind, TokenRecord, TokenState,
+    MfaPolicy, OutboxMessage, TokenKind, TokenRecord, TokenState,
 };
 
 /// An action a staff member can take on an account now.
@@ -252,6 +253,9 @@ pub struct AccountStatus {
     pub available_actions: Vec<StaffAction>,
     /// The delivery timeline, newest first.
     pub messages: Vec<MessageStatus>,
+    /// Second factors: the tenant's policy state and the enrolled kinds
+    /// with their dates (never a secret).
+    pub mfa: MfaStatus,
 }
 
 /// Assembles the status from what the service loaded: the account, its
@@ -263,6 +267,7 @@ pub fn account_status(
     tokens: &[TokenRecord],
     openings: &[LinkOpening],
     mailer_configured: bool,
+    policy: &MfaPolicy,
     now: OffsetDateTime,
 ) -> AccountStatus {
     let messages = messages
@@ -283,6 +288,7 @@ pub fn account_status(
         last_sign_in_at: account.last_sign_in_at,
         available_actions: available_actions(account, mailer_configured),
         messages,
+        mfa: MfaStatus::of(&account.mfa, policy, now),
     }
 }
 
@@ -370,6 +376,23 @@ mod tests {
             failed_at: None,
             redacted: false,
         }
+    }
+
+    fn status_of(
+        account: &Account,
+        messages: &[OutboxMessage],
+        tokens: &[TokenRecord],
+        openings: &[LinkOpening],
+    ) -> AccountStatus {
+        account_status(
+            account,
+            messages,
+            tokens,
+            openings,
+            true,
+            &MfaPolicy::default(),
+            now(),
+        )
     }
 
     fn record(seed: u8, kind: TokenKind) -> TokenRecord {
@@ -460,7 +483,7 @@ mod tests {
             None,
             DeliveryState::Retrying,
         )];
-        let status = account_status(&accepted(), &messages, &[], &[], true, now());
+        let status = status_of(&accepted(), &messages, &[], &[]);
         let json = serde_json::to_value(&status).unwrap();
         let m = &json["messages"][0];
         assert_eq!(m["state"], "retrying");
@@ -484,7 +507,7 @@ mod tests {
             opening(1, 9, "SafeLinks scanner"),
             opening(2, 1, "elsewhere"),
         ];
-        let status = account_status(&accepted(), &messages, &tokens, &openings, true, now());
+        let status = status_of(&accepted(), &messages, &tokens, &openings);
         let link = status.messages[0].link.as_ref().unwrap();
         assert_eq!(link.state, TokenState::Valid);
         assert_eq!(link.openings.len(), 2);
@@ -530,14 +553,7 @@ mod tests {
             expires_at: now() - Duration::days(1),
             ..record(3, TokenKind::Invitation)
         };
-        let status = account_status(
-            &accepted(),
-            &messages,
-            &[used, superseded, expired],
-            &[],
-            true,
-            now(),
-        );
+        let status = status_of(&accepted(), &messages, &[used, superseded, expired], &[]);
         let states: Vec<TokenState> = status
             .messages
             .iter()
@@ -561,7 +577,7 @@ mod tests {
 
     #[test]
     fn status_json_has_the_contract_fields() {
-        let status = account_status(&pending(), &[], &[], &[], true, now());
+        let status = status_of(&pending(), &[], &[], &[]);
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["email"], "Ann.Client@example.com");
         assert_eq!(json["invitation"]["state"], "pending");

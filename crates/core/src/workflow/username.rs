@@ -98,6 +98,7 @@ pub fn decide_change_username(
         to: account.email.as_str().to_owned(),
         to_name: account.display_name.clone(),
         link: None,
+        secret: None,
         vars: serde_json::json!({
             "old_username": old,
             "new_username": username.as_str(),

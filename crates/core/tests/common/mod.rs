@@ -7,7 +7,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use portal_access_core::config::{HashingConfig, PortalConfig};
-use portal_access_core::service::{AcceptInvitationError, PortalService, ServiceError, SignedIn};
+use portal_access_core::service::{
+    AcceptInvitationError, PortalService, ServiceError, SignInOutcome, SignedIn,
+};
 use portal_access_core::testing::fakes::TableGeoIp;
 use portal_access_core::workflow::Refusal;
 use portal_access_core::{AccountStore, Location, NewMessage, RawToken, RequestContext};
@@ -102,4 +104,10 @@ pub async fn accept_invitation(
     service
         .accept_invitation(ctx, token, username, password, confirmation)
         .await
+        .map(signed_in)
+}
+
+/// The session of an outcome that must be one (second factors off).
+pub fn signed_in(outcome: SignInOutcome) -> SignedIn {
+    outcome.signed_in().unwrap()
 }

@@ -63,9 +63,16 @@ use crate::{
 type TokenCheck<E> = fn(Option<&TokenRecord>, Option<&Account>, OffsetDateTime) -> Result<(), E>;
 
 mod account;
+mod factors;
 mod links;
+mod second_factor;
 mod sign_in;
 mod tokens;
+
+pub use crate::domain::factor::FactorSummary;
+pub use crate::workflow::second_factor::SecondFactorError;
+pub use factors::{ConfirmedTotp, FactorAuth, SecurityView};
+pub use second_factor::{SecondFactorChallenge, SignInOutcome, TotpEnrolment};
 
 pub use crate::workflow::accept_invitation::AcceptInvitationError;
 pub use crate::workflow::change_password::ChangePasswordError;

@@ -3,8 +3,8 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::super::transaction::{no_constraints, Step};
-use super::super::{infra, ClientSession, InfraError, PortalService, ServiceError, SignedIn};
-use super::{same_hash, SignInError, UnauthenticatedError};
+use super::super::{infra, ClientSession, InfraError, PortalService, ServiceError};
+use super::{same_hash, SignInError, SignInOutcome, UnauthenticatedError};
 use crate::hashing::Verification;
 use crate::workflow::session;
 use crate::workflow::sign_in::{
@@ -30,13 +30,16 @@ impl PortalService {
     /// Signs a client in by username or email (a login with `@`) and
     /// password. Unknown logins cost the same as wrong passwords; over the
     /// throttle the attempt is refused with `rate_limited` before hashing.
+    /// With a correct password on an account that needs a second factor
+    /// (its tenant's [`MfaPolicy`](crate::MfaPolicy)), the outcome is a
+    /// challenge and no session ([`SignInOutcome::SecondFactor`]).
     pub async fn sign_in(
         &self,
         tenant: &TenantId,
         ctx: &RequestContext,
         login: &str,
         password: SecretString,
-    ) -> Result<SignedIn, ServiceError<SignInError>> {
+    ) -> Result<SignInOutcome, ServiceError<SignInError>> {
         let started = std::time::Instant::now();
         let result = async {
             let config = self.config();
@@ -82,6 +85,8 @@ impl PortalService {
                 }
             };
             let session = self.fresh_session(now);
+            let challenge = self.fresh_challenge(now);
+            let policy = config.mfa_policy(tenant);
             let decided = self
                 .transact(now, no_constraints, first, reload, |verified| {
                     let decided = decide_sign_in(
@@ -93,6 +98,9 @@ impl PortalService {
                             session_absolute_ttl: session.ttl,
                             ctx,
                             event_id: self.new_event_id(),
+                            policy,
+                            challenge_token: &challenge.token,
+                            challenge_ttl: config.challenge_ttl,
                         },
                         now,
                     );
@@ -103,7 +111,7 @@ impl PortalService {
                 })
                 .await?;
             let failure = match decided {
-                Ok(account) => return Ok(session.signed_in(account)),
+                Ok(decided) => return Ok(challenge.outcome(session, decided)),
                 Err(failure) => failure,
             };
             if failure.counts_as_failure {
@@ -126,7 +134,8 @@ impl PortalService {
         }
         .await;
         let label = match &result {
-            Ok(_) => "success",
+            Ok(SignInOutcome::SignedIn(_)) => "success",
+            Ok(SignInOutcome::SecondFactor(_)) => "second_factor",
             Err(ServiceError::Refused(e)) => e.as_str(),
             Err(ServiceError::Infrastructure(_)) => "error",
         };

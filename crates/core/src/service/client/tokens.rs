@@ -5,9 +5,9 @@ use secrecy::SecretString;
 
 use super::super::notice::PasswordChangeReason;
 use super::super::transaction::Step;
-use super::super::{infra, PortalService, ServiceError, SignedIn};
-use super::PreparedPassword;
+use super::super::{infra, PortalService, ServiceError};
 use super::{AcceptInvitationError, CompleteResetError};
+use super::{PreparedPassword, SignInOutcome};
 use crate::workflow::accept_invitation::{
     check_invitation_token, decide_accept_invitation, parse_username, AcceptInvitationInput,
 };
@@ -15,6 +15,7 @@ use crate::workflow::change_password::check_new_password;
 use crate::workflow::complete_reset::{
     check_reset_token, decide_complete_reset, CompleteResetInput,
 };
+use crate::workflow::second_factor::gate_link_sign_in;
 use crate::workflow::Refusal;
 use crate::{RawToken, RequestContext, StoreError, TokenHash};
 
@@ -33,14 +34,16 @@ impl PortalService {
     /// revokes every other reset link and every session, clears the sign-in
     /// throttle, signs the client in with a fresh session and queues the
     /// password-changed notice. Any unusable token is `token_invalid`; of
-    /// concurrent redemptions of one token exactly one succeeds.
+    /// concurrent redemptions of one token exactly one succeeds. An account
+    /// with a factor stronger than the inbox (TOTP), or one that must enrol,
+    /// gets a challenge instead of the session: the new password stands.
     pub async fn reset_password(
         &self,
         ctx: &RequestContext,
         token: &str,
         password: SecretString,
         password_confirmation: SecretString,
-    ) -> Result<SignedIn, ServiceError<CompleteResetError>> {
+    ) -> Result<SignInOutcome, ServiceError<CompleteResetError>> {
         let result = async {
             let refused = ServiceError::Refused;
             let hash = &token_hash(token, CompleteResetError::TokenInvalid)?;
@@ -84,7 +87,8 @@ impl PortalService {
                 notice: self.password_notice(ctx, PasswordChangeReason::Reset).await,
                 session: self.fresh_session(now),
             };
-            let account = self
+            let challenge = self.fresh_challenge(now);
+            let decided = self
                 .transact(
                     now,
                     |e| {
@@ -94,18 +98,24 @@ impl PortalService {
                     first,
                     reload,
                     |(record, account)| {
-                        Step::commit_or_refuse(decide_complete_reset(
+                        let decided = decide_complete_reset(
                             CompleteResetInput {
                                 token: record,
                                 account,
                                 change: prepared.change(self, account, ctx),
                             },
                             now,
-                        ))
+                        )
+                        .map(|decision| {
+                            let policy = config.mfa_policy(&account.tenant);
+                            let ttl = config.challenge_ttl;
+                            gate_link_sign_in(decision, account, policy, &challenge.token, ttl, now)
+                        });
+                        Step::commit_or_refuse(decided)
                     },
                 )
                 .await?;
-            Ok(prepared.session.signed_in(account))
+            Ok(challenge.outcome(prepared.session, decided))
         }
         .await;
         let label = match &result {
@@ -118,7 +128,8 @@ impl PortalService {
     }
 
     /// Accepts an invitation: sets the chosen username (unique per tenant)
-    /// and password, marks the invitation accepted, and signs the client in.
+    /// and password, marks the invitation accepted, and signs the client in
+    /// (or, when a second factor is needed, answers a challenge).
     pub async fn accept_invitation(
         &self,
         ctx: &RequestContext,
@@ -126,7 +137,7 @@ impl PortalService {
         username: &str,
         password: SecretString,
         password_confirmation: SecretString,
-    ) -> Result<SignedIn, ServiceError<AcceptInvitationError>> {
+    ) -> Result<SignInOutcome, ServiceError<AcceptInvitationError>> {
         let now = self.now();
         let hash = &token_hash(token, AcceptInvitationError::TokenInvalid)?;
         let refused = ServiceError::Refused;
@@ -161,7 +172,9 @@ impl PortalService {
             .await
             .map_err(|e| e.map_refusal(AcceptInvitationError::from))?;
         let session = self.fresh_session(now);
-        let account = self
+        let challenge = self.fresh_challenge(now);
+        let config = self.config();
+        let decided = self
             .transact(
                 now,
                 |e| match e {
@@ -172,7 +185,7 @@ impl PortalService {
                 first,
                 move |_| load(),
                 |(record, account)| {
-                    Step::commit_or_refuse(decide_accept_invitation(
+                    let decided = decide_accept_invitation(
                         AcceptInvitationInput {
                             token: record,
                             account,
@@ -183,11 +196,17 @@ impl PortalService {
                             event_id: self.new_event_id(),
                         },
                         now,
-                    ))
+                    )
+                    .map(|decision| {
+                        let policy = config.mfa_policy(&account.tenant);
+                        let ttl = config.challenge_ttl;
+                        gate_link_sign_in(decision, account, policy, &challenge.token, ttl, now)
+                    });
+                    Step::commit_or_refuse(decided)
                 },
             )
             .await?;
         metrics::counter!("portal_invitations_accepted_total").increment(1);
-        Ok(session.signed_in(account))
+        Ok(challenge.outcome(session, decided))
     }
 }

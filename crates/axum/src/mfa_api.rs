@@ -1,0 +1,191 @@
+//! The second-factor half of the client JSON API (SPEC.md section 8):
+//! the challenge step of a sign-in and the factors of an account.
+//!
+//! - A correct password on an account that needs a factor answers `200
+//!   {"second_factor_required": true, "enrolment_required": …, "methods":
+//!   […]}` with the challenge cookie and no session (`sign_in_answer`,
+//!   shared by sign-in, reset and invitation).
+//! - `POST /api/portal/sign-in/second-factor {method, code}` turns the
+//!   challenge into a session; `POST /api/portal/sign-in/email-code` sends
+//!   a code (202).
+//! - `GET /api/portal/security`, `POST /api/portal/mfa/totp`, `POST
+//!   /api/portal/mfa/totp/confirm`, `DELETE /api/portal/mfa/totp`, `POST
+//!   /api/portal/mfa/email`, `DELETE /api/portal/mfa/email`, `POST
+//!   /api/portal/mfa/recovery-codes`. Enrolment (the TOTP calls and `POST
+//!   mfa/email`) also accepts the challenge cookie while enrolment is
+//!   required; confirming then issues the session.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use portal_access_core::FactorKind;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Challenge, ClientContext, FactorCaller, Session};
+use crate::failure::json_response;
+use crate::sign_in_answer::signed_in_response;
+use crate::state::PortalHttp;
+
+/// The second-factor routes, merged into the client API's router.
+pub(crate) fn routes() -> Router<PortalHttp> {
+    Router::new()
+        .route("/api/portal/sign-in/second-factor", post(second_factor))
+        .route("/api/portal/sign-in/email-code", post(email_code))
+        .route("/api/portal/security", get(security))
+        .route("/api/portal/mfa/totp", post(start_totp).delete(remove_totp))
+        .route("/api/portal/mfa/totp/confirm", post(confirm_totp))
+        .route(
+            "/api/portal/mfa/email",
+            post(add_email).delete(remove_email),
+        )
+        .route("/api/portal/mfa/recovery-codes", post(recovery_codes))
+}
+
+#[derive(Deserialize)]
+struct CodeBody {
+    method: String,
+    code: String,
+}
+
+async fn second_factor(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Challenge(challenge): Challenge,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<Response, ApiError> {
+    let done = http
+        .service()
+        .complete_second_factor(&ctx, &challenge, &body.method, &body.code)
+        .await?;
+    Ok(signed_in_response(&http, &done))
+}
+
+async fn email_code(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Challenge(challenge): Challenge,
+) -> Result<Response, ApiError> {
+    http.service().send_sign_in_code(&ctx, &challenge).await?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({ "message": "A sign-in code is on its way to your email address." }),
+    ))
+}
+
+async fn security(
+    State(http): State<PortalHttp>,
+    Session(session): Session,
+) -> Result<Response, ApiError> {
+    let view = http.service().security(&session).await?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+async fn start_totp(
+    State(http): State<PortalHttp>,
+    caller: FactorCaller,
+) -> Result<Response, ApiError> {
+    let enrolment = http.service().start_totp(caller.auth()).await?;
+    let qr_svg = crate::qr::svg(&enrolment.otpauth_uri).map_err(ApiError::internal)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "secret": enrolment.secret,
+            "otpauth_uri": enrolment.otpauth_uri,
+            "qr_svg": qr_svg,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ConfirmBody {
+    code: String,
+}
+
+async fn confirm_totp(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    caller: FactorCaller,
+    ApiJson(body): ApiJson<ConfirmBody>,
+) -> Result<Response, ApiError> {
+    let confirmed = http
+        .service()
+        .confirm_totp(&ctx, caller.auth(), &body.code)
+        .await?;
+    let codes: Vec<&str> = confirmed
+        .recovery_codes
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    let mut response = json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "recovery_codes": codes }),
+    );
+    if let Some(done) = &confirmed.signed_in {
+        http.set_session_cookie(response.headers_mut(), done);
+        http.clear_challenge_cookie(response.headers_mut());
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: SecretString,
+}
+
+async fn remove_totp(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Session(session): Session,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    http.service()
+        .remove_factor(&ctx, &session, FactorKind::Totp, body.current_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn add_email(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    caller: FactorCaller,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    http.service()
+        .add_email_factor(&ctx, caller.auth(), body.current_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_email(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Session(session): Session,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    http.service()
+        .remove_factor(&ctx, &session, FactorKind::EmailCode, body.current_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn recovery_codes(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Session(session): Session,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<Response, ApiError> {
+    let codes = http
+        .service()
+        .regenerate_recovery_codes(&ctx, &session, body.current_password)
+        .await?;
+    let codes: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "recovery_codes": codes }),
+    )
+    .into_response())
+}
