@@ -1,9 +1,10 @@
-//! The signed-in pages: home, the username and the password.
+//! The signed-in pages: home (with its second-factor summary), the
+//! username and the password.
 
 use axum::extract::{Query, State};
 use axum::http::Uri;
 use axum::response::Response;
-use portal_access_core::service::ClientSession;
+use portal_access_core::service::{ClientSession, SecurityView};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
@@ -29,6 +30,13 @@ pub(super) async fn home(
         .and_then(|q| q.0.done)
         .filter(|d| ["password", "username", "signed_in"].contains(&d.as_str()));
     let account = &session.account;
+    let config = http.service().config();
+    let factors = SecurityView::of(
+        account,
+        config.mfa_policy(&account.tenant),
+        http.service().now(),
+    )
+    .factors;
     Page::new(
         "home.html",
         json!({
@@ -36,6 +44,7 @@ pub(super) async fn home(
             "email": account.email.as_str(),
             "must_change_password": account.must_change_password,
             "done": done,
+            "factors": factors,
         }),
     )
     .signed_in(&http, &session)

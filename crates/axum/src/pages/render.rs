@@ -183,13 +183,20 @@ pub(super) fn see_other(http: &PortalHttp, page: &str) -> Response {
 }
 
 /// After a correct password (sign-in, reset, invitation): signed in (see
-/// [`signed_in_redirect`]), or 303 to the second-factor step with the
-/// challenge cookie.
+/// [`signed_in_redirect`]), or 303 with the challenge cookie to the
+/// second-factor step (or to enrolment, when a `required` policy finds no
+/// factor), its query naming the methods the page offers.
 pub(super) fn outcome_redirect(http: &PortalHttp, outcome: SignInOutcome) -> Response {
     match outcome {
         SignInOutcome::SignedIn(done) => signed_in_redirect(http, &done),
         SignInOutcome::SecondFactor(challenge) => {
-            let mut response = see_other(http, "/sign-in/second-factor");
+            let methods: Vec<&str> = challenge.methods.iter().map(|m| m.as_str()).collect();
+            let page = if challenge.enrolment_required {
+                "/sign-in/enrol"
+            } else {
+                "/sign-in/second-factor"
+            };
+            let mut response = see_other(http, &format!("{page}?methods={}", methods.join(",")));
             http.set_challenge_cookie(response.headers_mut(), &challenge);
             response
         }
