@@ -308,6 +308,36 @@ impl MfaState {
     }
 }
 
+/// One enrolled factor as the client and staff see it (never a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FactorSummary {
+    /// `totp` or `email_code`.
+    pub kind: FactorKind,
+    /// Enrolled at.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Last used at.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl MfaState {
+    /// The enrolled factors, with their dates.
+    pub fn summary(&self) -> Vec<FactorSummary> {
+        (self.totp.iter().map(|f| FactorSummary {
+            kind: FactorKind::Totp,
+            created_at: f.created_at,
+            last_used_at: f.last_used_at,
+        }))
+        .chain(self.email.iter().map(|f| FactorSummary {
+            kind: FactorKind::EmailCode,
+            created_at: f.created_at,
+            last_used_at: f.last_used_at,
+        }))
+        .collect()
+    }
+}
+
 /// A code of 6 digits as typed (spaces and dashes ignored): a TOTP code or
 /// an emailed code.
 #[derive(Clone, PartialEq, Eq)]

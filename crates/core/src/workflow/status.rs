@@ -12,7 +12,7 @@
 //! let now = time::macros::datetime!(2026-03-01 9:00 UTC);
 //! let account = Account::new(AccountId::from_random([1; 16]), TenantId::new("firm").unwrap(),
 //!     EmailAddress::parse("ann@example.com").unwrap(), None, None, now);
-//! let status = account_status(&account, &[], &[], &[], true, now);
+//! let status = account_status(&account, &[], &[], &[], true, &Default::default(), now);
 //! assert!(status.available_actions.contains(&StaffAction::SendInvitation));
 //! assert!(!status.available_actions.contains(&StaffAction::SendPasswordReset));
 //! let json = serde_json::to_value(&status).unwrap();
@@ -28,9 +28,10 @@ use time::OffsetDateTime;
 use super::invitation::{check_send_invitation, InvitationSent};
 pub use super::refusal::NotFoundError;
 use super::staff_reset::check_staff_reset;
+use crate::domain::factor::FactorSummary;
 use crate::{
     Access, Account, AccountId, DeliveryState, Invitation, LinkOpening, MessageId, MessageKind,
-    OutboxMessage, TokenKind, TokenRecord, TokenState,
+    MfaPolicy, OutboxMessage, TokenKind, TokenRecord, TokenState,
 };
 
 /// An action a staff member can take on an account now.
@@ -251,6 +252,18 @@ pub struct AccountStatus {
     pub available_actions: Vec<StaffAction>,
     /// The delivery timeline, newest first.
     pub messages: Vec<MessageStatus>,
+    /// Second factors: the tenant's policy state and the enrolled kinds
+    /// with their dates (never a secret).
+    pub mfa: MfaStatus,
+}
+
+/// The second-factor part of the staff status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MfaStatus {
+    /// `off`, `optional`, `required`, or `required_from` (announced).
+    pub policy: &'static str,
+    /// The enrolled factors.
+    pub factors: Vec<FactorSummary>,
 }
 
 /// Assembles the status from what the service loaded: the account, its
@@ -262,6 +275,7 @@ pub fn account_status(
     tokens: &[TokenRecord],
     openings: &[LinkOpening],
     mailer_configured: bool,
+    policy: &MfaPolicy,
     now: OffsetDateTime,
 ) -> AccountStatus {
     let messages = messages
@@ -282,6 +296,10 @@ pub fn account_status(
         last_sign_in_at: account.last_sign_in_at,
         available_actions: available_actions(account, mailer_configured),
         messages,
+        mfa: MfaStatus {
+            policy: policy.state_at(now),
+            factors: account.mfa.summary(),
+        },
     }
 }
 
@@ -293,7 +311,11 @@ fn message_status(
 ) -> MessageStatus {
     let message = &outbox.message;
     let link = message.token_hash.and_then(|hash| {
-        let token = tokens.iter().find(|t| t.hash.ct_eq(&hash))?;
+        // A sign-in challenge (what an emailed code is recorded under) is
+        // not a link: the message shows without one.
+        let token = tokens
+            .iter()
+            .find(|t| t.kind.is_link() && t.hash.ct_eq(&hash))?;
         Some(LinkStatus {
             kind: token.kind,
             state: token.state(now),
@@ -369,6 +391,10 @@ mod tests {
             failed_at: None,
             redacted: false,
         }
+    }
+
+    fn off() -> MfaPolicy {
+        MfaPolicy::default()
     }
 
     fn record(seed: u8, kind: TokenKind) -> TokenRecord {
@@ -459,7 +485,7 @@ mod tests {
             None,
             DeliveryState::Retrying,
         )];
-        let status = account_status(&accepted(), &messages, &[], &[], true, now());
+        let status = account_status(&accepted(), &messages, &[], &[], true, &off(), now());
         let json = serde_json::to_value(&status).unwrap();
         let m = &json["messages"][0];
         assert_eq!(m["state"], "retrying");
@@ -483,7 +509,15 @@ mod tests {
             opening(1, 9, "SafeLinks scanner"),
             opening(2, 1, "elsewhere"),
         ];
-        let status = account_status(&accepted(), &messages, &tokens, &openings, true, now());
+        let status = account_status(
+            &accepted(),
+            &messages,
+            &tokens,
+            &openings,
+            true,
+            &off(),
+            now(),
+        );
         let link = status.messages[0].link.as_ref().unwrap();
         assert_eq!(link.state, TokenState::Valid);
         assert_eq!(link.openings.len(), 2);
@@ -535,6 +569,7 @@ mod tests {
             &[used, superseded, expired],
             &[],
             true,
+            &off(),
             now(),
         );
         let states: Vec<TokenState> = status
@@ -560,7 +595,7 @@ mod tests {
 
     #[test]
     fn status_json_has_the_contract_fields() {
-        let status = account_status(&pending(), &[], &[], &[], true, now());
+        let status = account_status(&pending(), &[], &[], &[], true, &off(), now());
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["email"], "Ann.Client@example.com");
         assert_eq!(json["invitation"]["state"], "pending");

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::super::transaction::{no_constraints, Step};
 use super::super::{infra, ClientSession, PortalService, ServiceError, SignedIn};
-use crate::domain::factor::{RecoveryCode, SixDigitCode, RECOVERY_CODE_COUNT};
+use crate::domain::factor::{FactorSummary, RecoveryCode, SixDigitCode, RECOVERY_CODE_COUNT};
 use crate::workflow::rate_keys;
 use crate::workflow::second_factor::enrol::{
     decide_add_email_factor, decide_confirm_totp, decide_regenerate_recovery_codes,
@@ -33,19 +33,6 @@ pub enum FactorAuth<'a> {
     Challenge(&'a str),
 }
 
-/// One enrolled factor, as the client and staff see it (never a secret).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FactorView {
-    /// `totp` or `email_code`.
-    pub kind: FactorKind,
-    /// Enrolled at.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    /// Last used at.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub last_used_at: Option<OffsetDateTime>,
-}
-
 /// The factors of an account (`GET /api/portal/security`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SecurityView {
@@ -54,7 +41,7 @@ pub struct SecurityView {
     /// The factors the client may enrol.
     pub allowed: Vec<FactorKind>,
     /// The enrolled factors.
-    pub factors: Vec<FactorView>,
+    pub factors: Vec<FactorSummary>,
     /// Unused recovery codes.
     pub recovery_codes_left: usize,
 }
@@ -63,24 +50,13 @@ impl SecurityView {
     /// The view of `account` under its tenant's policy at `now`.
     pub fn of(account: &Account, policy: &crate::MfaPolicy, now: OffsetDateTime) -> Self {
         let mfa = &account.mfa;
-        let factors = (mfa.totp.iter().map(|f| FactorView {
-            kind: FactorKind::Totp,
-            created_at: f.created_at,
-            last_used_at: f.last_used_at,
-        }))
-        .chain(mfa.email.iter().map(|f| FactorView {
-            kind: FactorKind::EmailCode,
-            created_at: f.created_at,
-            last_used_at: f.last_used_at,
-        }))
-        .collect();
         Self {
             policy: policy.state_at(now),
             allowed: [FactorKind::Totp, FactorKind::EmailCode]
                 .into_iter()
                 .filter(|kind| policy.allows(*kind))
                 .collect(),
-            factors,
+            factors: mfa.summary(),
             recovery_codes_left: mfa.recovery.as_ref().map_or(0, |r| r.left()),
         }
     }

@@ -69,8 +69,9 @@ mod second_factor;
 mod sign_in;
 mod tokens;
 
+pub use crate::domain::factor::FactorSummary;
 pub use crate::workflow::second_factor::SecondFactorError;
-pub use factors::{ConfirmedTotp, FactorAuth, FactorView, SecurityView};
+pub use factors::{ConfirmedTotp, FactorAuth, SecurityView};
 pub use second_factor::{SecondFactorChallenge, SignInOutcome, TotpEnrolment};
 
 pub use crate::workflow::accept_invitation::AcceptInvitationError;

@@ -214,6 +214,7 @@ impl PortalService {
             &tokens,
             &openings,
             self.mailer().is_some(),
+            self.config().mfa_policy(&account.tenant),
             self.now(),
         ))
     }

@@ -38,6 +38,7 @@
 
 mod accounts;
 mod commits;
+mod factors;
 mod fixtures;
 mod outbox;
 mod rates;
@@ -47,6 +48,7 @@ mod tokens;
 
 pub use accounts::*;
 pub use commits::*;
+pub use factors::*;
 pub use outbox::*;
 pub use rates::*;
 pub use sessions::*;
@@ -149,6 +151,10 @@ macro_rules! account_store_conformance {
             expired_rate_counters_are_purged,
             a_store_answers_ping,
             timestamps_round_trip_to_the_microsecond,
+            second_factors_round_trip_with_the_account,
+            a_hundred_concurrent_uses_of_one_recovery_code_succeed_exactly_once,
+            one_totp_step_raced_twice_is_accepted_once,
+            a_sign_in_challenge_is_a_single_use_token_of_its_own_kind,
         );
     };
 }
