@@ -14,3 +14,4 @@ pub mod app;
 pub mod cli;
 pub mod error;
 pub mod mail;
+pub mod secret_key;
