@@ -1,5 +1,5 @@
 //! Criterion benches of the hot pure code: the password policy, token
-//! hashing, parsing, and one argon2id verify at the SPEC parameters (the
+//! hashing, parsing, the TOTP check, and one argon2id verify at the SPEC parameters (the
 //! physical limit sign-in throughput is compared against).
 //!
 //! `cargo bench --bench core`
@@ -93,5 +93,17 @@ fn argon2_verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, policy, tokens, parsing, argon2_verify);
+/// The TOTP check alone (three candidate steps, constant-time compare),
+/// as a sign-in with an authenticator pays it after the password.
+fn totp_check(c: &mut Criterion) {
+    use portal_access::core::crypto::totp;
+    let secret = [42u8; totp::SECRET_LEN];
+    let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let code = format!("{:06}", totp::code_at(&secret, totp::step_of(now)));
+    c.bench_function("totp_check_sha1_6_digits_skew_1", |b| {
+        b.iter(|| totp::check(black_box(&secret), black_box(&code), now, None).unwrap())
+    });
+}
+
+criterion_group!(benches, policy, tokens, parsing, argon2_verify, totp_check);
 criterion_main!(benches);

@@ -13,7 +13,7 @@ use portal_access_core::service::{PortalService, StaffActor};
 use portal_access_core::testing::fakes::{
     CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha,
 };
-use portal_access_core::{AccountStore, MfaMode, MfaPolicy, SecretKey, StaffId, TenantId};
+use portal_access_core::{AccountStore, MfaMode, SecretKey, StaffId, TenantId};
 use portal_access_postgres::testing::TestDatabase;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -47,8 +47,8 @@ pub struct Options {
     pub forgot_requires_captcha: bool,
     /// Request body limit.
     pub body_limit: Option<usize>,
-    /// The second-factor policy (with a server key); none: off.
-    pub mfa: Option<MfaMode>,
+    /// The second-factor policy of every tenant (with a server key when not off).
+    pub mfa: MfaMode,
 }
 
 impl Default for Options {
@@ -58,7 +58,7 @@ impl Default for Options {
             captcha: None,
             forgot_requires_captcha: false,
             body_limit: None,
-            mfa: None,
+            mfa: MfaMode::Off,
         }
     }
 }
@@ -141,13 +141,8 @@ impl TestApp {
             pool_size: 2,
         };
         config.forgot_requires_captcha = options.forgot_requires_captcha;
-        if let Some(mode) = options.mfa {
-            config.mfa = MfaPolicy {
-                mode,
-                ..MfaPolicy::default()
-            };
-            config.secret_key = Some(SecretKey::from_bytes([7; 32]));
-        }
+        config.mfa.mode = options.mfa;
+        config.secret_key = Some(SecretKey::from_bytes([21; 32]));
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         let mailer = Arc::new(RecordingMailer::new());
         let mut builder = PortalService::builder(store.clone())

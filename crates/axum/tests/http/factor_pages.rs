@@ -13,7 +13,7 @@ use crate::common::*;
 
 fn optional() -> Options {
     Options {
-        mfa: Some(MfaMode::Optional),
+        mfa: MfaMode::Optional,
         ..Options::default()
     }
 }
@@ -262,7 +262,7 @@ pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend
     let app = TestApp::spawn_with(
         backend,
         Options {
-            mfa: Some(MfaMode::Required),
+            mfa: MfaMode::Required,
             ..Options::default()
         },
     )

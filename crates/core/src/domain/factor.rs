@@ -338,6 +338,26 @@ impl MfaState {
     }
 }
 
+/// What staff see of an account's second factors: the tenant's policy
+/// state and the enrolled kinds with their dates (never a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MfaStatus {
+    /// `off`, `optional`, `required`, or `required_from` (announced).
+    pub policy: &'static str,
+    /// The enrolled factors.
+    pub factors: Vec<FactorSummary>,
+}
+
+impl MfaStatus {
+    /// The status of `state` under `policy` at `now`.
+    pub fn of(state: &MfaState, policy: &MfaPolicy, now: OffsetDateTime) -> Self {
+        Self {
+            policy: policy.state_at(now),
+            factors: state.summary(),
+        }
+    }
+}
+
 /// A code of 6 digits as typed (spaces and dashes ignored): a TOTP code or
 /// an emailed code.
 #[derive(Clone, PartialEq, Eq)]

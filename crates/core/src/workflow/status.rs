@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 use super::invitation::{check_send_invitation, InvitationSent};
 pub use super::refusal::NotFoundError;
 use super::staff_reset::check_staff_reset;
-use crate::domain::factor::FactorSummary;
+use crate::domain::factor::MfaStatus;
 use crate::{
     Access, Account, AccountId, DeliveryState, Invitation, LinkOpening, MessageId, MessageKind,
     MfaPolicy, OutboxMessage, TokenKind, TokenRecord, TokenState,
@@ -257,15 +257,6 @@ pub struct AccountStatus {
     pub mfa: MfaStatus,
 }
 
-/// The second-factor part of the staff status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MfaStatus {
-    /// `off`, `optional`, `required`, or `required_from` (announced).
-    pub policy: &'static str,
-    /// The enrolled factors.
-    pub factors: Vec<FactorSummary>,
-}
-
 /// Assembles the status from what the service loaded: the account, its
 /// recent messages (newest first), the link tokens they carried, and the
 /// link openings. Pure: `now` decides token states.
@@ -296,10 +287,7 @@ pub fn account_status(
         last_sign_in_at: account.last_sign_in_at,
         available_actions: available_actions(account, mailer_configured),
         messages,
-        mfa: MfaStatus {
-            policy: policy.state_at(now),
-            factors: account.mfa.summary(),
-        },
+        mfa: MfaStatus::of(&account.mfa, policy, now),
     }
 }
 
@@ -311,11 +299,7 @@ fn message_status(
 ) -> MessageStatus {
     let message = &outbox.message;
     let link = message.token_hash.and_then(|hash| {
-        // A sign-in challenge (what an emailed code is recorded under) is
-        // not a link: the message shows without one.
-        let token = tokens
-            .iter()
-            .find(|t| t.kind.is_link() && t.hash.ct_eq(&hash))?;
+        let token = tokens.iter().find(|t| t.hash.ct_eq(&hash))?;
         Some(LinkStatus {
             kind: token.kind,
             state: token.state(now),
@@ -393,8 +377,21 @@ mod tests {
         }
     }
 
-    fn off() -> MfaPolicy {
-        MfaPolicy::default()
+    fn status_of(
+        account: &Account,
+        messages: &[OutboxMessage],
+        tokens: &[TokenRecord],
+        openings: &[LinkOpening],
+    ) -> AccountStatus {
+        account_status(
+            account,
+            messages,
+            tokens,
+            openings,
+            true,
+            &MfaPolicy::default(),
+            now(),
+        )
     }
 
     fn record(seed: u8, kind: TokenKind) -> TokenRecord {
@@ -485,7 +482,7 @@ mod tests {
             None,
             DeliveryState::Retrying,
         )];
-        let status = account_status(&accepted(), &messages, &[], &[], true, &off(), now());
+        let status = status_of(&accepted(), &messages, &[], &[]);
         let json = serde_json::to_value(&status).unwrap();
         let m = &json["messages"][0];
         assert_eq!(m["state"], "retrying");
@@ -509,15 +506,7 @@ mod tests {
             opening(1, 9, "SafeLinks scanner"),
             opening(2, 1, "elsewhere"),
         ];
-        let status = account_status(
-            &accepted(),
-            &messages,
-            &tokens,
-            &openings,
-            true,
-            &off(),
-            now(),
-        );
+        let status = status_of(&accepted(), &messages, &tokens, &openings);
         let link = status.messages[0].link.as_ref().unwrap();
         assert_eq!(link.state, TokenState::Valid);
         assert_eq!(link.openings.len(), 2);
@@ -563,15 +552,7 @@ mod tests {
             expires_at: now() - Duration::days(1),
             ..record(3, TokenKind::Invitation)
         };
-        let status = account_status(
-            &accepted(),
-            &messages,
-            &[used, superseded, expired],
-            &[],
-            true,
-            &off(),
-            now(),
-        );
+        let status = status_of(&accepted(), &messages, &[used, superseded, expired], &[]);
         let states: Vec<TokenState> = status
             .messages
             .iter()
@@ -595,7 +576,7 @@ mod tests {
 
     #[test]
     fn status_json_has_the_contract_fields() {
-        let status = account_status(&pending(), &[], &[], &[], true, &off(), now());
+        let status = status_of(&pending(), &[], &[], &[]);
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(json["email"], "Ann.Client@example.com");
         assert_eq!(json["invitation"]["state"], "pending");

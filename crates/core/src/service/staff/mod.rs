@@ -204,6 +204,9 @@ impl PortalService {
                 tokens.extend(found.filter(|t| t.tenant == staff.tenant && t.account_id == id));
             }
         }
+        // A sign-in challenge (what an emailed code is recorded under) is
+        // not a link: its message shows without one.
+        tokens.retain(|t| t.kind.is_link());
         let openings = store
             .link_openings(&staff.tenant, id, STATUS_OPENINGS)
             .await
