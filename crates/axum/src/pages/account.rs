@@ -1,7 +1,7 @@
 //! The signed-in pages: home (with its second-factor summary), the
 //! username and the password.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use portal_access_core::service::{ClientSession, SecurityView};
@@ -10,25 +10,17 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::form::{SessionForm, SignedIn, Unsettled};
-use super::render::{answer, field_of, see_other, Page};
+use super::render::{answer, done_of, field_of, see_other, Page};
 use super::sign_in::empty;
 use crate::extract::ClientContext;
 use crate::state::PortalHttp;
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
-}
 
 pub(super) async fn home(
     State(http): State<PortalHttp>,
     SignedIn { session, .. }: SignedIn,
     uri: Uri,
 ) -> Response {
-    let done = Query::<DoneQuery>::try_from_uri(&uri)
-        .ok()
-        .and_then(|q| q.0.done)
-        .filter(|d| ["password", "username", "signed_in"].contains(&d.as_str()));
+    let done = done_of(&uri, &["password", "username", "signed_in"]);
     let account = &session.account;
     let config = http.service().config();
     let factors = SecurityView::of(

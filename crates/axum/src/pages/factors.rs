@@ -9,7 +9,7 @@
 //! URI back (the page already shows both), so a mistyped code shows the
 //! same QR code again instead of a new secret.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use portal_access_core::domain::factor::RecoveryCode;
@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::form::{NoFields, SessionForm, SignedIn};
-use super::render::{answer, field_of, page_failure, see_other, Page};
+use super::render::{answer, done_of, field_of, page_failure, see_other, Page};
 use super::sign_in::empty;
 use crate::error::ApiError;
 use crate::extract::ClientContext;
@@ -79,11 +79,6 @@ pub(super) fn totp_page(action: &'static str, form: &TotpForm) -> Page {
 pub(super) fn recovery_codes_page(codes: &[RecoveryCode]) -> Page {
     let codes: Vec<&str> = codes.iter().map(RecoveryCode::as_str).collect();
     Page::new("recovery_codes.html", json!({ "codes": codes }))
-}
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 const DONE: [&str; 4] = ["totp_added", "email_added", "removed", "codes_saved"];
@@ -150,10 +145,7 @@ pub(super) async fn security(
     SignedIn { session, .. }: SignedIn,
     uri: Uri,
 ) -> Response {
-    let done = Query::<DoneQuery>::try_from_uri(&uri)
-        .ok()
-        .and_then(|q| q.0.done)
-        .filter(|d| DONE.contains(&d.as_str()));
+    let done = done_of(&uri, &DONE);
     answer(
         http.service().security(&session).await,
         |view| {

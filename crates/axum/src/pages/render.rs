@@ -4,7 +4,8 @@
 
 use std::sync::LazyLock;
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::Query;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use portal_access_core::service::{ClientSession, ServiceError, SignInOutcome, SignedIn};
 use portal_access_core::workflow::{ErrorCode, Refusal};
@@ -175,6 +176,19 @@ impl Page {
             Err(error) => ApiError::internal(error).failure(FailureFormat::Html),
         }
     }
+}
+
+/// The `?done=` of a page's URI, if it is one of `known` (a success the
+/// page says).
+pub(super) fn done_of(uri: &Uri, known: &[&str]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct DoneQuery {
+        done: Option<String>,
+    }
+    Query::<DoneQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|q| q.0.done)
+        .filter(|d| known.contains(&d.as_str()))
 }
 
 /// 303 to a portal page.

@@ -65,13 +65,6 @@ pub(super) fn step_path(methods: &str, method: Option<&str>) -> String {
     }
 }
 
-/// Without a challenge cookie the step has nothing to complete: sign in.
-fn without_challenge(http: &PortalHttp, headers: &HeaderMap) -> Option<Response> {
-    http.challenge_token(headers)
-        .is_none()
-        .then(|| see_other(http, "/sign-in"))
-}
-
 fn code_form(query: &StepQuery, csrf: FormCsrf) -> Page {
     Page::new(
         "second_factor.html",
@@ -86,15 +79,25 @@ fn code_form(query: &StepQuery, csrf: FormCsrf) -> Page {
     .csrf(csrf)
 }
 
+/// A page of the step (`form`), or sign-in without a challenge cookie.
+fn step_page(
+    http: &PortalHttp,
+    headers: &HeaderMap,
+    query: &StepQuery,
+    form: fn(&StepQuery, FormCsrf) -> Page,
+) -> Response {
+    if http.challenge_token(headers).is_none() {
+        return see_other(http, "/sign-in");
+    }
+    form(query, anonymous_csrf(http, headers)).render(http)
+}
+
 pub(super) async fn code_page(
     State(http): State<PortalHttp>,
     Query(query): Query<StepQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(response) = without_challenge(&http, &headers) {
-        return response;
-    }
-    code_form(&query, anonymous_csrf(&http, &headers)).render(&http)
+    step_page(&http, &headers, &query, code_form)
 }
 
 #[derive(Deserialize)]
@@ -195,10 +198,7 @@ pub(super) async fn enrol_page(
     Query(query): Query<StepQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(response) = without_challenge(&http, &headers) {
-        return response;
-    }
-    enrol_form(&query, anonymous_csrf(&http, &headers)).render(&http)
+    step_page(&http, &headers, &query, enrol_form)
 }
 
 /// Starts an authenticator during a required enrolment: the QR page.

@@ -10,6 +10,15 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
+use crate::pages::assert_field_error;
+
+/// The test's authenticator app (shared with the browser journey).
+#[path = "../../../../tests/support/totp.rs"]
+#[allow(
+    dead_code,
+    reason = "the journey's real-clock helpers are not used here"
+)]
+mod authenticator;
 
 fn optional() -> Options {
     Options {
@@ -20,9 +29,8 @@ fn optional() -> Options {
 
 /// The TOTP code of a base32 `secret` at the app's time, `steps` steps on.
 fn code_for(app: &TestApp, secret: &str, steps: i64) -> String {
-    let bytes = base32_decode(secret);
     let step = totp::step_of(app.clock.now()).saturating_add_signed(steps);
-    format!("{:06}", totp::code_at(&bytes, step))
+    authenticator::code(secret, step)
 }
 
 /// A code that is not the current one (nor the step either side).
@@ -32,21 +40,6 @@ fn wrong_code(app: &TestApp, secret: &str) -> String {
         .map(|n| format!("{:06}", 123_456 + n))
         .find(|c| !near.contains(c))
         .unwrap()
-}
-
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut value, mut out) = (0u32, 0u32, Vec::new());
-    for c in text.bytes().filter(|c| *c != b'=') {
-        let index = ALPHABET.iter().position(|a| *a == c).unwrap() as u32;
-        value = (value << 5) | index;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((value >> bits) as u8);
-        }
-    }
-    out
 }
 
 /// The text of the element with `id="…"` (up to the next tag).
@@ -81,18 +74,6 @@ async fn form_page(app: &TestApp, browser: &Client, path: &str) -> (String, Stri
     let html = response.text().await.unwrap();
     let csrf = hidden_field(&html, "csrf_token");
     (html, csrf)
-}
-
-/// Asserts a refused form: `status`, the page again with the alert (or
-/// the field's error), and a message that says what went wrong.
-async fn assert_refused(response: reqwest::Response, status: StatusCode, field: &str) -> String {
-    assert_eq!(response.status(), status, "{field}");
-    let html = response.text().await.unwrap();
-    assert!(
-        html.contains(&format!("id=\"{field}-error\"")),
-        "{field}: {html}"
-    );
-    html
 }
 
 /// Whether the browser has a session (home answers instead of sign-in).
@@ -184,7 +165,7 @@ pub async fn an_authenticator_set_up_on_the_security_page_guards_the_next_sign_i
     };
     // A wrong code: refused with a clear message, the same QR code again,
     // nothing enrolled.
-    let html = assert_refused(
+    let html = assert_field_error(
         confirm(wrong_code(&app, &secret)).await,
         StatusCode::BAD_REQUEST,
         "form",
@@ -233,7 +214,7 @@ pub async fn an_authenticator_set_up_on_the_security_page_guards_the_next_sign_i
             &[("method", "totp"), ("code", &wrong_code(&app, &secret))],
         )
         .await;
-    assert_refused(response, StatusCode::BAD_REQUEST, "form").await;
+    assert_field_error(response, StatusCode::BAD_REQUEST, "form").await;
     assert!(!has_session(&app, &browser).await);
 
     // The step used at enrolment never counts again: the next one does.
@@ -252,7 +233,7 @@ pub async fn an_authenticator_set_up_on_the_security_page_guards_the_next_sign_i
         if attempt == 0 {
             assert_eq!(location(&response), "/portal/?done=signed_in");
         } else {
-            assert_refused(response, StatusCode::BAD_REQUEST, "form").await;
+            assert_field_error(response, StatusCode::BAD_REQUEST, "form").await;
             assert!(!has_session(&app, &browser).await);
         }
     }
@@ -301,7 +282,7 @@ pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend
             ],
         )
         .await;
-    assert_refused(response, StatusCode::UNAUTHORIZED, "current_password").await;
+    assert_field_error(response, StatusCode::UNAUTHORIZED, "current_password").await;
 
     let response = app
         .submit(
@@ -334,7 +315,7 @@ pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend
         }
     };
     let response = submit(form(wrong_code(&app, &secret))).await;
-    assert_refused(response, StatusCode::BAD_REQUEST, "form").await;
+    assert_field_error(response, StatusCode::BAD_REQUEST, "form").await;
     assert!(!has_session(&app, &browser).await);
 
     let response = submit(form(code_for(&app, &secret, 0))).await;
@@ -425,7 +406,7 @@ pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend
             .await
         }
     };
-    let html = assert_refused(
+    let html = assert_field_error(
         add(OTHER_PASSWORD).await,
         StatusCode::UNAUTHORIZED,
         "email_current_password",
@@ -474,7 +455,7 @@ pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend
             .await
         }
     };
-    let html = assert_refused(
+    let html = assert_field_error(
         remove(OTHER_PASSWORD).await,
         StatusCode::UNAUTHORIZED,
         "current_password",
@@ -516,7 +497,7 @@ pub async fn new_recovery_codes_need_the_password_and_replace_the_old_ones(backe
             .await
         }
     };
-    assert_refused(
+    assert_field_error(
         regenerate(OTHER_PASSWORD).await,
         StatusCode::UNAUTHORIZED,
         "current_password",
@@ -532,7 +513,7 @@ pub async fn new_recovery_codes_need_the_password_and_replace_the_old_ones(backe
     sign_out(&app, &browser).await;
     let step = location(&sign_in(&app, &browser, PASSWORD).await);
     let response = pass_step(&app, &browser, &step, "recovery_code", &old[1]).await;
-    assert_refused(response, StatusCode::BAD_REQUEST, "form").await;
+    assert_field_error(response, StatusCode::BAD_REQUEST, "form").await;
     let response = pass_step(&app, &browser, &step, "recovery_code", &new[1]).await;
     assert_eq!(location(&response), "/portal/?done=signed_in");
 }
