@@ -16,6 +16,7 @@ use support::browser::Browser;
 use support::database::TestDatabase;
 use support::mail::{link_in, SinkOptions, SmtpSink};
 use support::portal::Portal;
+use support::totp;
 use support::Result;
 
 /// Everything one journey runs against.
@@ -28,9 +29,14 @@ struct World {
 
 impl World {
     async fn start() -> Result<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// With more portal-server flags.
+    async fn start_with(flags: &[&str]) -> Result<Self> {
         let database = TestDatabase::create().await?;
         let mail = SmtpSink::start(SinkOptions::default()).await?;
-        let portal = Portal::start(&database.url, &mail.url()).await?;
+        let portal = Portal::start(&database.url, &mail.url(), flags).await?;
         let browser = Browser::start().await?;
         Ok(Self {
             portal,
@@ -243,4 +249,127 @@ async fn a_staff_set_password_must_be_changed_and_this_wasnt_me_secures_the_acco
 
     world.browser.close().await?;
     Ok(())
+}
+
+const LIN: &str = "lin.client@example.com";
+const LIN_FIRST: &str = "amber canyon whistles softly";
+const LIN_SECOND: &str = "silver meadow under rain";
+/// A fixed server key, so the journey writes no key file.
+const SERVER_KEY: &str = "--secret-key=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_sets_up_an_authenticator_signs_in_with_codes_and_a_reset_asks_for_one(
+) -> Result<()> {
+    let world = World::start_with(&["--mfa=optional", SERVER_KEY]).await?;
+    let (portal, mail, b) = (&world.portal, &world.mail, &world.browser);
+    let id = portal.staff.create_account(LIN, "Lin Client").await?;
+    portal.staff.set_password(&id, LIN_FIRST, false).await?;
+
+    // Signed in with the password alone (no factor yet): set one up.
+    world.fill_sign_in(LIN, LIN_FIRST).await?;
+    b.submit().await?;
+    let page = b.expect_page("Your account").await?;
+    assert!(page.contains("Second factor"), "{page}");
+    b.click("a[href$='/security']").await?;
+    b.expect_page("Sign-in security").await?;
+    b.submit().await?;
+    let page = b.expect_page("Set up your authenticator app").await?;
+    assert!(page.contains("Scan this QR code"), "{page}");
+    b.text_of(".qr svg[role=img]").await?;
+
+    // The authenticator: the key as the page shows it, the code computed here.
+    let secret = b.text_of("#totp-secret").await?;
+    let enrolled_at = totp::step_now();
+    b.fill("code", &totp::code(&secret, enrolled_at)).await?;
+    b.screenshot("17-set-up-authenticator").await?;
+    b.submit().await?;
+    b.expect_page("Save your recovery codes").await?;
+    let codes: Vec<String> = b
+        .text_of("#recovery-codes")
+        .await?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(codes.len(), 10, "{codes:?}");
+    b.screenshot("18-recovery-codes").await?;
+    b.submit().await?;
+    let page = b.expect_page("Sign-in security").await?;
+    assert!(page.contains("Authenticator app"), "{page}");
+    let status = portal.staff.status(&id).await?;
+    assert_eq!(status["mfa"]["factors"][0]["kind"], "totp", "{status}");
+
+    // Signed out, the password alone no longer signs in: the code step.
+    b.click("form[action$='/sign-out'] button").await?;
+    b.expect_page("Signed out").await?;
+    world.fill_sign_in(LIN, LIN_FIRST).await?;
+    b.submit().await?;
+    let page = b.expect_page("Confirm it is you").await?;
+    assert!(page.contains("Use a recovery code"), "{page}");
+    b.open(&portal.page("/")).await?;
+    b.expect_page("Sign in").await?;
+    world.fill_sign_in(LIN, LIN_FIRST).await?;
+    b.submit().await?;
+    b.expect_page("Confirm it is you").await?;
+    // The step used at enrolment never counts again: the next one does.
+    let step = totp::next_step(enrolled_at).await;
+    b.fill("code", &totp::code(&secret, step)).await?;
+    b.screenshot("19-second-factor").await?;
+    b.submit().await?;
+    let page = b.expect_page("Your account").await?;
+    assert!(page.contains("You are signed in."), "{page}");
+
+    // A recovery code signs in once; the second time it is refused.
+    for attempt in 0..2 {
+        b.click("form[action$='/sign-out'] button").await?;
+        b.expect_page("Signed out").await?;
+        world.fill_sign_in(LIN, LIN_FIRST).await?;
+        b.submit().await?;
+        b.expect_page("Confirm it is you").await?;
+        b.click_link("Use a recovery code").await?;
+        b.fill("code", &codes[0]).await?;
+        b.submit().await?;
+        if attempt == 0 {
+            b.expect_page("Your account").await?;
+        } else {
+            b.expect_page("Confirm it is you").await?;
+            let alert = b.text_of("[role=alert]").await?;
+            assert!(alert.contains("not valid"), "{alert}");
+            b.screenshot("20-recovery-code-refused").await?;
+        }
+    }
+
+    // A reset by the emailed link sets the password, then asks for the code.
+    let before = mail.wait_for(LIN, 0).await?.len();
+    b.open(&portal.page("/forgot-password")).await?;
+    b.expect_page("Forgot your password?").await?;
+    b.fill("email", LIN).await?;
+    b.submit().await?;
+    b.expect_page("Check your email").await?;
+    let link = reset_link(mail, &portal.page("/reset-password?token="), before).await?;
+    b.open(&link).await?;
+    b.expect_page("Choose a new password").await?;
+    b.fill_form(&[
+        ("password", LIN_SECOND),
+        ("password_confirmation", LIN_SECOND),
+    ])
+    .await?;
+    b.submit().await?;
+    let page = b.expect_page("Confirm it is you").await?;
+    assert!(!page.contains("You are signed in."), "{page}");
+    b.open(&portal.page("/")).await?;
+    b.expect_page("Sign in").await?;
+
+    world.browser.close().await?;
+    Ok(())
+}
+
+/// The reset link among the messages to Lin after the first `before`.
+async fn reset_link(mail: &SmtpSink, prefix: &str, before: usize) -> Result<String> {
+    for count in before + 1..before + 6 {
+        let mails = mail.wait_for(LIN, count).await?;
+        if let Some(link) = mails[before..].iter().find_map(|m| link_in(m, prefix).ok()) {
+            return Ok(link);
+        }
+    }
+    Err("no reset link arrived".into())
 }

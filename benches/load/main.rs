@@ -8,7 +8,10 @@
 //! - (c) `GET /api/portal/me` alone, and while sign-ins saturate the hashing pool;
 //! - (d) forgot-password latency, known vs unknown address, paired;
 //! - (e) resident memory of the server under 1,000 concurrent sign-ins;
-//! - (f) the outbox dispatcher's rate to a local SMTP server (aiosmtpd).
+//! - (f) the outbox dispatcher's rate to a local SMTP server (aiosmtpd);
+//! - (g) with `--totp-only`, instead of (b)-(f): sign-in + TOTP code
+//!   throughput at concurrency 4 as a ratio of (a) (the server runs with
+//!   `--mfa optional` in every run).
 //!
 //! It prints a Markdown report on stdout (progress on stderr). Run it through
 //! `scripts/bench`, which builds the server, creates and drops the
@@ -28,6 +31,7 @@ mod argon;
 mod processes;
 mod report;
 mod scenarios;
+mod second_factor;
 mod staff;
 mod stats;
 mod wire;
@@ -96,6 +100,16 @@ pub struct Options {
     /// Seconds of raw argon2 verifying.
     #[arg(long, default_value_t = 5)]
     argon_seconds: u64,
+    /// Measure only (a) and (g), sign-in + TOTP at concurrency 4.
+    #[arg(long)]
+    totp_only: bool,
+    /// Accounts with an authenticator for (g) (each passes at most two
+    /// steps per 30 s).
+    #[arg(long, default_value_t = 150)]
+    totp_accounts: usize,
+    /// Seconds of (g).
+    #[arg(long, default_value_t = 10)]
+    totp_seconds: u64,
     /// Where to keep logs and the sink's mail (default: a temporary directory).
     #[arg(long)]
     work_dir: Option<PathBuf>,
@@ -148,6 +162,9 @@ async fn run(options: &Options) -> Result<String> {
     let raw = argon::verify_rate(cores, Duration::from_secs(options.argon_seconds))?;
     progress(format!("    {raw:.1} verifies/s"));
 
+    if options.totp_only {
+        return totp_report(options, &work, raw, cores).await;
+    }
     let mut results = Vec::new();
     for (label, url) in &options.backends {
         results.push(measure_backend(options, &work, label, url, pool_size).await?);
@@ -159,6 +176,59 @@ async fn run(options: &Options) -> Result<String> {
         argon_threads: cores,
         backends: results,
     }))
+}
+
+/// (g) on every backend: a Markdown table against (a).
+async fn totp_report(
+    options: &Options,
+    work: &std::path::Path,
+    raw: f64,
+    cores: usize,
+) -> Result<String> {
+    let mut table = format!(
+        "Sign-in + TOTP at concurrency 4 ({cores} cores; raw argon2id {raw:.1} verifies/s):\n\n\
+         | store | completed | errors | sign-ins + TOTP/s | of raw argon2 |\n|---|---|---|---|---|\n"
+    );
+    for (label, url) in &options.backends {
+        let sink_dir = work.join(format!("mail-totp-{}", label.to_lowercase()));
+        let sink = Sink::start(SinkOptions {
+            python: Some(options.python.clone()),
+            script: options.sink_script.clone(),
+            dir: Some(sink_dir),
+            bench: true,
+            ..SinkOptions::default()
+        })
+        .await?;
+        let server = Server::start(&options.server_bin, url, &sink.url(), work).await?;
+        progress(format!(
+            "[{label}] (g) enrolling {} authenticators",
+            options.totp_accounts
+        ));
+        let staff = staff::Staff::new(server.addr)?;
+        let accounts = staff.active_accounts(options.totp_accounts).await?;
+        let enrolled = second_factor::enrol(&server, accounts).await?;
+        progress(format!("[{label}] (g) sign-in + TOTP, concurrency 4"));
+        let measured = second_factor::sign_in_with_totp(
+            &server,
+            enrolled,
+            4,
+            Duration::from_secs(options.totp_seconds),
+        )
+        .await;
+        if measured.is_err() {
+            eprintln!("load: [{label}] portal-server log:\n{}", server.log_tail());
+        }
+        server.stop().await?;
+        let measured = measured?;
+        table.push_str(&format!(
+            "| {label} | {} | {} | {:.1} | {:.0} % |\n",
+            measured.completed,
+            measured.errors,
+            measured.rate,
+            100.0 * measured.rate / raw
+        ));
+    }
+    Ok(table)
 }
 
 async fn measure_backend(

@@ -12,6 +12,9 @@ use crate::{fail, Result};
 /// The staff bearer token the bench server is started with.
 pub const STAFF_TOKEN: &str = "bench-staff-token-0123456789abcdef";
 
+/// The server key of the bench's portal-server (32 bytes, base64).
+const BENCH_SECRET_KEY: &str = "YmVuY2ggc2VydmVyIGtleSwgMzIgYnl0ZXMgbG9uZyE=";
+
 /// A running `portal-server`, killed on drop.
 pub struct Server {
     child: Child,
@@ -58,6 +61,9 @@ impl Server {
             .arg(format!("bench:{STAFF_TOKEN}"))
             .arg("--smtp-url")
             .arg(smtp_url)
+            // (g) signs in with authenticators; a fixed key writes no file.
+            .arg("--mfa=optional")
+            .arg(format!("--secret-key={BENCH_SECRET_KEY}"))
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)

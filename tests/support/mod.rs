@@ -7,6 +7,7 @@ pub mod database;
 pub mod mail;
 pub mod portal;
 pub mod staff_api;
+pub mod totp;
 
 /// Errors of the harness; a failing test prints them.
 pub type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;

@@ -35,15 +35,17 @@ impl Drop for Portal {
 
 impl Portal {
     /// Serves portal-server on a free port over the database at
-    /// `database_url`, sending mail to `smtp_url`.
-    pub async fn start(database_url: &str, smtp_url: &str) -> Result<Self> {
+    /// `database_url`, sending mail to `smtp_url`, with more `flags` (e.g.
+    /// `--mfa=optional`).
+    pub async fn start(database_url: &str, smtp_url: &str, flags: &[&str]) -> Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
-        let config = ServerConfig::try_parse_from([
+        let (listen, staff) = (addr.to_string(), format!("e2e-staff:{STAFF_TOKEN}"));
+        let mut args = vec![
             "portal-server",
             "--listen",
-            &addr.to_string(),
+            &listen,
             "--public-url",
             &base,
             "--database-url",
@@ -51,8 +53,10 @@ impl Portal {
             "--smtp-url",
             smtp_url,
             "--staff-token",
-            &format!("e2e-staff:{STAFF_TOKEN}"),
-        ])?;
+            &staff,
+        ];
+        args.extend_from_slice(flags);
+        let config = ServerConfig::try_parse_from(args)?;
         let app = build_app(&config).await?;
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.serve(listener, async move {

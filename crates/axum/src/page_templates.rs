@@ -47,10 +47,24 @@ pub const PAGES: &[(&str, &str)] = &[
         "link_invalid.html",
         "kind (invitation | password_reset | not_me), token, fresh_invitation_available",
     ),
-    ("home.html", "username, email, must_change_password, done"),
+    ("home.html", "username, email, must_change_password, done, factors [{kind, created_at, last_used_at}]"),
     ("username.html", "username, values.username"),
     ("password.html", "must_change_password"),
     ("not_me.html", "token, email"),
+    (
+        "second_factor.html",
+        "methods (offered, comma-separated), method (totp | recovery_code | email_code), email_code, recovery_code, done (sent)",
+    ),
+    ("enrol.html", "methods, totp, email_code (the factors that can be set up)"),
+    (
+        "totp.html",
+        "action, methods, qr_svg (inline SVG), secret (base32), otpauth_uri",
+    ),
+    ("recovery_codes.html", "codes"),
+    (
+        "security.html",
+        "policy (off | optional | required | required_from), allowed, factors [{kind, created_at, last_used_at}], recovery_codes_left, done",
+    ),
     (
         "message.html",
         "message (signed_out | reset_link_sent | fresh_invitation_sent | account_secured)",
@@ -85,6 +99,11 @@ fn builtin_source(name: &str) -> Option<&'static str> {
         "username.html",
         "password.html",
         "not_me.html",
+        "second_factor.html",
+        "enrol.html",
+        "totp.html",
+        "recovery_codes.html",
+        "security.html",
         "message.html",
         "error.html",
     )
@@ -179,6 +198,20 @@ impl PageTemplates {
             "message": "signed_out",
             "status": 403,
             "code": "csrf_failed",
+            "methods": "totp,recovery_code,email_code",
+            "method": "totp",
+            "totp": true,
+            "email_code": true,
+            "recovery_code": true,
+            "action": "/security/totp/confirm",
+            "qr_svg": "<svg role=\"img\"></svg>",
+            "secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+            "otpauth_uri": "otpauth://totp/Client%20portal:ann@example.com?secret=GEZDGNBV",
+            "codes": ["ABCDE23456", "FGHJK23456"],
+            "policy": "required",
+            "allowed": ["totp", "email_code"],
+            "factors": [{"kind": "totp", "created_at": "2026-12-05T10:00:00Z", "last_used_at": null}],
+            "recovery_codes_left": 10,
         });
         for (name, _) in PAGES {
             self.render(name, &sample)?;

@@ -32,8 +32,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::cli::{redact_url, ServerConfig, StaffToken};
+use crate::cli::{redact_url, MfaFlag, ServerConfig, StaffToken};
 pub use crate::error::{portal_access_error_chain, StartError};
+use crate::secret_key::{server_key, KeySource};
 
 /// The application, built and ready to serve.
 pub struct App {
@@ -46,6 +47,9 @@ pub struct App {
     pub generated_token: Option<StaffToken>,
     /// Where the directory mailer writes (none with SMTP).
     pub mail_dir: Option<std::path::PathBuf>,
+    /// Where the second factors' server key came from (none: `--mfa off`
+    /// and no `--secret-key`).
+    pub key_source: Option<KeySource>,
     dispatcher: crate::mail::DispatcherTask,
     /// With --audit-retention-days: the store to prune, and the days kept.
     retention: Option<(Arc<dyn AccountStore>, u32)>,
@@ -151,6 +155,13 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
     };
     portal.forgot_requires_captcha = config.forgot_requires_captcha;
     portal.staff_notice_address = config.staff_notice_address.clone();
+    portal.mfa = config.mfa_policy();
+    let mut key_source = None;
+    if config.mfa != MfaFlag::Off || config.secret_key.is_some() {
+        let (key, source) = server_key(config.secret_key.as_ref(), &config.data_dir)?;
+        portal.secret_key = Some(key);
+        key_source = Some(source);
+    }
 
     let mut builder = PortalService::builder(store.clone())
         .config(portal)
@@ -220,6 +231,7 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
         service,
         generated_token,
         mail_dir,
+        key_source,
         dispatcher,
         retention,
         shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),

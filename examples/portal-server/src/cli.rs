@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
+use portal_access::domain::factor::AllowedFactors;
+use portal_access::{MfaMode, MfaPolicy};
 use secrecy::SecretString;
 
 /// portal-server: the client portal of portal-access, ready to run.
@@ -120,6 +122,44 @@ pub struct ServerConfig {
     #[arg(long, env = "PORTAL_HSTS_INCLUDE_SUBDOMAINS")]
     pub hsts_include_subdomains: bool,
 
+    /// Second factor at sign-in: `off`, `optional` (clients may add one) or
+    /// `required` (every client sets one up before any session).
+    #[arg(long, env = "PORTAL_MFA", value_enum, default_value = "off")]
+    pub mfa: MfaFlag,
+
+    /// With `--mfa required`: required from this day on (UTC, YYYY-MM-DD);
+    /// before it the policy acts as `optional`, so the firm can announce it.
+    #[arg(long, env = "PORTAL_MFA_REQUIRED_FROM", value_name = "DATE", value_parser = parse_date)]
+    pub mfa_required_from: Option<time::Date>,
+
+    /// The second factors clients may set up: `totp` (an authenticator
+    /// app), `email` (codes by email), or both.
+    #[arg(
+        long,
+        env = "PORTAL_MFA_FACTORS",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "totp,email"
+    )]
+    pub mfa_factors: Vec<FactorFlag>,
+
+    /// The server key (32 bytes, base64) that seals authenticator secrets
+    /// and keys one-time code hashes. Default (with --mfa other than off):
+    /// the key in <data-dir>/secret.key, generated there (mode 0600) at
+    /// first start. Keep it: without it every authenticator stops working.
+    #[arg(
+        long,
+        env = "PORTAL_SECRET_KEY",
+        value_parser = parse_secret,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<SecretString>,
+
+    /// Where portal-server keeps files it makes itself (the generated
+    /// server key).
+    #[arg(long, env = "PORTAL_DATA_DIR", default_value = "portal-data")]
+    pub data_dir: PathBuf,
+
     /// Argon2id memory per hash, KiB.
     #[arg(long, env = "PORTAL_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
     pub argon2_memory_kib: u32,
@@ -198,6 +238,23 @@ pub enum FileFormat {
 }
 
 impl ServerConfig {
+    /// The second-factor policy of the flags.
+    pub fn mfa_policy(&self) -> MfaPolicy {
+        MfaPolicy {
+            mode: match self.mfa {
+                MfaFlag::Off => MfaMode::Off,
+                MfaFlag::Optional => MfaMode::Optional,
+                MfaFlag::Required => MfaMode::Required,
+            },
+            required_from: self.mfa_required_from,
+            factors: AllowedFactors {
+                totp: self.mfa_factors.contains(&FactorFlag::Totp),
+                email_code: self.mfa_factors.contains(&FactorFlag::Email),
+            },
+            ..MfaPolicy::default()
+        }
+    }
+
     /// The public base URL: `--public-url`, or `http://<listen>`.
     pub fn public_url(&self) -> String {
         self.public_url
@@ -227,6 +284,10 @@ impl std::fmt::Debug for ServerConfig {
             .field("argon2_iterations", &self.argon2_iterations)
             .field("hash_pool_size", &self.hash_pool_size)
             .field("audit_retention_days", &self.audit_retention_days)
+            .field("mfa", &self.mfa)
+            .field("mfa_required_from", &self.mfa_required_from)
+            .field("mfa_factors", &self.mfa_factors)
+            .field("data_dir", &self.data_dir)
             .finish_non_exhaustive()
     }
 }
@@ -278,6 +339,12 @@ fn parse_staff_token(text: &str) -> Result<StaffToken, String> {
     })
 }
 
+fn parse_date(text: &str) -> Result<time::Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, format)
+        .map_err(|_| format!("expected a date as YYYY-MM-DD, not {text:?}"))
+}
+
 fn parse_secret(text: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(text.to_owned()))
 }
@@ -291,6 +358,26 @@ pub enum CaptchaProvider {
     Recaptcha,
     /// Cloudflare Turnstile.
     Turnstile,
+}
+
+/// `--mfa`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MfaFlag {
+    /// No second factor.
+    Off,
+    /// Clients may set one up.
+    Optional,
+    /// Every client sets one up before any session.
+    Required,
+}
+
+/// One of `--mfa-factors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FactorFlag {
+    /// An authenticator app (TOTP).
+    Totp,
+    /// Codes by email.
+    Email,
 }
 
 /// How logs are written.
@@ -341,6 +428,30 @@ mod tests {
                 .is_err()
         );
         assert!(format!("{:?}", config.staff_tokens[0]).contains("<redacted>"));
+    }
+
+    #[test]
+    fn the_mfa_flags_make_the_policy() {
+        let config = ServerConfig::try_parse_from([
+            "portal-server",
+            "--mfa",
+            "required",
+            "--mfa-required-from",
+            "2027-01-15",
+            "--mfa-factors",
+            "totp",
+        ])
+        .unwrap();
+        let policy = config.mfa_policy();
+        assert_eq!(policy.mode, MfaMode::Required);
+        assert_eq!(
+            policy.required_from,
+            Some(time::macros::date!(2027 - 01 - 15))
+        );
+        assert!(policy.factors.totp && !policy.factors.email_code);
+        let default = ServerConfig::try_parse_from(["portal-server"]).unwrap();
+        assert_eq!(default.mfa_policy().mode, MfaMode::Off);
+        assert!(default.mfa_policy().factors.email_code);
     }
 
     #[test]

@@ -45,6 +45,18 @@ pub enum StartError {
     /// The service configuration is invalid.
     #[error("invalid portal configuration")]
     Service(#[source] portal_access::service::ConfigError),
+    /// The server key is malformed (the message names its flag or file).
+    #[error("{0}")]
+    SecretKey(String),
+    /// The server key file could not be read or written.
+    #[error("could not read or create the server key file {path}")]
+    KeyFile {
+        /// Which.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The HTTP configuration is invalid.
     #[error("invalid HTTP configuration")]
     Http(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -16,3 +16,4 @@ pub mod audit;
 pub mod cli;
 pub mod error;
 pub mod mail;
+pub mod secret_key;

@@ -36,6 +36,17 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// The policy as the banner says it.
+fn mfa_state(config: &ServerConfig) -> String {
+    let policy = config.mfa_policy();
+    match policy.required_from {
+        Some(from) if policy.mode == portal_access::MfaMode::Required => {
+            format!("required from {from}")
+        }
+        _ => policy.mode.as_str().to_owned(),
+    }
+}
+
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("PORTAL_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
@@ -65,6 +76,14 @@ async fn run(mut config: ServerConfig) -> Result<(), Box<dyn std::error::Error +
             "  mail:           written to {} (links are logged)",
             dir.display()
         );
+    }
+    match &app.key_source {
+        Some(source) => println!(
+            "  second factor:  {} (server key {})",
+            mfa_state(&config),
+            source.describe()
+        ),
+        None => println!("  second factor:  off (--mfa optional|required to offer it)"),
     }
     if let Some(generated) = &app.generated_token {
         println!();

@@ -327,6 +327,11 @@ fn help_explains_every_flag_and_its_environment_variable() {
             "--hsts-include-subdomains",
             "PORTAL_HSTS_INCLUDE_SUBDOMAINS",
         ),
+        ("--mfa", "PORTAL_MFA"),
+        ("--mfa-required-from", "PORTAL_MFA_REQUIRED_FROM"),
+        ("--mfa-factors", "PORTAL_MFA_FACTORS"),
+        ("--secret-key", "PORTAL_SECRET_KEY"),
+        ("--data-dir", "PORTAL_DATA_DIR"),
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
         assert!(help.contains(env), "{env} missing from --help");

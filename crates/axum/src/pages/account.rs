@@ -1,34 +1,34 @@
-//! The signed-in pages: home, the username and the password.
+//! The signed-in pages: home (with its second-factor summary), the
+//! username and the password.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
-use portal_access_core::service::ClientSession;
+use portal_access_core::service::{ClientSession, SecurityView};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::form::{SessionForm, SignedIn, Unsettled};
-use super::render::{answer, field_of, see_other, Page};
+use super::render::{answer, done_of, field_of, see_other, Page};
 use super::sign_in::empty;
 use crate::extract::ClientContext;
 use crate::state::PortalHttp;
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
-}
 
 pub(super) async fn home(
     State(http): State<PortalHttp>,
     SignedIn { session, .. }: SignedIn,
     uri: Uri,
 ) -> Response {
-    let done = Query::<DoneQuery>::try_from_uri(&uri)
-        .ok()
-        .and_then(|q| q.0.done)
-        .filter(|d| ["password", "username", "signed_in"].contains(&d.as_str()));
+    let done = done_of(&uri, &["password", "username", "signed_in"]);
     let account = &session.account;
+    let config = http.service().config();
+    let factors = SecurityView::of(
+        account,
+        config.mfa_policy(&account.tenant),
+        http.service().now(),
+    )
+    .factors;
     Page::new(
         "home.html",
         json!({
@@ -36,6 +36,7 @@ pub(super) async fn home(
             "email": account.email.as_str(),
             "must_change_password": account.must_change_password,
             "done": done,
+            "factors": factors,
         }),
     )
     .signed_in(&http, &session)

@@ -12,7 +12,11 @@
 //! - [`sign_in`]: sign-in, sign-out, forgot password;
 //! - [`links`]: the pages of mailed links (reset password, invitation,
 //!   "this wasn't me", a fresh invitation);
-//! - [`account`]: the signed-in pages (home, username, password).
+//! - [`account`]: the signed-in pages (home, username, password);
+//! - [`second_factor`]: the second-factor step of a sign-in (the code,
+//!   "email me a code", the enrolment a `required` policy leads to);
+//! - [`factors`]: the signed-in security page (add, remove, recovery
+//!   codes) and the QR and recovery-code pages enrolment shares.
 //!
 //! Every word a page shows is in its template (`templates/`), none here:
 //! the handlers pass codes (`message`, `code`, `kind`), the templates say
@@ -28,9 +32,11 @@
 //! choose their own.
 
 mod account;
+mod factors;
 mod form;
 mod links;
 mod render;
+mod second_factor;
 mod sign_in;
 
 use axum::extract::State;
@@ -68,6 +74,30 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route(&at("/not-me"), get(not_me_page).post(not_me))
         .route(&at("/username"), get(username_page).post(change_username))
         .route(&at("/password"), get(password_page).post(change_password))
+        .route(
+            &at("/sign-in/second-factor"),
+            get(second_factor::code_page).post(second_factor::complete),
+        )
+        .route(&at("/sign-in/email-code"), post(second_factor::email_code))
+        .route(&at("/sign-in/enrol"), get(second_factor::enrol_page))
+        .route(&at("/sign-in/enrol/totp"), post(second_factor::enrol_totp))
+        .route(
+            &at("/sign-in/enrol/totp/confirm"),
+            post(second_factor::enrol_totp_confirm),
+        )
+        .route(
+            &at("/sign-in/enrol/email"),
+            post(second_factor::enrol_email),
+        )
+        .route(&at("/security"), get(factors::security))
+        .route(&at("/security/totp"), post(factors::start_totp))
+        .route(&at("/security/totp/confirm"), post(factors::confirm_totp))
+        .route(&at("/security/email"), post(factors::add_email))
+        .route(&at("/security/remove"), post(factors::remove))
+        .route(
+            &at("/security/recovery-codes"),
+            post(factors::recovery_codes),
+        )
         .route(&at("/static/portal.css"), get(render::stylesheet));
     if !p.is_empty() {
         router = router.route(&p, get(to_home));

@@ -4,7 +4,8 @@
 
 use std::sync::LazyLock;
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::Query;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use portal_access_core::service::{ClientSession, ServiceError, SignInOutcome, SignedIn};
 use portal_access_core::workflow::{ErrorCode, Refusal};
@@ -177,19 +178,39 @@ impl Page {
     }
 }
 
+/// The `?done=` of a page's URI, if it is one of `known` (a success the
+/// page says).
+pub(super) fn done_of(uri: &Uri, known: &[&str]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct DoneQuery {
+        done: Option<String>,
+    }
+    Query::<DoneQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|q| q.0.done)
+        .filter(|d| known.contains(&d.as_str()))
+}
+
 /// 303 to a portal page.
 pub(super) fn see_other(http: &PortalHttp, page: &str) -> Response {
     Redirect::to(&http.page_path(page)).into_response()
 }
 
 /// After a correct password (sign-in, reset, invitation): signed in (see
-/// [`signed_in_redirect`]), or 303 to the second-factor step with the
-/// challenge cookie.
+/// [`signed_in_redirect`]), or 303 with the challenge cookie to the
+/// second-factor step (or to enrolment, when a `required` policy finds no
+/// factor), its query naming the methods the page offers.
 pub(super) fn outcome_redirect(http: &PortalHttp, outcome: SignInOutcome) -> Response {
     match outcome {
         SignInOutcome::SignedIn(done) => signed_in_redirect(http, &done),
         SignInOutcome::SecondFactor(challenge) => {
-            let mut response = see_other(http, "/sign-in/second-factor");
+            let methods: Vec<&str> = challenge.methods.iter().map(|m| m.as_str()).collect();
+            let page = if challenge.enrolment_required {
+                "/sign-in/enrol"
+            } else {
+                "/sign-in/second-factor"
+            };
+            let mut response = see_other(http, &format!("{page}?methods={}", methods.join(",")));
             http.set_challenge_cookie(response.headers_mut(), &challenge);
             response
         }

@@ -9,6 +9,7 @@ mod audit;
 mod client;
 mod common;
 mod faults;
+mod factor_pages;
 mod mfa;
 mod pages;
 mod security;
@@ -77,6 +78,11 @@ on_every_store!(
     pages::an_expired_invitation_page_offers_a_fresh_invitation,
     pages::this_wasnt_me_secures_the_account,
     pages::a_refused_link_form_records_no_second_opening,
+    factor_pages::an_authenticator_set_up_on_the_security_page_guards_the_next_sign_in,
+    factor_pages::under_required_a_client_sets_up_a_factor_before_any_session,
+    factor_pages::a_reset_with_an_authenticator_enrolled_leads_to_the_code_step,
+    factor_pages::codes_by_email_are_added_used_and_removed_with_the_password,
+    factor_pages::new_recovery_codes_need_the_password_and_replace_the_old_ones,
     security::forms_without_or_with_a_wrong_csrf_token_are_refused,
     security::cross_site_forms_are_refused_even_with_a_valid_token,
     security::a_signed_in_forms_token_is_bound_to_its_session,

@@ -34,7 +34,7 @@ async fn get(
 
 /// Asserts a form page answered `status` with the error of `field` next
 /// to it; returns its HTML.
-async fn assert_field_error(
+pub(crate) async fn assert_field_error(
     response: reqwest::Response,
     status: StatusCode,
     field: &str,
