@@ -31,7 +31,14 @@ pub use crypto::SecretKey;
 pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
 pub use domain::factor::{FactorKind, MfaMode, MfaPolicy, MfaState, SecondFactorMethod};
 pub use domain::{
-    canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter, AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier, ChainedEvent, DeliveryOutcome, DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername, Invitation, LinkOpening, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword, OutboxMessage, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RawToken, RequestContext, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username, CHAIN_ENCODING_VERSION, REDACTED_BODY, ServerSecret, NOT_SENT_SUPERSEDED,
+    canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter,
+    AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
+    ChainedEvent, DeliveryOutcome, DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId,
+    InvalidPolicy, InvalidUsername, Invitation, LinkOpening, MalformedToken, MessageId,
+    MessageKind, NewMessage, NewPassword, OutboxMessage, PasswordHash, PasswordPolicy,
+    PasswordReason, PasswordRejected, RawToken, RequestContext, ServerSecret, SessionRecord,
+    StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username,
+    CHAIN_ENCODING_VERSION, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};

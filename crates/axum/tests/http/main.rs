@@ -8,8 +8,8 @@
 mod audit;
 mod client;
 mod common;
-mod faults;
 mod factor_pages;
+mod faults;
 mod mfa;
 mod pages;
 mod security;
@@ -89,7 +89,16 @@ on_every_store!(
     security::the_client_api_refuses_cross_site_calls,
     security::malformed_mistyped_and_oversized_bodies_are_validation_failed,
     security::internal_failures_answer_500_with_a_request_id_and_no_internal_text,
-    security::an_https_portal_sends_hsts_on_every_answer, security::a_plain_http_portal_never_sends_hsts, mfa::a_client_enrols_an_authenticator_and_then_needs_its_code_to_sign_in, mfa::wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid, mfa::a_step_or_recovery_code_once_used_is_refused_the_second_time, mfa::a_challenge_after_five_minutes_or_of_another_account_never_works, mfa::under_required_a_client_enrols_before_any_session_and_keeps_the_last_factor, mfa::a_password_alone_cannot_add_a_factor_to_an_account_that_has_one, mfa::a_reset_with_an_authenticator_enrolled_asks_for_the_code, mfa::an_emailed_code_signs_in_once,
+    security::an_https_portal_sends_hsts_on_every_answer,
+    security::a_plain_http_portal_never_sends_hsts,
+    mfa::a_client_enrols_an_authenticator_and_then_needs_its_code_to_sign_in,
+    mfa::wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid,
+    mfa::a_step_or_recovery_code_once_used_is_refused_the_second_time,
+    mfa::a_challenge_after_five_minutes_or_of_another_account_never_works,
+    mfa::under_required_a_client_enrols_before_any_session_and_keeps_the_last_factor,
+    mfa::a_password_alone_cannot_add_a_factor_to_an_account_that_has_one,
+    mfa::a_reset_with_an_authenticator_enrolled_asks_for_the_code,
+    mfa::an_emailed_code_signs_in_once,
 );
 
 /// Connections terminated under the app (PostgreSQL), a busy database (SQLite).

@@ -70,7 +70,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, DeliveryOutcome, LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, ServerSecret,
+    Account, AccountId, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, DeliveryOutcome,
+    LinkOpening, MessageId, NewMessage, OutboxMessage, ServerSecret, SessionRecord, StaffId,
+    StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord,
 };
 
 /// A store failure. The domain refusals (`Conflict`, `UsernameTaken`,

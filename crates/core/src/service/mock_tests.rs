@@ -16,7 +16,11 @@ use crate::testing::fakes::{ManualClock, SeededRandom};
 use crate::workflow::attribution::fixtures;
 use crate::workflow::{ErrorCode, Refusal};
 use crate::{
-    Account, AccountChange, AccountId, AccountStore, AuditEvent, AuditQuery, CaptchaError, CaptchaVerdict, CaptchaVerifier, ChainEnds, ChainedEvent, Changes, DeliveryOutcome, LinkOpening, Mailer, MailerError, MessageId, MessageKind, NewMessage, OutboxMessage, RequestContext, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenKind, TokenRecord, ServerSecret,
+    Account, AccountChange, AccountId, AccountStore, AuditEvent, AuditQuery, CaptchaError,
+    CaptchaVerdict, CaptchaVerifier, ChainEnds, ChainedEvent, Changes, DeliveryOutcome,
+    LinkOpening, Mailer, MailerError, MessageId, MessageKind, NewMessage, OutboxMessage,
+    RequestContext, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
+    TokenHash, TokenKind, TokenRecord,
 };
 
 mockall::mock! {

@@ -48,7 +48,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, Changes, DeliveryOutcome, DeliveryState, LinkOpening, MessageId, OutboxMessage, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, REDACTED_BODY, ServerSecret, NOT_SENT_SUPERSEDED,
+    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, Changes,
+    DeliveryOutcome, DeliveryState, LinkOpening, MessageId, OutboxMessage, ServerSecret,
+    SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
+    NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 
 use state::State;

@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountChange, AccountId, ChainEnds, ChainPoint, ChainedEvent, ChangeStep, Changes, EventId, LinkOpening, MessageId, NewMessage, OutboxMessage, SessionRecord, SessionRevocation, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, AuditEvent, ServerSecret,
+    Account, AccountChange, AccountId, ChainEnds, ChainPoint, ChainedEvent, ChangeStep, Changes,
+    EventId, LinkOpening, MessageId, NewMessage, OutboxMessage, ServerSecret, SessionRecord,
+    SessionRevocation, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
 };
 
 #[derive(Debug)]
