@@ -235,6 +235,22 @@ async fn retention_prunes_a_prefix_and_verify_still_passes_and_still_catches_edi
     assert_broken_at(trail.verify(), "event 6 was removed");
 }
 
+async fn events_from_before_the_chain_leave_the_database_verifiable(backend: Backend) {
+    let trail = Trail::new(backend).await;
+    // What the migration leaves on an existing database: events without a
+    // sequence number or hash.
+    trail
+        .sql(
+            "INSERT INTO audit_events (id, tenant, account_id, actor, kind, at, ip, user_agent, \
+             detail) SELECT {id}, tenant, account_id, actor, 'signed_in', at, ip, user_agent, \
+             detail FROM audit_events WHERE tenant = 'firm' AND chain_seq = 1",
+        )
+        .await;
+    let (passed, said) = trail.verify();
+    assert!(passed, "{said}");
+    assert!(said.contains("holds through event 10"), "{said}");
+}
+
 async fn export_writes_the_tenants_trail_as_csv_and_jsonl(backend: Backend) {
     let trail = Trail::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
@@ -307,5 +323,6 @@ on_both_databases!(
     an_inserted_event_is_named_by_its_sequence_number,
     a_replaced_event_is_named_as_changed,
     retention_prunes_a_prefix_and_verify_still_passes_and_still_catches_edits,
+    events_from_before_the_chain_leave_the_database_verifiable,
     export_writes_the_tenants_trail_as_csv_and_jsonl,
 );

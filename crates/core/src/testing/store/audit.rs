@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::audit::{verify_chain, AuditPages};
 use crate::{
     AccountChange, AccountStore, AuditEvent, AuditKind, AuditQuery, ChainPoint, ChainedEvent,
-    Changes, StoreError,
+    Changes, StoreError, TenantId,
 };
 
 use super::fixtures::*;
@@ -19,6 +19,15 @@ async fn append(store: &Arc<dyn AccountStore>, events: Vec<AuditEvent>) {
         ..Changes::default()
     };
     commit(store, changes).await.unwrap();
+}
+
+/// The sequence number the tenant's chain verifies to (it must verify).
+async fn verified_to(store: &Arc<dyn AccountStore>, tenant: &TenantId) -> u64 {
+    verify_chain(store.as_ref(), tenant)
+        .await
+        .unwrap()
+        .unwrap()
+        .seq
 }
 
 async fn whole_chain(store: &Arc<dyn AccountStore>, query: AuditQuery) -> Vec<ChainedEvent> {
@@ -99,14 +108,7 @@ pub async fn events_of_a_commit_are_chained_in_order_per_tenant_and_a_refused_co
     let others = whole_chain(&store, AuditQuery::all(other.clone(), 10)).await;
     let other_seqs: Vec<_> = others.iter().map(|e| (e.seq, e.event.id)).collect();
     assert_eq!(other_seqs, vec![(1, e3.id), (2, e5.id)]);
-    assert_eq!(
-        verify_chain(store.as_ref(), &other)
-            .await
-            .unwrap()
-            .unwrap()
-            .seq,
-        2
-    );
+    assert_eq!(verified_to(&store, &other).await, 2);
     let ends = store.audit_chain_ends(&firm).await.unwrap();
     assert_eq!((ends.checkpoint, ends.head.seq), (ChainPoint::START, 2));
     assert_eq!(store.audit_tenants().await.unwrap(), vec![firm, other]);
@@ -179,14 +181,7 @@ pub async fn pruning_removes_only_a_whole_prefix_and_the_rest_still_verifies(
     let ends = store.audit_chain_ends(&firm).await.unwrap();
     assert_eq!(ends.checkpoint.seq, 2);
     assert_eq!(ends.checkpoint.hash, before[1].hash);
-    assert_eq!(
-        verify_chain(store.as_ref(), &firm)
-            .await
-            .unwrap()
-            .unwrap()
-            .seq,
-        4
-    );
+    assert_eq!(verified_to(&store, &firm).await, 4);
 
     assert_eq!(store.prune_audit(&firm, at(1_000)).await.unwrap(), 2);
     assert!(whole_chain(&store, AuditQuery::all(firm.clone(), 10))
@@ -196,12 +191,5 @@ pub async fn pruning_removes_only_a_whole_prefix_and_the_rest_still_verifies(
     assert_eq!(head.seq, 4);
     let next = event(&ann, 5, AuditKind::SignedIn, 200);
     append(&store, vec![next]).await;
-    assert_eq!(
-        verify_chain(store.as_ref(), &firm)
-            .await
-            .unwrap()
-            .unwrap()
-            .seq,
-        5
-    );
+    assert_eq!(verified_to(&store, &firm).await, 5);
 }
