@@ -337,7 +337,13 @@ pub async fn a_reset_with_an_authenticator_enrolled_asks_for_the_code(backend: B
         json!({ "email": "ann@example.com" }),
     )
     .await;
-    let token = app.latest_token("ann@example.com").await;
+    app.deliver_mail().await;
+    let mail = app.mailer.sent_to("ann@example.com");
+    let reset_mail = mail
+        .iter()
+        .find(|m| m.text_body.contains("/reset-password?token="))
+        .expect("a reset link");
+    let token = token_in(&reset_mail.text_body);
     let client = app.client();
     let reset = app
         .post_json(

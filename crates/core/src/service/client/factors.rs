@@ -17,8 +17,8 @@ use crate::domain::factor::{FactorSummary, RecoveryCode, SixDigitCode, RECOVERY_
 use crate::workflow::rate_keys;
 use crate::workflow::second_factor::enrol::{
     decide_add_email_factor, decide_confirm_totp, decide_regenerate_recovery_codes,
-    decide_remove_factor, decide_start_totp, AddEmailFactorInput, ConfirmTotpInput,
-    EnrolmentSignIn, RemoveFactorInput, StartTotpInput, TotpEnrolment,
+    decide_remove_factor, decide_start_totp, ConfirmTotpInput, EnrolmentSignIn, FactorChangeInput,
+    StartTotpInput, TotpEnrolment,
 };
 use crate::workflow::second_factor::{gate, Gate, SecondFactorError};
 use crate::{normalize_password, Account, FactorKind, RequestContext, StoreError, TokenRecord};
@@ -147,6 +147,21 @@ impl PortalService {
         Ok(())
     }
 
+    /// What adding or removing a factor of `account` decides on.
+    fn factor_change<'a>(
+        &'a self,
+        account: &'a Account,
+        ctx: &'a RequestContext,
+    ) -> FactorChangeInput<'a> {
+        FactorChangeInput {
+            account,
+            policy: self.config().mfa_policy(&account.tenant),
+            notice: self.factor_notice(),
+            ctx,
+            event_id: self.new_event_id(),
+        }
+    }
+
     fn recovery_codes(&self) -> Vec<RecoveryCode> {
         (0..RECOVERY_CODE_COUNT)
             .map(|_| RecoveryCode::from_random(self.random_bytes()))
@@ -269,13 +284,7 @@ impl PortalService {
             |subject| self.reload_subject(subject),
             |(account, _)| {
                 Step::commit_or_refuse(decide_add_email_factor(
-                    AddEmailFactorInput {
-                        account,
-                        policy: self.config().mfa_policy(&account.tenant),
-                        notice: self.factor_notice(),
-                        ctx,
-                        event_id: self.new_event_id(),
-                    },
+                    self.factor_change(account, ctx),
                     now,
                 ))
             },
@@ -304,14 +313,8 @@ impl PortalService {
             |stale| async move { self.reload(&stale).await },
             |account| {
                 Step::commit_or_refuse(decide_remove_factor(
-                    RemoveFactorInput {
-                        account,
-                        policy: self.config().mfa_policy(&account.tenant),
-                        kind,
-                        notice: self.factor_notice(),
-                        ctx,
-                        event_id: self.new_event_id(),
-                    },
+                    self.factor_change(account, ctx),
+                    kind,
                     now,
                 ))
             },

@@ -233,97 +233,77 @@ pub fn decide_confirm_totp(
     })
 }
 
-/// What [`decide_add_email_factor`] needs (the current password was checked).
+/// What adding or removing a factor needs (the current password was checked).
 #[derive(Debug)]
-pub struct AddEmailFactorInput<'a> {
+pub struct FactorChangeInput<'a> {
     /// The account as loaded.
     pub account: &'a Account,
     /// The tenant's policy.
     pub policy: &'a MfaPolicy,
-    /// The "factor added" notice.
+    /// The "factor added" or "factor removed" notice.
     pub notice: FactorNotice,
     /// The request.
     pub ctx: &'a RequestContext,
     /// The audit event's id.
     pub event_id: EventId,
+}
+
+impl FactorChangeInput<'_> {
+    /// Writes `updated`, queues the notice with its "this wasn't me" token
+    /// and records `audit` about `factor`.
+    fn notified(
+        self,
+        updated: Account,
+        message: MessageKind,
+        audit: AuditKind,
+        factor: &str,
+        now: OffsetDateTime,
+    ) -> Decision<()> {
+        let (intent, not_me) = self.notice.to(message, self.account, factor, now);
+        let event = factor_event(self.account, audit, factor, self.ctx, self.event_id, now);
+        let changes = Changes {
+            account: Some(AccountChange::Update(updated)),
+            new_tokens: vec![not_me],
+            audit: vec![event],
+            ..Changes::default()
+        };
+        Decision {
+            changes,
+            mail: vec![intent],
+            outcome: (),
+        }
+    }
 }
 
 /// Adds email codes as a factor. During a required enrolment the challenge
 /// stays: the client then passes it with an emailed code.
 pub fn decide_add_email_factor(
-    input: AddEmailFactorInput<'_>,
+    input: FactorChangeInput<'_>,
     now: OffsetDateTime,
 ) -> Result<Decision<()>, SecondFactorError> {
-    let AddEmailFactorInput {
-        account,
-        policy,
-        notice,
-        ctx,
-        event_id,
-    } = input;
-    require_allowed(policy, FactorKind::EmailCode)?;
-    if account.mfa.email.is_some() {
+    require_allowed(input.policy, FactorKind::EmailCode)?;
+    if input.account.mfa.email.is_some() {
         return Err(SecondFactorError::AlreadyEnrolled);
     }
-    let mut updated = account.clone();
+    let mut updated = input.account.clone();
     updated.mfa.email = Some(EmailFactor {
         created_at: now,
         last_used_at: None,
     });
     updated.updated_at = now;
-    let (intent, not_me) = notice.to(MessageKind::FactorAdded, account, "email_code", now);
-    let changes = Changes {
-        account: Some(AccountChange::Update(updated)),
-        new_tokens: vec![not_me],
-        audit: vec![factor_event(
-            account,
-            AuditKind::FactorAdded,
-            "email_code",
-            ctx,
-            event_id,
-            now,
-        )],
-        ..Changes::default()
-    };
-    Ok(Decision {
-        changes,
-        mail: vec![intent],
-        outcome: (),
-    })
-}
-
-/// What [`decide_remove_factor`] needs (the current password was checked).
-#[derive(Debug)]
-pub struct RemoveFactorInput<'a> {
-    /// The account as loaded.
-    pub account: &'a Account,
-    /// The tenant's policy.
-    pub policy: &'a MfaPolicy,
-    /// Which factor.
-    pub kind: FactorKind,
-    /// The "factor removed" notice.
-    pub notice: FactorNotice,
-    /// The request.
-    pub ctx: &'a RequestContext,
-    /// The audit event's id.
-    pub event_id: EventId,
+    let (message, audit) = (MessageKind::FactorAdded, AuditKind::FactorAdded);
+    Ok(input.notified(updated, message, audit, "email_code", now))
 }
 
 /// Removes a factor; under `required` (in effect) the last one is refused
 /// with `second_factor_required` and nothing changes. Removing TOTP drops
 /// its pending enrolment and, with no TOTP left, the recovery codes.
 pub fn decide_remove_factor(
-    input: RemoveFactorInput<'_>,
+    input: FactorChangeInput<'_>,
+    kind: FactorKind,
     now: OffsetDateTime,
 ) -> Result<Decision<()>, SecondFactorError> {
-    let RemoveFactorInput {
-        account,
-        policy,
-        kind,
-        notice,
-        ctx,
-        event_id,
-    } = input;
+    let account = input.account;
     let enrolled = match kind {
         FactorKind::Totp => account.mfa.totp.is_some(),
         FactorKind::EmailCode => account.mfa.email.is_some(),
@@ -333,11 +313,11 @@ pub fn decide_remove_factor(
     }
     let others = account
         .mfa
-        .enrolled(policy)
+        .enrolled(input.policy)
         .into_iter()
         .filter(|other| *other != kind)
         .count();
-    if policy.requires_factor_at(now) && others == 0 {
+    if input.policy.requires_factor_at(now) && others == 0 {
         return Err(SecondFactorError::FactorRequired);
     }
     let mut updated = account.clone();
@@ -353,25 +333,8 @@ pub fn decide_remove_factor(
         }
     }
     updated.updated_at = now;
-    let (intent, not_me) = notice.to(MessageKind::FactorRemoved, account, kind.as_str(), now);
-    let changes = Changes {
-        account: Some(AccountChange::Update(updated)),
-        new_tokens: vec![not_me],
-        audit: vec![factor_event(
-            account,
-            AuditKind::FactorRemoved,
-            kind.as_str(),
-            ctx,
-            event_id,
-            now,
-        )],
-        ..Changes::default()
-    };
-    Ok(Decision {
-        changes,
-        mail: vec![intent],
-        outcome: (),
-    })
+    let (message, audit) = (MessageKind::FactorRemoved, AuditKind::FactorRemoved);
+    Ok(input.notified(updated, message, audit, kind.as_str(), now))
 }
 
 /// Replaces every recovery code with `codes` (shown once). Refused without

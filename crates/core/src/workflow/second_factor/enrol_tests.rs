@@ -158,14 +158,14 @@ fn remove(
     kind: FactorKind,
 ) -> Result<Decision<()>, SecondFactorError> {
     decide_remove_factor(
-        RemoveFactorInput {
+        FactorChangeInput {
             account,
             policy: &policy(mode),
-            kind,
             notice: notice(),
             ctx: &ctx(),
             event_id: event_id(8),
         },
+        kind,
         now(),
     )
 }
@@ -208,7 +208,7 @@ fn removing_a_factor_is_audited_and_notified() {
 fn email_codes_are_added_as_a_factor_once() {
     let add = |account: &Account| {
         decide_add_email_factor(
-            AddEmailFactorInput {
+            FactorChangeInput {
                 account,
                 policy: &policy(MfaMode::Optional),
                 notice: notice(),
