@@ -20,7 +20,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use portal_access_core::FactorKind;
+use portal_access_core::service::ClientSession;
+use portal_access_core::{FactorKind, RequestContext};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -136,16 +137,28 @@ struct PasswordBody {
     current_password: SecretString,
 }
 
+/// Removes one factor of the signed-in client (the current password
+/// confirms it): what `DELETE /mfa/totp` and `DELETE /mfa/email` share.
+async fn remove(
+    http: &PortalHttp,
+    ctx: &RequestContext,
+    session: &ClientSession,
+    kind: FactorKind,
+    body: PasswordBody,
+) -> Result<StatusCode, ApiError> {
+    http.service()
+        .remove_factor(ctx, session, kind, body.current_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn remove_totp(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
     Session(session): Session,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    http.service()
-        .remove_factor(&ctx, &session, FactorKind::Totp, body.current_password)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    remove(&http, &ctx, &session, FactorKind::Totp, body).await
 }
 
 async fn add_email(
@@ -166,10 +179,7 @@ async fn remove_email(
     Session(session): Session,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    http.service()
-        .remove_factor(&ctx, &session, FactorKind::EmailCode, body.current_password)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    remove(&http, &ctx, &session, FactorKind::EmailCode, body).await
 }
 
 async fn recovery_codes(
