@@ -8,7 +8,10 @@
 //! - (c) `GET /api/portal/me` alone, and while sign-ins saturate the hashing pool;
 //! - (d) forgot-password latency, known vs unknown address, paired;
 //! - (e) resident memory of the server under 1,000 concurrent sign-ins;
-//! - (f) the outbox dispatcher's rate to a local SMTP server (aiosmtpd).
+//! - (f) the outbox dispatcher's rate to a local SMTP server (aiosmtpd);
+//! - (g) with `--slow-smtp`, instead of (a)-(f): forgot-password and staff
+//!   reset latency with a quick SMTP server, then with one that takes 30 s
+//!   to answer each message.
 //!
 //! It prints a Markdown report on stdout (progress on stderr). Run it through
 //! `scripts/bench`, which builds the server, creates and drops the
@@ -28,6 +31,7 @@ mod argon;
 mod processes;
 mod report;
 mod scenarios;
+mod slow_smtp;
 mod staff;
 mod stats;
 mod wire;
@@ -54,17 +58,17 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T> {
 pub struct Options {
     /// The `portal-server` binary (a release build).
     #[arg(long)]
-    server_bin: PathBuf,
+    pub server_bin: PathBuf,
     /// A store to measure, as LABEL=DATABASE_URL (repeatable, in order).
     #[arg(long = "backend", value_parser = parse_backend, required = true)]
     backends: Vec<(String, String)>,
     /// The aiosmtpd sink script (default: crates/smtp/tests/support/smtp_sink.py
     /// as compiled into the driver).
     #[arg(long)]
-    sink_script: Option<PathBuf>,
+    pub sink_script: Option<PathBuf>,
     /// The Python that has aiosmtpd.
     #[arg(long, default_value = "python3")]
-    python: String,
+    pub python: String,
     /// The server's hashing pool size (its default: the number of cores).
     #[arg(long)]
     pool_size: Option<usize>,
@@ -99,6 +103,15 @@ pub struct Options {
     /// Where to keep logs and the sink's mail (default: a temporary directory).
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// Measure only (g): request latency with a quick, then a slow SMTP server.
+    #[arg(long)]
+    slow_smtp: bool,
+    /// (g): forgot-password requests and staff resets per phase.
+    #[arg(long, default_value_t = 200)]
+    pub slow_smtp_requests: usize,
+    /// (g): seconds the slow SMTP server waits before answering each message.
+    #[arg(long, default_value_t = 30)]
+    pub slow_smtp_delay: u64,
     /// `cargo bench` passes this; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -140,6 +153,14 @@ async fn run(options: &Options) -> Result<String> {
         .clone()
         .unwrap_or_else(|| temp.path().to_owned());
     std::fs::create_dir_all(&work)?;
+
+    if options.slow_smtp {
+        let mut results = Vec::new();
+        for (label, url) in &options.backends {
+            results.push(slow_smtp::measure(options, &work, label, url).await?);
+        }
+        return Ok(slow_smtp::markdown(&results));
+    }
 
     progress(format!(
         "(a) raw argon2id verify rate, {cores} threads, {} s",
