@@ -11,7 +11,10 @@
 //! - (f) the outbox dispatcher's rate to a local SMTP server (aiosmtpd);
 //! - (g) with `--totp-only`, instead of (b)-(f): sign-in + TOTP code
 //!   throughput at concurrency 4 as a ratio of (a) (the server runs with
-//!   `--mfa optional` in every run).
+//!   `--mfa optional` in every run);
+//! - (h) with `--slow-smtp`, instead of (a)-(f): forgot-password and staff
+//!   reset latency with a quick SMTP server, then with one that takes 30 s
+//!   to answer each message.
 //!
 //! It prints a Markdown report on stdout (progress on stderr). Run it through
 //! `scripts/bench`, which builds the server, creates and drops the
@@ -32,6 +35,7 @@ mod processes;
 mod report;
 mod scenarios;
 mod second_factor;
+mod slow_smtp;
 mod staff;
 mod stats;
 mod wire;
@@ -58,17 +62,17 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T> {
 pub struct Options {
     /// The `portal-server` binary (a release build).
     #[arg(long)]
-    server_bin: PathBuf,
+    pub server_bin: PathBuf,
     /// A store to measure, as LABEL=DATABASE_URL (repeatable, in order).
     #[arg(long = "backend", value_parser = parse_backend, required = true)]
     backends: Vec<(String, String)>,
     /// The aiosmtpd sink script (default: crates/smtp/tests/support/smtp_sink.py
     /// as compiled into the driver).
     #[arg(long)]
-    sink_script: Option<PathBuf>,
+    pub sink_script: Option<PathBuf>,
     /// The Python that has aiosmtpd.
     #[arg(long, default_value = "python3")]
-    python: String,
+    pub python: String,
     /// The server's hashing pool size (its default: the number of cores).
     #[arg(long)]
     pool_size: Option<usize>,
@@ -113,6 +117,15 @@ pub struct Options {
     /// Where to keep logs and the sink's mail (default: a temporary directory).
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// Measure only (h): request latency with a quick, then a slow SMTP server.
+    #[arg(long)]
+    slow_smtp: bool,
+    /// (h): forgot-password requests and staff resets per phase.
+    #[arg(long, default_value_t = 200)]
+    pub slow_smtp_requests: usize,
+    /// (h): seconds the slow SMTP server waits before answering each message.
+    #[arg(long, default_value_t = 30)]
+    pub slow_smtp_delay: u64,
     /// `cargo bench` passes this; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -154,6 +167,14 @@ async fn run(options: &Options) -> Result<String> {
         .clone()
         .unwrap_or_else(|| temp.path().to_owned());
     std::fs::create_dir_all(&work)?;
+
+    if options.slow_smtp {
+        let mut results = Vec::new();
+        for (label, url) in &options.backends {
+            results.push(slow_smtp::measure(options, &work, label, url).await?);
+        }
+        return Ok(slow_smtp::markdown(&results));
+    }
 
     progress(format!(
         "(a) raw argon2id verify rate, {cores} threads, {} s",

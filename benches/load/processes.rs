@@ -46,6 +46,17 @@ impl Server {
         smtp_url: &str,
         work: &Path,
     ) -> Result<Self> {
+        Self::start_with(bin, database_url, smtp_url, work, &[]).await
+    }
+
+    /// [`start`](Self::start) with `extra` flags.
+    pub async fn start_with(
+        bin: &Path,
+        database_url: &str,
+        smtp_url: &str,
+        work: &Path,
+        extra: &[String],
+    ) -> Result<Self> {
         let port = free_port()?;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let log = work.join(format!("portal-server-{port}.log"));
@@ -64,6 +75,7 @@ impl Server {
             // (g) signs in with authenticators; a fixed key writes no file.
             .arg("--mfa=optional")
             .arg(format!("--secret-key={BENCH_SECRET_KEY}"))
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)

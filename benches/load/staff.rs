@@ -10,6 +10,8 @@ use crate::Result;
 /// An active account the load loops sign in with.
 #[derive(Debug, Clone)]
 pub struct Account {
+    /// Its id in the staff API.
+    pub id: String,
     pub email: String,
     pub password: String,
 }
@@ -60,13 +62,22 @@ impl Staff {
 
     /// Creates and activates `count` accounts with a password each.
     pub async fn active_accounts(&self, count: usize) -> Result<Vec<Account>> {
-        let created = self.create_many("client", count).await?;
+        self.active_accounts_named("client", count).await
+    }
+
+    /// Creates and activates `count` accounts `{prefix}{i}@bench.example.com`.
+    pub async fn active_accounts_named(&self, prefix: &str, count: usize) -> Result<Vec<Account>> {
+        let created = self.create_many(prefix, count).await?;
         stream::iter(created)
             .enumerate()
             .map(|(i, (id, email))| async move {
                 let password = format!("bench horse battery staple {i:05}");
                 self.api.set_password(&id, &password, false).await?;
-                Ok(Account { email, password })
+                Ok(Account {
+                    id,
+                    email,
+                    password,
+                })
             })
             .buffered(8)
             .try_collect()
