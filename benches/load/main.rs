@@ -109,10 +109,10 @@ pub struct Options {
     totp_only: bool,
     /// Accounts with an authenticator for (g) (each passes at most two
     /// steps per 30 s).
-    #[arg(long, default_value_t = 150)]
+    #[arg(long, default_value_t = 400)]
     totp_accounts: usize,
     /// Seconds of (g).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 5)]
     totp_seconds: u64,
     /// Where to keep logs and the sink's mail (default: a temporary directory).
     #[arg(long)]
