@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::plot_data::{
@@ -115,14 +116,7 @@ fn sign_in_chart(path: &Path, raw: f64, lines: &[Series]) -> Result<()> {
                 .map(|&point| Circle::new(point, 4, c.filled())),
         )?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()?;
-    root.present()?;
-    Ok(())
+    finish(&mut chart, &root)
 }
 
 fn me_latency_chart(path: &Path, lines: &[Series]) -> Result<()> {
@@ -182,6 +176,14 @@ fn me_latency_chart(path: &Path, lines: &[Series]) -> Result<()> {
                 PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(width))
             });
     }
+    finish(&mut chart, &root)
+}
+
+/// Draws the legend in the lower right corner and writes the file.
+fn finish<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+) -> Result<()> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
