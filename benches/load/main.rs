@@ -4,7 +4,8 @@
 //! through the staff API, and measures, side by side in one run:
 //!
 //! - (a) the raw argon2id verify rate of this build on this machine's cores;
-//! - (b) sign-in throughput and p50/p99 at concurrency 4 and 256, as a ratio of (a);
+//! - (b) sign-in throughput and p50/p99 at concurrency 4 and 256, as a ratio of (a),
+//!   and the throughput at `--sign-in-curve` (1, 16, 64) for the chart;
 //! - (c) `GET /api/portal/me` alone, and while sign-ins saturate the hashing pool;
 //! - (d) forgot-password latency, known vs unknown address, paired;
 //! - (e) resident memory of the server under 1,000 concurrent sign-ins;
@@ -16,7 +17,9 @@
 //!   reset latency with a quick SMTP server, then with one that takes 30 s
 //!   to answer each message.
 //!
-//! It prints a Markdown report on stdout (progress on stderr). Run it through
+//! It prints a Markdown report on stdout (progress on stderr) and, with
+//! `--plots-dir`, draws (b) by concurrency and the latency distribution of
+//! (c) as SVG charts there (`plot.rs`). Run it through
 //! `scripts/bench`, which builds the server, creates and drops the
 //! PostgreSQL database, and writes the report into docs/performance.md:
 //!
@@ -31,6 +34,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod argon;
+mod plot;
+mod plot_data;
 mod processes;
 mod report;
 mod scenarios;
@@ -86,6 +91,16 @@ pub struct Options {
     /// Sign-ins measured at concurrency 256.
     #[arg(long, default_value_t = 2000)]
     sign_ins_c256: usize,
+    /// Further sign-in concurrencies measured for the chart (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    sign_in_curve: Vec<usize>,
+    /// Sign-ins measured at each of `--sign-in-curve`.
+    #[arg(long, default_value_t = 300)]
+    sign_ins_curve: usize,
+    /// Where to write the SVG charts (none without it); the report links
+    /// them by file name, so give the directory of the document it goes in.
+    #[arg(long)]
+    plots_dir: Option<PathBuf>,
     /// Seconds of `me` load, alone and under sign-ins.
     #[arg(long, default_value_t = 5)]
     me_seconds: u64,
@@ -190,13 +205,21 @@ async fn run(options: &Options) -> Result<String> {
     for (label, url) in &options.backends {
         results.push(measure_backend(options, &work, label, url, pool_size).await?);
     }
-    Ok(report::markdown(&report::Report {
+    let report = report::Report {
         cores,
         pool_size,
         raw_verifies: raw,
         argon_threads: cores,
         backends: results,
-    }))
+    };
+    let mut markdown = report::markdown(&report);
+    if let Some(dir) = &options.plots_dir {
+        for path in plot::write_charts(dir, &report)? {
+            progress(format!("wrote {}", path.display()));
+        }
+        markdown.push_str(&report::chart_links());
+    }
+    Ok(markdown)
 }
 
 /// (g) on every backend: a Markdown table against (a).
@@ -303,6 +326,11 @@ async fn measure_running(
     };
     let sign_in_4 = sign_in_at(4, options.sign_ins_c4).await?;
     let sign_in_256 = sign_in_at(256, options.sign_ins_c256).await?;
+    let mut sign_in_curve = Vec::new();
+    for &concurrency in &options.sign_in_curve {
+        let load = sign_in_at(concurrency, options.sign_ins_curve).await?;
+        sign_in_curve.push((concurrency, load));
+    }
 
     progress(format!("[{label}] (c) me, alone"));
     let cookies = scenarios::sessions(server, &accounts[..16.min(accounts.len())]).await?;
@@ -345,6 +373,7 @@ async fn measure_running(
         pool_size,
         sign_in_4,
         sign_in_256,
+        sign_in_curve,
         me_alone,
         me_loaded,
         sign_in_during,

@@ -11,12 +11,25 @@ pub struct Backend {
     pub pool_size: usize,
     pub sign_in_4: Load,
     pub sign_in_256: Load,
+    /// Sign-in at the chart's further concurrencies (`--sign-in-curve`).
+    pub sign_in_curve: Vec<(usize, Load)>,
     pub me_alone: Load,
     pub me_loaded: Load,
     pub sign_in_during: Load,
     pub forgot: ForgotTiming,
     pub memory: Memory,
     pub outbox: Outbox,
+}
+
+impl Backend {
+    /// Successful sign-ins per second at every measured concurrency.
+    pub fn sign_in_rates(&self) -> Vec<(usize, f64)> {
+        [(4, &self.sign_in_4), (256, &self.sign_in_256)]
+            .into_iter()
+            .chain(self.sign_in_curve.iter().map(|(c, load)| (*c, load)))
+            .map(|(concurrency, load)| (concurrency, load.rate()))
+            .collect()
+    }
 }
 
 /// The whole run.
@@ -81,6 +94,11 @@ pub fn markdown(report: &Report) -> String {
             Box::new(move |b| latency_cells(load(b))),
         ));
     }
+    rows.push((
+        "(b) sign-in throughput by concurrency (chart below)".into(),
+        "".into(),
+        Box::new(move |b| (curve_cell(b, raw), String::new())),
+    ));
     rows.extend::<Vec<Row>>(vec![
         (
             "(c) `GET /api/portal/me`, alone".into(),
@@ -213,6 +231,16 @@ pub fn markdown(report: &Report) -> String {
     out
 }
 
+/// The Markdown image links of `plot::write_charts`' charts.
+pub fn chart_links() -> String {
+    format!(
+        "\n![Sign-in throughput by concurrency, each store, against (a)]({})\n\n\
+         ![Latency distribution of GET /api/portal/me, alone and under saturating sign-ins]({})\n",
+        crate::plot::SIGN_IN_FILE,
+        crate::plot::ME_LATENCY_FILE
+    )
+}
+
 fn sign_in_cells(load: &Load, raw: f64) -> (String, String) {
     let rate = load.rate();
     let ratio = rate / raw;
@@ -230,6 +258,18 @@ fn sign_in_cells(load: &Load, raw: f64) -> (String, String) {
             }
         }),
     )
+}
+
+fn curve_cell(backend: &Backend, raw: f64) -> String {
+    let mut rates = backend.sign_in_rates();
+    rates.sort_by_key(|&(concurrency, _)| concurrency);
+    rates
+        .iter()
+        .map(|(concurrency, rate)| {
+            format!("{concurrency}: {rate:.1}/s ({:.0}%)", 100.0 * rate / raw)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn latency_cells(load: &Load) -> (String, String) {

@@ -16,6 +16,11 @@ impl Latencies {
         Self { sorted_micros }
     }
 
+    /// Every latency, in microseconds, fastest first.
+    pub fn sorted_micros(&self) -> &[u64] {
+        &self.sorted_micros
+    }
+
     /// The nearest-rank percentile (`p` in 0..=100), in milliseconds.
     pub fn percentile_ms(&self, p: f64) -> f64 {
         percentile(&self.sorted_micros, p) as f64 / 1000.0
