@@ -97,6 +97,14 @@ impl StaffApi {
         Ok(())
     }
 
+    /// `POST /staff/accounts/{id}/mfa-reset`.
+    pub async fn mfa_reset(&self, id: &str) -> Result<()> {
+        let path = format!("/staff/accounts/{id}/mfa-reset");
+        self.call(reqwest::Method::POST, &path, None, StatusCode::NO_CONTENT)
+            .await?;
+        Ok(())
+    }
+
     /// `GET /staff/accounts/{id}`: the status staff see.
     pub async fn status(&self, id: &str) -> Result<Value> {
         let path = format!("/staff/accounts/{id}");

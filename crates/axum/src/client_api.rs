@@ -6,7 +6,7 @@
 //! grants.
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -22,6 +22,7 @@ use crate::headers::{self, API_CSP};
 use crate::mfa_api;
 use crate::sign_in_answer::{outcome_response, Me};
 use crate::state::PortalHttp;
+use crate::trust_api;
 
 pub(crate) fn router(state: PortalHttp) -> Router {
     let router = Router::new()
@@ -34,6 +35,7 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/api/portal/username", put(change_username))
         .route("/api/portal/password", put(change_password))
         .merge(mfa_api::routes())
+        .merge(trust_api::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_site,
@@ -139,11 +141,13 @@ async fn sign_in(
     State(http): State<PortalHttp>,
     Tenant(tenant): Tenant,
     ClientContext(ctx): ClientContext,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<SignInBody>,
 ) -> Result<Response, ApiError> {
+    let device = http.device_token(&headers);
     let done = http
         .service()
-        .sign_in(&tenant, &ctx, &body.login, body.password)
+        .sign_in_on_device(&tenant, &ctx, &body.login, body.password, device)
         .await?;
     Ok(outcome_response(&http, done))
 }

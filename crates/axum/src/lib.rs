@@ -64,6 +64,7 @@ mod staff;
 mod staff_auth;
 mod state;
 mod tenant;
+mod trust_api;
 
 use axum::Router;
 

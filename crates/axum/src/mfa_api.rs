@@ -5,8 +5,10 @@
 //!   {"second_factor_required": true, "enrolment_required": …, "methods":
 //!   […]}` with the challenge cookie and no session (`sign_in_answer`,
 //!   shared by sign-in, reset and invitation).
-//! - `POST /api/portal/sign-in/second-factor {method, code}` turns the
-//!   challenge into a session; `POST /api/portal/sign-in/email-code` sends
+//! - `POST /api/portal/sign-in/second-factor {method, code,
+//!   remember_device?}` turns the challenge into a session (and, when
+//!   `remember_device` is true and the policy remembers devices, sets the
+//!   device cookie); `POST /api/portal/sign-in/email-code` sends
 //!   a code (202).
 //! - `GET /api/portal/security`, `POST /api/portal/mfa/totp`, `POST
 //!   /api/portal/mfa/totp/confirm`, `DELETE /api/portal/mfa/totp`, `POST
@@ -50,6 +52,9 @@ pub(crate) fn routes() -> Router<PortalHttp> {
 struct CodeBody {
     method: String,
     code: String,
+    /// Remember this browser for the policy's days (its own cookie).
+    #[serde(default)]
+    remember_device: bool,
 }
 
 async fn second_factor(
@@ -60,7 +65,13 @@ async fn second_factor(
 ) -> Result<Response, ApiError> {
     let done = http
         .service()
-        .complete_second_factor(&ctx, &challenge, &body.method, &body.code)
+        .complete_second_factor_remembering(
+            &ctx,
+            &challenge,
+            &body.method,
+            &body.code,
+            body.remember_device,
+        )
         .await?;
     Ok(signed_in_response(&http, &done))
 }

@@ -9,6 +9,13 @@
 //! else `portal_mfa`; it lives as long as the challenge (5 minutes) and is
 //! cleared when a session is issued.
 //!
+//! A remembered device (the "remember this device" box at the code step)
+//! has its own cookie too: `__Host-portal_device` under https, else
+//! `portal_device`, same attributes, living as long as the device is
+//! remembered (the policy's days). Signing out keeps it: remembering the
+//! browser is its point. It only ever skips the second factor of the
+//! account it was remembered for.
+//!
 //! ```
 //! use portal_access_axum::SessionCookie;
 //! use portal_access_core::config::PortalConfig;
@@ -54,6 +61,35 @@ impl SessionCookie {
         } else {
             "portal_mfa"
         }
+    }
+
+    /// The remembered-device cookie's name.
+    pub fn device_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-portal_device"
+        } else {
+            "portal_device"
+        }
+    }
+
+    /// `Set-Cookie` for a device remembered until `expires_at`.
+    pub fn set_device(
+        &self,
+        token: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> HeaderValue {
+        let max_age = (expires_at - now).whole_seconds().max(0);
+        cookie_value(format!(
+            "{}={token}; Max-Age={max_age}{}",
+            self.device_name(),
+            self.attributes()
+        ))
+    }
+
+    /// The remembered-device token the request carries, if any.
+    pub fn device_token<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        cookie(headers, self.device_name())
     }
 
     /// The name of the pre-session CSRF cookie (see [`crate::csrf`]).
@@ -207,6 +243,26 @@ mod tests {
         h.append(COOKIE, "portal_session=a; portal_mfa=b".parse().unwrap());
         assert_eq!(plain.challenge_token(&h), Some("b"));
         assert_eq!(plain.token(&h), Some("a"));
+    }
+
+    #[test]
+    fn the_device_cookie_has_its_own_name_and_the_session_attributes() {
+        let c = SessionCookie::for_config(&PortalConfig::new("https://p.example"));
+        let now = OffsetDateTime::now_utc();
+        let text = c.set_device("tok", now + time::Duration::days(30), now);
+        let text = text.to_str().unwrap();
+        assert!(
+            text.starts_with("__Host-portal_device=tok; Max-Age=2592000;"),
+            "{text}"
+        );
+        for attr in ["Path=/", "HttpOnly", "SameSite=Lax", "Secure"] {
+            assert!(text.contains(attr), "{text}");
+        }
+        assert!(!text.contains("Domain"));
+        let plain = SessionCookie::for_config(&PortalConfig::new("http://x"));
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, "portal_session=a; portal_device=d".parse().unwrap());
+        assert_eq!(plain.device_token(&h), Some("d"));
     }
 
     #[test]

@@ -74,6 +74,11 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/staff/accounts/{id}/unarchive", post(unarchive))
         .route("/staff/accounts/{id}/email", put(change_email))
         .route("/staff/accounts/{id}/events", get(account_events))
+        .route("/staff/accounts/{id}/mfa-reset", post(mfa_reset))
+        .route(
+            "/staff/accounts/{id}/sessions",
+            get(account_sessions).delete(revoke_account_sessions),
+        )
         .route("/staff/human-verification", post(human_verification))
         .route("/staff/audit", get(crate::audit::audit_trail));
     headers::finish(router, state, API_CSP)
@@ -224,6 +229,31 @@ async fn change_email(
 ) -> Result<StatusCode, ApiError> {
     call.service()
         .change_email(&call.staff, &call.ctx, call.id, &body.email)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn mfa_reset(call: AccountCall) -> Result<StatusCode, ApiError> {
+    call.service()
+        .mfa_reset(&call.staff, &call.ctx, call.id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn account_sessions(call: AccountCall) -> Result<Response, ApiError> {
+    let sessions = call
+        .service()
+        .account_sessions(&call.staff, call.id)
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "sessions": sessions }),
+    ))
+}
+
+async fn revoke_account_sessions(call: AccountCall) -> Result<StatusCode, ApiError> {
+    call.service()
+        .revoke_account_sessions(&call.staff, &call.ctx, call.id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -274,14 +274,27 @@ impl PortalHttp {
     }
 
     /// Sets the cookie of a session that just started (sign-in, or the
-    /// new session of a password change).
+    /// new session of a password change), and the device cookie when the
+    /// sign-in remembered this browser.
     pub(crate) fn set_session_cookie(&self, headers: &mut HeaderMap, done: &SignedIn) {
-        let cookie = self.inner.cookie.set(
-            done.session_token.expose(),
-            done.expires_at,
-            self.service().now(),
-        );
+        let now = self.service().now();
+        let cookie = self
+            .inner
+            .cookie
+            .set(done.session_token.expose(), done.expires_at, now);
         session::append(headers, cookie);
+        if let Some(device) = &done.remembered_device {
+            let cookie =
+                self.inner
+                    .cookie
+                    .set_device(device.token.expose(), device.expires_at, now);
+            session::append(headers, cookie);
+        }
+    }
+
+    /// The remembered-device token the request carries, if any.
+    pub(crate) fn device_token<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        self.inner.cookie.device_token(headers)
     }
 
     /// Removes the session cookie.

@@ -12,9 +12,10 @@ use portal_access_core::{
 use sqlx::Database;
 
 use crate::queries::{
-    ADVANCE_AUDIT_HEAD, CLEAR_RATE_PREFIX, INSERT_ACCOUNT, INSERT_CHAINED_AUDIT, INSERT_MESSAGE,
-    INSERT_OPENING, INSERT_SESSION, INSERT_TOKEN, LOCK_AUDIT_HEAD, REDEEM_TOKEN, REVOKE_SESSION,
-    REVOKE_SESSIONS_OF_ACCOUNT, REVOKE_TOKENS, UPDATE_ACCOUNT, UPSERT_STAFF_VERIFICATION,
+    ADVANCE_AUDIT_HEAD, CLEAR_RATE_PREFIX, INSERT_ACCOUNT, INSERT_CHAINED_AUDIT, INSERT_DEVICE,
+    INSERT_MESSAGE, INSERT_OPENING, INSERT_SESSION, INSERT_TOKEN, LOCK_AUDIT_HEAD, REDEEM_TOKEN,
+    REVOKE_DEVICES, REVOKE_SESSION, REVOKE_SESSIONS_OF_ACCOUNT, REVOKE_TOKENS, UPDATE_ACCOUNT,
+    UPSERT_STAFF_VERIFICATION,
 };
 use crate::rows::{account_statement, chain_point, hash_arg, ip_arg, seq_arg};
 use crate::{Arg, Backend, On, Statement};
@@ -137,6 +138,26 @@ pub(crate) async fn apply<D: Backend>(
                     .arg(verification.tenant.as_str())
                     .arg(verification.staff_id.as_str())
                     .arg(verification.verified_until);
+                D::execute(on, statement).await?;
+            }
+            ChangeStep::RevokeDevices(revocation) => {
+                let statement = Statement::new(REVOKE_DEVICES)
+                    .arg(revocation.at)
+                    .arg(revocation.account_id.as_uuid())
+                    .arg(revocation.tenant.as_str())
+                    .arg(revocation.only.as_ref().map(|h| &h.as_bytes()[..]));
+                D::execute(on, statement).await?;
+            }
+            ChangeStep::NewDevice(device) => {
+                let statement = Statement::new(INSERT_DEVICE)
+                    .arg(hash_arg(&device.hash))
+                    .arg(device.tenant.as_str())
+                    .arg(device.account_id.as_uuid())
+                    .arg(device.created_at)
+                    .arg(device.expires_at)
+                    .arg(device.revoked_at)
+                    .arg(ip_arg(device.ip))
+                    .arg(device.user_agent.as_deref());
                 D::execute(on, statement).await?;
             }
         }

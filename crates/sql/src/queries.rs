@@ -29,6 +29,12 @@ macro_rules! session_columns {
     };
 }
 
+macro_rules! device_columns {
+    () => {
+        "hash, tenant, account_id, created_at, expires_at, revoked_at, ip, user_agent"
+    };
+}
+
 macro_rules! outbox_columns {
     () => {
         "seq, id, tenant, account_id, kind, to_address, to_name, subject, \
@@ -159,6 +165,45 @@ pub static SESSION_AND_ACCOUNT: LazyLock<String> = LazyLock::new(|| {
          WHERE s.hash = $1"
     )
 });
+
+/// An account's unrevoked sessions, newest first (`$1` account, `$2`
+/// tenant, `$3` limit).
+pub const SESSIONS_FOR_ACCOUNT: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE account_id = $1 AND tenant = $2 AND revoked_at IS NULL \
+     ORDER BY created_at DESC, hash DESC LIMIT $3"
+);
+
+// --------------------------------------------------------- remembered devices
+
+/// Inserts a remembered device.
+pub const INSERT_DEVICE: &str = concat!(
+    "INSERT INTO remembered_devices (",
+    device_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+);
+
+/// Revokes an account's live devices (`$4`: only this one, if not null).
+pub const REVOKE_DEVICES: &str = "UPDATE remembered_devices SET revoked_at = $1 \
+     WHERE account_id = $2 AND tenant = $3 AND revoked_at IS NULL \
+     AND ($4 IS NULL OR hash = $4)";
+
+/// A remembered device by hash.
+pub const DEVICE: &str = concat!(
+    "SELECT ",
+    device_columns!(),
+    " FROM remembered_devices WHERE hash = $1"
+);
+
+/// An account's unrevoked devices, newest first (`$1` account, `$2`
+/// tenant, `$3` limit).
+pub const DEVICES_FOR_ACCOUNT: &str = concat!(
+    "SELECT ",
+    device_columns!(),
+    " FROM remembered_devices WHERE account_id = $1 AND tenant = $2 AND revoked_at IS NULL \
+     ORDER BY created_at DESC, hash DESC LIMIT $3"
+);
 
 // ------------------------------------------------------------- rate counters
 

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 
 use portal_access_core::{
     Access, Account, AccountId, Actor, AuditEvent, AuditKind, ChainHash, ChainPoint, ChainedEvent,
-    DeliveryState, EmailAddress, EventId, Invitation, LinkOpening, MessageId, MessageKind,
-    NewMessage, OutboxMessage, PasswordHash, SessionRecord, StoreError, TenantId, TokenHash,
-    TokenKind, TokenRecord, Username,
+    DeliveryState, DeviceRecord, EmailAddress, EventId, Invitation, LinkOpening, MessageId,
+    MessageKind, NewMessage, OutboxMessage, PasswordHash, SessionRecord, StoreError, TenantId,
+    TokenHash, TokenKind, TokenRecord, Username,
 };
 use time::OffsetDateTime;
 
@@ -202,6 +202,21 @@ pub fn session<D: Backend>(
         ip: ip::<D>(row)?,
         user_agent: D::opt_text(row, "user_agent")?,
     })
+}
+
+impl FromRow for DeviceRecord {
+    fn from_row<D: Backend>(row: &SqlRow<D>) -> Result<Self, StoreError> {
+        Ok(DeviceRecord {
+            hash: hash::<D>(row, "hash")?,
+            tenant: tenant::<D>(row)?,
+            account_id: AccountId::from_uuid(D::uuid(row, "account_id")?),
+            created_at: D::time(row, "created_at")?,
+            expires_at: D::time(row, "expires_at")?,
+            revoked_at: D::opt_time(row, "revoked_at")?,
+            ip: ip::<D>(row)?,
+            user_agent: D::opt_text(row, "user_agent")?,
+        })
+    }
 }
 
 impl FromRow for AuditEvent {

@@ -6,9 +6,9 @@ use std::marker::PhantomData;
 use async_trait::async_trait;
 use portal_access_core::{
     Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint, ChainedEvent,
-    Changes, DeliveryOutcome, LinkOpening, MessageId, OutboxMessage, ServerSecret, SessionRecord,
-    StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, NOT_SENT_SUPERSEDED,
-    REDACTED_BODY,
+    Changes, DeliveryOutcome, DeviceRecord, LinkOpening, MessageId, OutboxMessage, ServerSecret,
+    SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
+    NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 use sqlx::{Pool, Transaction};
 use time::OffsetDateTime;
@@ -16,10 +16,11 @@ use time::OffsetDateTime;
 use crate::commit::apply;
 use crate::queries::{
     ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD,
-    AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, HIT_RATE, INSERT_SERVER_SECRET,
-    LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT, PURGE_RATE_COUNTERS, RATE_COUNT,
-    RECORD_FAILED, RECORD_RETRY, RECORD_SENT, RECORD_SUPERSEDED, SERVER_SECRET, SESSION,
-    SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
+    AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, DEVICE, DEVICES_FOR_ACCOUNT, HIT_RATE,
+    INSERT_SERVER_SECRET, LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT,
+    PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY, RECORD_SENT, RECORD_SUPERSEDED,
+    SERVER_SECRET, SESSION, SESSIONS_FOR_ACCOUNT, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN,
+    TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
 };
 use crate::rows::{chain_point, hash_arg, seq_arg, session, tenant, FromRow};
 use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};
@@ -265,6 +266,30 @@ impl<D: Backend> AccountStore for SqlStore<D> {
             Some(Account::from_row::<D>(&row)?)
         };
         Ok(Some((session, account)))
+    }
+
+    async fn sessions_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        self.recent(SESSIONS_FOR_ACCOUNT, tenant, account_id, limit)
+            .await
+    }
+
+    async fn device(&self, hash: &TokenHash) -> Result<Option<DeviceRecord>, StoreError> {
+        self.one(Statement::new(DEVICE).arg(hash_arg(hash))).await
+    }
+
+    async fn devices_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.recent(DEVICES_FOR_ACCOUNT, tenant, account_id, limit)
+            .await
     }
 
     async fn touch_session(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {

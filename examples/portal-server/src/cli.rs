@@ -143,6 +143,16 @@ pub struct ServerConfig {
     )]
     pub mfa_factors: Vec<FactorFlag>,
 
+    /// How many days "remember this device" at the code step lets a
+    /// browser skip the second factor (0: the box is not offered).
+    #[arg(
+        long,
+        env = "PORTAL_REMEMBER_DEVICE_DAYS",
+        value_name = "N",
+        default_value_t = 30
+    )]
+    pub remember_device_days: u32,
+
     /// The server key (32 bytes, base64) that seals authenticator secrets
     /// and keys one-time code hashes. Default (with --mfa other than off):
     /// the key in <data-dir>/secret.key, generated there (mode 0600) at
@@ -251,7 +261,7 @@ impl ServerConfig {
                 totp: self.mfa_factors.contains(&FactorFlag::Totp),
                 email_code: self.mfa_factors.contains(&FactorFlag::Email),
             },
-            ..MfaPolicy::default()
+            remember_device_days: self.remember_device_days,
         }
     }
 
@@ -287,6 +297,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("mfa", &self.mfa)
             .field("mfa_required_from", &self.mfa_required_from)
             .field("mfa_factors", &self.mfa_factors)
+            .field("remember_device_days", &self.remember_device_days)
             .field("data_dir", &self.data_dir)
             .finish_non_exhaustive()
     }
@@ -451,6 +462,10 @@ mod tests {
         assert!(policy.factors.totp && !policy.factors.email_code);
         let default = ServerConfig::try_parse_from(["portal-server"]).unwrap();
         assert_eq!(default.mfa_policy().mode, MfaMode::Off);
+        assert_eq!(default.mfa_policy().remember_device_days, 30);
+        let never =
+            ServerConfig::try_parse_from(["portal-server", "--remember-device-days", "0"]).unwrap();
+        assert_eq!(never.mfa_policy().remember_device_days, 0);
         assert!(default.mfa_policy().factors.email_code);
     }
 

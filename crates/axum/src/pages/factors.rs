@@ -81,7 +81,16 @@ pub(super) fn recovery_codes_page(codes: &[RecoveryCode]) -> Page {
     Page::new("recovery_codes.html", json!({ "codes": codes }))
 }
 
-const DONE: [&str; 4] = ["totp_added", "email_added", "removed", "codes_saved"];
+const DONE: [&str; 8] = [
+    "totp_added",
+    "email_added",
+    "removed",
+    "codes_saved",
+    "session_revoked",
+    "others_revoked",
+    "device_forgotten",
+    "devices_forgotten",
+];
 
 fn security_page(view: &SecurityView, done: Option<String>) -> Page {
     Page::new(
@@ -91,6 +100,9 @@ fn security_page(view: &SecurityView, done: Option<String>) -> Page {
             "allowed": view.allowed,
             "factors": view.factors,
             "recovery_codes_left": view.recovery_codes_left,
+            "remember_device_days": view.remember_device_days,
+            "sessions": view.sessions,
+            "devices": view.devices,
             "done": done,
         }),
     )
@@ -98,7 +110,7 @@ fn security_page(view: &SecurityView, done: Option<String>) -> Page {
 
 /// The factors page again with a refusal next to its field; the failure
 /// page if the factors cannot be read.
-async fn security_refused(
+pub(super) async fn security_refused(
     http: &PortalHttp,
     session: &ClientSession,
     field: &str,

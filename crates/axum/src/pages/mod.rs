@@ -16,7 +16,9 @@
 //! - [`second_factor`]: the second-factor step of a sign-in (the code,
 //!   "email me a code", the enrolment a `required` policy leads to);
 //! - [`factors`]: the signed-in security page (add, remove, recovery
-//!   codes) and the QR and recovery-code pages enrolment shares.
+//!   codes) and the QR and recovery-code pages enrolment shares;
+//! - [`trust`]: the security page's sessions and remembered devices (end
+//!   one session or every other one, forget one device or all).
 //!
 //! Every word a page shows is in its template (`templates/`), none here:
 //! the handlers pass codes (`message`, `code`, `kind`), the templates say
@@ -38,6 +40,7 @@ mod links;
 mod render;
 mod second_factor;
 mod sign_in;
+mod trust;
 
 use axum::extract::State;
 use axum::response::Response;
@@ -97,6 +100,19 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route(
             &at("/security/recovery-codes"),
             post(factors::recovery_codes),
+        )
+        .route(
+            &at("/security/sessions/revoke"),
+            post(trust::revoke_session),
+        )
+        .route(
+            &at("/security/sessions/revoke-others"),
+            post(trust::revoke_others),
+        )
+        .route(&at("/security/devices/forget"), post(trust::forget_device))
+        .route(
+            &at("/security/devices/forget-all"),
+            post(trust::forget_devices),
         )
         .route(&at("/static/portal.css"), get(render::stylesheet));
     if !p.is_empty() {

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portal_access_core::service::FactorAuth;
 use portal_access_core::workflow::ErrorCode;
+use portal_access_core::TenantId;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
@@ -22,7 +23,7 @@ use super::render::{
 };
 use super::sign_in::empty;
 use crate::error::{ApiError, HttpCode};
-use crate::extract::ClientContext;
+use crate::extract::{ClientContext, Tenant};
 use crate::state::PortalHttp;
 
 /// The query of the code and enrolment pages.
@@ -37,6 +38,10 @@ pub(super) struct StepQuery {
     /// `sent` once a code was emailed.
     #[serde(default)]
     done: Option<String>,
+    /// How long "remember this device" lasts under the tenant's policy
+    /// (0: the box is not shown). Never read from the query.
+    #[serde(skip)]
+    remember_days: u32,
 }
 
 impl StepQuery {
@@ -74,6 +79,7 @@ fn code_form(query: &StepQuery, csrf: FormCsrf) -> Page {
             "email_code": query.offers("email_code"),
             "recovery_code": query.offers("recovery_code"),
             "done": query.done,
+            "remember_days": query.remember_days,
         }),
     )
     .csrf(csrf)
@@ -92,11 +98,21 @@ fn step_page(
     form(query, anonymous_csrf(http, headers)).render(http)
 }
 
+/// The tenant's "remember this device" days (0: not offered).
+fn remember_days(http: &PortalHttp, tenant: &TenantId) -> u32 {
+    http.service()
+        .config()
+        .mfa_policy(tenant)
+        .remember_device_days
+}
+
 pub(super) async fn code_page(
     State(http): State<PortalHttp>,
-    Query(query): Query<StepQuery>,
+    Tenant(tenant): Tenant,
+    Query(mut query): Query<StepQuery>,
     headers: HeaderMap,
 ) -> Response {
+    query.remember_days = remember_days(&http, &tenant);
     step_page(&http, &headers, &query, code_form)
 }
 
@@ -108,6 +124,9 @@ pub(super) struct CodeForm {
     method: String,
     #[serde(default)]
     code: String,
+    /// The "remember this device" box (`on` when ticked).
+    #[serde(default)]
+    remember_device: Option<String>,
 }
 
 /// A refusal of the step: an unusable challenge (expired, used, or dead
@@ -126,19 +145,28 @@ fn step_refused(http: &PortalHttp, error: &ApiError, form: Page) -> Response {
 
 pub(super) async fn complete(
     State(http): State<PortalHttp>,
+    Tenant(tenant): Tenant,
     ClientContext(ctx): ClientContext,
     headers: HeaderMap,
     CsrfForm { fields: form, csrf }: CsrfForm<CodeForm>,
 ) -> Response {
     let challenge = http.challenge_token(&headers).unwrap_or_default();
+    let remember = form.remember_device.is_some();
     let result = http
         .service()
-        .complete_second_factor(&ctx, challenge, &form.method, form.code.trim())
+        .complete_second_factor_remembering(
+            &ctx,
+            challenge,
+            &form.method,
+            form.code.trim(),
+            remember,
+        )
         .await;
     let query = StepQuery {
         methods: form.methods,
         method: Some(form.method),
         done: None,
+        remember_days: remember_days(&http, &tenant),
     };
     answer(
         result,
@@ -169,6 +197,7 @@ pub(super) async fn email_code(
         methods: form.methods,
         method: Some("email_code".into()),
         done: None,
+        ..StepQuery::default()
     };
     answer(
         result,

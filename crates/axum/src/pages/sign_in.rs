@@ -35,12 +35,14 @@ pub(super) async fn sign_in(
     State(http): State<PortalHttp>,
     Tenant(tenant): Tenant,
     ClientContext(ctx): ClientContext,
+    headers: HeaderMap,
     CsrfForm { fields: form, csrf }: CsrfForm<SignInForm>,
 ) -> Response {
     let password = form.password.unwrap_or_else(empty);
+    let device = http.device_token(&headers);
     let result = http
         .service()
-        .sign_in(&tenant, &ctx, &form.login, password)
+        .sign_in_on_device(&tenant, &ctx, &form.login, password, device)
         .await;
     answer(
         result,

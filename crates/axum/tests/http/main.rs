@@ -12,6 +12,7 @@ mod factor_pages;
 mod faults;
 mod mfa;
 mod pages;
+mod recovery;
 mod security;
 mod staff;
 
@@ -99,6 +100,15 @@ on_every_store!(
     mfa::a_password_alone_cannot_add_a_factor_to_an_account_that_has_one,
     mfa::a_reset_with_an_authenticator_enrolled_asks_for_the_code,
     mfa::an_emailed_code_signs_in_once,
+    recovery::a_staff_mfa_reset_removes_the_factor_ends_sessions_and_notifies_the_client,
+    recovery::after_an_mfa_reset_under_required_the_next_sign_in_asks_to_enrol,
+    recovery::an_mfa_reset_is_refused_for_an_archived_account_and_past_the_staff_rate,
+    recovery::a_remembered_device_skips_the_code_on_that_browser_for_that_account_only,
+    recovery::a_password_change_and_a_staff_mfa_reset_forget_every_device,
+    recovery::the_client_lists_and_ends_sessions_but_never_another_accounts,
+    recovery::the_client_forgets_one_device_or_all_but_never_another_accounts,
+    recovery::staff_read_and_end_an_accounts_sessions_within_their_tenant,
+    recovery::the_security_page_lists_sessions_and_ends_another_one,
 );
 
 /// Connections terminated under the app (PostgreSQL), a busy database (SQLite).

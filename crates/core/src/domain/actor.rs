@@ -98,6 +98,16 @@ pub enum AuditKind {
     RecoveryCodesGenerated,
     /// A recovery code was used to sign in.
     RecoveryCodeUsed,
+    /// Staff removed every second factor and remembered device (detail:
+    /// `staff_id`, `factors`).
+    MfaReset,
+    /// Sessions were revoked from the security page or by staff (detail:
+    /// `which`: `one`, `others` or `all`).
+    SessionsRevoked,
+    /// A device was remembered at the code step (detail: `days`).
+    DeviceRemembered,
+    /// Remembered devices were forgotten (detail: `which`: `one` or `all`).
+    DevicesForgotten,
 }
 
 impl AuditKind {
@@ -132,11 +142,15 @@ impl AuditKind {
             Self::FactorRemoved => "factor_removed",
             Self::RecoveryCodesGenerated => "recovery_codes_generated",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::MfaReset => "mfa_reset",
+            Self::SessionsRevoked => "sessions_revoked",
+            Self::DeviceRemembered => "device_remembered",
+            Self::DevicesForgotten => "devices_forgotten",
         }
     }
 
     /// Every kind, for parsing stored text.
-    pub const ALL: [AuditKind; 28] = [
+    pub const ALL: [AuditKind; 32] = [
         Self::AccountCreated,
         Self::InvitationSent,
         Self::InvitationResent,
@@ -165,6 +179,10 @@ impl AuditKind {
         Self::FactorRemoved,
         Self::RecoveryCodesGenerated,
         Self::RecoveryCodeUsed,
+        Self::MfaReset,
+        Self::SessionsRevoked,
+        Self::DeviceRemembered,
+        Self::DevicesForgotten,
     ];
 
     /// Parses [`as_str`](Self::as_str)'s text.

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::crypto::{CodeHash, SealedSecret};
+use crate::StaffId;
 
 /// Whether a tenant asks its clients for a second factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -281,12 +282,32 @@ pub struct MfaState {
     /// The emailed code waiting to be typed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_code: Option<PendingEmailCode>,
+    /// The last staff MFA reset (kept when factors are enrolled again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reset: Option<MfaResetMark>,
+}
+
+/// Who last reset an account's second factor, and when (staff see it as
+/// "second factor reset by X at T").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaResetMark {
+    /// The staff member.
+    pub by: StaffId,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 impl MfaState {
     /// Whether nothing is stored.
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
+    }
+
+    /// Whether a confirmed factor (TOTP or email codes) or recovery codes
+    /// are stored, whatever the policy: what a staff MFA reset removes.
+    pub fn has_factor(&self) -> bool {
+        self.totp.is_some() || self.email.is_some() || self.recovery.is_some()
     }
 
     /// The confirmed factors the policy allows (what sign-in asks for).
@@ -339,21 +360,34 @@ impl MfaState {
 }
 
 /// What staff see of an account's second factors: the tenant's policy
-/// state and the enrolled kinds with their dates (never a secret).
+/// state, the enrolled kinds with their dates (never a secret), the
+/// remembered devices and the last staff reset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MfaStatus {
     /// `off`, `optional`, `required`, or `required_from` (announced).
     pub policy: &'static str,
     /// The enrolled factors.
     pub factors: Vec<FactorSummary>,
+    /// How many remembered devices are in force.
+    pub remembered_devices: usize,
+    /// The last staff MFA reset: `{by, at}`.
+    pub last_reset: Option<MfaResetMark>,
 }
 
 impl MfaStatus {
-    /// The status of `state` under `policy` at `now`.
-    pub fn of(state: &MfaState, policy: &MfaPolicy, now: OffsetDateTime) -> Self {
+    /// The status of `state` under `policy` at `now`, with
+    /// `remembered_devices` devices in force.
+    pub fn of(
+        state: &MfaState,
+        policy: &MfaPolicy,
+        now: OffsetDateTime,
+        remembered_devices: usize,
+    ) -> Self {
         Self {
             policy: policy.state_at(now),
             factors: state.summary(),
+            remembered_devices,
+            last_reset: state.last_reset.clone(),
         }
     }
 }

@@ -45,6 +45,7 @@ pub mod factor;
 pub(crate) mod ids;
 pub(crate) mod password;
 pub(crate) mod records;
+pub mod remembered;
 pub(crate) mod token;
 pub(crate) mod username;
 
@@ -65,5 +66,6 @@ pub use records::{
     ServerSecret, SessionRecord, StaffVerification, TokenRecord, TokenState, NOT_SENT_SUPERSEDED,
     REDACTED_BODY,
 };
+pub use remembered::{DeviceRecord, ListingId};
 pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};
 pub use username::{InvalidUsername, Username};

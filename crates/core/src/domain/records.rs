@@ -152,6 +152,8 @@ pub enum MessageKind {
     FactorRemoved,
     /// "A recovery code was used to sign in" (with "this wasn't me").
     RecoveryCodeUsed,
+    /// "Staff reset your second factor" (with "this wasn't me").
+    MfaReset,
 }
 
 impl MessageKind {
@@ -170,11 +172,12 @@ impl MessageKind {
             Self::FactorAdded => "factor_added",
             Self::FactorRemoved => "factor_removed",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::MfaReset => "mfa_reset",
         }
     }
 
     /// Every kind.
-    pub const ALL: [MessageKind; 12] = [
+    pub const ALL: [MessageKind; 13] = [
         Self::Invitation,
         Self::Reinvitation,
         Self::PasswordReset,
@@ -187,6 +190,7 @@ impl MessageKind {
         Self::FactorAdded,
         Self::FactorRemoved,
         Self::RecoveryCodeUsed,
+        Self::MfaReset,
     ];
 
     /// Parses [`as_str`](Self::as_str)'s text.

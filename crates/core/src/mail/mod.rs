@@ -120,6 +120,9 @@ const BUILTIN: &[(&str, &str)] = builtin_set![
     "recovery_code_used.subject.txt",
     "recovery_code_used.txt",
     "recovery_code_used.html",
+    "mfa_reset.subject.txt",
+    "mfa_reset.txt",
+    "mfa_reset.html",
     "account_secured.html",
 ];
 
@@ -358,6 +361,12 @@ impl Templates {
                 extra["changed_at"] = "2026-03-02 10:00 UTC".into();
                 extra
             }
+            MessageKind::MfaReset => {
+                let mut extra = link("/not-me");
+                extra["changed_at"] = "2026-03-02 10:00 UTC".into();
+                extra["enrolment_required"] = true.into();
+                extra
+            }
             MessageKind::RecoveryCodeUsed => {
                 let mut extra = link("/not-me");
                 extra["factor"] = "recovery_code".into();
@@ -405,6 +414,11 @@ fn samples(kind: MessageKind) -> Vec<serde_json::Value> {
         | MessageKind::NoAccount
         | MessageKind::SignInCode
         | MessageKind::RecoveryCodeUsed => {}
+        MessageKind::MfaReset => {
+            let mut v = full.clone();
+            v["enrolment_required"] = false.into();
+            out.push(v);
+        }
     }
     out.push(sparse);
     out

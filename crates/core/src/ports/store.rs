@@ -71,8 +71,8 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, DeliveryOutcome,
-    LinkOpening, MessageId, NewMessage, OutboxMessage, ServerSecret, SessionRecord, StaffId,
-    StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord,
+    DeviceRecord, LinkOpening, MessageId, NewMessage, OutboxMessage, ServerSecret, SessionRecord,
+    StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord,
 };
 
 /// A store failure. The domain refusals (`Conflict`, `UsernameTaken`,
@@ -185,6 +185,19 @@ pub enum SessionRevocation {
     },
 }
 
+/// Revoke remembered devices of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRevocation {
+    /// The account's tenant.
+    pub tenant: TenantId,
+    /// The account.
+    pub account_id: AccountId,
+    /// Only this device (none: every device of the account).
+    pub only: Option<TokenHash>,
+    /// Revoked at.
+    pub at: OffsetDateTime,
+}
+
 /// Everything one decision changes, committed atomically by
 /// [`AccountStore::commit`], applied in this order:
 ///
@@ -194,7 +207,8 @@ pub enum SessionRevocation {
 ///    revocation of its predecessors),
 /// 5. `revoke_sessions`, then 6. `new_session`,
 /// 7. `outbox`, 8. `audit`, 9. `link_openings`,
-/// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert).
+/// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert),
+/// 12. `revoke_devices`, then 13. `new_device`.
 ///
 /// The audit events are written in their step's place by the memory store
 /// and, on the SQL stores, appended to the tenant's chain as the last
@@ -227,6 +241,10 @@ pub struct Changes {
     pub clear_rate_prefixes: Vec<String>,
     /// Set a staff member's human-verification state.
     pub staff_verification: Option<StaffVerification>,
+    /// Revoke remembered devices.
+    pub revoke_devices: Vec<DeviceRevocation>,
+    /// Remember a device.
+    pub new_device: Option<DeviceRecord>,
 }
 
 impl Changes {
@@ -261,6 +279,8 @@ impl Changes {
             link_openings,
             clear_rate_prefixes,
             staff_verification,
+            revoke_devices,
+            new_device,
         } = self;
         (redeem.iter().map(ChangeStep::Redeem))
             .chain(account.iter().map(ChangeStep::Account))
@@ -277,6 +297,8 @@ impl Changes {
                     .map(|prefix| ChangeStep::ClearRatePrefix(prefix.as_str())),
             )
             .chain(staff_verification.iter().map(ChangeStep::StaffVerification))
+            .chain(revoke_devices.iter().map(ChangeStep::RevokeDevices))
+            .chain(new_device.iter().map(ChangeStep::NewDevice))
     }
 }
 
@@ -307,6 +329,10 @@ pub enum ChangeStep<'a> {
     ClearRatePrefix(&'a str),
     /// 11. Set a staff member's human-verification state (upsert).
     StaffVerification(&'a StaffVerification),
+    /// 12. Revoke remembered devices of an account (one, or all).
+    RevokeDevices(&'a DeviceRevocation),
+    /// 13. Remember a device.
+    NewDevice(&'a DeviceRecord),
 }
 
 /// Where portal accounts and everything around them live. See the
@@ -371,6 +397,27 @@ pub trait AccountStore: Send + Sync + 'static {
         let account = self.account(&session.tenant, session.account_id).await?;
         Ok(Some((session, account)))
     }
+
+    /// The account's sessions that are not revoked, newest first (at most
+    /// `limit`); expired ones included (the caller decides validity).
+    async fn sessions_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// The remembered device with this hash, whatever its state.
+    async fn device(&self, hash: &TokenHash) -> Result<Option<DeviceRecord>, StoreError>;
+
+    /// The account's remembered devices that are not revoked, newest first
+    /// (at most `limit`); expired ones included (the caller decides).
+    async fn devices_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<DeviceRecord>, StoreError>;
 
     /// Sets a session's `last_seen_at` (no transaction, no audit).
     async fn touch_session(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError>;

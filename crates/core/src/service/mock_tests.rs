@@ -18,9 +18,9 @@ use crate::workflow::{ErrorCode, Refusal};
 use crate::{
     Account, AccountChange, AccountId, AccountStore, AuditEvent, AuditQuery, CaptchaError,
     CaptchaVerdict, CaptchaVerifier, ChainEnds, ChainedEvent, Changes, DeliveryOutcome,
-    LinkOpening, Mailer, MailerError, MessageId, MessageKind, NewMessage, OutboxMessage,
-    RequestContext, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
-    TokenHash, TokenKind, TokenRecord,
+    DeviceRecord, LinkOpening, Mailer, MailerError, MessageId, MessageKind, NewMessage,
+    OutboxMessage, RequestContext, ServerSecret, SessionRecord, StaffId, StaffVerification,
+    StoreError, TenantId, TokenHash, TokenKind, TokenRecord,
 };
 
 mockall::mock! {
@@ -35,6 +35,9 @@ mockall::mock! {
         async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
         async fn tokens_for_account(&self, tenant: &TenantId, account_id: AccountId, limit: u32) -> Result<Vec<TokenRecord>, StoreError>;
         async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError>;
+        async fn sessions_for_account(&self, tenant: &TenantId, account_id: AccountId, limit: u32) -> Result<Vec<SessionRecord>, StoreError>;
+        async fn device(&self, hash: &TokenHash) -> Result<Option<DeviceRecord>, StoreError>;
+        async fn devices_for_account(&self, tenant: &TenantId, account_id: AccountId, limit: u32) -> Result<Vec<DeviceRecord>, StoreError>;
         async fn touch_session(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError>;
         async fn hit_rate(&self, key: &str, window_start: OffsetDateTime, expires_at: OffsetDateTime) -> Result<u32, StoreError>;
         async fn rate_count(&self, key: &str, window_start: OffsetDateTime) -> Result<u32, StoreError>;

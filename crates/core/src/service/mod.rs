@@ -479,6 +479,19 @@ pub struct SignedIn {
     pub session_token: RawToken,
     /// The session's absolute expiry.
     pub expires_at: OffsetDateTime,
+    /// The device remembered at this sign-in ("remember this device" at
+    /// the code step), for its own cookie.
+    pub remembered_device: Option<RememberedDevice>,
+}
+
+/// A device remembered at sign-in: the raw token of its cookie
+/// (`portal_device`, `__Host-portal_device` under https) and until when.
+#[derive(Debug, Clone)]
+pub struct RememberedDevice {
+    /// The raw token, for the cookie only.
+    pub token: RawToken,
+    /// When it stops skipping the second factor.
+    pub expires_at: OffsetDateTime,
 }
 
 /// An authenticated client request: the account and its session.

@@ -28,6 +28,24 @@ impl PortalService {
         }
     }
 
+    /// The locations of `ips` (each looked up once; unknown ones absent),
+    /// for the session and device lists.
+    pub(crate) async fn locations(
+        &self,
+        ips: impl Iterator<Item = Option<IpAddr>>,
+    ) -> crate::workflow::trust::Locations {
+        let mut found = crate::workflow::trust::Locations::new();
+        let mut asked = std::collections::HashSet::new();
+        for ip in ips.flatten() {
+            if asked.insert(ip) {
+                if let Some(location) = self.locate(Some(ip)).await {
+                    found.insert(ip, location);
+                }
+            }
+        }
+        found
+    }
+
     /// Adds `"from"` to the detail of each event (see the module
     /// documentation); an event with nothing known is left as it is.
     pub(crate) async fn mark_provenance(&self, events: &mut [AuditEvent]) {

@@ -89,6 +89,7 @@ pub fn decide_set_access(
     };
     if !enabled {
         changes.revoke_sessions = vec![SessionRevocation::all_of(account, now)];
+        changes.revoke_devices = vec![crate::DeviceRevocation::all_of(account, now)];
         changes.revoke_tokens = vec![TokenRevocation::of(account, &ACCESS_LINK_KINDS, now)];
     }
     Ok(Decision::new(changes, ()))

@@ -78,6 +78,7 @@ pub fn decide_archive(
     };
     if archive {
         changes.revoke_sessions = vec![SessionRevocation::all_of(account, now)];
+        changes.revoke_devices = vec![crate::DeviceRevocation::all_of(account, now)];
         changes.revoke_tokens = vec![TokenRevocation::of(account, &TokenKind::ALL, now)];
     }
     Ok(Decision::new(changes, ()))
@@ -94,12 +95,16 @@ mod tests {
     }
 
     #[test]
-    fn archiving_revokes_every_session_and_every_link() {
+    fn archiving_revokes_every_session_remembered_device_and_link() {
         let decision = decide(&accepted(), true);
         assert!(updated(&decision).archived);
         assert_eq!(
             decision.changes.revoke_sessions,
             vec![SessionRevocation::all_of(&accepted(), now())]
+        );
+        assert_eq!(
+            decision.changes.revoke_devices,
+            vec![crate::DeviceRevocation::all_of(&accepted(), now())]
         );
         assert_eq!(
             decision.changes.revoke_tokens[0].kinds,

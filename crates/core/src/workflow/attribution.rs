@@ -163,11 +163,16 @@ pub(crate) mod fixtures {
         }
     }
 
-    /// Asserts that `changes` end every session of `account` and revoke
-    /// its invitation and reset links, at [`now`].
+    /// Asserts that `changes` end every session and remembered device of
+    /// `account` and revoke its invitation and reset links, at [`now`].
     pub fn assert_locks_out(changes: &crate::Changes, account: &Account) {
         let sessions = vec![crate::SessionRevocation::all_of(account, now())];
         assert_eq!(changes.revoke_sessions, sessions);
+        let devices = vec![crate::DeviceRevocation::all_of(account, now())];
+        assert_eq!(
+            changes.revoke_devices, devices,
+            "remembered devices forgotten"
+        );
         let links = vec![
             crate::TokenKind::Invitation,
             crate::TokenKind::PasswordReset,

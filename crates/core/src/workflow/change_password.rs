@@ -32,9 +32,10 @@ use time::OffsetDateTime;
 use super::changes::client_event;
 use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
-    normalize_password, Account, AccountChange, AuditKind, Changes, EmailAddress, EventId,
-    NewPassword, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RequestContext,
-    SessionRecord, SessionRevocation, TokenKind, TokenRecord, TokenRevocation, Username,
+    normalize_password, Account, AccountChange, AuditKind, Changes, DeviceRevocation, EmailAddress,
+    EventId, NewPassword, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected,
+    RequestContext, SessionRecord, SessionRevocation, TokenKind, TokenRecord, TokenRevocation,
+    Username,
 };
 
 /// Why a chosen password was refused.
@@ -200,6 +201,7 @@ impl PasswordChange<'_> {
             new_tokens: vec![not_me],
             revoke_sessions: vec![SessionRevocation::all_of(account, now)],
             new_session: Some(self.new_session),
+            revoke_devices: vec![DeviceRevocation::all_of(account, now)],
             audit: vec![client_event(account, kind, self.ctx, self.event_id, now)],
             ..Changes::default()
         };
@@ -366,6 +368,10 @@ mod tests {
         .unwrap();
         let c = &decision.changes;
         assert_eq!(c.revoke_sessions, vec![revoke_all(&account, now())]);
+        assert_eq!(
+            c.revoke_devices,
+            vec![crate::DeviceRevocation::all_of(&account, now())]
+        );
         assert_eq!(c.new_session, Some(session));
         let Some(AccountChange::Update(updated)) = &c.account else {
             panic!("expected an update")

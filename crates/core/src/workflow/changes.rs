@@ -25,8 +25,8 @@ use time::OffsetDateTime;
 
 use super::{MailIntent, MailLink};
 use crate::{
-    Account, Actor, AuditEvent, AuditKind, EventId, MessageKind, RawToken, Redemption,
-    RequestContext, SessionRevocation, TokenHash, TokenKind, TokenRevocation,
+    Account, Actor, AuditEvent, AuditKind, DeviceRevocation, EventId, MessageKind, RawToken,
+    Redemption, RequestContext, SessionRevocation, TokenHash, TokenKind, TokenRevocation,
 };
 
 impl TokenRevocation {
@@ -49,6 +49,26 @@ impl SessionRevocation {
             account_id: account.id,
             except: None,
             at,
+        }
+    }
+}
+
+impl DeviceRevocation {
+    /// Revokes every remembered device of `account`, at `at`.
+    pub fn all_of(account: &Account, at: OffsetDateTime) -> Self {
+        Self {
+            tenant: account.tenant.clone(),
+            account_id: account.id,
+            only: None,
+            at,
+        }
+    }
+
+    /// Revokes the device of `account` stored under `hash`, at `at`.
+    pub fn one_of(account: &Account, hash: TokenHash, at: OffsetDateTime) -> Self {
+        Self {
+            only: Some(hash),
+            ..Self::all_of(account, at)
         }
     }
 }

@@ -280,6 +280,10 @@ mod tests {
             decision.changes.revoke_sessions,
             vec![revoke_all(&account, now())]
         );
+        assert_eq!(
+            decision.changes.revoke_devices,
+            vec![crate::DeviceRevocation::all_of(&account, now())]
+        );
     }
 
     #[test]

@@ -211,6 +211,7 @@ pub mod not_me;
 pub mod second_factor;
 pub mod session;
 pub mod sign_in;
+pub mod trust;
 pub mod username;
 // staff-side workflows
 pub mod access;
@@ -220,6 +221,7 @@ pub mod create_account;
 pub mod email_change;
 pub mod human_verification;
 pub mod invitation;
+pub mod mfa_reset;
 pub mod set_password;
 pub mod staff_reset;
 pub mod status;

@@ -91,6 +91,7 @@ pub fn decide_secure_account(
             now,
         )],
         revoke_sessions: vec![super::session::revoke_all(account, now)],
+        revoke_devices: vec![crate::DeviceRevocation::all_of(account, now)],
         audit: vec![client_event(
             account,
             AuditKind::AccountSecured,
@@ -166,6 +167,10 @@ mod tests {
         };
         assert!(updated.password_hash.is_none(), "a reset is needed now");
         assert_eq!(c.revoke_sessions, vec![revoke_all(&account, now())]);
+        assert_eq!(
+            c.revoke_devices,
+            vec![crate::DeviceRevocation::all_of(&account, now())]
+        );
         assert_eq!(c.revoke_tokens[0].kinds, vec![TokenKind::PasswordReset]);
         assert_eq!(c.audit[0].kind, AuditKind::AccountSecured);
         assert!(d.mail.is_empty(), "no staff address configured");

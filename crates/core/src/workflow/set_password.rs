@@ -170,6 +170,7 @@ pub fn decide_set_password(
         revoke_tokens: vec![TokenRevocation::of(account, &ACCESS_LINK_KINDS, now)],
         new_tokens,
         revoke_sessions: vec![SessionRevocation::all_of(account, now)],
+        revoke_devices: vec![crate::DeviceRevocation::all_of(account, now)],
         clear_rate_prefixes: vec![rate_keys::sign_in_account_prefix(account.id)],
         audit: vec![by.on(
             account,

@@ -36,12 +36,14 @@ use time::{Duration, OffsetDateTime};
 use super::changes::{account_event, client_event};
 pub use super::second_factor::SignInDecided;
 use super::second_factor::{gate, issue_challenge, Gate};
+use super::trust::device_remembers;
 use super::{rate_keys, Decision, ErrorCode, Refusal};
 use crate::config::{PortalConfig, Rate};
 use crate::hashing::Verification;
 use crate::{
-    Access, Account, AccountChange, Actor, AuditEvent, AuditKind, Changes, EmailAddress, EventId,
-    MfaPolicy, PasswordHash, RawToken, RequestContext, TenantId, TokenHash, Username,
+    Access, Account, AccountChange, Actor, AuditEvent, AuditKind, Changes, DeviceRecord,
+    EmailAddress, EventId, MfaPolicy, PasswordHash, RawToken, RequestContext, TenantId, TokenHash,
+    Username,
 };
 
 /// Why a sign-in was refused.
@@ -240,6 +242,9 @@ pub struct SignInInput<'a> {
     pub challenge_token: &'a RawToken,
     /// How long a challenge lives.
     pub challenge_ttl: Duration,
+    /// The record of the request's device cookie, if it carried one: a
+    /// device remembered for this account skips the second factor.
+    pub device: Option<&'a DeviceRecord>,
 }
 
 /// Decides a sign-in after the password was verified. On success: a new
@@ -293,10 +298,18 @@ pub fn decide_sign_in(
             "access_disabled",
         ));
     }
+    let remembered = device_remembers(input.device, account, now);
+    let gated = match gate(account, input.policy, now) {
+        Gate::Challenge {
+            enrolment_required: false,
+            ..
+        } if remembered => Gate::Session,
+        other => other,
+    };
     if let Gate::Challenge {
         enrolment_required,
         methods,
-    } = gate(account, input.policy, now)
+    } = gated
     {
         let mut changes = Changes {
             new_tokens: vec![issue_challenge(
@@ -347,8 +360,12 @@ pub fn decide_sign_in(
         account: Some(AccountChange::Update(updated.clone())),
         new_session: Some(session),
         audit: vec![
-            client_event(account, AuditKind::SignedIn, input.ctx, input.event_id, now)
-                .with_detail(serde_json::json!({ "rehashed": rehashed })),
+            client_event(account, AuditKind::SignedIn, input.ctx, input.event_id, now).with_detail(
+                serde_json::json!({
+                    "rehashed": rehashed,
+                    "remembered_device": remembered,
+                }),
+            ),
         ],
         ..Changes::default()
     };
@@ -357,227 +374,5 @@ pub fn decide_sign_in(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::session::test_support::*;
-    use super::*;
-
-    fn counts(account_ip: u32, account: u32, ip: u32) -> ThrottleCounts {
-        ThrottleCounts {
-            account_ip,
-            account,
-            ip,
-        }
-    }
-    use std::net::Ipv4Addr;
-
-    const MATCH: Verification = Verification {
-        matches: true,
-        needs_rehash: false,
-    };
-    const NO_MATCH: Verification = Verification {
-        matches: false,
-        needs_rehash: false,
-    };
-
-    fn decide(
-        account: Option<&Account>,
-        verification: Verification,
-        rehashed: Option<PasswordHash>,
-    ) -> Result<Decision<SignInDecided>, SignInFailure> {
-        decide_with(account, verification, rehashed, &MfaPolicy::default())
-    }
-
-    fn decide_with(
-        account: Option<&Account>,
-        verification: Verification,
-        rehashed: Option<PasswordHash>,
-        policy: &MfaPolicy,
-    ) -> Result<Decision<SignInDecided>, SignInFailure> {
-        decide_sign_in(
-            SignInInput {
-                account,
-                verification,
-                rehashed,
-                session_token: token(30).hash(),
-                session_absolute_ttl: Duration::days(30),
-                ctx: &ctx(),
-                event_id: event_id(7),
-                policy,
-                challenge_token: &token(31),
-                challenge_ttl: Duration::minutes(5),
-            },
-            now(),
-        )
-    }
-
-    fn rates() -> SignInRates {
-        SignInRates::from_config(&PortalConfig::new("https://portal.example.com"))
-    }
-
-    #[test]
-    fn a_login_with_an_at_sign_is_looked_up_as_an_email_address() {
-        assert_eq!(
-            parse_login(" Ann.Client@Example.COM "),
-            Login::Email("ann.client@example.com".into())
-        );
-    }
-
-    #[test]
-    fn a_login_without_an_at_sign_is_looked_up_as_a_username_case_insensitively() {
-        assert_eq!(parse_login("Ann.C"), Login::Username("ann.c".into()));
-    }
-
-    #[test]
-    fn a_login_that_is_neither_matches_no_account() {
-        assert!(matches!(parse_login("no such@"), Login::Unusable(_)));
-        assert!(matches!(parse_login("a b"), Login::Unusable(_)));
-    }
-
-    #[test]
-    fn correct_password_signs_in_with_a_new_session_and_records_it() {
-        let account = accepted_account();
-        let d = decide(Some(&account), MATCH, None).unwrap();
-        let session = d.changes.new_session.as_ref().unwrap();
-        assert_eq!(session.hash, token(30).hash());
-        assert_eq!(session.expires_at, now() + Duration::days(30));
-        let Some(AccountChange::Update(updated)) = &d.changes.account else {
-            panic!("expected an update")
-        };
-        assert_eq!(updated.last_sign_in_at, Some(now()));
-        assert_eq!(
-            updated.password_hash.as_ref().map(|h| h.as_str()),
-            account.password_hash.as_ref().map(|h| h.as_str())
-        );
-        assert_eq!(d.changes.audit[0].kind, AuditKind::SignedIn);
-        assert_eq!(d.outcome.signed_in().unwrap().version, account.version + 1);
-    }
-
-    #[test]
-    fn a_hash_with_old_parameters_is_replaced_at_sign_in() {
-        let account = accepted_account();
-        let d = decide(
-            Some(&account),
-            Verification {
-                matches: true,
-                needs_rehash: true,
-            },
-            Some(PasswordHash::new("$argon2id$rehashed")),
-        )
-        .unwrap();
-        let Some(AccountChange::Update(updated)) = &d.changes.account else {
-            panic!("expected an update")
-        };
-        assert_eq!(
-            updated.password_hash.as_ref().map(|h| h.as_str()),
-            Some("$argon2id$rehashed")
-        );
-    }
-
-    #[test]
-    fn wrong_password_is_invalid_credentials_counted_and_audited() {
-        let account = accepted_account();
-        let f = decide(Some(&account), NO_MATCH, None).unwrap_err();
-        assert_eq!(f.error, SignInError::InvalidCredentials);
-        assert!(f.counts_as_failure);
-        assert_eq!(f.audit.unwrap().kind, AuditKind::SignInFailed);
-    }
-
-    #[test]
-    fn unknown_login_is_invalid_credentials_counted_without_audit() {
-        let f = decide(None, NO_MATCH, None).unwrap_err();
-        assert_eq!(f.error, SignInError::InvalidCredentials);
-        assert!(f.counts_as_failure);
-        assert!(f.audit.is_none());
-    }
-
-    #[test]
-    fn an_account_without_a_password_is_invalid_credentials() {
-        let mut account = pending_account();
-        account.password_hash = None;
-        // Even a (impossible) match against the dummy hash cannot sign in.
-        let f = decide(Some(&account), MATCH, None).unwrap_err();
-        assert_eq!(f.error, SignInError::InvalidCredentials);
-    }
-
-    #[test]
-    fn disabled_access_is_told_only_after_a_correct_password() {
-        let mut account = accepted_account();
-        account.access = Access::Disabled;
-        assert_eq!(
-            decide(Some(&account), NO_MATCH, None).unwrap_err().error,
-            SignInError::InvalidCredentials
-        );
-        let f = decide(Some(&account), MATCH, None).unwrap_err();
-        assert_eq!(f.error, SignInError::AccessDisabled);
-        assert!(!f.counts_as_failure, "a correct password is not a guess");
-    }
-
-    #[test]
-    fn archived_is_told_only_after_a_correct_password() {
-        let mut account = accepted_account();
-        account.archived = true;
-        assert_eq!(
-            decide(Some(&account), NO_MATCH, None).unwrap_err().error,
-            SignInError::InvalidCredentials
-        );
-        assert_eq!(
-            decide(Some(&account), MATCH, None).unwrap_err().error,
-            SignInError::AccountArchived
-        );
-    }
-
-    #[test]
-    fn below_every_limit_the_attempt_may_proceed() {
-        assert_eq!(check_throttle(counts(4, 99, 99), rates()), Ok(()));
-    }
-
-    #[test]
-    fn five_failures_of_one_account_from_one_ip_throttle_that_pair() {
-        assert_eq!(
-            check_throttle(counts(5, 5, 5), rates()),
-            Err(SignInError::RateLimited)
-        );
-    }
-
-    #[test]
-    fn failures_from_another_ip_do_not_lock_the_client_out_of_their_own() {
-        let account = accepted_account();
-        let attacker = Some(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1)));
-        let own = ctx().ip;
-        let a = throttle_keys(&tenant(), &parse_login("ann.c"), Some(&account), attacker);
-        let b = throttle_keys(&tenant(), &parse_login("ann.c"), Some(&account), own);
-        assert_ne!(a.account_ip, b.account_ip);
-        assert_eq!(a.account, b.account);
-        // The attacker exhausted their pair and 50 more tries across IPs:
-        // the client's own pair is untouched and the global ceiling is far.
-        assert_eq!(check_throttle(counts(0, 55, 0), rates()), Ok(()));
-    }
-
-    #[test]
-    fn the_global_per_account_ceiling_throttles_a_distributed_attack() {
-        assert_eq!(
-            check_throttle(counts(0, 100, 0), rates()),
-            Err(SignInError::RateLimited)
-        );
-    }
-
-    #[test]
-    fn unknown_logins_are_throttled_under_keys_of_their_own_text() {
-        let a = throttle_keys(&tenant(), &parse_login("nobody"), None, ctx().ip);
-        let b = throttle_keys(&tenant(), &parse_login("NOBODY"), None, ctx().ip);
-        let c = throttle_keys(&tenant(), &parse_login("someone"), None, ctx().ip);
-        assert_eq!(a, b);
-        assert_ne!(a.account_ip, c.account_ip);
-        assert!(!a.account_ip.contains("nobody"), "the login text is hashed");
-        assert_eq!(a.ip, rate_keys::sign_in_ip(ctx().ip));
-    }
-
-    #[test]
-    fn a_successful_sign_in_uses_the_accounts_own_reset_clearable_keys() {
-        let account = accepted_account();
-        let keys = throttle_keys(&tenant(), &parse_login("ann.c"), Some(&account), ctx().ip);
-        let prefix = rate_keys::sign_in_account_prefix(account.id);
-        assert!(keys.account_ip.starts_with(&prefix));
-        assert!(keys.account.starts_with(&prefix));
-    }
-}
+#[path = "sign_in_tests.rs"]
+mod tests;

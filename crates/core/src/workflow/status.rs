@@ -23,15 +23,15 @@
 use std::net::IpAddr;
 
 use serde::Serialize;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use super::invitation::{check_send_invitation, InvitationSent};
 pub use super::refusal::NotFoundError;
 use super::staff_reset::check_staff_reset;
 use crate::domain::factor::MfaStatus;
 use crate::{
-    Access, Account, AccountId, DeliveryState, Invitation, LinkOpening, MessageId, MessageKind,
-    MfaPolicy, OutboxMessage, TokenKind, TokenRecord, TokenState,
+    Access, Account, AccountId, DeliveryState, DeviceRecord, Invitation, LinkOpening, MessageId,
+    MessageKind, MfaPolicy, OutboxMessage, SessionRecord, TokenKind, TokenRecord, TokenState,
 };
 
 /// An action a staff member can take on an account now.
@@ -56,6 +56,8 @@ pub enum StaffAction {
     Unarchive,
     /// Change the email address.
     ChangeEmail,
+    /// Reset the second factor (only when one is enrolled).
+    MfaReset,
 }
 
 /// The actions that apply to `account` now: each one the service would
@@ -81,6 +83,9 @@ pub fn available_actions(account: &Account, mailer_configured: bool) -> Vec<Staf
         Access::Disabled => StaffAction::EnableAccess,
     });
     actions.push(StaffAction::ChangeEmail);
+    if super::mfa_reset::check_mfa_reset(account).is_ok() {
+        actions.push(StaffAction::MfaReset);
+    }
     actions.push(StaffAction::Archive);
     actions
 }
@@ -253,9 +258,43 @@ pub struct AccountStatus {
     pub available_actions: Vec<StaffAction>,
     /// The delivery timeline, newest first.
     pub messages: Vec<MessageStatus>,
-    /// Second factors: the tenant's policy state and the enrolled kinds
-    /// with their dates (never a secret).
+    /// Second factors: the tenant's policy state, the enrolled kinds
+    /// with their dates (never a secret), the remembered devices and the
+    /// last staff reset ("second factor reset by X at T").
     pub mfa: MfaStatus,
+    /// The live sessions: how many, and the latest use.
+    pub sessions: SessionsStatus,
+}
+
+/// What staff see of an account's sessions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SessionsStatus {
+    /// Live sessions (unrevoked, unexpired, not idle past the limit).
+    pub active: usize,
+    /// The latest `last_seen_at` among them.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_seen_at: Option<OffsetDateTime>,
+}
+
+impl AccountStatus {
+    /// The status with the account's sessions and remembered devices (as
+    /// listed by the store) counted at `now`.
+    pub fn with_trust(
+        mut self,
+        sessions: &[SessionRecord],
+        devices: &[DeviceRecord],
+        idle_ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Self {
+        let live = super::trust::session_views(sessions, None, &Default::default(), idle_ttl, now);
+        self.sessions = SessionsStatus {
+            active: live.len(),
+            last_seen_at: live.iter().map(|s| s.last_seen_at).max(),
+        };
+        self.mfa.remembered_devices =
+            super::trust::device_views(devices, &Default::default(), now).len();
+        self
+    }
 }
 
 /// Assembles the status from what the service loaded: the account, its
@@ -288,7 +327,8 @@ pub fn account_status(
         last_sign_in_at: account.last_sign_in_at,
         available_actions: available_actions(account, mailer_configured),
         messages,
-        mfa: MfaStatus::of(&account.mfa, policy, now),
+        mfa: MfaStatus::of(&account.mfa, policy, now, 0),
+        sessions: SessionsStatus::default(),
     }
 }
 
@@ -339,262 +379,5 @@ fn message_status(
 }
 
 #[cfg(test)]
-mod tests {
-    use time::Duration;
-
-    use super::*;
-    use crate::workflow::attribution::fixtures::*;
-    use crate::workflow::{ErrorCode, Refusal};
-    use crate::{NewMessage, TokenHash};
-
-    fn message(
-        seed: u8,
-        kind: MessageKind,
-        token: Option<TokenHash>,
-        state: DeliveryState,
-    ) -> OutboxMessage {
-        OutboxMessage {
-            message: NewMessage {
-                id: MessageId::from_random([seed; 16]),
-                tenant: tenant(),
-                account_id: Some(accepted().id),
-                kind,
-                to: "Ann.Client@example.com".into(),
-                to_name: None,
-                subject: format!("subject {seed}"),
-                text_body: String::new(),
-                html_body: String::new(),
-                token_hash: token,
-                token_expires_at: token.map(|_| now() + Duration::hours(1)),
-                created_at: now() - Duration::minutes(i64::from(seed)),
-            },
-            state,
-            attempts: u32::from(state != DeliveryState::Queued),
-            next_attempt_at: now() + Duration::minutes(5),
-            last_error: (state == DeliveryState::Retrying).then(|| "421 try later".into()),
-            sent_at: (state == DeliveryState::Sent).then(now),
-            failed_at: None,
-            redacted: false,
-        }
-    }
-
-    fn status_of(
-        account: &Account,
-        messages: &[OutboxMessage],
-        tokens: &[TokenRecord],
-        openings: &[LinkOpening],
-    ) -> AccountStatus {
-        account_status(
-            account,
-            messages,
-            tokens,
-            openings,
-            true,
-            &MfaPolicy::default(),
-            now(),
-        )
-    }
-
-    fn record(seed: u8, kind: TokenKind) -> TokenRecord {
-        TokenRecord {
-            hash: token(seed).hash(),
-            kind,
-            tenant: tenant(),
-            account_id: accepted().id,
-            created_at: now() - Duration::minutes(30),
-            expires_at: now() + Duration::minutes(30),
-            used_at: None,
-            revoked_at: None,
-            message_id: None,
-        }
-    }
-
-    fn opening(seed: u8, minutes_ago: i64, user_agent: &str) -> LinkOpening {
-        LinkOpening {
-            token_hash: token(seed).hash(),
-            account_id: accepted().id,
-            tenant: tenant(),
-            at: now() - Duration::minutes(minutes_ago),
-            ip: Some("198.51.100.4".parse().unwrap()),
-            user_agent: Some(user_agent.into()),
-        }
-    }
-
-    #[test]
-    fn staff_view_offers_send_invitation_for_a_never_invited_account() {
-        let actions = available_actions(&not_invited(), true);
-        assert!(actions.contains(&StaffAction::SendInvitation));
-        assert!(!actions.contains(&StaffAction::ResendInvitation));
-        assert!(!actions.contains(&StaffAction::SendPasswordReset));
-    }
-
-    #[test]
-    fn staff_view_offers_resend_invitation_for_a_pending_invitation() {
-        let actions = available_actions(&pending(), true);
-        assert!(actions.contains(&StaffAction::ResendInvitation));
-        assert!(!actions.contains(&StaffAction::SendInvitation));
-    }
-
-    #[test]
-    fn staff_view_offers_neither_invitation_action_once_accepted() {
-        let actions = available_actions(&accepted(), true);
-        assert!(!actions.contains(&StaffAction::SendInvitation));
-        assert!(!actions.contains(&StaffAction::ResendInvitation));
-        assert!(actions.contains(&StaffAction::SendPasswordReset));
-        assert!(actions.contains(&StaffAction::DisableAccess));
-    }
-
-    #[test]
-    fn staff_view_of_an_archived_account_offers_only_unarchive() {
-        let archived = Account {
-            archived: true,
-            ..accepted()
-        };
-        assert_eq!(
-            available_actions(&archived, true),
-            vec![StaffAction::Unarchive]
-        );
-    }
-
-    #[test]
-    fn without_a_mailer_no_link_sending_action_is_offered() {
-        let actions = available_actions(&accepted(), false);
-        assert!(!actions.contains(&StaffAction::SendPasswordReset));
-        assert!(actions.contains(&StaffAction::SetPassword));
-        assert!(!available_actions(&pending(), false).contains(&StaffAction::ResendInvitation));
-    }
-
-    #[test]
-    fn a_disabled_account_offers_enable_access_and_no_reset() {
-        let disabled = Account {
-            access: Access::Disabled,
-            ..accepted()
-        };
-        let actions = available_actions(&disabled, true);
-        assert!(actions.contains(&StaffAction::EnableAccess));
-        assert!(!actions.contains(&StaffAction::SendPasswordReset));
-    }
-
-    #[test]
-    fn delivery_timeline_shows_retrying_with_the_last_error() {
-        let messages = [message(
-            1,
-            MessageKind::PasswordReset,
-            None,
-            DeliveryState::Retrying,
-        )];
-        let status = status_of(&accepted(), &messages, &[], &[]);
-        let json = serde_json::to_value(&status).unwrap();
-        let m = &json["messages"][0];
-        assert_eq!(m["state"], "retrying");
-        assert_eq!(m["last_error"], "421 try later");
-        assert_eq!(m["attempts"], 1);
-        assert_eq!(m["next_attempt_at"], "2026-03-02T10:05:00Z");
-        assert!(m.get("link").is_none());
-    }
-
-    #[test]
-    fn delivery_timeline_shows_a_link_opened_but_not_used() {
-        let messages = [message(
-            1,
-            MessageKind::PasswordReset,
-            Some(token(1).hash()),
-            DeliveryState::Sent,
-        )];
-        let tokens = [record(1, TokenKind::PasswordReset)];
-        let openings = [
-            opening(1, 2, "Mozilla/5.0 Firefox/121.0"),
-            opening(1, 9, "SafeLinks scanner"),
-            opening(2, 1, "elsewhere"),
-        ];
-        let status = status_of(&accepted(), &messages, &tokens, &openings);
-        let link = status.messages[0].link.as_ref().unwrap();
-        assert_eq!(link.state, TokenState::Valid);
-        assert_eq!(link.openings.len(), 2);
-        assert_eq!(
-            link.openings[1].user_agent.as_deref(),
-            Some("SafeLinks scanner")
-        );
-        assert_eq!(status.messages[0].sent_at, Some(now()));
-        assert_eq!(status.messages[0].next_attempt_at, None);
-    }
-
-    #[test]
-    fn delivery_timeline_shows_used_superseded_and_expired_links() {
-        let messages = [
-            message(
-                1,
-                MessageKind::Reinvitation,
-                Some(token(1).hash()),
-                DeliveryState::Sent,
-            ),
-            message(
-                2,
-                MessageKind::Invitation,
-                Some(token(2).hash()),
-                DeliveryState::Sent,
-            ),
-            message(
-                3,
-                MessageKind::Invitation,
-                Some(token(3).hash()),
-                DeliveryState::Sent,
-            ),
-        ];
-        let used = TokenRecord {
-            used_at: Some(now() - Duration::minutes(1)),
-            ..record(1, TokenKind::Invitation)
-        };
-        let superseded = TokenRecord {
-            revoked_at: Some(now() - Duration::minutes(10)),
-            ..record(2, TokenKind::Invitation)
-        };
-        let expired = TokenRecord {
-            expires_at: now() - Duration::days(1),
-            ..record(3, TokenKind::Invitation)
-        };
-        let status = status_of(&accepted(), &messages, &[used, superseded, expired], &[]);
-        let states: Vec<TokenState> = status
-            .messages
-            .iter()
-            .map(|m| m.link.as_ref().unwrap().state)
-            .collect();
-        assert_eq!(
-            states,
-            [
-                TokenState::Used,
-                TokenState::Superseded,
-                TokenState::Expired
-            ]
-        );
-        let json = serde_json::to_value(&status).unwrap();
-        assert_eq!(json["messages"][0]["link"]["state"], "used");
-        assert_eq!(
-            json["messages"][1]["link"]["superseded_at"],
-            "2026-03-02T09:50:00Z"
-        );
-    }
-
-    #[test]
-    fn status_json_has_the_contract_fields() {
-        let status = status_of(&pending(), &[], &[], &[]);
-        let json = serde_json::to_value(&status).unwrap();
-        assert_eq!(json["email"], "Ann.Client@example.com");
-        assert_eq!(json["invitation"]["state"], "pending");
-        assert_eq!(json["invitation"]["sent_at"], "2026-03-02T09:00:00Z");
-        assert!(json["invitation"].get("accepted_at").is_none());
-        assert_eq!(json["access"], "enabled");
-        assert_eq!(json["archived"], false);
-        assert_eq!(json["has_password"], false);
-        assert_eq!(json["last_sign_in_at"], serde_json::Value::Null);
-        assert!(json["available_actions"]
-            .as_array()
-            .unwrap()
-            .contains(&"resend_invitation".into()));
-    }
-
-    #[test]
-    fn not_found_has_the_not_found_code() {
-        assert_eq!(NotFoundError.code(), ErrorCode::NotFound);
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;

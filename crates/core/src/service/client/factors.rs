@@ -8,6 +8,7 @@
 //! a challenge allows enrolment only while the account has no factor, so a
 //! password alone never adds a factor to an account that has one.
 
+use crate::workflow::trust::{DeviceView, SessionView};
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
@@ -33,7 +34,8 @@ pub enum FactorAuth<'a> {
     Challenge(&'a str),
 }
 
-/// The factors of an account (`GET /api/portal/security`).
+/// The factors, sessions and remembered devices of an account (`GET
+/// /api/portal/security`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SecurityView {
     /// The tenant's policy state: `off`, `optional`, `required`, `required_from`.
@@ -44,6 +46,12 @@ pub struct SecurityView {
     pub factors: Vec<FactorSummary>,
     /// Unused recovery codes.
     pub recovery_codes_left: usize,
+    /// How long "remember this device" lasts, in days (0: not offered).
+    pub remember_device_days: u32,
+    /// The live sessions, the caller's own marked `current`.
+    pub sessions: Vec<SessionView>,
+    /// The remembered devices in force.
+    pub devices: Vec<DeviceView>,
 }
 
 impl SecurityView {
@@ -58,6 +66,9 @@ impl SecurityView {
                 .collect(),
             factors: mfa.summary(),
             recovery_codes_left: mfa.recovery.as_ref().map_or(0, |r| r.left()),
+            remember_device_days: policy.remember_device_days,
+            sessions: Vec::new(),
+            devices: Vec::new(),
         }
     }
 }
@@ -76,14 +87,19 @@ pub struct ConfirmedTotp {
 type Subject = (Account, Option<TokenRecord>);
 
 impl PortalService {
-    /// The security overview of a signed-in client.
+    /// The security overview of a signed-in client: factors, recovery
+    /// codes left, live sessions and remembered devices.
     pub async fn security(
         &self,
         session: &ClientSession,
     ) -> Result<SecurityView, ServiceError<SecondFactorError>> {
         let account = self.reload(&session.account).await?;
         let policy = self.config().mfa_policy(&account.tenant);
-        Ok(SecurityView::of(&account, policy, self.now()))
+        Ok(SecurityView {
+            sessions: self.sessions::<SecondFactorError>(session).await?,
+            devices: self.devices::<SecondFactorError>(session).await?,
+            ..SecurityView::of(&account, policy, self.now())
+        })
     }
 
     /// The account `auth` stands for; a challenge only while enrolment is

@@ -68,6 +68,7 @@ mod links;
 mod second_factor;
 mod sign_in;
 mod tokens;
+mod trust;
 
 pub use crate::domain::factor::FactorSummary;
 pub use crate::workflow::second_factor::SecondFactorError;
@@ -82,6 +83,7 @@ pub use crate::workflow::link_opening::LinkView;
 pub use crate::workflow::not_me::SecureAccountError;
 pub use crate::workflow::session::UnauthenticatedError;
 pub use crate::workflow::sign_in::SignInError;
+pub use crate::workflow::trust::{DeviceView, SessionView};
 pub use crate::workflow::username::ChangeUsernameError;
 
 /// Whether two stored password hashes are the same (constant time).
@@ -113,6 +115,7 @@ impl FreshSession {
             account,
             session_token: self.token,
             expires_at: self.now + self.ttl,
+            remembered_device: None,
         }
     }
 }

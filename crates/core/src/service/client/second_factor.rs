@@ -5,7 +5,7 @@
 use time::OffsetDateTime;
 
 use super::super::transaction::{no_constraints, Step};
-use super::super::{infra, InfraError, PortalService, ServiceError, SignedIn};
+use super::super::{infra, InfraError, PortalService, RememberedDevice, ServiceError, SignedIn};
 use super::FreshSession;
 use crate::crypto::SecretKey;
 use crate::domain::factor::SixDigitCode;
@@ -16,6 +16,7 @@ use crate::workflow::second_factor::{
     check_challenge, FactorCode, FactorNotice, SecondFactorError,
 };
 use crate::workflow::sign_in::SignInDecided;
+use crate::workflow::trust::remember_device;
 use crate::{Account, RawToken, RequestContext, SecondFactorMethod, StoreError, TokenRecord};
 
 pub use crate::workflow::second_factor::enrol::TotpEnrolment;
@@ -135,6 +136,23 @@ impl PortalService {
         method: &str,
         code: &str,
     ) -> Result<SignedIn, ServiceError<SecondFactorError>> {
+        self.complete_second_factor_remembering(ctx, challenge_token, method, code, false)
+            .await
+    }
+
+    /// [`complete_second_factor`](Self::complete_second_factor) with
+    /// "remember this device" (`remember`): when ticked and the policy
+    /// remembers devices (`remember_device_days` > 0), the right code also
+    /// remembers this browser ([`SignedIn::remembered_device`]: the raw
+    /// token for the device cookie).
+    pub async fn complete_second_factor_remembering(
+        &self,
+        ctx: &RequestContext,
+        challenge_token: &str,
+        method: &str,
+        code: &str,
+        remember: bool,
+    ) -> Result<SignedIn, ServiceError<SecondFactorError>> {
         let refused = ServiceError::Refused;
         let now = self.now();
         let config = self.config();
@@ -162,6 +180,7 @@ impl PortalService {
         let session = self.fresh_session(now);
         let (record, account) = (&first.0, &first.1);
         let policy = config.mfa_policy(&account.tenant);
+        let device_token = remember.then(|| self.new_token());
         let reload = move |(record, _): (TokenRecord, Account)| async move {
             let account = self
                 .store()
@@ -192,6 +211,9 @@ impl PortalService {
                             notice: self.factor_notice(),
                             ctx,
                             event_ids: [self.new_event_id(), self.new_event_id()],
+                            remember: device_token
+                                .as_ref()
+                                .and_then(|t| remember_device(account, t, ctx, policy, now)),
                         },
                         now,
                     );
@@ -200,7 +222,19 @@ impl PortalService {
             )
             .await?;
         match result {
-            Ok(account) => Ok(session.signed_in(account)),
+            Ok(account) => {
+                let device = device_token.and_then(|token| {
+                    let device = remember_device(&account, &token, ctx, policy, now)?;
+                    Some(RememberedDevice {
+                        token,
+                        expires_at: device.expires_at,
+                    })
+                });
+                Ok(SignedIn {
+                    remembered_device: device,
+                    ..session.signed_in(account)
+                })
+            }
             Err(error) => {
                 if error == SecondFactorError::SecretUnreadable {
                     tracing::error!(

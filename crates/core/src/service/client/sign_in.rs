@@ -40,6 +40,22 @@ impl PortalService {
         login: &str,
         password: SecretString,
     ) -> Result<SignInOutcome, ServiceError<SignInError>> {
+        self.sign_in_on_device(tenant, ctx, login, password, None)
+            .await
+    }
+
+    /// [`sign_in`](Self::sign_in) from a browser that may carry a device
+    /// cookie (`device_token`): a device remembered for the account that
+    /// signs in skips the second factor; any other (another account's,
+    /// revoked, expired, unknown, malformed) is ignored.
+    pub async fn sign_in_on_device(
+        &self,
+        tenant: &TenantId,
+        ctx: &RequestContext,
+        login: &str,
+        password: SecretString,
+        device_token: Option<&str>,
+    ) -> Result<SignInOutcome, ServiceError<SignInError>> {
         let started = std::time::Instant::now();
         let result = async {
             let config = self.config();
@@ -87,6 +103,10 @@ impl PortalService {
             let session = self.fresh_session(now);
             let challenge = self.fresh_challenge(now);
             let policy = config.mfa_policy(tenant);
+            let device = match device_token.map(RawToken::parse) {
+                Some(Ok(raw)) => self.store().device(&raw.hash()).await.map_err(infra)?,
+                Some(Err(_)) | None => None,
+            };
             let decided = self
                 .transact(now, no_constraints, first, reload, |verified| {
                     let decided = decide_sign_in(
@@ -101,6 +121,7 @@ impl PortalService {
                             policy,
                             challenge_token: &challenge.token,
                             challenge_ttl: config.challenge_ttl,
+                            device: device.as_ref(),
                         },
                         now,
                     );

@@ -16,8 +16,8 @@ use crate::workflow::attribution::Attribution;
 use crate::workflow::email_change::decide_change_email;
 use crate::workflow::invitation::decide_send_invitation;
 use crate::workflow::set_password::{check_set_password, decide_set_password};
-use crate::workflow::staff_reset::{check_staff_reset, decide_staff_reset, HumanCheck};
-use crate::workflow::{rate_keys, window_start, Refusal};
+use crate::workflow::staff_reset::{check_staff_reset, decide_staff_reset};
+use crate::workflow::Refusal;
 use crate::{AccountId, RequestContext, StoreError};
 
 impl PortalService {
@@ -105,25 +105,7 @@ impl PortalService {
         let account = self.load_account(staff, id).await?;
         check_staff_reset(&account, mailer).map_err(ServiceError::Refused)?;
 
-        let rate = self.config().staff_reset_rate;
-        let start = window_start(now, rate.window);
-        let key = rate_keys::staff_resets(&staff.tenant, &staff.staff_id);
-        let resets_in_window = self
-            .store()
-            .hit_rate(&key, start, start + rate.window)
-            .await
-            .map_err(infra)?;
-        let verified_until = self
-            .store()
-            .staff_verification(&staff.tenant, &staff.staff_id)
-            .await
-            .map_err(infra)?
-            .map(|v| v.verified_until);
-        let human = HumanCheck {
-            resets_in_window,
-            limit: rate.limit,
-            verified_until,
-        };
+        let human = self.count_staff_reset(staff, now).await.map_err(infra)?;
 
         let actor = staff.actor();
         let ttl = self.config().reset_ttl;

@@ -40,8 +40,10 @@ use crate::{Account, AccountId, AuditEvent, RequestContext, StoreError, TokenRec
 
 mod audit;
 mod changes;
+mod trust;
 
 pub use audit::MAX_AUDIT_PAGE;
+pub use trust::{MfaResetError, MAX_LISTED};
 
 pub use crate::workflow::access::AccessError;
 pub use crate::workflow::archive::ArchiveError;
@@ -214,6 +216,15 @@ impl PortalService {
             .link_openings(&staff.tenant, id, STATUS_OPENINGS)
             .await
             .map_err(infra)?;
+        let sessions = store
+            .sessions_for_account(&staff.tenant, id, MAX_LISTED)
+            .await
+            .map_err(infra)?;
+        let devices = store
+            .devices_for_account(&staff.tenant, id, MAX_LISTED)
+            .await
+            .map_err(infra)?;
+        let now = self.now();
         Ok(account_status(
             &account,
             &messages,
@@ -221,8 +232,9 @@ impl PortalService {
             &openings,
             self.mailer().is_some(),
             self.config().mfa_policy(&account.tenant),
-            self.now(),
-        ))
+            now,
+        )
+        .with_trust(&sessions, &devices, self.config().session_idle_ttl, now))
     }
 
     /// The account's most recent audit events, newest first (at most

@@ -49,9 +49,9 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, Changes,
-    DeliveryOutcome, DeliveryState, LinkOpening, MessageId, OutboxMessage, ServerSecret,
-    SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
-    NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    DeliveryOutcome, DeliveryState, DeviceRecord, LinkOpening, MessageId, OutboxMessage,
+    ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
+    TokenRecord, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 
 use state::State;
@@ -168,6 +168,40 @@ impl AccountStore for MemoryStore {
 
     async fn session(&self, hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
         Ok(self.lock().sessions.get(hash).cloned())
+    }
+
+    async fn sessions_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let state = self.lock();
+        let sessions = state.sessions.values().filter(|s| {
+            &s.tenant == tenant && s.account_id == account_id && s.revoked_at.is_none()
+        });
+        let mut sessions: Vec<SessionRecord> = sessions.cloned().collect();
+        sessions.sort_by_key(|s| *s.hash.as_bytes());
+        Ok(newest_first(sessions.into_iter(), |s| s.created_at, limit))
+    }
+
+    async fn device(&self, hash: &TokenHash) -> Result<Option<DeviceRecord>, StoreError> {
+        Ok(self.lock().devices.get(hash).cloned())
+    }
+
+    async fn devices_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<DeviceRecord>, StoreError> {
+        let state = self.lock();
+        let devices = state.devices.values().filter(|d| {
+            &d.tenant == tenant && d.account_id == account_id && d.revoked_at.is_none()
+        });
+        let mut devices: Vec<DeviceRecord> = devices.cloned().collect();
+        devices.sort_by_key(|d| *d.hash.as_bytes());
+        Ok(newest_first(devices.into_iter(), |d| d.created_at, limit))
     }
 
     async fn touch_session(&self, hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {

@@ -7,8 +7,9 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountChange, AccountId, ChainEnds, ChainPoint, ChainedEvent, ChangeStep, Changes,
-    EventId, LinkOpening, MessageId, NewMessage, OutboxMessage, ServerSecret, SessionRecord,
-    SessionRevocation, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
+    DeviceRecord, DeviceRevocation, EventId, LinkOpening, MessageId, NewMessage, OutboxMessage,
+    ServerSecret, SessionRecord, SessionRevocation, StaffId, StaffVerification, StoreError,
+    TenantId, TokenHash, TokenRecord,
 };
 
 #[derive(Debug)]
@@ -26,6 +27,7 @@ pub(super) struct State {
     /// Token hashes in insertion order (ties of `created_at` list newest last).
     pub(super) token_order: Vec<TokenHash>,
     pub(super) sessions: HashMap<TokenHash, SessionRecord>,
+    pub(super) devices: HashMap<TokenHash, DeviceRecord>,
     pub(super) rates: HashMap<(String, OffsetDateTime), (u32, OffsetDateTime)>,
     pub(super) staff: HashMap<(TenantId, StaffId), StaffVerification>,
     /// Every tenant's chained events, in append order.
@@ -145,6 +147,11 @@ impl State {
                         return Err(duplicate("session"));
                     }
                 }
+                ChangeStep::NewDevice(device) => {
+                    if self.devices.contains_key(&device.hash) {
+                        return Err(duplicate("device"));
+                    }
+                }
                 ChangeStep::Queue(message) => {
                     if self.outbox_index.contains_key(&message.id) || !messages.insert(message.id) {
                         return Err(duplicate("message"));
@@ -159,7 +166,8 @@ impl State {
                 | ChangeStep::RevokeSessions(_)
                 | ChangeStep::LinkOpening(_)
                 | ChangeStep::ClearRatePrefix(_)
-                | ChangeStep::StaffVerification(_) => {}
+                | ChangeStep::StaffVerification(_)
+                | ChangeStep::RevokeDevices(_) => {}
             }
         }
         Ok(())
@@ -217,6 +225,10 @@ impl State {
                         verification.clone(),
                     );
                 }
+                ChangeStep::RevokeDevices(revocation) => self.revoke_devices(revocation),
+                ChangeStep::NewDevice(device) => {
+                    self.devices.insert(device.hash, device.clone());
+                }
             }
         }
     }
@@ -266,6 +278,18 @@ impl State {
                         session.revoked_at = Some(*at);
                     }
                 }
+            }
+        }
+    }
+
+    fn revoke_devices(&mut self, revocation: &DeviceRevocation) {
+        for device in self.devices.values_mut() {
+            if device.tenant == revocation.tenant
+                && device.account_id == revocation.account_id
+                && device.revoked_at.is_none()
+                && revocation.only.is_none_or(|only| only.ct_eq(&device.hash))
+            {
+                device.revoked_at = Some(revocation.at);
             }
         }
     }

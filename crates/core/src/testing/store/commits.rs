@@ -6,9 +6,9 @@ use time::macros::datetime;
 use time::Duration;
 
 use crate::{
-    Access, Account, AccountChange, AccountStore, AuditKind, Changes, EmailAddress, Invitation,
-    PasswordHash, Redemption, SessionRevocation, StaffId, StaffVerification, StoreError, TokenHash,
-    TokenKind, TokenRevocation,
+    Access, Account, AccountChange, AccountStore, AuditKind, Changes, DeviceRecord,
+    DeviceRevocation, EmailAddress, Invitation, PasswordHash, Redemption, SessionRevocation,
+    StaffId, StaffVerification, StoreError, TokenHash, TokenKind, TokenRevocation,
 };
 
 use super::fixtures::*;
@@ -124,7 +124,8 @@ pub async fn an_update_writes_every_field_and_increments_the_version(store: Arc<
 
 /// A commit that fails (token not redeemable, username taken, stale version)
 /// leaves no outbox row, no audit row, no token, no session, no redemption,
-/// no revocation, no cleared counter and no partial account change.
+/// no revocation, no cleared counter, no remembered or forgotten device and
+/// no partial account change.
 pub async fn a_failed_commit_leaves_no_trace(store: Arc<dyn AccountStore>) {
     let firm = tenant("firm");
     let mut ann = account(&firm, 1, "ann@example.com");
@@ -135,6 +136,25 @@ pub async fn a_failed_commit_leaves_no_trace(store: Arc<dyn AccountStore>) {
     let (bob_invitation, bob_session) = invite_and_sign_in(&store, &bob).await;
     store.hit_rate("signin:bob", at(0), at(900)).await.unwrap();
     let staff = StaffId::new("staff-1").unwrap();
+    let bob_device = DeviceRecord {
+        hash: hash(300),
+        tenant: firm.clone(),
+        account_id: bob.id,
+        created_at: at(0),
+        expires_at: at(86_400),
+        revoked_at: None,
+        ip: None,
+        user_agent: None,
+    };
+    commit(
+        &store,
+        Changes {
+            new_device: Some(bob_device.clone()),
+            ..Changes::default()
+        },
+    )
+    .await
+    .unwrap();
 
     let attempt = |redeem: TokenHash, mut change: Account, n: u32| {
         change.display_name = Some("Bob Changed".into());
@@ -167,6 +187,16 @@ pub async fn a_failed_commit_leaves_no_trace(store: Arc<dyn AccountStore>) {
                 tenant: firm.clone(),
                 staff_id: staff.clone(),
                 verified_until: at(600),
+            }),
+            revoke_devices: vec![DeviceRevocation {
+                tenant: firm.clone(),
+                account_id: bob.id,
+                only: None,
+                at: at(60),
+            }],
+            new_device: Some(DeviceRecord {
+                hash: hash(300 + n),
+                ..bob_device.clone()
             }),
         }
     };
@@ -219,6 +249,11 @@ pub async fn a_failed_commit_leaves_no_trace(store: Arc<dyn AccountStore>) {
             store.staff_verification(&firm, &staff).await.unwrap(),
             None,
             "{what}"
+        );
+        assert_eq!(
+            store.devices_for_account(&firm, bob.id, 10).await.unwrap(),
+            vec![bob_device.clone()],
+            "{what}: no device remembered or revoked"
         );
         assert!(
             store

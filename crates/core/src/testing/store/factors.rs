@@ -49,6 +49,10 @@ fn enrolled(account: &Account) -> MfaState {
             expires_at: at(600),
             tries: 2,
         }),
+        last_reset: Some(crate::domain::factor::MfaResetMark {
+            by: crate::StaffId::new("staff-1").unwrap(),
+            at: at(5),
+        }),
     }
 }
 

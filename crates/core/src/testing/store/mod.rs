@@ -40,6 +40,7 @@
 mod accounts;
 mod audit;
 mod commits;
+mod devices;
 mod factors;
 mod fixtures;
 mod outbox;
@@ -52,6 +53,7 @@ mod tokens;
 pub use accounts::*;
 pub use audit::*;
 pub use commits::*;
+pub use devices::*;
 pub use factors::*;
 pub use outbox::*;
 pub use rates::*;
@@ -160,6 +162,8 @@ macro_rules! account_store_conformance {
             twenty_concurrent_first_calls_for_one_secret_agree,
             timestamps_round_trip_to_the_microsecond,
             eight_concurrent_writers_of_two_hundred_events_form_one_chain, events_of_a_commit_are_chained_in_order_per_tenant_and_a_refused_commit_takes_none, the_trail_is_read_in_pages_filtered_by_time_account_and_kind_per_tenant, pruning_removes_only_a_whole_prefix_and_the_rest_still_verifies, second_factors_round_trip_with_the_account, a_hundred_concurrent_uses_of_one_recovery_code_succeed_exactly_once, one_totp_step_raced_twice_is_accepted_once, a_sign_in_challenge_is_a_single_use_token_of_its_own_kind,
+            remembered_devices_are_listed_per_account_and_revoked_one_or_all,
+            an_accounts_live_sessions_are_listed_newest_first,
         );
     };
 }

@@ -23,8 +23,8 @@ use crate::domain::factor::EMAIL_CODE_TRIES;
 use crate::workflow::changes::client_event;
 use crate::workflow::Decision;
 use crate::{
-    Account, AccountChange, Actor, AuditKind, Changes, EventId, MessageKind, MfaPolicy, Redemption,
-    RequestContext, SessionRecord, TokenKind, TokenRecord,
+    Account, AccountChange, Actor, AuditKind, Changes, DeviceRecord, EventId, MessageKind,
+    MfaPolicy, Redemption, RequestContext, SessionRecord, TokenKind, TokenRecord,
 };
 
 /// What [`decide_complete_challenge`] needs, loaded and computed by the service.
@@ -48,6 +48,10 @@ pub struct CompleteChallengeInput<'a> {
     pub ctx: &'a RequestContext,
     /// The audit events' ids (the sign-in, and a recovery code's use).
     pub event_ids: [EventId; 2],
+    /// The device to remember when the code is right ("remember this
+    /// device" ticked and the policy remembers devices:
+    /// [`remember_device`](crate::workflow::trust::remember_device)).
+    pub remember: Option<DeviceRecord>,
 }
 
 /// A decision whose outcome is the committed account, or a refusal whose
@@ -71,6 +75,7 @@ pub fn decide_complete_challenge(
         notice,
         ctx,
         event_ids: [event_id, second_event_id],
+        remember,
     } = input;
     check_challenge(Some(challenge), Some(account), now)?;
     let method = code.method();
@@ -177,8 +182,12 @@ pub fn decide_complete_challenge(
     updated.last_sign_in_at = Some(now);
     updated.updated_at = now;
     audit.push(
-        client_event(account, AuditKind::SignedIn, ctx, event_id, now)
-            .with_detail(serde_json::json!({ "second_factor": method.as_str() })),
+        client_event(account, AuditKind::SignedIn, ctx, event_id, now).with_detail(
+            serde_json::json!({
+                "second_factor": method.as_str(),
+                "remember_device": remember.is_some(),
+            }),
+        ),
     );
     let changes = Changes {
         redeem: Some(Redemption::of(
@@ -190,6 +199,7 @@ pub fn decide_complete_challenge(
         new_tokens,
         new_session: Some(session),
         audit,
+        new_device: remember,
         ..Changes::default()
     };
     updated.version += 1;

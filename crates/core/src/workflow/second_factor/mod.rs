@@ -374,4 +374,6 @@ pub(crate) mod test_support;
 #[cfg(test)]
 mod enrol_tests;
 #[cfg(test)]
+mod remember_tests;
+#[cfg(test)]
 mod tests;

@@ -42,6 +42,7 @@ fn complete_with(
             notice: notice(),
             ctx: &ctx(),
             event_ids: [event_id(1), event_id(2)],
+            remember: None,
         },
         at,
     )

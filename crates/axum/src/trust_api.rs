@@ -1,0 +1,99 @@
+//! The client's sessions and remembered devices (SPEC.md section 8,
+//! "Sessions and devices page"), merged into the client API's router:
+//!
+//! - `GET /api/portal/sessions` → `{"sessions": [{id, created_at,
+//!   last_seen_at, ip, location, os, browser, current}]}`;
+//!   `DELETE /api/portal/sessions/{id}` → 204 (an id that is not one of the
+//!   caller's live sessions: 404 `not_found`, nothing changed);
+//!   `POST /api/portal/sessions/revoke-others` → 204.
+//! - `GET /api/portal/devices` → `{"devices": [{id, created_at,
+//!   expires_at, ip, location, os, browser}]}`;
+//!   `DELETE /api/portal/devices/{id}` → 204 (404 as above);
+//!   `DELETE /api/portal/devices` → 204.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::extract::{ClientContext, Session};
+use crate::failure::json_response;
+use crate::state::PortalHttp;
+
+/// The session and device routes.
+pub(crate) fn routes() -> Router<PortalHttp> {
+    Router::new()
+        .route("/api/portal/sessions", get(sessions))
+        .route("/api/portal/sessions/revoke-others", post(revoke_others))
+        .route("/api/portal/sessions/{id}", delete(revoke_session))
+        .route("/api/portal/devices", get(devices).delete(forget_devices))
+        .route("/api/portal/devices/{id}", delete(forget_device))
+}
+
+async fn sessions(
+    State(http): State<PortalHttp>,
+    Session(session): Session,
+) -> Result<Response, ApiError> {
+    let sessions = http
+        .service()
+        .sessions::<portal_access_core::NoRefusal>(&session)
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "sessions": sessions }),
+    ))
+}
+
+async fn revoke_session(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Session(session): Session,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    http.service().revoke_session(&ctx, &session, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn revoke_others(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Session(session): Session,
+) -> Result<StatusCode, ApiError> {
+    http.service().revoke_other_sessions(&ctx, &session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn devices(
+    State(http): State<PortalHttp>,
+    Session(session): Session,
+) -> Result<Response, ApiError> {
+    let devices = http
+        .service()
+        .devices::<portal_access_core::NoRefusal>(&session)
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "devices": devices }),
+    ))
+}
+
+async fn forget_device(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Session(session): Session,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    http.service().forget_device(&ctx, &session, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn forget_devices(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Session(session): Session,
+) -> Result<StatusCode, ApiError> {
+    http.service().forget_devices(&ctx, &session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
