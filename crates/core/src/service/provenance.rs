@@ -32,11 +32,11 @@ impl PortalService {
     /// for the session and device lists.
     pub(crate) async fn locations(
         &self,
-        ips: impl Iterator<Item = Option<IpAddr>>,
+        ips: Vec<Option<IpAddr>>,
     ) -> crate::workflow::trust::Locations {
         let mut found = crate::workflow::trust::Locations::new();
         let mut asked = std::collections::HashSet::new();
-        for ip in ips.flatten() {
+        for ip in ips.into_iter().flatten() {
             if asked.insert(ip) {
                 if let Some(location) = self.locate(Some(ip)).await {
                     found.insert(ip, location);

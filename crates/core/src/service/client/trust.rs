@@ -23,7 +23,9 @@ impl PortalService {
             .sessions_for_account(&account.tenant, account.id, MAX_LISTED)
             .await
             .map_err(infra)?;
-        let locations = self.locations(sessions.iter().map(|s| s.ip)).await;
+        let locations = self
+            .locations(sessions.iter().map(|s| s.ip).collect())
+            .await;
         let idle = self.config().session_idle_ttl;
         Ok(session_views(
             &sessions,
@@ -45,7 +47,7 @@ impl PortalService {
             .devices_for_account(&account.tenant, account.id, MAX_LISTED)
             .await
             .map_err(infra)?;
-        let locations = self.locations(devices.iter().map(|d| d.ip)).await;
+        let locations = self.locations(devices.iter().map(|d| d.ip).collect()).await;
         Ok(device_views(&devices, &locations, self.now()))
     }
 

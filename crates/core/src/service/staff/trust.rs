@@ -125,7 +125,9 @@ impl PortalService {
             .sessions_for_account(&staff.tenant, id, MAX_LISTED)
             .await
             .map_err(infra)?;
-        let locations = self.locations(sessions.iter().map(|s| s.ip)).await;
+        let locations = self
+            .locations(sessions.iter().map(|s| s.ip).collect())
+            .await;
         let idle = self.config().session_idle_ttl;
         Ok(session_views(&sessions, None, &locations, idle, self.now()))
     }
