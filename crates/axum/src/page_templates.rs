@@ -53,7 +53,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("not_me.html", "token, email"),
     (
         "second_factor.html",
-        "methods (offered, comma-separated), method (totp | recovery_code | email_code), email_code, recovery_code, done (sent)",
+        "methods (offered, comma-separated), method (totp | recovery_code | email_code), email_code, recovery_code, done (sent), remember_days (0: no \"remember this device\" box)",
     ),
     ("enrol.html", "methods, totp, email_code (the factors that can be set up)"),
     (
@@ -63,7 +63,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("recovery_codes.html", "codes"),
     (
         "security.html",
-        "policy (off | optional | required | required_from), allowed, factors [{kind, created_at, last_used_at}], recovery_codes_left, done",
+        "policy (off | optional | required | required_from), allowed, factors [{kind, created_at, last_used_at}], recovery_codes_left, remember_device_days, sessions [{id, created_at, last_seen_at, ip, location, os, browser, current}], devices [{id, created_at, expires_at, ip, location, os, browser}], done",
     ),
     (
         "message.html",
@@ -177,7 +177,7 @@ impl PageTemplates {
     /// Renders every page with sample values: an override that fails is
     /// found at start, not in front of a client.
     pub fn validate(&self) -> Result<(), PageTemplateError> {
-        let sample = serde_json::json!({
+        let mut sample = serde_json::json!({
             "product_name": "Client portal",
             "base": "/portal",
             "css_url": "/portal/static/portal.css",
@@ -212,7 +212,19 @@ impl PageTemplates {
             "allowed": ["totp", "email_code"],
             "factors": [{"kind": "totp", "created_at": "2026-12-05T10:00:00Z", "last_used_at": null}],
             "recovery_codes_left": 10,
+            "remember_days": 30,
+            "remember_device_days": 30,
         });
+        sample["sessions"] = serde_json::json!([{
+            "id": "0123456789abcdef0123456789abcdef", "created_at": "2026-12-05T10:00:00Z",
+            "last_seen_at": "2026-12-05T10:05:00Z", "ip": "203.0.113.9",
+            "location": "Lyon, France", "os": "Linux", "browser": "Firefox 121.0", "current": true,
+        }]);
+        sample["devices"] = serde_json::json!([{
+            "id": "fedcba9876543210fedcba9876543210", "created_at": "2026-12-05T10:00:00Z",
+            "expires_at": "2027-01-04T10:00:00Z", "ip": null, "location": null, "os": null,
+            "browser": null,
+        }]);
         for (name, _) in PAGES {
             self.render(name, &sample)?;
         }
