@@ -152,7 +152,7 @@ fn revoking_a_session_of_another_account_is_not_found_and_changes_nothing() {
     assert_eq!(refused.code(), ErrorCode::NotFound);
     let decision = decide_revoke_session(
         &ann,
-        &[anns.clone()],
+        std::slice::from_ref(&anns),
         &ListingId::of(&anns.hash),
         &ctx(),
         event(),
@@ -216,7 +216,7 @@ fn forgetting_a_device_of_another_account_is_not_found_and_changes_nothing() {
     assert_eq!(refused.unwrap_err().code(), ErrorCode::NotFound);
     let decision = decide_forget_device(
         &ann,
-        &[anns.clone()],
+        std::slice::from_ref(&anns),
         &ListingId::of(&anns.hash),
         &ctx(),
         event(),
