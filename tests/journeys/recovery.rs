@@ -60,6 +60,13 @@ async fn reset_notice(world: &World) -> Result<ReceivedMessage> {
     }
 }
 
+/// Scrolls the page to `#id` (for the screenshot of that part of it).
+async fn scroll_to(browser: &Browser, id: &str) -> Result<()> {
+    let script = format!("document.getElementById('{id}').scrollIntoView()");
+    browser.client.execute(&script, vec![]).await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remembered_browser_skips_the_code_and_a_staff_mfa_reset_leads_back_to_enrolment(
 ) -> Result<()> {
@@ -109,6 +116,7 @@ async fn a_remembered_browser_skips_the_code_and_a_staff_mfa_reset_leads_back_to
         .find_all(fantoccini::Locator::Css("ul.sessions > li"))
         .await?;
     assert_eq!(sessions.len(), 2, "{page}");
+    scroll_to(b, "sessions").await?;
     b.screenshot("21-security-sessions-and-devices").await?;
 
     // Ending the other session signs the second browser out.
@@ -121,6 +129,7 @@ async fn a_remembered_browser_skips_the_code_and_a_staff_mfa_reset_leads_back_to
         .find_all(fantoccini::Locator::Css("ul.sessions > li"))
         .await?;
     assert_eq!(sessions.len(), 1, "{page}");
+    scroll_to(b, "sessions").await?;
     b.screenshot("22-security-other-session-ended").await?;
     other.open(&portal.page("/security")).await?;
     other.expect_page("Sign in").await?;
@@ -131,6 +140,7 @@ async fn a_remembered_browser_skips_the_code_and_a_staff_mfa_reset_leads_back_to
         .await?;
     let page = b.expect_page("Sign-in security").await?;
     assert!(page.contains("Every device will be asked"), "{page}");
+    scroll_to(b, "devices").await?;
     b.screenshot("23-security-devices-forgotten").await?;
     let status = portal.staff.status(&id).await?;
     assert_eq!(status["sessions"]["active"], 1, "{status}");
