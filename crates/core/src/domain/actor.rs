@@ -104,8 +104,6 @@ pub enum AuditKind {
     /// Sessions were revoked from the security page or by staff (detail:
     /// `which`: `one`, `others` or `all`).
     SessionsRevoked,
-    /// A device was remembered at the code step (detail: `days`).
-    DeviceRemembered,
     /// Remembered devices were forgotten (detail: `which`: `one` or `all`).
     DevicesForgotten,
 }
@@ -144,13 +142,12 @@ impl AuditKind {
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::MfaReset => "mfa_reset",
             Self::SessionsRevoked => "sessions_revoked",
-            Self::DeviceRemembered => "device_remembered",
             Self::DevicesForgotten => "devices_forgotten",
         }
     }
 
     /// Every kind, for parsing stored text.
-    pub const ALL: [AuditKind; 32] = [
+    pub const ALL: [AuditKind; 31] = [
         Self::AccountCreated,
         Self::InvitationSent,
         Self::InvitationResent,
@@ -181,7 +178,6 @@ impl AuditKind {
         Self::RecoveryCodeUsed,
         Self::MfaReset,
         Self::SessionsRevoked,
-        Self::DeviceRemembered,
         Self::DevicesForgotten,
     ];
 
