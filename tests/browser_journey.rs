@@ -10,6 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod journeys;
 mod support;
 
 use support::browser::Browser;

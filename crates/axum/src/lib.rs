@@ -12,7 +12,9 @@
 //!   (`/portal/...`), working without JavaScript, CSRF-protected, with one
 //!   small stylesheet; the page templates are host-overridable
 //!   ([`PageTemplates`]).
-//! - [`router`]: all three.
+//! - [`staff_console_router`]: the staff console (`/staff/console/...`),
+//!   server-rendered staff pages over the same service calls.
+//! - [`router`]: the staff API, the client API and the portal pages.
 //!
 //! Refusals map to a status and `{"error":{"code","message"}}` in one place
 //! ([`error::status_for`]); an infrastructure failure answers 500 with a
@@ -46,12 +48,14 @@
 
 mod audit;
 mod client_api;
+mod console;
 pub mod client_ip;
 pub mod csrf;
 pub mod error;
 pub mod export;
 mod extract;
 mod failure;
+mod language;
 pub mod headers;
 pub mod hsts;
 mod mfa_api;
@@ -67,6 +71,7 @@ mod tenant;
 
 use axum::Router;
 
+pub use console::{CaptchaWidget, ConsoleOptions, CONSOLE_PATH};
 pub use client_ip::{ForwardedHeader, InvalidProxyList, TrustedProxies};
 pub use csrf::CsrfKey;
 pub use error::{status_for, ApiError, HttpCode};
@@ -81,6 +86,14 @@ pub use tenant::{FixedTenant, TenantResolver};
 /// The staff JSON API (`/staff/...`): see SPEC.md section 4.
 pub fn staff_router(state: PortalHttp) -> Router {
     staff::router(state)
+}
+
+/// The staff console (`/staff/console/...`): server-rendered staff pages
+/// behind the same [`StaffAuthenticator`] as [`staff_router`] (plus, for
+/// bearer-token staff, a sign-in form and an `HttpOnly`, `SameSite=Strict`
+/// console cookie): see SPEC.md section 12 and docs/console.md.
+pub fn staff_console_router(state: PortalHttp, options: ConsoleOptions) -> Router {
+    console::router(state, options)
 }
 
 /// The client JSON API (`/api/portal/...`): see SPEC.md section 4.

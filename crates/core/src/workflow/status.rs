@@ -256,6 +256,10 @@ pub struct AccountStatus {
     /// Second factors: the tenant's policy state and the enrolled kinds
     /// with their dates (never a secret).
     pub mfa: MfaStatus,
+    /// The version this status was read at: a change made "at this
+    /// version" ([`RequestContext::expected_version`](crate::RequestContext))
+    /// is refused with `stale_version` once another change came first.
+    pub version: i64,
 }
 
 /// Assembles the status from what the service loaded: the account, its
@@ -289,6 +293,7 @@ pub fn account_status(
         available_actions: available_actions(account, mailer_configured),
         messages,
         mfa: MfaStatus::of(&account.mfa, policy, now),
+        version: account.version,
     }
 }
 
