@@ -123,6 +123,13 @@ async fn staff_invite_a_client_from_the_console_and_manage_their_access() -> Res
     let page = b.expect_page("Find a client's portal account").await?;
     assert!(page.contains("grace") && page.contains("Accepted"), "{page}");
     b.screenshot("29-console-find").await?;
+
+    // The language switch: the same account page in Spanish.
+    b.open(&format!("{}{account}?lang=es", portal.base)).await?;
+    let page = b.expect_page("Grace Client").await?;
+    assert!(page.contains("Acceso al portal del cliente"), "{page}");
+    assert!(page.contains("Aceptada"), "{page}");
+    b.screenshot("30-console-spanish").await?;
     client.close().await?;
     Ok(())
 }

@@ -75,7 +75,12 @@ pub(super) async fn find(
     {
         Ok(found) => ConsolePage::new(
             "find.html",
-            json!({ "q": text.trim(), "found": found }),
+            json!({
+                "q": text.trim(),
+                "q_query": url::form_urlencoded::byte_serialize(text.trim().as_bytes())
+                    .collect::<String>(),
+                "found": found,
+            }),
         )
         .render(&console, &staff),
         Err(failure) => ApiError::from(failure).failure(FailureFormat::Html),

@@ -24,8 +24,9 @@ use crate::failure::FailureFormat;
 /// The fields of every action's form (each uses its own).
 #[derive(Deserialize)]
 pub(super) struct ActionFields {
-    /// The account version the page showed.
-    version: i64,
+    /// The account version the page showed (a number; text here because a
+    /// flattened form field is read as text).
+    version: String,
     #[serde(default)]
     password: Option<SecretString>,
     #[serde(default)]
@@ -50,7 +51,11 @@ pub(super) async fn act(
     let Ok(id) = parse_account_id(&id) else {
         return error_page(&console, Some(&staff), &staff.picked, ApiError::not_found(), None);
     };
-    staff.ctx.expected_version = Some(fields.version);
+    let Ok(version) = fields.version.trim().parse::<i64>() else {
+        let error = ApiError::validation("`version` must be the number the page showed.");
+        return error_page(&console, Some(&staff), &staff.picked, error, Some(id.to_string()));
+    };
+    staff.ctx.expected_version = Some(version);
     let service = console.http().service();
     let (who, ctx) = (&staff.staff, &staff.ctx);
     let call = Call {

@@ -224,7 +224,7 @@ pub async fn staff_find_accounts_by_email_username_or_contact_ref_a_page_at_a_ti
     assert!(page.contains("No account matches"), "{page}");
 
     let (_, first) = open(&app, &client, "/").await;
-    assert!(first.contains("Next page") && !first.contains("Previous page"));
+    assert!(first.contains("Next page") && !first.contains("Previous page"), "{first}");
     assert!(first.contains("client24@bulk.example"), "newest first");
     assert!(!first.contains("ann@example.com"));
     let (_, second) = open(&app, &client, "/?page=2").await;
@@ -436,7 +436,7 @@ pub async fn a_change_made_after_another_staff_members_changes_nothing(backend: 
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let text = response.text().await.unwrap();
     assert!(text.contains("Someone else changed this account"), "{text}");
-    assert!(text.contains(&format!("{CONSOLE}/accounts/{id}")));
+    assert!(text.contains("Open the account as it is now") && text.contains(&id));
     let status = app.status_of(&id).await;
     assert_eq!(status["archived"], false, "nothing changed");
     assert_eq!(status["access"], "disabled");
@@ -502,7 +502,7 @@ pub async fn human_verification_returns_to_the_account_that_asked_for_it(backend
     }
     let (status, _, page) = act(&app, &client, &id, "password-reset", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let link = format!("{CONSOLE}/human-verification?account={id}");
+    let link = format!("human-verification?account={id}");
     assert!(page.contains(&link), "{page}");
 
     let (status, page) = open(&app, &client, &format!("/human-verification?account={id}")).await;
@@ -566,4 +566,48 @@ pub async fn without_a_mailer_the_console_says_to_configure_one_or_set_a_passwor
     assert!(page.contains("No mail server is configured"), "{page}");
     let (_, page) = open(&app, &client, "/human-verification").await;
     assert!(page.contains("No CAPTCHA is configured"));
+}
+
+pub async fn the_console_speaks_spanish_from_accept_language_or_the_switch(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (id, _) = app.invited("ann@example.com").await;
+    let client = console_as(&app, ALICE).await;
+
+    let spanish = sent(
+        client
+            .get(app.url(&format!("{CONSOLE}/accounts/{id}")))
+            .header("accept-language", "es-MX,es;q=0.9,en;q=0.5"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(spanish.contains("<html lang=\"es\">"), "{spanish}");
+    assert!(spanish.contains("Reenviar invitación"), "{spanish}");
+    assert!(spanish.contains("Correos enviados al cliente"));
+    let months = [
+        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic",
+    ];
+    assert!(
+        months.iter().any(|m| spanish.contains(&format!(" {m} 20"))),
+        "dates are written in Spanish: {spanish}"
+    );
+
+    let (_, english) = open(&app, &client, &format!("/accounts/{id}")).await;
+    assert!(english.contains("Resend invitation"));
+    let response = sent(client.get(app.url(&format!("{CONSOLE}/?lang=es")))).await;
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("portal_lang="))
+        .expect("the switch is remembered");
+    assert!(cookie.starts_with("portal_lang=es;"), "{cookie}");
+    assert!(response.text().await.unwrap().contains("Buscar la cuenta de portal de un cliente"));
+    let (_, remembered) = open(&app, &client, &format!("/accounts/{id}")).await;
+    assert!(remembered.contains("Reenviar invitación"), "the cookie keeps Spanish");
+    let (status, _, refused) = act(&app, &client, &id, "password-reset", &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(refused.contains("El cliente todavía no aceptó la invitación: reenvíesela."));
 }

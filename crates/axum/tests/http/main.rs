@@ -115,6 +115,7 @@ on_every_store!(
     console::unknown_and_malformed_account_ids_and_actions_are_not_found,
     console::human_verification_returns_to_the_account_that_asked_for_it,
     console::without_a_mailer_the_console_says_to_configure_one_or_set_a_password,
+    console::the_console_speaks_spanish_from_accept_language_or_the_switch,
 );
 
 /// Connections terminated under the app (PostgreSQL), a busy database (SQLite).
