@@ -46,7 +46,10 @@ async fn staff_invite_a_client_from_the_console_and_manage_their_access() -> Res
     // The invitation leaves over SMTP: the timeline says "sent".
     mail.wait_for(CLIENT, 1).await?;
     let timeline = wait_for_text(b, &format!("{}{account}", portal.base), "sent ").await?;
-    assert!(timeline.contains("sent ") && timeline.contains("Invitation"), "{timeline}");
+    assert!(
+        timeline.contains("sent ") && timeline.contains("Invitation"),
+        "{timeline}"
+    );
     b.screenshot("26-console-invitation-sent").await?;
 
     // A reset while the invitation is pending: the console says what to do.
@@ -121,7 +124,10 @@ async fn staff_invite_a_client_from_the_console_and_manage_their_access() -> Res
     // The list finds her by her contact reference, with her badges.
     b.open(&format!("{console}/?q=crm-1906")).await?;
     let page = b.expect_page("Find a client's portal account").await?;
-    assert!(page.contains("grace") && page.contains("Accepted"), "{page}");
+    assert!(
+        page.contains("grace") && page.contains("Accepted"),
+        "{page}"
+    );
     b.screenshot("29-console-find").await?;
 
     // The language switch: the same account page in Spanish.

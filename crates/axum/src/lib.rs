@@ -48,16 +48,16 @@
 
 mod audit;
 mod client_api;
-mod console;
 pub mod client_ip;
+mod console;
 pub mod csrf;
 pub mod error;
 pub mod export;
 mod extract;
 mod failure;
-mod language;
 pub mod headers;
 pub mod hsts;
+mod language;
 mod mfa_api;
 mod page_templates;
 mod pages;
@@ -71,8 +71,8 @@ mod tenant;
 
 use axum::Router;
 
-pub use console::{CaptchaWidget, ConsoleOptions, CONSOLE_PATH};
 pub use client_ip::{ForwardedHeader, InvalidProxyList, TrustedProxies};
+pub use console::{CaptchaWidget, ConsoleOptions, CONSOLE_PATH};
 pub use csrf::CsrfKey;
 pub use error::{status_for, ApiError, HttpCode};
 pub use extract::ClientContext;

@@ -29,9 +29,9 @@ use std::sync::Arc;
 use fluent_bundle::FluentValue;
 use minijinja::Environment;
 use portal_access_core::i18n::{Locales, DEFAULT_LANGUAGE};
+use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use serde::Serialize;
 
 /// Every page template, and the variables it gets besides the common ones.
 pub const PAGES: &[(&str, &str)] = &[
@@ -283,7 +283,10 @@ pub(crate) fn add_language_functions(
             };
             let tz = state
                 .lookup("tz")
-                .and_then(|v| v.as_str().and_then(|name| jiff::tz::TimeZone::get(name).ok()))
+                .and_then(|v| {
+                    v.as_str()
+                        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+                })
                 .unwrap_or_else(|| default_tz.clone());
             locales.when(&lang_of(state), at, &tz)
         },

@@ -19,7 +19,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use portal_access::axum::{
-    router as portal_router, staff_console_router, BearerTokens, CaptchaWidget, ConsoleOptions, CsrfKey, Hsts, PortalHttp, TrustedProxies,
+    router as portal_router, staff_console_router, BearerTokens, CaptchaWidget, ConsoleOptions,
+    CsrfKey, Hsts, PortalHttp, TrustedProxies,
 };
 use portal_access::config::{HashingConfig, PortalConfig};
 use portal_access::service::{PortalService, StaffActor};

@@ -90,11 +90,7 @@ pub struct ServerConfig {
 
     /// The CAPTCHA provider's site key: the staff console's human
     /// verification page shows the provider's widget with it.
-    #[arg(
-        long,
-        env = "PORTAL_CAPTCHA_SITE_KEY",
-        requires = "captcha_provider"
-    )]
+    #[arg(long, env = "PORTAL_CAPTCHA_SITE_KEY", requires = "captcha_provider")]
     pub captcha_site_key: Option<String>,
 
     /// The firm's time zone (an IANA name): pages and mail show times in it.

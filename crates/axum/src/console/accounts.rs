@@ -15,7 +15,7 @@ use super::render::{
     error_page, see_other, sign_in_csrf, AnonymousForm, ConsoleForm, ConsolePage, ConsoleStaff,
     Said,
 };
-use super::Console;
+use super::state::Console;
 use crate::error::ApiError;
 use crate::extract::parse_account_id;
 use crate::failure::FailureFormat;
@@ -169,7 +169,10 @@ pub(super) async fn sign_out(
 }
 
 /// `GET /staff/console/accounts/new`.
-pub(super) async fn new_account_page(State(console): State<Console>, staff: ConsoleStaff) -> Response {
+pub(super) async fn new_account_page(
+    State(console): State<Console>,
+    staff: ConsoleStaff,
+) -> Response {
     ConsolePage::new("new_account.html", json!({ "values": { "invite": true } }))
         .render(&console, &staff)
 }
@@ -192,7 +195,10 @@ fn given(text: &str) -> Option<String> {
 
 /// `POST /staff/console/accounts`: creates the account and, when asked,
 /// sends the invitation; then the account page.
-pub(super) async fn create(State(console): State<Console>, form: ConsoleForm<NewAccountFields>) -> Response {
+pub(super) async fn create(
+    State(console): State<Console>,
+    form: ConsoleForm<NewAccountFields>,
+) -> Response {
     let ConsoleForm { staff, fields } = form;
     let service = console.http().service();
     let invite = fields.invite.is_some();
@@ -201,7 +207,10 @@ pub(super) async fn create(State(console): State<Console>, form: ConsoleForm<New
         contact_ref: given(&fields.contact_ref),
         display_name: given(&fields.display_name),
     };
-    let account = match service.create_account(&staff.staff, &staff.ctx, input).await {
+    let account = match service
+        .create_account(&staff.staff, &staff.ctx, input)
+        .await
+    {
         Ok(account) => account,
         Err(refused @ ServiceError::Refused(_)) => {
             let error = ApiError::from(refused);
@@ -256,7 +265,13 @@ pub(super) async fn account_page(
     query: Result<Query<AccountQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(id) = parse_account_id(&id) else {
-        return error_page(&console, Some(&staff), &staff.picked, ApiError::not_found(), None);
+        return error_page(
+            &console,
+            Some(&staff),
+            &staff.picked,
+            ApiError::not_found(),
+            None,
+        );
     };
     let (done, refused) = match query {
         Ok(Query(q)) => (
@@ -290,7 +305,13 @@ pub(super) async fn account_view(
     let account = match service.account_status(&staff.staff, id).await {
         Ok(account) => account,
         Err(refused @ ServiceError::Refused(_)) => {
-            return error_page(console, Some(staff), &staff.picked, ApiError::from(refused), None)
+            return error_page(
+                console,
+                Some(staff),
+                &staff.picked,
+                ApiError::from(refused),
+                None,
+            )
         }
         Err(failure) => return ApiError::from(failure).failure(FailureFormat::Html),
     };
@@ -300,7 +321,13 @@ pub(super) async fn account_view(
     {
         Ok(events) => events,
         Err(refused @ ServiceError::Refused(_)) => {
-            return error_page(console, Some(staff), &staff.picked, ApiError::from(refused), None)
+            return error_page(
+                console,
+                Some(staff),
+                &staff.picked,
+                ApiError::from(refused),
+                None,
+            )
         }
         Err(failure) => return ApiError::from(failure).failure(FailureFormat::Html),
     };

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::accounts::account_view;
 use super::render::{error_page, see_other, ConsoleForm, ConsoleStaff, Said};
-use super::Console;
+use super::state::Console;
 use crate::error::{ApiError, HttpCode};
 use crate::extract::parse_account_id;
 use crate::failure::FailureFormat;
@@ -49,11 +49,23 @@ pub(super) async fn act(
 ) -> Response {
     let ConsoleForm { mut staff, fields } = form;
     let Ok(id) = parse_account_id(&id) else {
-        return error_page(&console, Some(&staff), &staff.picked, ApiError::not_found(), None);
+        return error_page(
+            &console,
+            Some(&staff),
+            &staff.picked,
+            ApiError::not_found(),
+            None,
+        );
     };
     let Ok(version) = fields.version.trim().parse::<i64>() else {
         let error = ApiError::validation("`version` must be the number the page showed.");
-        return error_page(&console, Some(&staff), &staff.picked, error, Some(id.to_string()));
+        return error_page(
+            &console,
+            Some(&staff),
+            &staff.picked,
+            error,
+            Some(id.to_string()),
+        );
     };
     staff.ctx.expected_version = Some(version);
     let service = console.http().service();
@@ -70,7 +82,8 @@ pub(super) async fn act(
                 Ok(InvitationSent::Invitation) => "invitation",
                 Ok(InvitationSent::Reinvitation) | Err(_) => "reinvitation",
             };
-            call.answer(result, done, "send_invitation", json!({})).await
+            call.answer(result, done, "send_invitation", json!({}))
+                .await
         }
         "password-reset" => {
             let result = service.send_password_reset(who, ctx, id).await;
@@ -90,7 +103,10 @@ pub(super) async fn act(
         }
         "access" => {
             let Some(enabled) = fields.access.as_deref().and_then(on_off) else {
-                return error_page(&console, Some(&staff), &staff.picked,
+                return error_page(
+                    &console,
+                    Some(&staff),
+                    &staff.picked,
                     ApiError::validation("`access` must be `on` or `off`."),
                     Some(id.to_string()),
                 );
@@ -118,7 +134,13 @@ pub(super) async fn act(
             call.answer(result, "email", "change_email", json!({ "email": email }))
                 .await
         }
-        _ => error_page(&console, Some(&staff), &staff.picked, ApiError::not_found(), None),
+        _ => error_page(
+            &console,
+            Some(&staff),
+            &staff.picked,
+            ApiError::not_found(),
+            None,
+        ),
     }
 }
 
@@ -154,10 +176,15 @@ impl Call<'_> {
         };
         let own_page = matches!(
             error.code(),
-            Some(HttpCode::Core(ErrorCode::StaleVersion | ErrorCode::NotFound))
+            Some(HttpCode::Core(
+                ErrorCode::StaleVersion | ErrorCode::NotFound
+            ))
         );
         if own_page {
-            return error_page(self.console, Some(self.staff), &self.staff.picked,
+            return error_page(
+                self.console,
+                Some(self.staff),
+                &self.staff.picked,
                 error,
                 Some(self.id.to_string()),
             );

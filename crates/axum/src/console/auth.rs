@@ -233,8 +233,15 @@ mod tests {
     #[test]
     fn the_console_cookie_is_strict_and_host_prefixed_under_https() {
         let secure = ConsoleCookie { secure: true };
-        let text = secure.set(&SecretString::from("v")).to_str().unwrap().to_owned();
-        assert!(text.starts_with("__Host-portal_staff=v; Max-Age=28800;"), "{text}");
+        let text = secure
+            .set(&SecretString::from("v"))
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            text.starts_with("__Host-portal_staff=v; Max-Age=28800;"),
+            "{text}"
+        );
         for attr in ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"] {
             assert!(text.contains(attr), "{text}");
         }

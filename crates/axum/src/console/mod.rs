@@ -30,7 +30,10 @@
 mod accounts;
 mod actions;
 pub(crate) mod auth;
+mod options;
 mod render;
+mod state;
+mod templates;
 mod verification;
 
 use std::sync::Arc;
@@ -39,141 +42,12 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use self::auth::ConsoleSessions;
-use self::render::ConsoleTemplates;
+pub use self::options::{CaptchaWidget, ConsoleOptions};
+pub use self::state::CONSOLE_PATH;
+use self::state::{at, Console, Inner};
+use self::templates::ConsoleTemplates;
 use crate::headers::{self, PAGE_CSP};
 use crate::state::PortalHttp;
-
-/// Where the console's pages are.
-pub const CONSOLE_PATH: &str = "/staff/console";
-
-/// A CAPTCHA provider's widget, for the human verification page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CaptchaWidget {
-    /// hCaptcha, with the site key.
-    HCaptcha(String),
-    /// Google reCAPTCHA v2 (checkbox), with the site key.
-    Recaptcha(String),
-    /// Cloudflare Turnstile, with the site key.
-    Turnstile(String),
-}
-
-impl CaptchaWidget {
-    /// The site key.
-    pub fn site_key(&self) -> &str {
-        match self {
-            Self::HCaptcha(key) | Self::Recaptcha(key) | Self::Turnstile(key) => key,
-        }
-    }
-
-    /// `hcaptcha`, `recaptcha` or `turnstile` (what the template shows).
-    pub fn provider(&self) -> &'static str {
-        match self {
-            Self::HCaptcha(_) => "hcaptcha",
-            Self::Recaptcha(_) => "recaptcha",
-            Self::Turnstile(_) => "turnstile",
-        }
-    }
-
-    /// The widget's script.
-    pub(crate) fn script(&self) -> &'static str {
-        match self {
-            Self::HCaptcha(_) => "https://js.hcaptcha.com/1/api.js",
-            Self::Recaptcha(_) => "https://www.google.com/recaptcha/api.js",
-            Self::Turnstile(_) => "https://challenges.cloudflare.com/turnstile/v0/api.js",
-        }
-    }
-
-    /// The Content-Security-Policy of the page that shows the widget: the
-    /// provider's script and frames, nothing else.
-    pub(crate) fn csp(&self) -> &'static str {
-        match self {
-            Self::HCaptcha(_) => {
-                "default-src 'none'; style-src 'self' https://hcaptcha.com https://*.hcaptcha.com; \
-                 img-src 'self'; script-src https://js.hcaptcha.com https://*.hcaptcha.com; \
-                 frame-src https://hcaptcha.com https://*.hcaptcha.com; \
-                 connect-src https://hcaptcha.com https://*.hcaptcha.com; \
-                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-            }
-            Self::Recaptcha(_) => {
-                "default-src 'none'; style-src 'self'; img-src 'self'; \
-                 script-src https://www.google.com/recaptcha/ https://www.gstatic.com/recaptcha/; \
-                 frame-src https://www.google.com/recaptcha/ https://recaptcha.google.com/recaptcha/; \
-                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-            }
-            Self::Turnstile(_) => {
-                "default-src 'none'; style-src 'self'; img-src 'self'; \
-                 script-src https://challenges.cloudflare.com; \
-                 frame-src https://challenges.cloudflare.com; \
-                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-            }
-        }
-    }
-}
-
-/// What the console needs besides the portal's own configuration.
-///
-/// ```
-/// use portal_access_axum::{CaptchaWidget, ConsoleOptions};
-///
-/// let options = ConsoleOptions::default()
-///     .captcha_widget(CaptchaWidget::Turnstile("0x4AAAAAAA-site-key".into()));
-/// assert_eq!(options.widget().unwrap().provider(), "turnstile");
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct ConsoleOptions {
-    widget: Option<CaptchaWidget>,
-}
-
-impl ConsoleOptions {
-    /// The widget the human verification page shows (it must be the
-    /// provider the service's [`CaptchaVerifier`](portal_access_core::CaptchaVerifier)
-    /// checks with). Without one the page says that no check is configured.
-    pub fn captcha_widget(mut self, widget: CaptchaWidget) -> Self {
-        self.widget = Some(widget);
-        self
-    }
-
-    /// The configured widget.
-    pub fn widget(&self) -> Option<&CaptchaWidget> {
-        self.widget.as_ref()
-    }
-}
-
-/// The console's state: the portal's, its sign-ins, its templates.
-#[derive(Clone)]
-pub(crate) struct Console {
-    http: PortalHttp,
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    sessions: ConsoleSessions,
-    templates: ConsoleTemplates,
-    options: ConsoleOptions,
-}
-
-impl Console {
-    pub(crate) fn http(&self) -> &PortalHttp {
-        &self.http
-    }
-
-    pub(crate) fn sessions(&self) -> &ConsoleSessions {
-        &self.inner.sessions
-    }
-
-    pub(crate) fn templates(&self) -> &ConsoleTemplates {
-        &self.inner.templates
-    }
-
-    pub(crate) fn options(&self) -> &ConsoleOptions {
-        &self.inner.options
-    }
-}
-
-/// A console path: `CONSOLE_PATH` + `page`.
-pub(crate) fn at(page: &str) -> String {
-    format!("{CONSOLE_PATH}{page}")
-}
 
 pub(crate) fn router(http: PortalHttp, options: ConsoleOptions) -> Router {
     let console = Console {

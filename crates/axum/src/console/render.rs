@@ -9,10 +9,6 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use std::sync::Arc;
-
-use minijinja::Environment;
-use portal_access_core::i18n::Locales;
 use portal_access_core::service::StaffActor;
 use portal_access_core::RequestContext;
 use serde::de::DeserializeOwned;
@@ -20,78 +16,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::auth::{recognize, Recognized};
-use super::{at, Console, CONSOLE_PATH};
+use super::state::{at, Console, CONSOLE_PATH};
 use crate::csrf::{self, Binding, CsrfError};
 use crate::error::ApiError;
 use crate::extract::ClientContext;
 use crate::failure::FailureFormat;
-use crate::pages::render::{anonymous_csrf, FormCsrf, CSS_VERSION};
 use crate::language::{self, Picked};
+use crate::pages::render::{anonymous_csrf, FormCsrf, CSS_VERSION};
 use crate::session;
-
-/// The console's templates (`templates/console/`), with the portal's
-/// `macros.html`.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("macros.html", include_str!("../../templates/macros.html")),
-    (
-        "console/layout.html",
-        include_str!("../../templates/console/layout.html"),
-    ),
-    (
-        "console/advice.html",
-        include_str!("../../templates/console/advice.html"),
-    ),
-    (
-        "console/sign_in.html",
-        include_str!("../../templates/console/sign_in.html"),
-    ),
-    (
-        "console/find.html",
-        include_str!("../../templates/console/find.html"),
-    ),
-    (
-        "console/new_account.html",
-        include_str!("../../templates/console/new_account.html"),
-    ),
-    (
-        "console/account.html",
-        include_str!("../../templates/console/account.html"),
-    ),
-    (
-        "console/verification.html",
-        include_str!("../../templates/console/verification.html"),
-    ),
-    (
-        "console/error.html",
-        include_str!("../../templates/console/error.html"),
-    ),
-];
-
-/// The compiled console templates.
-pub(crate) struct ConsoleTemplates {
-    env: Environment<'static>,
-}
-
-impl ConsoleTemplates {
-    #[allow(
-        clippy::expect_used,
-        reason = "the built-ins are compiled in and rendered by the console's tests"
-    )]
-    pub(crate) fn builtin(locales: Arc<Locales>, default_tz: jiff::tz::TimeZone) -> Self {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-        crate::page_templates::add_language_functions(&mut env, locales, default_tz);
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .expect("the console templates compile");
-        }
-        Self { env }
-    }
-
-    fn render(&self, name: &str, vars: &Value) -> Result<String, minijinja::Error> {
-        self.env.get_template(name)?.render(vars)
-    }
-}
 
 /// A console page answer.
 pub(crate) struct ConsolePage {
@@ -145,7 +77,11 @@ impl ConsolePage {
         vars.insert("lang".into(), picked.lang.clone().into());
         vars.insert(
             "languages".into(),
-            http.service().locales().languages().collect::<Vec<_>>().into(),
+            http.service()
+                .locales()
+                .languages()
+                .collect::<Vec<_>>()
+                .into(),
         );
         let tz = match staff {
             Some(staff) => http.service().config().time_zone_of(&staff.staff.tenant),

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::render::{see_other, ConsoleForm, ConsolePage, ConsoleStaff, Said};
-use super::Console;
+use super::state::Console;
 use crate::error::ApiError;
 use crate::extract::parse_account_id;
 use crate::failure::FailureFormat;
@@ -27,7 +27,12 @@ fn account_of(text: Option<&str>) -> Option<String> {
         .map(|id| id.to_string())
 }
 
-fn show(console: &Console, staff: &ConsoleStaff, account: Option<String>, refused: Option<Said>) -> Response {
+fn show(
+    console: &Console,
+    staff: &ConsoleStaff,
+    account: Option<String>,
+    refused: Option<Said>,
+) -> Response {
     let widget = console.options().widget();
     let page = ConsolePage::new(
         "verification.html",
@@ -55,7 +60,9 @@ pub(super) async fn page(
     staff: ConsoleStaff,
     query: Result<Query<Return>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let account = query.ok().and_then(|Query(q)| account_of(q.account.as_deref()));
+    let account = query
+        .ok()
+        .and_then(|Query(q)| account_of(q.account.as_deref()));
     show(&console, &staff, account, None)
 }
 

@@ -14,7 +14,12 @@ async fn console_as(app: &TestApp, token: &str) -> Client {
     let page = app.page(&client, &format!("{CONSOLE}/sign-in")).await;
     let csrf = hidden_field(&page, "csrf_token");
     let response = app
-        .submit(&client, &format!("{CONSOLE}/sign-in"), &csrf, &[("token", token)])
+        .submit(
+            &client,
+            &format!("{CONSOLE}/sign-in"),
+            &csrf,
+            &[("token", token)],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "console sign-in");
     client
@@ -71,7 +76,12 @@ pub async fn staff_sign_in_to_the_console_with_their_token_once_and_sign_out(bac
     let page = app.page(&client, &format!("{CONSOLE}/sign-in")).await;
     let csrf = hidden_field(&page, "csrf_token");
     let response = app
-        .submit(&client, &format!("{CONSOLE}/sign-in"), &csrf, &[("token", "a-guess")])
+        .submit(
+            &client,
+            &format!("{CONSOLE}/sign-in"),
+            &csrf,
+            &[("token", "a-guess")],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(response
@@ -81,7 +91,12 @@ pub async fn staff_sign_in_to_the_console_with_their_token_once_and_sign_out(bac
         .contains("This is not a staff token of this portal"));
 
     let response = app
-        .submit(&client, &format!("{CONSOLE}/sign-in"), &csrf, &[("token", ALICE)])
+        .submit(
+            &client,
+            &format!("{CONSOLE}/sign-in"),
+            &csrf,
+            &[("token", ALICE)],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookie = response
@@ -95,11 +110,18 @@ pub async fn staff_sign_in_to_the_console_with_their_token_once_and_sign_out(bac
         assert!(cookie.contains(attribute), "{cookie}");
     }
     assert!(!cookie.contains(ALICE), "the cookie never holds the token");
-    let value = cookie["portal_staff=".len()..].split(';').next().unwrap().to_owned();
+    let value = cookie["portal_staff=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
 
     let (status, page) = open(&app, &client, "/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("Signed in as <strong>alice</strong>"), "{page}");
+    assert!(
+        page.contains("Signed in as <strong>alice</strong>"),
+        "{page}"
+    );
 
     let csrf = hidden_field(&page, "csrf_token");
     let response = app
@@ -190,9 +212,17 @@ pub async fn console_forms_without_a_valid_csrf_token_or_from_another_site_chang
     let page = app.page(&app.client(), &format!("{CONSOLE}/sign-in")).await;
     assert!(page.contains("csrf_token"));
     let response = app
-        .post_form(&app.client(), &format!("{CONSOLE}/sign-in"), &[("token", ALICE)])
+        .post_form(
+            &app.client(),
+            &format!("{CONSOLE}/sign-in"),
+            &[("token", ALICE)],
+        )
         .await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN, "sign-in needs its token too");
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "sign-in needs its token too"
+    );
 }
 
 pub async fn staff_find_accounts_by_email_username_or_contact_ref_a_page_at_a_time(
@@ -210,7 +240,8 @@ pub async fn staff_find_accounts_by_email_username_or_contact_ref_a_page_at_a_ti
     assert_eq!(response.status(), StatusCode::CREATED);
     for n in 0..25 {
         app.clock.advance(time::Duration::seconds(1));
-        app.create_account(&format!("client{n:02}@bulk.example")).await;
+        app.create_account(&format!("client{n:02}@bulk.example"))
+            .await;
     }
     let client = console_as(&app, ALICE).await;
 
@@ -224,7 +255,10 @@ pub async fn staff_find_accounts_by_email_username_or_contact_ref_a_page_at_a_ti
     assert!(page.contains("No account matches"), "{page}");
 
     let (_, first) = open(&app, &client, "/").await;
-    assert!(first.contains("Next page") && !first.contains("Previous page"), "{first}");
+    assert!(
+        first.contains("Next page") && !first.contains("Previous page"),
+        "{first}"
+    );
     assert!(first.contains("client24@bulk.example"), "newest first");
     assert!(!first.contains("ann@example.com"));
     let (_, second) = open(&app, &client, "/?page=2").await;
@@ -253,7 +287,10 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let text = response.text().await.unwrap();
-    assert!(text.contains("This is not an email address we can send to"), "{text}");
+    assert!(
+        text.contains("This is not an email address we can send to"),
+        "{text}"
+    );
 
     let response = app
         .submit(
@@ -275,10 +312,16 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
     let (status, page) = open(&app, &client, &to[CONSOLE.len()..]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("the invitation is on its way"), "{page}");
-    assert!(page.contains("data-kind=\"invitation\" data-state=\"sent\""), "{page}");
+    assert!(
+        page.contains("data-kind=\"invitation\" data-state=\"sent\""),
+        "{page}"
+    );
     assert!(page.contains("Pending"));
     assert!(page.contains("Resend invitation"));
-    assert!(page.contains("data-kind=\"invitation_sent\""), "the audit events");
+    assert!(
+        page.contains("data-kind=\"invitation_sent\""),
+        "the audit events"
+    );
 
     let response = app
         .submit(
@@ -315,8 +358,14 @@ pub async fn a_reset_while_the_invitation_is_pending_says_to_resend_it(backend: 
     let second = app.latest_token("ann@example.com").await;
     assert_ne!(first, second);
     let (_, page) = open(&app, &client, &format!("/accounts/{id}")).await;
-    assert!(page.contains("data-kind=\"reinvitation\" data-state=\"sent\""), "{page}");
-    assert!(page.contains("link replaced"), "the first link is superseded");
+    assert!(
+        page.contains("data-kind=\"reinvitation\" data-state=\"sent\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("link replaced"),
+        "the first link is superseded"
+    );
 }
 
 pub async fn the_account_page_shows_the_username_and_turns_access_off_and_on(backend: Backend) {
@@ -367,7 +416,10 @@ pub async fn staff_set_a_password_by_hand_that_the_client_must_change(backend: B
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("This password is not strong enough"), "{page}");
+    assert!(
+        page.contains("This password is not strong enough"),
+        "{page}"
+    );
 
     let fields = [
         ("password", OTHER_PASSWORD),
@@ -518,7 +570,11 @@ pub async fn human_verification_returns_to_the_account_that_asked_for_it(backend
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.text().await.unwrap().contains("The check was not passed"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("The check was not passed"));
     let response = app
         .submit(
             &client,
@@ -561,7 +617,10 @@ pub async fn without_a_mailer_the_console_says_to_configure_one_or_set_a_passwor
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let to = location(&response);
-    assert!(to.ends_with("?done=created&refused=mailer_not_configured"), "{to}");
+    assert!(
+        to.ends_with("?done=created&refused=mailer_not_configured"),
+        "{to}"
+    );
     let (_, page) = open(&app, &client, &to[CONSOLE.len()..]).await;
     assert!(page.contains("No mail server is configured"), "{page}");
     let (_, page) = open(&app, &client, "/human-verification").await;
@@ -604,9 +663,16 @@ pub async fn the_console_speaks_spanish_from_accept_language_or_the_switch(backe
         .find(|c| c.starts_with("portal_lang="))
         .expect("the switch is remembered");
     assert!(cookie.starts_with("portal_lang=es;"), "{cookie}");
-    assert!(response.text().await.unwrap().contains("Buscar la cuenta de portal de un cliente"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Buscar la cuenta de portal de un cliente"));
     let (_, remembered) = open(&app, &client, &format!("/accounts/{id}")).await;
-    assert!(remembered.contains("Reenviar invitación"), "the cookie keeps Spanish");
+    assert!(
+        remembered.contains("Reenviar invitación"),
+        "the cookie keeps Spanish"
+    );
     let (status, _, refused) = act(&app, &client, &id, "password-reset", &[]).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(refused.contains("El cliente todavía no aceptó la invitación: reenvíesela."));

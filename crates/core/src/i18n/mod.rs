@@ -313,7 +313,12 @@ impl Locales {
                 .bundle
                 .format_pattern(pattern, Some(&fluent_args), &mut errors);
             if !errors.is_empty() {
-                tracing::warn!(language = tag, key, ?errors, "a message did not format cleanly");
+                tracing::warn!(
+                    language = tag,
+                    key,
+                    ?errors,
+                    "a message did not format cleanly"
+                );
             }
             return text.into_owned();
         }
@@ -335,7 +340,12 @@ impl Locales {
             ("month", month.into()),
             ("day", zoned.day().to_string().into()),
             ("year", zoned.year().to_string().into()),
-            ("hour12", (if hour % 12 == 0 { 12 } else { hour % 12 }).to_string().into()),
+            (
+                "hour12",
+                (if hour % 12 == 0 { 12 } else { hour % 12 })
+                    .to_string()
+                    .into(),
+            ),
             ("hour24", hour.to_string().into()),
             ("minute", format!("{:02}", zoned.minute()).into()),
             ("ampm", if hour < 12 { "AM" } else { "PM" }.into()),

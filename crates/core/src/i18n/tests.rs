@@ -60,7 +60,10 @@ fn a_host_overrides_a_message_and_adds_a_language_from_a_directory() {
     ]);
     let locales = Locales::builtin().with_dir(dir.path()).unwrap();
     assert_eq!(locales.message("es", "console-sign-in", &[]), "Entrar");
-    assert_eq!(locales.message("pt-BR", "console-sign-in", &[]), "Entrar na conta");
+    assert_eq!(
+        locales.message("pt-BR", "console-sign-in", &[]),
+        "Entrar na conta"
+    );
     assert_eq!(locales.negotiate("pt-BR"), "pt-BR");
     assert_eq!(
         locales.message("pt-BR", "console-sign-out", &[]),

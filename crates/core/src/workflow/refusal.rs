@@ -176,3 +176,19 @@ macro_rules! stale_version_is {
     };
 }
 pub(crate) use stale_version_is;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_has_the_not_found_code() {
+        assert_eq!(NotFoundError.code(), ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn a_stale_version_has_the_stale_version_code() {
+        assert_eq!(StaleVersionError.code(), ErrorCode::StaleVersion);
+        assert_eq!(ErrorCode::StaleVersion.as_str(), "stale_version");
+    }
+}

@@ -79,9 +79,10 @@ impl Refusal for SetPasswordError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(rejected) => Some(&rejected.reasons),
-            Self::NotFound | Self::StaleVersion | Self::AccountArchived | Self::PasswordMismatch => {
-                None
-            }
+            Self::NotFound
+            | Self::StaleVersion
+            | Self::AccountArchived
+            | Self::PasswordMismatch => None,
         }
     }
 }

@@ -256,9 +256,7 @@ pub struct AccountStatus {
     /// Second factors: the tenant's policy state and the enrolled kinds
     /// with their dates (never a secret).
     pub mfa: MfaStatus,
-    /// The version this status was read at: a change made "at this
-    /// version" ([`RequestContext::expected_version`](crate::RequestContext))
-    /// is refused with `stale_version` once another change came first.
+    /// The version read (a change expecting it is refused once another came first).
     pub version: i64,
 }
 
@@ -349,7 +347,6 @@ mod tests {
 
     use super::*;
     use crate::workflow::attribution::fixtures::*;
-    use crate::workflow::{ErrorCode, Refusal};
     use crate::{NewMessage, TokenHash};
 
     fn message(
@@ -596,10 +593,5 @@ mod tests {
             .as_array()
             .unwrap()
             .contains(&"resend_invitation".into()));
-    }
-
-    #[test]
-    fn not_found_has_the_not_found_code() {
-        assert_eq!(NotFoundError.code(), ErrorCode::NotFound);
     }
 }

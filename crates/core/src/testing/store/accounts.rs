@@ -371,20 +371,44 @@ pub async fn a_search_matches_email_username_or_contact_ref_newest_first_within_
     };
     let ids = |found: Vec<crate::Account>| found.iter().map(|a| a.id).collect::<Vec<_>>();
 
-    let all = store.search_accounts(&firm, &search("", 0, 10)).await.unwrap();
+    let all = store
+        .search_accounts(&firm, &search("", 0, 10))
+        .await
+        .unwrap();
     assert_eq!(ids(all), vec![cat.id, bob.id, ann.id]);
-    let page_two = store.search_accounts(&firm, &search("", 1, 1)).await.unwrap();
+    let page_two = store
+        .search_accounts(&firm, &search("", 1, 1))
+        .await
+        .unwrap();
     assert_eq!(ids(page_two), vec![bob.id]);
-    let by_email = store.search_accounts(&firm, &search("example.com", 0, 10)).await.unwrap();
+    let by_email = store
+        .search_accounts(&firm, &search("example.com", 0, 10))
+        .await
+        .unwrap();
     assert_eq!(ids(by_email), vec![bob.id, ann.id]);
-    let by_username = store.search_accounts(&firm, &search("bobby", 0, 10)).await.unwrap();
+    let by_username = store
+        .search_accounts(&firm, &search("bobby", 0, 10))
+        .await
+        .unwrap();
     assert_eq!(ids(by_username), vec![bob.id]);
-    let by_contact = store.search_accounts(&firm, &search("crm-100_a", 0, 10)).await.unwrap();
+    let by_contact = store
+        .search_accounts(&firm, &search("crm-100_a", 0, 10))
+        .await
+        .unwrap();
     assert_eq!(ids(by_contact), vec![ann.id]);
-    let wildcard = store.search_accounts(&firm, &search("100%", 0, 10)).await.unwrap();
+    let wildcard = store
+        .search_accounts(&firm, &search("100%", 0, 10))
+        .await
+        .unwrap();
     assert!(wildcard.is_empty(), "% is a literal, not a wildcard");
-    let underscore = store.search_accounts(&firm, &search("m_1", 0, 10)).await.unwrap();
+    let underscore = store
+        .search_accounts(&firm, &search("m_1", 0, 10))
+        .await
+        .unwrap();
     assert!(underscore.is_empty(), "_ is a literal, not a wildcard");
-    let nothing = store.search_accounts(&firm, &search("nobody", 0, 10)).await.unwrap();
+    let nothing = store
+        .search_accounts(&firm, &search("nobody", 0, 10))
+        .await
+        .unwrap();
     assert!(nothing.is_empty());
 }
