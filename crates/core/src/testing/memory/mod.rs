@@ -142,7 +142,7 @@ impl AccountStore for MemoryStore {
             .values()
             .filter(|a| &a.tenant == tenant && matches(a))
             .collect();
-        found.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        found.sort_by_key(|a| std::cmp::Reverse((a.created_at, a.id)));
         Ok(found
             .into_iter()
             .skip(query.offset as usize)
