@@ -50,6 +50,9 @@ async fn staff_invite_a_client_from_the_console_and_manage_their_access() -> Res
         timeline.contains("sent ") && timeline.contains("Invitation"),
         "{timeline}"
     );
+    b.open(&format!("{}{account}#timeline-h", portal.base))
+        .await?;
+    b.expect_page("Grace Client").await?;
     b.screenshot("26-console-invitation-sent").await?;
 
     // A reset while the invitation is pending: the console says what to do.
