@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::staff_api::StaffApi;
 use super::Result;
 
-const STAFF_TOKEN: &str = "e2e-staff-token-5b0c1f2a9d";
+pub const STAFF_TOKEN: &str = "e2e-staff-token-5b0c1f2a9d";
 
 /// A running portal; stopped on drop.
 pub struct Portal {

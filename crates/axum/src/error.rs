@@ -85,6 +85,7 @@ pub fn status_for(code: impl Into<HttpCode>) -> StatusCode {
         HttpCode::Core(ValidationFailed) => StatusCode::BAD_REQUEST,
         HttpCode::Core(SecondFactorInvalid) => StatusCode::BAD_REQUEST,
         HttpCode::Core(SecondFactorRequired) => StatusCode::FORBIDDEN,
+        HttpCode::Core(StaleVersion) => StatusCode::CONFLICT,
         HttpCode::CsrfFailed => StatusCode::FORBIDDEN,
         HttpCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -54,7 +54,11 @@ impl ClientContext {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| truncate(ua, MAX_USER_AGENT).to_owned());
-        Self(RequestContext { ip, user_agent })
+        Self(RequestContext {
+            ip,
+            user_agent,
+            expected_version: None,
+        })
     }
 }
 

@@ -12,7 +12,9 @@
 //!   (`/portal/...`), working without JavaScript, CSRF-protected, with one
 //!   small stylesheet; the page templates are host-overridable
 //!   ([`PageTemplates`]).
-//! - [`router`]: all three.
+//! - [`staff_console_router`]: the staff console (`/staff/console/...`),
+//!   server-rendered staff pages over the same service calls.
+//! - [`router`]: the staff API, the client API and the portal pages.
 //!
 //! Refusals map to a status and `{"error":{"code","message"}}` in one place
 //! ([`error::status_for`]); an infrastructure failure answers 500 with a
@@ -47,6 +49,7 @@
 mod audit;
 mod client_api;
 pub mod client_ip;
+mod console;
 pub mod csrf;
 pub mod error;
 pub mod export;
@@ -54,6 +57,7 @@ mod extract;
 mod failure;
 pub mod headers;
 pub mod hsts;
+mod language;
 mod mfa_api;
 mod page_templates;
 mod pages;
@@ -69,6 +73,7 @@ mod trust_api;
 use axum::Router;
 
 pub use client_ip::{ForwardedHeader, InvalidProxyList, TrustedProxies};
+pub use console::{CaptchaWidget, ConsoleOptions, CONSOLE_PATH};
 pub use csrf::CsrfKey;
 pub use error::{status_for, ApiError, HttpCode};
 pub use extract::ClientContext;
@@ -82,6 +87,14 @@ pub use tenant::{FixedTenant, TenantResolver};
 /// The staff JSON API (`/staff/...`): see SPEC.md section 4.
 pub fn staff_router(state: PortalHttp) -> Router {
     staff::router(state)
+}
+
+/// The staff console (`/staff/console/...`): server-rendered staff pages
+/// behind the same [`StaffAuthenticator`] as [`staff_router`] (plus, for
+/// bearer-token staff, a sign-in form and an `HttpOnly`, `SameSite=Strict`
+/// console cookie): see SPEC.md section 12 and docs/console.md.
+pub fn staff_console_router(state: PortalHttp, options: ConsoleOptions) -> Router {
+    console::router(state, options)
 }
 
 /// The client JSON API (`/api/portal/...`): see SPEC.md section 4.

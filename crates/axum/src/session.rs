@@ -174,13 +174,13 @@ impl SessionCookie {
     clippy::expect_used,
     reason = "our cookie names, attributes and token alphabets are header-safe"
 )]
-fn cookie_value(text: String) -> HeaderValue {
+pub(crate) fn cookie_value(text: String) -> HeaderValue {
     // Our names and token alphabets are header-safe.
     HeaderValue::from_str(&text).expect("cookie text is a valid header value")
 }
 
 /// The value of the cookie `name` in the request's `Cookie` headers.
-fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(COOKIE)
         .into_iter()

@@ -129,6 +129,10 @@ pub struct PortalConfig {
     pub email_code_ttl: Duration,
     /// Emailed sign-in codes per account (default 5 per 15 minutes).
     pub email_code_rate: Rate,
+    /// The firm's time zone: pages and mail show times in it (default UTC).
+    pub time_zone: jiff::tz::TimeZone,
+    /// Per-tenant time zones, overriding [`time_zone`](Self::time_zone).
+    pub time_zone_tenants: HashMap<TenantId, jiff::tz::TimeZone>,
 }
 
 impl PortalConfig {
@@ -169,12 +173,21 @@ impl PortalConfig {
             challenge_tries: 5,
             email_code_ttl: Duration::minutes(10),
             email_code_rate: Rate::new(5, Duration::minutes(15)),
+            time_zone: jiff::tz::TimeZone::UTC,
+            time_zone_tenants: HashMap::new(),
         }
     }
 
     /// The second-factor policy of `tenant`: its override, else [`mfa`](Self::mfa).
     pub fn mfa_policy(&self, tenant: &TenantId) -> &MfaPolicy {
         self.mfa_tenants.get(tenant).unwrap_or(&self.mfa)
+    }
+
+    /// The time zone of `tenant`: its override, else [`time_zone`](Self::time_zone).
+    pub fn time_zone_of(&self, tenant: &TenantId) -> &jiff::tz::TimeZone {
+        self.time_zone_tenants
+            .get(tenant)
+            .unwrap_or(&self.time_zone)
     }
 
     /// Whether any tenant's policy is other than `off` (then a

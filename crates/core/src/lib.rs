@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod dispatch;
 pub mod domain;
 pub mod hashing;
+pub mod i18n;
 pub mod mail;
 pub mod ports;
 pub mod service;
@@ -46,8 +47,7 @@ pub use ports::clock::{Clock, OsRandom, SecureRandom, SystemClock};
 pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
 pub use ports::mailer::{Mailer, MailerError, MailerErrorKind};
 pub use ports::store::{
-    AccountChange, AccountStore, ChangeStep, Changes, DeviceRevocation, Redemption,
-    SessionRevocation, StoreError, StoreUnavailable, TokenRevocation,
+    AccountChange, AccountSearch, AccountStore, ChangeStep, Changes, DeviceRevocation, Redemption, SessionRevocation, StoreError, StoreUnavailable, TokenRevocation,
 };
 pub use service::{
     ClientSession, InfraError, PortalEvent, PortalService, PortalServiceBuilder, ServiceError,

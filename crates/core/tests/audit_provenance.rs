@@ -27,6 +27,7 @@ fn ctx() -> RequestContext {
     RequestContext {
         ip: Some("203.0.113.9".parse().unwrap()),
         user_agent: Some(FIREFOX.into()),
+        expected_version: None,
     }
 }
 

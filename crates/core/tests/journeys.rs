@@ -34,6 +34,7 @@ fn client_ctx() -> RequestContext {
         user_agent: Some(
             "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0".into(),
         ),
+        expected_version: None,
     }
 }
 
@@ -41,6 +42,7 @@ fn staff_ctx() -> RequestContext {
     RequestContext {
         ip: Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))),
         user_agent: Some("crm-backend/1.0".into()),
+        expected_version: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn ctx_from(ip: IpAddr) -> RequestContext {
     RequestContext {
         ip: Some(ip),
         user_agent: Some(FIREFOX_LINUX.into()),
+        expected_version: None,
     }
 }
 

@@ -81,6 +81,7 @@ impl Harness {
                     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
                         .into(),
                 ),
+                expected_version: None,
             },
         }
     }

@@ -83,6 +83,17 @@ pub const ACCOUNT: &str = concat!(
     " FROM accounts WHERE id = $1 AND tenant = $2"
 );
 
+/// A page of a tenant's accounts whose normalized email, username key or
+/// lowercased contact reference is `LIKE $2` (a `%…%` pattern with `\\` as
+/// its escape), newest first (`$3` limit, `$4` offset).
+pub const SEARCH_ACCOUNTS: &str = concat!(
+    "SELECT ",
+    account_columns!(),
+    " FROM accounts WHERE tenant = $1 AND (email_normalized LIKE $2 ESCAPE '\\' \
+     OR username_key LIKE $2 ESCAPE '\\' OR lower(contact_ref) LIKE $2 ESCAPE '\\') \
+     ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+);
+
 /// An account by tenant and normalized email.
 pub const ACCOUNT_BY_EMAIL: &str = concat!(
     "SELECT ",

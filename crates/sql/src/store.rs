@@ -5,8 +5,7 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use portal_access_core::{
-    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint, ChainedEvent,
-    Changes, DeliveryOutcome, DeviceRecord, LinkOpening, MessageId, OutboxMessage, ServerSecret,
+    Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint, ChainedEvent, Changes, DeliveryOutcome, DeviceRecord, LinkOpening, MessageId, OutboxMessage, ServerSecret,
     SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
     NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
@@ -16,11 +15,7 @@ use time::OffsetDateTime;
 use crate::commit::apply;
 use crate::queries::{
     ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD,
-    AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, DEVICE, DEVICES_FOR_ACCOUNT, HIT_RATE,
-    INSERT_SERVER_SECRET, LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT,
-    PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY, RECORD_SENT, RECORD_SUPERSEDED,
-    SERVER_SECRET, SESSION, SESSIONS_FOR_ACCOUNT, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN,
-    TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
+    AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, DEVICE, DEVICES_FOR_ACCOUNT, HIT_RATE, INSERT_SERVER_SECRET, LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT, PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY, RECORD_SENT, RECORD_SUPERSEDED, SEARCH_ACCOUNTS, SERVER_SECRET, SESSION, SESSIONS_FOR_ACCOUNT, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
 };
 use crate::rows::{chain_point, hash_arg, seq_arg, session, tenant, FromRow};
 use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};
@@ -203,6 +198,30 @@ impl<D: Backend> AccountStore for SqlStore<D> {
             Statement::new(ACCOUNT)
                 .arg(id.as_uuid())
                 .arg(tenant.as_str()),
+        )
+        .await
+    }
+
+    async fn search_accounts(
+        &self,
+        tenant: &TenantId,
+        query: &AccountSearch,
+    ) -> Result<Vec<Account>, StoreError> {
+        let mut pattern = String::with_capacity(query.text.len() + 2);
+        pattern.push('%');
+        for c in query.text.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        self.all(
+            Statement::new(SEARCH_ACCOUNTS)
+                .arg(tenant.as_str())
+                .arg(pattern.as_str())
+                .arg(query.limit)
+                .arg(query.offset),
         )
         .await
     }

@@ -19,7 +19,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use portal_access::axum::{
-    router as portal_router, BearerTokens, CsrfKey, Hsts, PortalHttp, TrustedProxies,
+    router as portal_router, staff_console_router, BearerTokens, CaptchaWidget, ConsoleOptions,
+    CsrfKey, Hsts, PortalHttp, TrustedProxies,
 };
 use portal_access::config::{HashingConfig, PortalConfig};
 use portal_access::service::{PortalService, StaffActor};
@@ -32,7 +33,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::cli::{redact_url, MfaFlag, ServerConfig, StaffToken};
+use crate::cli::{redact_url, CaptchaProvider, MfaFlag, ServerConfig, StaffToken};
 pub use crate::error::{portal_access_error_chain, StartError};
 use crate::secret_key::{server_key, KeySource};
 
@@ -155,6 +156,7 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
     };
     portal.forgot_requires_captcha = config.forgot_requires_captcha;
     portal.staff_notice_address = config.staff_notice_address.clone();
+    portal.time_zone = config.time_zone.clone();
     portal.mfa = config.mfa_policy();
     let mut key_source = None;
     if config.mfa != MfaFlag::Off || config.secret_key.is_some() {
@@ -171,6 +173,12 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
     }
     if let Some(captcha) = crate::mail::captcha(config)? {
         builder = builder.captcha(captcha);
+    }
+    if let Some(dir) = &config.locales_dir {
+        let locales = portal_access::i18n::Locales::builtin()
+            .with_dir(dir)
+            .map_err(StartError::Locales)?;
+        builder = builder.locales(Arc::new(locales));
     }
     let service = builder.build().map_err(StartError::Service)?;
 
@@ -225,7 +233,8 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
     let retention = config
         .audit_retention_days
         .map(|days| (store.clone(), days));
-    let router = routes(http, store, prometheus().clone());
+    let console = console_options(config);
+    let router = routes(http, console, store, prometheus().clone());
     Ok(App {
         router,
         service,
@@ -246,7 +255,26 @@ struct Ops {
 
 /// The portal's routes plus the operational ones, with request ids,
 /// tracing and metrics around them.
-fn routes(http: PortalHttp, store: Arc<dyn AccountStore>, prometheus: PrometheusHandle) -> Router {
+/// The staff console's widget: the provider of `--captcha-provider` with
+/// `--captcha-site-key`.
+fn console_options(config: &ServerConfig) -> ConsoleOptions {
+    let (Some(provider), Some(key)) = (config.captcha_provider, &config.captcha_site_key) else {
+        return ConsoleOptions::default();
+    };
+    let key = key.clone();
+    ConsoleOptions::default().captcha_widget(match provider {
+        CaptchaProvider::Hcaptcha => CaptchaWidget::HCaptcha(key),
+        CaptchaProvider::Recaptcha => CaptchaWidget::Recaptcha(key),
+        CaptchaProvider::Turnstile => CaptchaWidget::Turnstile(key),
+    })
+}
+
+fn routes(
+    http: PortalHttp,
+    console: ConsoleOptions,
+    store: Arc<dyn AccountStore>,
+    prometheus: PrometheusHandle,
+) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let ops = Router::new()
         .route("/healthz", get(healthz))
@@ -256,7 +284,8 @@ fn routes(http: PortalHttp, store: Arc<dyn AccountStore>, prometheus: Prometheus
     let portal_base = http.portal_base().to_owned();
     let hsts = http.strict_transport_security().cloned();
     let router = Router::new()
-        .merge(portal_router(http))
+        .merge(portal_router(http.clone()))
+        .merge(staff_console_router(http, console))
         .merge(ops)
         .route(
             "/",

@@ -88,6 +88,20 @@ pub struct ServerConfig {
     #[arg(long, env = "PORTAL_CAPTCHA_SECRET", value_parser = parse_secret)]
     pub captcha_secret: Option<SecretString>,
 
+    /// The CAPTCHA provider's site key: the staff console's human
+    /// verification page shows the provider's widget with it.
+    #[arg(long, env = "PORTAL_CAPTCHA_SITE_KEY", requires = "captcha_provider")]
+    pub captcha_site_key: Option<String>,
+
+    /// The firm's time zone (an IANA name): pages and mail show times in it.
+    #[arg(long, env = "PORTAL_TIME_ZONE", default_value = "UTC", value_parser = parse_time_zone)]
+    pub time_zone: portal_access::i18n::TimeZone,
+
+    /// A directory of Fluent files (`<language>/*.ftl`) that adds languages
+    /// or overrides messages; checked at start-up.
+    #[arg(long, env = "PORTAL_LOCALES_DIR")]
+    pub locales_dir: Option<PathBuf>,
+
     /// Require a CAPTCHA response on forgot-password.
     #[arg(
         long,
@@ -286,6 +300,9 @@ impl std::fmt::Debug for ServerConfig {
             .field("tenant", &self.tenant)
             .field("geoip_db", &self.geoip_db)
             .field("captcha_provider", &self.captcha_provider)
+            .field("captcha_site_key", &self.captcha_site_key)
+            .field("time_zone", &self.time_zone.iana_name())
+            .field("locales_dir", &self.locales_dir)
             .field("forgot_requires_captcha", &self.forgot_requires_captcha)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("hsts_max_age", &self.hsts_max_age)
@@ -354,6 +371,10 @@ fn parse_date(text: &str) -> Result<time::Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(text, format)
         .map_err(|_| format!("expected a date as YYYY-MM-DD, not {text:?}"))
+}
+
+fn parse_time_zone(text: &str) -> Result<portal_access::i18n::TimeZone, String> {
+    portal_access::i18n::time_zone(text).map_err(|e| e.to_string())
 }
 
 fn parse_secret(text: &str) -> Result<SecretString, String> {

@@ -30,6 +30,9 @@ pub enum StartError {
     /// The GeoIP database could not be opened.
     #[error("could not open the GeoIP database")]
     GeoIp(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A file of `--locales-dir` cannot be used.
+    #[error("invalid --locales-dir")]
+    Locales(#[source] portal_access::i18n::LocaleError),
     /// The CAPTCHA configuration is invalid.
     #[error("invalid CAPTCHA configuration")]
     Captcha(#[source] Box<dyn std::error::Error + Send + Sync>),

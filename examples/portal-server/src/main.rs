@@ -71,6 +71,10 @@ async fn run(mut config: ServerConfig) -> Result<(), Box<dyn std::error::Error +
     println!();
     println!("  portal-server is listening on http://{local}");
     println!("  client portal:  {public_url}/portal/sign-in");
+    println!(
+        "  staff console:  {public_url}{}/ (sign in with a staff token)",
+        portal_access::axum::CONSOLE_PATH
+    );
     if let Some(dir) = &app.mail_dir {
         println!(
             "  mail:           written to {} (links are logged)",

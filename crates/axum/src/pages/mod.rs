@@ -37,7 +37,7 @@ mod account;
 mod factors;
 mod form;
 mod links;
-mod render;
+pub(crate) mod render;
 mod second_factor;
 mod sign_in;
 mod trust;

@@ -22,7 +22,7 @@ static CSS: &str = include_str!("../../static/portal.css");
 
 /// A short hash of the stylesheet, so its URL changes with its content and
 /// it can be cached for a year.
-static CSS_VERSION: LazyLock<String> = LazyLock::new(|| {
+pub(crate) static CSS_VERSION: LazyLock<String> = LazyLock::new(|| {
     Sha256::digest(CSS.as_bytes())
         .iter()
         .take(6)
@@ -31,7 +31,7 @@ static CSS_VERSION: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The stylesheet: public and long-cached (its URL carries its hash).
-pub(super) async fn stylesheet() -> Response {
+pub(crate) async fn stylesheet() -> Response {
     (
         [
             (
@@ -288,7 +288,8 @@ pub(super) fn field_of(error: &ApiError) -> &'static str {
             | Unauthenticated
             | ValidationFailed
             | SecondFactorInvalid
-            | SecondFactorRequired,
+            | SecondFactorRequired
+            | StaleVersion,
         ))
         | Some(HttpCode::CsrfFailed | HttpCode::ServiceUnavailable)
         | None => "form",
@@ -297,14 +298,14 @@ pub(super) fn field_of(error: &ApiError) -> &'static str {
 
 /// The token of a page's forms, and the cookie to set with it.
 #[derive(Clone)]
-pub(super) struct FormCsrf {
-    token: String,
-    cookie: Option<HeaderValue>,
+pub(crate) struct FormCsrf {
+    pub(crate) token: String,
+    pub(crate) cookie: Option<HeaderValue>,
 }
 
 /// Forms before sign-in: a signed double submit on the pre-session cookie
 /// (a new cookie if the request has none, or a malformed one).
-pub(super) fn anonymous_csrf(http: &PortalHttp, headers: &HeaderMap) -> FormCsrf {
+pub(crate) fn anonymous_csrf(http: &PortalHttp, headers: &HeaderMap) -> FormCsrf {
     let cookie = http.session_cookie();
     match cookie.csrf_value(headers).filter(|v| well_formed(v)) {
         Some(value) => pre_session_csrf(http, value),

@@ -188,7 +188,12 @@ impl TestApp {
         }
         let http = http.build().expect("a valid HTTP configuration");
 
-        let app = router(http).into_make_service_with_connect_info::<SocketAddr>();
+        let app = router(http.clone())
+            .merge(portal_access_axum::staff_console_router(
+                http,
+                portal_access_axum::ConsoleOptions::default(),
+            ))
+            .into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });

@@ -8,6 +8,7 @@
 mod audit;
 mod client;
 mod common;
+mod console;
 mod factor_pages;
 mod faults;
 mod mfa;
@@ -109,6 +110,22 @@ on_every_store!(
     recovery::the_client_forgets_one_device_or_all_but_never_another_accounts,
     recovery::staff_read_and_end_an_accounts_sessions_within_their_tenant,
     recovery::the_security_page_lists_sessions_and_ends_another_one,
+    console::staff_sign_in_to_the_console_with_their_token_once_and_sign_out,
+    console::the_staff_apis_own_authentication_opens_the_console_too,
+    console::a_clients_session_cookie_does_not_open_the_console,
+    console::console_forms_without_a_valid_csrf_token_or_from_another_site_change_nothing,
+    console::staff_find_accounts_by_email_username_or_contact_ref_a_page_at_a_time,
+    console::creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_timeline,
+    console::a_reset_while_the_invitation_is_pending_says_to_resend_it,
+    console::the_account_page_shows_the_username_and_turns_access_off_and_on,
+    console::staff_set_a_password_by_hand_that_the_client_must_change,
+    console::archive_unarchive_and_change_email_from_the_account_page,
+    console::a_change_made_after_another_staff_members_changes_nothing,
+    console::staff_of_another_tenant_see_no_account_of_this_one,
+    console::unknown_and_malformed_account_ids_and_actions_are_not_found,
+    console::human_verification_returns_to_the_account_that_asked_for_it,
+    console::without_a_mailer_the_console_says_to_configure_one_or_set_a_password,
+    console::the_console_speaks_spanish_from_accept_language_or_the_switch,
 );
 
 /// Connections terminated under the app (PostgreSQL), a busy database (SQLite).

@@ -35,6 +35,12 @@ pub struct RequestContext {
     pub ip: Option<IpAddr>,
     /// The User-Agent header.
     pub user_agent: Option<String>,
+    /// A precondition of a staff change: the account version the staff
+    /// member read (the console's forms carry it, like HTTP `If-Match`).
+    /// When the account has moved on, the change is refused with
+    /// `stale_version` and nothing is changed. Never stored.
+    #[serde(skip)]
+    pub expected_version: Option<i64>,
 }
 
 /// What happened, in an audit event.

@@ -335,6 +335,19 @@ pub enum ChangeStep<'a> {
     NewDevice(&'a DeviceRecord),
 }
 
+/// What [`AccountStore::search_accounts`] looks for: `text` (matched,
+/// lowercased, as a substring of the normalized email, the username key and
+/// the contact reference; empty matches every account) and the page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountSearch {
+    /// What the staff member typed, lowercased and trimmed.
+    pub text: String,
+    /// How many matching accounts to skip.
+    pub offset: u32,
+    /// How many to return at most.
+    pub limit: u32,
+}
+
 /// Where portal accounts and everything around them live. See the
 /// [module documentation](self) for the contract every implementation keeps.
 #[async_trait]
@@ -368,6 +381,16 @@ pub trait AccountStore: Send + Sync + 'static {
         tenant: &TenantId,
         username_key: &str,
     ) -> Result<Option<Account>, StoreError>;
+
+    /// A page of the tenant's accounts, newest first (ties by id), whose
+    /// normalized email, username key or contact reference (lowercased)
+    /// contains `query.text` (lowercased; every account when it is empty):
+    /// `query.limit` of them after skipping `query.offset`.
+    async fn search_accounts(
+        &self,
+        tenant: &TenantId,
+        query: &AccountSearch,
+    ) -> Result<Vec<Account>, StoreError>;
 
     /// The link token with this hash, whatever its state.
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;

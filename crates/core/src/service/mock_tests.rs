@@ -30,6 +30,7 @@ mockall::mock! {
     impl AccountStore for Store {
         async fn commit(&self, changes: Changes) -> Result<(), StoreError>;
         async fn account(&self, tenant: &TenantId, id: AccountId) -> Result<Option<Account>, StoreError>;
+        async fn search_accounts(&self, tenant: &TenantId, query: &crate::AccountSearch) -> Result<Vec<Account>, StoreError>;
         async fn account_by_email(&self, tenant: &TenantId, normalized_email: &str) -> Result<Option<Account>, StoreError>;
         async fn account_by_username(&self, tenant: &TenantId, username_key: &str) -> Result<Option<Account>, StoreError>;
         async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;

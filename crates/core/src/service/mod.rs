@@ -200,6 +200,7 @@ pub struct PortalServiceBuilder {
     random: Arc<dyn SecureRandom>,
     config: PortalConfig,
     templates: Templates,
+    locales: Arc<crate::i18n::Locales>,
 }
 
 impl PortalServiceBuilder {
@@ -246,6 +247,13 @@ impl PortalServiceBuilder {
         self
     }
 
+    /// The languages of pages and mail (default: English and Spanish as
+    /// shipped; see [`Locales::with_dir`](crate::i18n::Locales::with_dir)).
+    pub fn locales(mut self, locales: Arc<crate::i18n::Locales>) -> Self {
+        self.locales = locales;
+        self
+    }
+
     /// Checks the configuration and builds the service.
     pub fn build(self) -> Result<PortalService, ConfigError> {
         let url = &self.config.public_base_url;
@@ -280,7 +288,13 @@ impl PortalService {
             random: Arc::new(OsRandom),
             config: PortalConfig::new("http://127.0.0.1:8080"),
             templates: Templates::builtin(),
+            locales: Arc::new(crate::i18n::Locales::builtin()),
         }
+    }
+
+    /// The languages of pages and mail.
+    pub fn locales(&self) -> &Arc<crate::i18n::Locales> {
+        &self.inner.parts.locales
     }
 
     /// The store.

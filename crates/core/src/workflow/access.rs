@@ -23,7 +23,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::{Attribution, ACCESS_LINK_KINDS};
-use super::refusal::not_found_is;
+use super::refusal::{not_found_is, stale_version_is};
 use super::{Decision, ErrorCode, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, SessionRevocation, TokenRevocation,
@@ -35,6 +35,9 @@ pub enum AccessError {
     /// No such account in the staff member's tenant (`not_found`).
     #[error("no such portal account")]
     NotFound,
+    /// The account changed since the staff member read it (`stale_version`).
+    #[error("the account changed since you read it: nothing was changed")]
+    StaleVersion,
     /// The account is archived (`account_archived`).
     #[error("the account is archived: unarchive it before changing its access")]
     AccountArchived,
@@ -44,12 +47,14 @@ impl Refusal for AccessError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotFound => ErrorCode::NotFound,
+            Self::StaleVersion => ErrorCode::StaleVersion,
             Self::AccountArchived => ErrorCode::AccountArchived,
         }
     }
 }
 
 not_found_is!(AccessError);
+stale_version_is!(AccessError);
 
 /// Decides turning access on (`enabled`) or off.
 pub fn decide_set_access(

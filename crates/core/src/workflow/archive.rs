@@ -23,7 +23,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::Attribution;
-use super::refusal::not_found_is;
+use super::refusal::{not_found_is, stale_version_is};
 use super::{Decision, ErrorCode, Refusal};
 use crate::{
     Account, AccountChange, AuditKind, Changes, SessionRevocation, TokenKind, TokenRevocation,
@@ -36,17 +36,22 @@ pub enum ArchiveError {
     /// No such account in the staff member's tenant (`not_found`).
     #[error("no such portal account")]
     NotFound,
+    /// The account changed since the staff member read it (`stale_version`).
+    #[error("the account changed since you read it: nothing was changed")]
+    StaleVersion,
 }
 
 impl Refusal for ArchiveError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotFound => ErrorCode::NotFound,
+            Self::StaleVersion => ErrorCode::StaleVersion,
         }
     }
 }
 
 not_found_is!(ArchiveError);
+stale_version_is!(ArchiveError);
 
 /// Decides archiving (`archive == true`) or unarchiving.
 pub fn decide_archive(

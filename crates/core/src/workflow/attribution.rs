@@ -112,6 +112,7 @@ pub(crate) mod fixtures {
         RequestContext {
             ip: Some("203.0.113.9".parse().unwrap()),
             user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0".into()),
+            expected_version: None,
         }
     }
 

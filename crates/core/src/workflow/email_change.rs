@@ -25,7 +25,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::Attribution;
-use super::refusal::not_found_is;
+use super::refusal::{not_found_is, stale_version_is};
 use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::mail::human_time;
 use crate::{
@@ -39,6 +39,9 @@ pub enum ChangeEmailError {
     /// No such account in the staff member's tenant (`not_found`).
     #[error("no such portal account")]
     NotFound,
+    /// The account changed since the staff member read it (`stale_version`).
+    #[error("the account changed since you read it: nothing was changed")]
+    StaleVersion,
     /// Not an email address (`validation_failed`).
     #[error("invalid email address: {0}")]
     InvalidEmail(InvalidEmail),
@@ -54,6 +57,7 @@ impl Refusal for ChangeEmailError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotFound => ErrorCode::NotFound,
+            Self::StaleVersion => ErrorCode::StaleVersion,
             Self::InvalidEmail(_) => ErrorCode::ValidationFailed,
             Self::EmailTaken => ErrorCode::EmailTaken,
             Self::AccountArchived => ErrorCode::AccountArchived,
@@ -62,6 +66,7 @@ impl Refusal for ChangeEmailError {
 }
 
 not_found_is!(ChangeEmailError);
+stale_version_is!(ChangeEmailError);
 
 /// Decides an address change to `new_email` (as typed). `notify`: whether
 /// a mailer is configured (without one, no notices are queued). The same

@@ -30,7 +30,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::attribution::Attribution;
-use super::refusal::not_found_is;
+use super::refusal::{not_found_is, stale_version_is};
 use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, Invitation, MessageKind, RawToken,
@@ -53,6 +53,9 @@ pub enum InvitationError {
     /// No such account in the staff member's tenant (`not_found`).
     #[error("no such portal account")]
     NotFound,
+    /// The account changed since the staff member read it (`stale_version`).
+    #[error("the account changed since you read it: nothing was changed")]
+    StaleVersion,
     /// The account is archived (`account_archived`).
     #[error("the account is archived: unarchive it before inviting")]
     AccountArchived,
@@ -71,6 +74,7 @@ impl Refusal for InvitationError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotFound => ErrorCode::NotFound,
+            Self::StaleVersion => ErrorCode::StaleVersion,
             Self::AccountArchived => ErrorCode::AccountArchived,
             Self::AlreadyAccepted => ErrorCode::ValidationFailed,
             Self::AccessDisabled => ErrorCode::AccessDisabled,
@@ -80,6 +84,7 @@ impl Refusal for InvitationError {
 }
 
 not_found_is!(InvitationError);
+stale_version_is!(InvitationError);
 
 /// Checks, in this order, whether an invitation may be sent to `account`:
 /// archived, already accepted, access disabled, no mailer. Returns which

@@ -18,7 +18,7 @@ use crate::{
 
 mod refusal;
 
-pub use refusal::{ErrorCode, NoRefusal, NotFoundError, Refusal};
+pub use refusal::{ErrorCode, NoRefusal, NotFoundError, Refusal, StaleVersionError};
 
 /// A message a decision wants sent: the service renders it through the
 /// templates into the outbox, in the same commit.

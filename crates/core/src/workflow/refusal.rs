@@ -51,6 +51,9 @@ pub enum ErrorCode {
     /// A second factor is needed first (or cannot be removed: it is the last
     /// one under a `required` policy).
     SecondFactorRequired,
+    /// The account changed since the staff member read it (another staff
+    /// member acted first): nothing was changed; read it again.
+    StaleVersion,
 }
 
 impl ErrorCode {
@@ -77,6 +80,7 @@ impl ErrorCode {
             Self::ValidationFailed => "validation_failed",
             Self::SecondFactorInvalid => "second_factor_invalid",
             Self::SecondFactorRequired => "second_factor_required",
+            Self::StaleVersion => "stale_version",
         }
     }
 }
@@ -146,3 +150,45 @@ macro_rules! not_found_is {
     };
 }
 pub(crate) use not_found_is;
+
+/// The account is no longer at the version the staff member acted on
+/// (`stale_version`): another change came first, nothing was changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the account changed since you read it: nothing was changed")]
+pub struct StaleVersionError;
+
+impl Refusal for StaleVersionError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::StaleVersion
+    }
+}
+
+/// `impl From<StaleVersionError> for $refusal`, into its `StaleVersion`
+/// variant: what the staff service needs of every refusal of a change made
+/// at an expected version.
+macro_rules! stale_version_is {
+    ($refusal:ty) => {
+        impl From<$crate::workflow::StaleVersionError> for $refusal {
+            fn from(_: $crate::workflow::StaleVersionError) -> Self {
+                Self::StaleVersion
+            }
+        }
+    };
+}
+pub(crate) use stale_version_is;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_has_the_not_found_code() {
+        assert_eq!(NotFoundError.code(), ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn a_stale_version_has_the_stale_version_code() {
+        assert_eq!(StaleVersionError.code(), ErrorCode::StaleVersion);
+        assert_eq!(ErrorCode::StaleVersion.as_str(), "stale_version");
+    }
+}

@@ -180,6 +180,7 @@ pub(crate) mod test_support {
             user_agent: Some(
                 "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0".into(),
             ),
+            expected_version: None,
         }
     }
 

@@ -37,7 +37,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::attribution::{Attribution, ACCESS_LINK_KINDS};
-use super::refusal::not_found_is;
+use super::refusal::{not_found_is, stale_version_is};
 use super::{rate_keys, Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     normalize_password, Account, AccountChange, AuditKind, Changes, Invitation, NewPassword,
@@ -51,6 +51,9 @@ pub enum SetPasswordError {
     /// No such account in the staff member's tenant (`not_found`).
     #[error("no such portal account")]
     NotFound,
+    /// The account changed since the staff member read it (`stale_version`).
+    #[error("the account changed since you read it: nothing was changed")]
+    StaleVersion,
     /// The account is archived (`account_archived`).
     #[error("the account is archived: unarchive it before setting a password")]
     AccountArchived,
@@ -66,6 +69,7 @@ impl Refusal for SetPasswordError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotFound => ErrorCode::NotFound,
+            Self::StaleVersion => ErrorCode::StaleVersion,
             Self::AccountArchived => ErrorCode::AccountArchived,
             Self::PasswordRejected(_) => ErrorCode::PasswordRejected,
             Self::PasswordMismatch => ErrorCode::PasswordMismatch,
@@ -75,12 +79,16 @@ impl Refusal for SetPasswordError {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         match self {
             Self::PasswordRejected(rejected) => Some(&rejected.reasons),
-            Self::NotFound | Self::AccountArchived | Self::PasswordMismatch => None,
+            Self::NotFound
+            | Self::StaleVersion
+            | Self::AccountArchived
+            | Self::PasswordMismatch => None,
         }
     }
 }
 
 not_found_is!(SetPasswordError);
+stale_version_is!(SetPasswordError);
 
 /// Whether the client was told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

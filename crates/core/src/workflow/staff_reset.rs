@@ -31,7 +31,7 @@
 use time::{Duration, OffsetDateTime};
 
 use super::attribution::Attribution;
-use super::refusal::not_found_is;
+use super::refusal::{not_found_is, stale_version_is};
 use super::{Decision, ErrorCode, MailIntent, Refusal};
 use crate::{
     Access, Account, AccountChange, AuditKind, Changes, Invitation, MessageKind, RawToken,
@@ -44,6 +44,9 @@ pub enum StaffResetError {
     /// No such account in the staff member's tenant (`not_found`).
     #[error("no such portal account")]
     NotFound,
+    /// The account changed since the staff member read it (`stale_version`).
+    #[error("the account changed since you read it: nothing was changed")]
+    StaleVersion,
     /// The account is archived (`account_archived`).
     #[error("the account is archived: unarchive it before sending a reset")]
     AccountArchived,
@@ -73,6 +76,7 @@ impl Refusal for StaffResetError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotFound => ErrorCode::NotFound,
+            Self::StaleVersion => ErrorCode::StaleVersion,
             Self::AccountArchived => ErrorCode::AccountArchived,
             Self::NotInvited => ErrorCode::NotInvited,
             Self::InvitationPending => ErrorCode::InvitationPending,
@@ -84,6 +88,7 @@ impl Refusal for StaffResetError {
 }
 
 not_found_is!(StaffResetError);
+stale_version_is!(StaffResetError);
 
 /// Where the staff member stands with human verification, as loaded by the
 /// service from the store.

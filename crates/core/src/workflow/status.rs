@@ -264,6 +264,8 @@ pub struct AccountStatus {
     pub mfa: MfaStatus,
     /// The live sessions: how many, and the latest use.
     pub sessions: SessionsStatus,
+    /// The version read (a change expecting it is refused once another came first).
+    pub version: i64,
 }
 
 /// What staff see of an account's sessions.
@@ -329,6 +331,7 @@ pub fn account_status(
         messages,
         mfa: MfaStatus::of(&account.mfa, policy, now, 0),
         sessions: SessionsStatus::default(),
+        version: account.version,
     }
 }
 

@@ -2,7 +2,6 @@ use time::Duration;
 
 use super::*;
 use crate::workflow::attribution::fixtures::*;
-use crate::workflow::{ErrorCode, Refusal};
 use crate::{NewMessage, TokenHash};
 
 fn message(
@@ -249,11 +248,6 @@ fn status_json_has_the_contract_fields() {
         .as_array()
         .unwrap()
         .contains(&"resend_invitation".into()));
-}
-
-#[test]
-fn not_found_has_the_not_found_code() {
-    assert_eq!(NotFoundError.code(), ErrorCode::NotFound);
 }
 
 #[test]

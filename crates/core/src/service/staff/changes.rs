@@ -35,7 +35,7 @@ impl PortalService {
         let mailer = self.mailer().is_some();
         let ttl = self.config().invitation_ttl;
         let result = self
-            .decide_and_commit(staff, id, no_constraints, |account, now| {
+            .decide_and_commit(staff, ctx, id, no_constraints, |account, now| {
                 decide_send_invitation(
                     account,
                     Attribution::new(&actor, ctx, self.new_event_id()),
@@ -102,14 +102,14 @@ impl PortalService {
         let now = self.now();
         let mailer = self.mailer().is_some();
         // The cheap refusals first: they do not use up the staff member's rate.
-        let account = self.load_account(staff, id).await?;
+        let account = self.load_account_at(staff, ctx, id).await?;
         check_staff_reset(&account, mailer).map_err(ServiceError::Refused)?;
 
         let human = self.count_staff_reset(staff, now).await.map_err(infra)?;
 
         let actor = staff.actor();
         let ttl = self.config().reset_ttl;
-        let reload = move |_| async move { self.load_account(staff, id).await };
+        let reload = move |_| async move { self.load_account_at(staff, ctx, id).await };
         self.transact(now, no_constraints, account, reload, |account| {
             decide_staff_reset(
                 account,
@@ -142,12 +142,12 @@ impl PortalService {
         let policy = self.config().password_policy;
         let (password, confirmation) = (&input.password, &input.password_confirmation);
         let load = move || async move {
-            let account = self.load_account(staff, id).await?;
+            let account = self.load_account_at(staff, ctx, id).await?;
             check_set_password(&account, password, confirmation, &policy)
                 .map_err(ServiceError::Refused)?;
             Ok(account)
         };
-        let account = self.load_account(staff, id).await?;
+        let account = self.load_account_at(staff, ctx, id).await?;
         let new = check_set_password(&account, password, confirmation, &policy)
             .map_err(ServiceError::Refused)?;
         // Only now, with the cheap checks passed, the expensive hash (once).
@@ -206,7 +206,7 @@ impl PortalService {
         enabled: bool,
     ) -> Result<(), ServiceError<AccessError>> {
         let actor = staff.actor();
-        self.decide_and_commit(staff, id, no_constraints, |account, now| {
+        self.decide_and_commit(staff, ctx, id, no_constraints, |account, now| {
             decide_set_access(
                 account,
                 Attribution::new(&actor, ctx, self.new_event_id()),
@@ -249,7 +249,7 @@ impl PortalService {
         archived: bool,
     ) -> Result<(), ServiceError<ArchiveError>> {
         let actor = staff.actor();
-        self.decide_and_commit(staff, id, no_constraints, |account, now| {
+        self.decide_and_commit(staff, ctx, id, no_constraints, |account, now| {
             decide_archive(
                 account,
                 Attribution::new(&actor, ctx, self.new_event_id()),
@@ -276,6 +276,7 @@ impl PortalService {
         let notify = self.mailer().is_some();
         self.decide_and_commit(
             staff,
+            ctx,
             id,
             |e| matches!(e, StoreError::EmailTaken).then_some(ChangeEmailError::EmailTaken),
             |account, now| {

@@ -35,14 +35,16 @@ use crate::workflow::attribution::Attribution;
 use crate::workflow::create_account::{decide_create_account, NewAccount};
 use crate::workflow::human_verification::decide_human_verification;
 use crate::workflow::status::account_status;
-use crate::workflow::{Decision, Refusal};
+use crate::workflow::{Decision, Refusal, StaleVersionError};
 use crate::{Account, AccountId, AuditEvent, RequestContext, StoreError, TokenRecord};
 
 mod audit;
 mod changes;
+mod search;
 mod trust;
 
 pub use audit::MAX_AUDIT_PAGE;
+pub use search::{AccountPage, AccountSummary, ACCOUNTS_PER_PAGE};
 pub use trust::{MfaResetError, MAX_LISTED};
 
 pub use crate::workflow::access::AccessError;
@@ -122,22 +124,46 @@ impl PortalService {
             .ok_or_else(|| ServiceError::Refused(NotFoundError.into()))
     }
 
+    /// [`load_account`](Self::load_account), refused with `stale_version`
+    /// when the request expects another version
+    /// ([`RequestContext::expected_version`]). Checked at every (re)load:
+    /// the commit is conditional on the loaded version, so a change made at
+    /// the expected version is the only one that can win.
+    async fn load_account_at<E>(
+        &self,
+        staff: &StaffActor,
+        ctx: &RequestContext,
+        id: AccountId,
+    ) -> Result<Account, ServiceError<E>>
+    where
+        E: Refusal + From<NotFoundError> + From<StaleVersionError>,
+    {
+        let account = self.load_account(staff, id).await?;
+        match ctx.expected_version {
+            Some(expected) if expected != account.version => {
+                Err(ServiceError::Refused(StaleVersionError.into()))
+            }
+            Some(_) | None => Ok(account),
+        }
+    }
+
     /// Load the account, decide, commit (nothing for an empty decision);
     /// on a version conflict, again (see [`transact`](Self::transact)).
     async fn decide_and_commit<T, E, F>(
         &self,
         staff: &StaffActor,
+        ctx: &RequestContext,
         id: AccountId,
         constraints: Constraints<E>,
         mut decide: F,
     ) -> Result<T, ServiceError<E>>
     where
-        E: Refusal + From<NotFoundError>,
+        E: Refusal + From<NotFoundError> + From<StaleVersionError>,
         F: FnMut(&Account, OffsetDateTime) -> Result<Decision<T>, E>,
     {
         let now = self.now();
-        let first = self.load_account(staff, id).await?;
-        let reload = move |_| async move { self.load_account(staff, id).await };
+        let first = self.load_account_at(staff, ctx, id).await?;
+        let reload = move |_| async move { self.load_account_at(staff, ctx, id).await };
         self.transact(now, constraints, first, reload, |account| {
             decide(account, now)
                 .map(Step::unless_empty)

@@ -48,8 +48,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, Changes,
-    DeliveryOutcome, DeliveryState, DeviceRecord, LinkOpening, MessageId, OutboxMessage,
+    Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, Changes, DeliveryOutcome, DeliveryState, DeviceRecord, LinkOpening, MessageId, OutboxMessage,
     ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
     TokenRecord, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
@@ -117,6 +116,38 @@ impl AccountStore for MemoryStore {
             .get(&id)
             .filter(|a| &a.tenant == tenant)
             .cloned())
+    }
+
+    async fn search_accounts(
+        &self,
+        tenant: &TenantId,
+        query: &AccountSearch,
+    ) -> Result<Vec<Account>, StoreError> {
+        let state = self.lock();
+        let text = query.text.to_lowercase();
+        let matches = |account: &Account| {
+            account.email.normalized().contains(&text)
+                || account
+                    .username
+                    .as_ref()
+                    .is_some_and(|u| u.key().contains(&text))
+                || account
+                    .contact_ref
+                    .as_ref()
+                    .is_some_and(|c| c.to_lowercase().contains(&text))
+        };
+        let mut found: Vec<&Account> = state
+            .accounts
+            .values()
+            .filter(|a| &a.tenant == tenant && matches(a))
+            .collect();
+        found.sort_by_key(|a| std::cmp::Reverse((a.created_at, a.id)));
+        Ok(found
+            .into_iter()
+            .skip(query.offset as usize)
+            .take(query.limit as usize)
+            .cloned()
+            .collect())
     }
 
     async fn account_by_email(

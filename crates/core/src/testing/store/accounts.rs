@@ -344,3 +344,71 @@ pub async fn twenty_concurrent_inserts_of_one_email_create_exactly_one_account(
     }
     assert_eq!((won, taken), (1, 19));
 }
+
+/// A search finds the tenant's accounts whose email, username or contact
+/// reference contains the text (any case, `%` and `_` literal), newest
+/// first, a page at a time, and never an account of another tenant.
+pub async fn a_search_matches_email_username_or_contact_ref_newest_first_within_the_tenant(
+    store: Arc<dyn AccountStore>,
+) {
+    let firm = tenant("firm");
+    let mut ann = account(&firm, 1, "ann@example.com");
+    ann.created_at = at(10);
+    ann.contact_ref = Some("CRM-100_A".into());
+    let mut bob = account(&firm, 2, "bob@example.com");
+    bob.created_at = at(20);
+    bob.username = username("Bobby.Tables");
+    let mut cat = account(&firm, 3, "cat@other.org");
+    cat.created_at = at(30);
+    let intruder = account(&tenant("other"), 4, "ann@example.com");
+    for a in [&ann, &bob, &cat, &intruder] {
+        insert(&store, a).await;
+    }
+    let search = |text: &str, offset, limit| crate::AccountSearch {
+        text: text.to_owned(),
+        offset,
+        limit,
+    };
+    let ids = |found: Vec<crate::Account>| found.iter().map(|a| a.id).collect::<Vec<_>>();
+
+    let all = store
+        .search_accounts(&firm, &search("", 0, 10))
+        .await
+        .unwrap();
+    assert_eq!(ids(all), vec![cat.id, bob.id, ann.id]);
+    let page_two = store
+        .search_accounts(&firm, &search("", 1, 1))
+        .await
+        .unwrap();
+    assert_eq!(ids(page_two), vec![bob.id]);
+    let by_email = store
+        .search_accounts(&firm, &search("example.com", 0, 10))
+        .await
+        .unwrap();
+    assert_eq!(ids(by_email), vec![bob.id, ann.id]);
+    let by_username = store
+        .search_accounts(&firm, &search("bobby", 0, 10))
+        .await
+        .unwrap();
+    assert_eq!(ids(by_username), vec![bob.id]);
+    let by_contact = store
+        .search_accounts(&firm, &search("crm-100_a", 0, 10))
+        .await
+        .unwrap();
+    assert_eq!(ids(by_contact), vec![ann.id]);
+    let wildcard = store
+        .search_accounts(&firm, &search("100%", 0, 10))
+        .await
+        .unwrap();
+    assert!(wildcard.is_empty(), "% is a literal, not a wildcard");
+    let underscore = store
+        .search_accounts(&firm, &search("m_1", 0, 10))
+        .await
+        .unwrap();
+    assert!(underscore.is_empty(), "_ is a literal, not a wildcard");
+    let nothing = store
+        .search_accounts(&firm, &search("nobody", 0, 10))
+        .await
+        .unwrap();
+    assert!(nothing.is_empty());
+}

@@ -127,6 +127,7 @@ macro_rules! account_store_conformance {
     ($factory:expr) => {
         $crate::__account_store_tests!($factory;
             an_inserted_account_is_found_by_id_normalized_email_and_username_key,
+            a_search_matches_email_username_or_contact_ref_newest_first_within_the_tenant,
             one_email_address_holds_one_account_in_each_tenant_and_reads_never_cross_tenants,
             writes_naming_another_tenant_change_nothing,
             a_second_account_with_the_same_normalized_email_is_refused_as_email_taken,
