@@ -47,7 +47,8 @@ pub use ports::clock::{Clock, OsRandom, SecureRandom, SystemClock};
 pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
 pub use ports::mailer::{Mailer, MailerError, MailerErrorKind};
 pub use ports::store::{
-    AccountChange, AccountSearch, AccountStore, ChangeStep, Changes, DeviceRevocation, Redemption, SessionRevocation, StoreError, StoreUnavailable, TokenRevocation,
+    AccountChange, AccountSearch, AccountStore, ChangeStep, Changes, DeviceRevocation, Redemption,
+    SessionRevocation, StoreError, StoreUnavailable, TokenRevocation,
 };
 pub use service::{
     ClientSession, InfraError, PortalEvent, PortalService, PortalServiceBuilder, ServiceError,

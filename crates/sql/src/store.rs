@@ -5,9 +5,10 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use portal_access_core::{
-    Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint, ChainedEvent, Changes, DeliveryOutcome, DeviceRecord, LinkOpening, MessageId, OutboxMessage, ServerSecret,
-    SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
-    NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint,
+    ChainedEvent, Changes, DeliveryOutcome, DeviceRecord, LinkOpening, MessageId, OutboxMessage,
+    ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
+    TokenRecord, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 use sqlx::{Pool, Transaction};
 use time::OffsetDateTime;
@@ -15,7 +16,11 @@ use time::OffsetDateTime;
 use crate::commit::apply;
 use crate::queries::{
     ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD,
-    AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, DEVICE, DEVICES_FOR_ACCOUNT, HIT_RATE, INSERT_SERVER_SECRET, LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT, PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY, RECORD_SENT, RECORD_SUPERSEDED, SEARCH_ACCOUNTS, SERVER_SECRET, SESSION, SESSIONS_FOR_ACCOUNT, SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
+    AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, DEVICE, DEVICES_FOR_ACCOUNT, HIT_RATE,
+    INSERT_SERVER_SECRET, LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT,
+    PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY, RECORD_SENT, RECORD_SUPERSEDED,
+    SEARCH_ACCOUNTS, SERVER_SECRET, SESSION, SESSIONS_FOR_ACCOUNT, SESSION_AND_ACCOUNT,
+    STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
 };
 use crate::rows::{chain_point, hash_arg, seq_arg, session, tenant, FromRow};
 use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};

@@ -38,6 +38,7 @@ const DONE: &[&str] = &[
     "archived",
     "unarchived",
     "email",
+    "mfa_reset",
     "verified",
 ];
 

@@ -134,6 +134,11 @@ pub(super) async fn act(
             call.answer(result, "email", "change_email", json!({ "email": email }))
                 .await
         }
+        "mfa-reset" => {
+            let result = service.mfa_reset(who, ctx, id).await;
+            call.answer(result, "mfa_reset", "mfa_reset", json!({}))
+                .await
+        }
         _ => error_page(
             &console,
             Some(&staff),

@@ -677,3 +677,40 @@ pub async fn the_console_speaks_spanish_from_accept_language_or_the_switch(backe
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(refused.contains("El cliente todavía no aceptó la invitación: reenvíesela."));
 }
+
+pub async fn staff_reset_a_lost_second_factor_from_the_account_page_once(backend: Backend) {
+    let options = Options {
+        mfa: portal_access_core::MfaMode::Optional,
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(backend, options).await;
+    let (id, client_browser, _) =
+        crate::recovery::with_totp(&app, "ann@example.com", "annie").await;
+    let client = console_as(&app, ALICE).await;
+    let (_, page) = open(&app, &client, &format!("/accounts/{id}")).await;
+    assert!(page.contains("Reset second factor"), "{page}");
+
+    let (status, to, _) = act(&app, &client, &id, "mfa-reset", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(to.ends_with("?done=mfa_reset"), "{to}");
+    let me = sent(client_browser.get(app.url("/api/portal/me"))).await;
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "sessions ended");
+    let status = app.status_of(&id).await;
+    assert_eq!(status["mfa"]["factors"], json!([]));
+    assert_eq!(status["mfa"]["last_reset"]["by"], "alice");
+    let (_, page) = open(&app, &client, &format!("/accounts/{id}?done=mfa_reset")).await;
+    assert!(page.contains("The second factor was reset"), "{page}");
+    assert!(
+        !page.contains("Reset second factor"),
+        "no factor left to reset"
+    );
+
+    // Posted again (a page opened before the reset): the advice, nothing changed.
+    let (status, _, page) = act(&app, &client, &id, "mfa-reset", &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("This client has no second factor to reset."),
+        "{page}"
+    );
+    assert_eq!(app.status_of(&id).await["mfa"]["last_reset"]["by"], "alice");
+}

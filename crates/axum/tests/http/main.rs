@@ -126,6 +126,7 @@ on_every_store!(
     console::human_verification_returns_to_the_account_that_asked_for_it,
     console::without_a_mailer_the_console_says_to_configure_one_or_set_a_password,
     console::the_console_speaks_spanish_from_accept_language_or_the_switch,
+    console::staff_reset_a_lost_second_factor_from_the_account_page_once,
 );
 
 /// Connections terminated under the app (PostgreSQL), a busy database (SQLite).

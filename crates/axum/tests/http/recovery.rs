@@ -44,7 +44,11 @@ async fn body(response: Response) -> Value {
 
 /// A signed-in client of `email` with an authenticator enrolled (the clock
 /// then moved one step on); the account id, the client and the secret.
-async fn with_totp(app: &TestApp, email: &str, username: &str) -> (String, Client, Vec<u8>) {
+pub(crate) async fn with_totp(
+    app: &TestApp,
+    email: &str,
+    username: &str,
+) -> (String, Client, Vec<u8>) {
     let (id, client) = app.signed_in(email, username).await;
     let started = body(
         app.post_json(&client, "/api/portal/mfa/totp", json!({}))

@@ -45,7 +45,7 @@
 use time::OffsetDateTime;
 
 use super::attribution::Attribution;
-use super::refusal::not_found_is;
+use super::refusal::{not_found_is, stale_version_is};
 use super::second_factor::FactorNotice;
 use super::staff_reset::HumanCheck;
 use super::{Decision, ErrorCode, Refusal};
@@ -71,6 +71,9 @@ pub enum MfaResetError {
     /// (`human_verification_required`).
     #[error("too many resets in a short time: pass the human verification, then try again")]
     HumanVerificationRequired,
+    /// The account changed since the staff member read it (`stale_version`).
+    #[error("the account changed since you read it: nothing was changed")]
+    StaleVersion,
 }
 
 impl Refusal for MfaResetError {
@@ -80,11 +83,13 @@ impl Refusal for MfaResetError {
             Self::AccountArchived => ErrorCode::AccountArchived,
             Self::NothingToReset => ErrorCode::ValidationFailed,
             Self::HumanVerificationRequired => ErrorCode::HumanVerificationRequired,
+            Self::StaleVersion => ErrorCode::StaleVersion,
         }
     }
 }
 
 not_found_is!(MfaResetError);
+stale_version_is!(MfaResetError);
 
 /// The cheap refusals, before the attempt is counted.
 pub fn check_mfa_reset(account: &Account) -> Result<(), MfaResetError> {

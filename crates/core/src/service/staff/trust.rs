@@ -84,13 +84,15 @@ impl PortalService {
     ) -> Result<(), ServiceError<MfaResetError>> {
         let now = self.now();
         // The cheap refusals first: they do not use up the staff member's rate.
-        let account = self.load_account(staff, id).await?;
+        // At the version the staff member read, when they said which
+        // (`RequestContext::expected_version`, the console's forms).
+        let account = self.load_account_at(staff, ctx, id).await?;
         check_mfa_reset(&account).map_err(ServiceError::Refused)?;
         let human = self.count_staff_reset(staff, now).await.map_err(infra)?;
         let policy = self.config().mfa_policy(&account.tenant);
         let mailer = self.mailer().is_some();
         let actor = staff.actor();
-        let reload = move |_| async move { self.load_account(staff, id).await };
+        let reload = move |_| async move { self.load_account_at(staff, ctx, id).await };
         self.transact(now, no_constraints, account, reload, |account| {
             decide_mfa_reset(
                 MfaResetInput {

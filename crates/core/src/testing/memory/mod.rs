@@ -48,9 +48,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, Changes, DeliveryOutcome, DeliveryState, DeviceRecord, LinkOpening, MessageId, OutboxMessage,
-    ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
-    TokenRecord, NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds,
+    ChainedEvent, Changes, DeliveryOutcome, DeliveryState, DeviceRecord, LinkOpening, MessageId,
+    OutboxMessage, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
+    TokenHash, TokenRecord, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 
 use state::State;
