@@ -129,6 +129,12 @@ pub struct PortalConfig {
     pub email_code_ttl: Duration,
     /// Emailed sign-in codes per account (default 5 per 15 minutes).
     pub email_code_rate: Rate,
+    /// The webhook endpoints that receive host events (default: none).
+    /// Each commit queues one delivery per event and endpoint of its tenant
+    /// in its own transaction; a [`Dispatcher`](crate::Dispatcher) built
+    /// with [`for_webhooks`](crate::Dispatcher::for_webhooks) and the same
+    /// endpoints delivers them.
+    pub webhooks: crate::webhook::WebhookEndpoints,
 }
 
 impl PortalConfig {
@@ -169,6 +175,7 @@ impl PortalConfig {
             challenge_tries: 5,
             email_code_ttl: Duration::minutes(10),
             email_code_rate: Rate::new(5, Duration::minutes(15)),
+            webhooks: crate::webhook::WebhookEndpoints::default(),
         }
     }
 

@@ -24,11 +24,12 @@ pub mod ports;
 pub mod service;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod webhook;
 pub mod workflow;
 
 pub use config::{HashingConfig, PortalConfig, Rate};
 pub use crypto::SecretKey;
-pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
+pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig, MailLane, WebhookLane};
 pub use domain::factor::{FactorKind, MfaMode, MfaPolicy, MfaState, SecondFactorMethod};
 pub use domain::{
     canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter,
@@ -38,13 +39,16 @@ pub use domain::{
     MessageKind, NewMessage, NewPassword, OutboxMessage, PasswordHash, PasswordPolicy,
     PasswordReason, PasswordRejected, RawToken, RequestContext, ServerSecret, SessionRecord,
     StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username,
+    HostEvent, HostEventType, NewWebhook, OutboxWebhook, WebhookId, WebhookStatus,
     CHAIN_ENCODING_VERSION, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};
 pub use ports::clock::{Clock, OsRandom, SecureRandom, SystemClock};
 pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
+pub use ports::events::EventSink;
 pub use ports::mailer::{Mailer, MailerError, MailerErrorKind};
+pub use ports::webhook::{WebhookError, WebhookRequest, WebhookSender};
 pub use ports::store::{
     AccountChange, AccountStore, ChangeStep, Changes, Redemption, SessionRevocation, StoreError,
     StoreUnavailable, TokenRevocation,

@@ -7,13 +7,14 @@ use async_trait::async_trait;
 use portal_access_core::{
     Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint, ChainedEvent,
     Changes, DeliveryOutcome, LinkOpening, MessageId, OutboxMessage, ServerSecret, SessionRecord,
-    StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord, NOT_SENT_SUPERSEDED,
-    REDACTED_BODY,
+    OutboxWebhook, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
+    WebhookId, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 use sqlx::{Pool, Transaction};
 use time::OffsetDateTime;
 
 use crate::commit::apply;
+use crate::webhooks;
 use crate::queries::{
     ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD,
     AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, HIT_RATE, INSERT_SERVER_SECRET,
@@ -396,6 +397,34 @@ impl<D: Backend> AccountStore for SqlStore<D> {
         };
         D::execute(self.on(), statement).await?;
         Ok(())
+    }
+
+    async fn lease_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxWebhook>, StoreError> {
+        let sql = self.queries.lease_webhooks.as_str();
+        webhooks::lease::<D>(self.on(), sql, now, lease_until, limit).await
+    }
+
+    async fn record_webhook_delivery(
+        &self,
+        id: WebhookId,
+        outcome: DeliveryOutcome,
+    ) -> Result<(), StoreError> {
+        webhooks::record::<D>(self.on(), id, &outcome).await
+    }
+
+    async fn webhooks_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<OutboxWebhook>, StoreError> {
+        self.all(webhooks::for_account(tenant, account_id, limit))
+            .await
     }
 
     async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError> {

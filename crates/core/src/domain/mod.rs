@@ -47,6 +47,7 @@ pub(crate) mod password;
 pub(crate) mod records;
 pub(crate) mod token;
 pub(crate) mod username;
+pub(crate) mod webhook;
 
 pub use account::{Access, Account, Invitation, PasswordHash};
 pub use actor::{Actor, AuditEvent, AuditKind, RequestContext};
@@ -55,7 +56,7 @@ pub use chain::{
     ChainVerifier, ChainedEvent, CHAIN_ENCODING_VERSION,
 };
 pub use email::{EmailAddress, InvalidEmail};
-pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId};
+pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId, WebhookId};
 pub use password::{
     normalize_password, InvalidPolicy, NewPassword, PasswordPolicy, PasswordReason,
     PasswordRejected,
@@ -67,3 +68,4 @@ pub use records::{
 };
 pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};
 pub use username::{InvalidUsername, Username};
+pub use webhook::{HostEvent, HostEventType, NewWebhook, OutboxWebhook, WebhookStatus};

@@ -6,3 +6,5 @@ pub mod clock;
 pub mod geoip;
 pub mod mailer;
 pub mod store;
+pub mod events;
+pub mod webhook;

@@ -71,8 +71,9 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, DeliveryOutcome,
-    LinkOpening, MessageId, NewMessage, OutboxMessage, ServerSecret, SessionRecord, StaffId,
-    StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord,
+    LinkOpening, MessageId, NewMessage, NewWebhook, OutboxMessage, OutboxWebhook, ServerSecret,
+    SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord,
+    WebhookId,
 };
 
 /// A store failure. The domain refusals (`Conflict`, `UsernameTaken`,
@@ -194,7 +195,8 @@ pub enum SessionRevocation {
 ///    revocation of its predecessors),
 /// 5. `revoke_sessions`, then 6. `new_session`,
 /// 7. `outbox`, 8. `audit`, 9. `link_openings`,
-/// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert).
+/// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert),
+/// 12. `webhooks` (queue webhook deliveries).
 ///
 /// The audit events are written in their step's place by the memory store
 /// and, on the SQL stores, appended to the tenant's chain as the last
@@ -227,6 +229,8 @@ pub struct Changes {
     pub clear_rate_prefixes: Vec<String>,
     /// Set a staff member's human-verification state.
     pub staff_verification: Option<StaffVerification>,
+    /// Queue webhook deliveries (one per event and endpoint).
+    pub webhooks: Vec<NewWebhook>,
 }
 
 impl Changes {
@@ -261,6 +265,7 @@ impl Changes {
             link_openings,
             clear_rate_prefixes,
             staff_verification,
+            webhooks,
         } = self;
         (redeem.iter().map(ChangeStep::Redeem))
             .chain(account.iter().map(ChangeStep::Account))
@@ -277,6 +282,7 @@ impl Changes {
                     .map(|prefix| ChangeStep::ClearRatePrefix(prefix.as_str())),
             )
             .chain(staff_verification.iter().map(ChangeStep::StaffVerification))
+            .chain(webhooks.iter().map(ChangeStep::Webhook))
     }
 }
 
@@ -307,6 +313,8 @@ pub enum ChangeStep<'a> {
     ClearRatePrefix(&'a str),
     /// 11. Set a staff member's human-verification state (upsert).
     StaffVerification(&'a StaffVerification),
+    /// 12. Queue a webhook delivery.
+    Webhook(&'a NewWebhook),
 }
 
 /// Where portal accounts and everything around them live. See the
@@ -441,6 +449,34 @@ pub trait AccountStore: Send + Sync + 'static {
         id: MessageId,
         outcome: DeliveryOutcome,
     ) -> Result<(), StoreError>;
+
+    /// Leases up to `limit` webhook deliveries that are queued or retrying,
+    /// due at `now`, and not under an unexpired lease, until `lease_until`;
+    /// oldest due first. The same lease contract as
+    /// [`lease_outbox`](Self::lease_outbox).
+    async fn lease_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxWebhook>, StoreError>;
+
+    /// Records one attempt of a leased webhook delivery: adds one to its
+    /// attempts, sets its state, releases its lease (`Superseded` is
+    /// recorded as failed: a webhook has no link to die).
+    async fn record_webhook_delivery(
+        &self,
+        id: WebhookId,
+        outcome: DeliveryOutcome,
+    ) -> Result<(), StoreError>;
+
+    /// The most recent webhook deliveries about an account, newest first.
+    async fn webhooks_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<OutboxWebhook>, StoreError>;
 
     /// Redacts the bodies of messages whose token expired by `now`; returns
     /// how many.

@@ -168,6 +168,8 @@ pub async fn a_failed_commit_leaves_no_trace(store: Arc<dyn AccountStore>) {
                 staff_id: staff.clone(),
                 verified_until: at(600),
             }),
+            // A refused commit's webhook rows: see `webhooks.rs`.
+            webhooks: Vec::new(),
         }
     };
     let mut taken = bob.clone();
