@@ -34,25 +34,25 @@ pub use domain::factor::{FactorKind, MfaMode, MfaPolicy, MfaState, SecondFactorM
 pub use domain::{
     canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter,
     AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
-    ChainedEvent, DeliveryOutcome, DeliveryState, EmailAddress, EventId, InvalidEmail, InvalidId,
-    InvalidPolicy, InvalidUsername, Invitation, LinkOpening, MalformedToken, MessageId,
-    MessageKind, NewMessage, NewPassword, OutboxMessage, PasswordHash, PasswordPolicy,
-    PasswordReason, PasswordRejected, RawToken, RequestContext, ServerSecret, SessionRecord,
-    StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username,
-    HostEvent, HostEventType, NewWebhook, OutboxWebhook, WebhookId, WebhookStatus,
-    CHAIN_ENCODING_VERSION, NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    ChainedEvent, DeliveryOutcome, DeliveryState, EmailAddress, EventId, HostEvent, HostEventType,
+    InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername, Invitation, LinkOpening,
+    MalformedToken, MessageId, MessageKind, NewMessage, NewPassword, NewWebhook, OutboxMessage,
+    OutboxWebhook, PasswordHash, PasswordPolicy, PasswordReason, PasswordRejected, RawToken,
+    RequestContext, ServerSecret, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash,
+    TokenKind, TokenRecord, TokenState, Username, WebhookId, WebhookStatus, CHAIN_ENCODING_VERSION,
+    NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};
 pub use ports::clock::{Clock, OsRandom, SecureRandom, SystemClock};
-pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
 pub use ports::events::EventSink;
+pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
 pub use ports::mailer::{Mailer, MailerError, MailerErrorKind};
-pub use ports::webhook::{WebhookError, WebhookRequest, WebhookSender};
 pub use ports::store::{
     AccountChange, AccountStore, ChangeStep, Changes, Redemption, SessionRevocation, StoreError,
     StoreUnavailable, TokenRevocation,
 };
+pub use ports::webhook::{WebhookError, WebhookRequest, WebhookSender};
 pub use service::{
     ClientSession, InfraError, PortalEvent, PortalService, PortalServiceBuilder, ServiceError,
     SignedIn, StaffActor,

@@ -17,8 +17,8 @@ use portal_access_core::testing::fakes::{ManualClock, RecordingMailer, SeededRan
 use portal_access_core::testing::MemoryStore;
 use portal_access_core::webhook::{WebhookEndpoint, WebhookEndpoints, WebhookSecret};
 use portal_access_core::{
-    AccountId, AccountStore, Clock, DeliveryState, Dispatcher, DispatcherConfig, EventSink, HostEvent,
-    MailerErrorKind, MessageKind, RequestContext, StaffId, TenantId,
+    AccountId, AccountStore, Clock, DeliveryState, Dispatcher, DispatcherConfig, EventSink,
+    HostEvent, MailerErrorKind, MessageKind, RequestContext, StaffId, TenantId,
 };
 
 const PASSWORD: &str = "violet kettle harbour";
@@ -108,7 +108,10 @@ impl World {
             .webhooks_for_account(&self.staff.tenant, account, 100)
             .await
             .unwrap();
-        rows.iter().rev().map(|w| w.webhook.event_type.as_str()).collect()
+        rows.iter()
+            .rev()
+            .map(|w| w.webhook.event_type.as_str())
+            .collect()
     }
 }
 
@@ -122,11 +125,16 @@ async fn every_account_flow_queues_its_webhook_in_its_commit_and_tells_the_sink_
         display_name: Some("Ann Client".into()),
     };
     let ann = service.create_account(staff, ctx, input).await.unwrap();
-    assert!(w.sink.types().is_empty(), "creating an account is not an event");
+    assert!(
+        w.sink.types().is_empty(),
+        "creating an account is not an event"
+    );
 
     service.send_invitation(staff, ctx, ann.id).await.unwrap();
     let invitation = w.token_of(MessageKind::Invitation).await;
-    accept_invitation(service, ctx, &invitation, "ann", PASSWORD).await.unwrap();
+    accept_invitation(service, ctx, &invitation, "ann", PASSWORD)
+        .await
+        .unwrap();
     service
         .forgot_password(&staff.tenant, ctx, "ann@example.com", None)
         .await
@@ -165,22 +173,45 @@ async fn every_account_flow_queues_its_webhook_in_its_commit_and_tells_the_sink_
         "account.archived",
     ];
     assert_eq!(w.sink.types(), expected, "the sink heard each event once");
-    assert_eq!(w.queued_types(ann.id).await, expected, "one delivery per event");
+    assert_eq!(
+        w.queued_types(ann.id).await,
+        expected,
+        "one delivery per event"
+    );
 
     let events = w.sink.0.lock().unwrap().clone();
     assert_eq!(events[3].extra["how"], "reset");
     assert_eq!(events[5].extra["how"], "set_by_staff");
     assert_eq!(events[6].extra["access"], "disabled");
-    let rows = w.store.webhooks_for_account(&staff.tenant, ann.id, 100).await.unwrap();
+    let rows = w
+        .store
+        .webhooks_for_account(&staff.tenant, ann.id, 100)
+        .await
+        .unwrap();
     for row in &rows {
         let body: serde_json::Value = serde_json::from_str(&row.webhook.payload).unwrap();
         assert_eq!(body["data"]["tenant"], "firm");
         assert_eq!(body["data"]["account_id"], ann.id.to_string());
-        assert!(body["timestamp"].as_str().unwrap().starts_with("2026-03-02T"));
+        assert!(body["timestamp"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-02T"));
         assert_eq!(row.webhook.endpoint, "https://crm.example.com/hooks");
         assert_eq!(row.state, DeliveryState::Queued);
-        for secret_part in [invitation.as_str(), reset.as_str(), not_me.as_str(), "@", "token", "http", PASSWORD] {
-            assert!(!row.webhook.payload.contains(secret_part), "{}", row.webhook.payload);
+        for secret_part in [
+            invitation.as_str(),
+            reset.as_str(),
+            not_me.as_str(),
+            "@",
+            "token",
+            "http",
+            PASSWORD,
+        ] {
+            assert!(
+                !row.webhook.payload.contains(secret_part),
+                "{}",
+                row.webhook.payload
+            );
         }
     }
 }
@@ -193,13 +224,23 @@ async fn a_refused_flow_queues_no_webhook_and_tells_the_sink_nothing() {
         contact_ref: None,
         display_name: None,
     };
-    let ann = w.service.create_account(&w.staff, &w.ctx, input).await.unwrap();
+    let ann = w
+        .service
+        .create_account(&w.staff, &w.ctx, input)
+        .await
+        .unwrap();
     w.service.archive(&w.staff, &w.ctx, ann.id).await.unwrap();
     let before = w.sink.types();
-    assert!(w.service.send_invitation(&w.staff, &w.ctx, ann.id).await.is_err());
-    assert!(accept_invitation(&w.service, &w.ctx, &"A".repeat(43), "ann", PASSWORD)
+    assert!(w
+        .service
+        .send_invitation(&w.staff, &w.ctx, ann.id)
         .await
         .is_err());
+    assert!(
+        accept_invitation(&w.service, &w.ctx, &"A".repeat(43), "ann", PASSWORD)
+            .await
+            .is_err()
+    );
     assert_eq!(w.sink.types(), before);
     assert_eq!(w.queued_types(ann.id).await, ["account.archived"]);
 }
@@ -212,8 +253,15 @@ async fn a_message_given_up_on_raises_message_failed_for_the_webhooks_and_the_si
         contact_ref: None,
         display_name: None,
     };
-    let ann = w.service.create_account(&w.staff, &w.ctx, input).await.unwrap();
-    w.service.send_invitation(&w.staff, &w.ctx, ann.id).await.unwrap();
+    let ann = w
+        .service
+        .create_account(&w.staff, &w.ctx, input)
+        .await
+        .unwrap();
+    w.service
+        .send_invitation(&w.staff, &w.ctx, ann.id)
+        .await
+        .unwrap();
     w.mailer.fail_next(1, MailerErrorKind::Permanent);
     let dispatcher = Dispatcher::new(
         w.store.clone(),
@@ -227,10 +275,17 @@ async fn a_message_given_up_on_raises_message_failed_for_the_webhooks_and_the_si
     assert_eq!(report.failed, 1);
 
     assert_eq!(w.sink.types(), ["account.invited", "message.failed"]);
-    assert_eq!(w.queued_types(ann.id).await, ["account.invited", "message.failed"]);
+    assert_eq!(
+        w.queued_types(ann.id).await,
+        ["account.invited", "message.failed"]
+    );
     let failed = w.sink.0.lock().unwrap()[1].clone();
     assert_eq!(failed.extra["message_kind"], "invitation");
-    let message = &w.store.messages_for_account(&w.staff.tenant, ann.id, 1).await.unwrap()[0];
+    let message = &w
+        .store
+        .messages_for_account(&w.staff.tenant, ann.id, 1)
+        .await
+        .unwrap()[0];
     assert_eq!(failed.extra["message_id"], message.message.id.to_string());
     assert_eq!(message.state, DeliveryState::Failed);
 }
@@ -247,13 +302,30 @@ async fn a_tenant_s_events_go_to_its_own_endpoints_and_the_shared_ones_only() {
         contact_ref: None,
         display_name: None,
     };
-    let bob = w.service.create_account(&other, &w.ctx, input).await.unwrap();
+    let bob = w
+        .service
+        .create_account(&other, &w.ctx, input)
+        .await
+        .unwrap();
     w.service.archive(&other, &w.ctx, bob.id).await.unwrap();
-    let rows = w.store.webhooks_for_account(&other.tenant, bob.id, 10).await.unwrap();
+    let rows = w
+        .store
+        .webhooks_for_account(&other.tenant, bob.id, 10)
+        .await
+        .unwrap();
     let mut urls: Vec<_> = rows.iter().map(|r| r.webhook.endpoint.as_str()).collect();
     urls.sort_unstable();
-    assert_eq!(urls, ["https://crm.example.com/hooks", "https://other.example.com/hooks"]);
-    assert_ne!(rows[0].webhook.id, rows[1].webhook.id, "one delivery id per endpoint");
+    assert_eq!(
+        urls,
+        [
+            "https://crm.example.com/hooks",
+            "https://other.example.com/hooks"
+        ]
+    );
+    assert_ne!(
+        rows[0].webhook.id, rows[1].webhook.id,
+        "one delivery id per endpoint"
+    );
     assert_eq!(rows[0].webhook.payload, rows[1].webhook.payload);
     assert!(w
         .store

@@ -6,15 +6,14 @@ use std::marker::PhantomData;
 use async_trait::async_trait;
 use portal_access_core::{
     Account, AccountId, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint, ChainedEvent,
-    Changes, DeliveryOutcome, LinkOpening, MessageId, OutboxMessage, ServerSecret, SessionRecord,
-    OutboxWebhook, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
+    Changes, DeliveryOutcome, LinkOpening, MessageId, OutboxMessage, OutboxWebhook, ServerSecret,
+    SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash, TokenRecord,
     WebhookId, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 use sqlx::{Pool, Transaction};
 use time::OffsetDateTime;
 
 use crate::commit::apply;
-use crate::webhooks;
 use crate::queries::{
     ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD,
     AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, HIT_RATE, INSERT_SERVER_SECRET,
@@ -23,6 +22,7 @@ use crate::queries::{
     SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
 };
 use crate::rows::{chain_point, hash_arg, seq_arg, session, tenant, FromRow};
+use crate::webhooks;
 use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};
 
 /// The [`AccountStore`] on the SQL database of dialect `D`. Cheap to clone

@@ -143,11 +143,7 @@ pub(crate) async fn record<D: Backend>(
 
 /// An account's most recent deliveries (`$1` account, `$2` tenant, `$3`
 /// limit).
-pub(crate) fn for_account(
-    tenant: &TenantId,
-    account_id: AccountId,
-    limit: u32,
-) -> Statement<'_> {
+pub(crate) fn for_account(tenant: &TenantId, account_id: AccountId, limit: u32) -> Statement<'_> {
     Statement::new(WEBHOOKS_FOR_ACCOUNT)
         .arg(account_id.as_uuid())
         .arg(tenant.as_str())

@@ -60,7 +60,10 @@ impl HttpWebhookSender {
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("portal-access-webhooks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "portal-access-webhooks/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .map_err(BuildError)?;
         Ok(Self { client })

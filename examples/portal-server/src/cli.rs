@@ -190,7 +190,11 @@ pub struct ServerConfig {
     /// A webhook endpoint (http:// or https://) that receives the
     /// tenant's host events (docs/webhooks.md). Repeatable; the n-th
     /// `--webhook-url` is signed with the n-th `--webhook-secret`.
-    #[arg(long = "webhook-url", env = "PORTAL_WEBHOOK_URLS", value_delimiter = ',')]
+    #[arg(
+        long = "webhook-url",
+        env = "PORTAL_WEBHOOK_URLS",
+        value_delimiter = ','
+    )]
     pub webhook_urls: Vec<String>,
 
     /// The signing secret of the matching `--webhook-url`, in the Standard

@@ -16,5 +16,5 @@ pub mod audit;
 pub mod cli;
 pub mod error;
 pub mod mail;
-pub mod webhooks;
 pub mod secret_key;
+pub mod webhooks;

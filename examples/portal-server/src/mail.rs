@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use portal_access::captcha::{Provider, SiteVerifyCaptcha};
 use portal_access::dispatch::{Dispatcher, DispatcherConfig, Lane, WebhookLane};
-use portal_access::webhook::WebhookEndpoints;
 use portal_access::geoip::MaxMindGeoIp;
 use portal_access::smtp::{DirectoryMailer, MessageComposer, Sender, SmtpMailer};
+use portal_access::webhook::WebhookEndpoints;
 use portal_access::{AccountStore, CaptchaVerifier, GeoIpLookup, Mailer, SystemClock};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;

@@ -93,12 +93,20 @@ mod tests {
         ]))
         .unwrap();
         let urls: Vec<_> = endpoints.all_tenants.iter().map(|e| e.url()).collect();
-        assert_eq!(urls, ["https://crm.example.com/a", "http://127.0.0.1:9000/b"]);
+        assert_eq!(
+            urls,
+            ["https://crm.example.com/a", "http://127.0.0.1:9000/b"]
+        );
     }
 
     #[test]
     fn a_url_that_is_not_http_is_refused_naming_the_flag() {
-        let message = refusal(&["--webhook-url", "ftp://crm.example.com", "--webhook-secret", SECRET]);
+        let message = refusal(&[
+            "--webhook-url",
+            "ftp://crm.example.com",
+            "--webhook-secret",
+            SECRET,
+        ]);
         assert!(message.contains("--webhook-url"), "{message}");
     }
 

@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use super::{error_text, Lane, SendFailure, Skip};
 use crate::webhook::{deliveries, WebhookEndpoints};
 use crate::{
-    AccountStore, Changes, DeliveryOutcome, EventSink, HostEvent, Mailer, OsRandom,
-    OutboxMessage, StoreError, TokenState,
+    AccountStore, Changes, DeliveryOutcome, EventSink, HostEvent, Mailer, OsRandom, OutboxMessage,
+    StoreError, TokenState,
 };
 
 /// The message outbox: leased with [`AccountStore::lease_outbox`], sent

@@ -76,8 +76,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    AccountStore, Clock, DeliveryOutcome, Mailer, OsRandom, SecureRandom, StoreError,
-    WebhookSender,
+    AccountStore, Clock, DeliveryOutcome, Mailer, OsRandom, SecureRandom, StoreError, WebhookSender,
 };
 
 mod mail;
@@ -224,8 +223,11 @@ pub trait Lane: Clone + Send + Sync + 'static {
     fn attempts(item: &Self::Item) -> u32;
 
     /// Whether to skip the attempt (read just before it).
-    async fn check(&self, item: &Self::Item, now: OffsetDateTime)
-        -> Result<Option<Skip>, StoreError>;
+    async fn check(
+        &self,
+        item: &Self::Item,
+        now: OffsetDateTime,
+    ) -> Result<Option<Skip>, StoreError>;
 
     /// One attempt (the dispatcher cuts it at `send_timeout`).
     async fn send(&self, item: &Self::Item, now: OffsetDateTime) -> Result<(), SendFailure>;

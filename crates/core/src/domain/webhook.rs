@@ -11,8 +11,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{AccountId, Actor, AuditEvent, AuditKind, OutboxMessage, TenantId, WebhookId};
 use crate::DeliveryState;
+use crate::{AccountId, Actor, AuditEvent, AuditKind, OutboxMessage, TenantId, WebhookId};
 
 /// What happened, as a host hears it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -136,17 +136,24 @@ impl HostEvent {
         };
         let event = match audit.kind {
             AuditKind::InvitationSent | AuditKind::InvitationResent => {
-                Self::of(T::AccountInvited, audit).with("resent", audit.kind == AuditKind::InvitationResent)
+                Self::of(T::AccountInvited, audit)
+                    .with("resent", audit.kind == AuditKind::InvitationResent)
             }
             AuditKind::InvitationAccepted => Self::of(T::InvitationAccepted, audit),
-            AuditKind::PasswordResetSent => Self::of(T::PasswordResetRequested, audit).with("by", by),
+            AuditKind::PasswordResetSent => {
+                Self::of(T::PasswordResetRequested, audit).with("by", by)
+            }
             AuditKind::PasswordReset => Self::of(T::PasswordChanged, audit).with("how", "reset"),
             AuditKind::PasswordSetByStaff => {
                 Self::of(T::PasswordChanged, audit).with("how", "set_by_staff")
             }
-            AuditKind::PasswordChanged => Self::of(T::PasswordChanged, audit).with("how", "changed"),
+            AuditKind::PasswordChanged => {
+                Self::of(T::PasswordChanged, audit).with("how", "changed")
+            }
             AuditKind::AccessEnabled => Self::of(T::AccessChanged, audit).with("access", "enabled"),
-            AuditKind::AccessDisabled => Self::of(T::AccessChanged, audit).with("access", "disabled"),
+            AuditKind::AccessDisabled => {
+                Self::of(T::AccessChanged, audit).with("access", "disabled")
+            }
             AuditKind::Archived => Self::of(T::AccountArchived, audit),
             AuditKind::AccountSecured => Self::of(T::AccountSecured, audit),
             AuditKind::EmailChanged => Self::of(T::EmailChanged, audit),

@@ -88,7 +88,9 @@ impl WebhookError {
     pub fn for_status(status: u16) -> Option<Self> {
         match status {
             200..=299 => None,
-            408 | 429 | 500..=599 => Some(Self::transient(format!("the endpoint answered {status}"))),
+            408 | 429 | 500..=599 => {
+                Some(Self::transient(format!("the endpoint answered {status}")))
+            }
             _ => Some(Self::permanent(format!("the endpoint answered {status}"))),
         }
     }

@@ -36,8 +36,8 @@ use crate::mail::{TemplateError, Templates};
 use crate::workflow::{Decision, MailIntent, Refusal};
 use crate::{
     Account, AccountId, AccountStore, Actor, CaptchaError, CaptchaVerifier, Clock, EventId,
-    EventSink, GeoIpLookup, HostEvent, Mailer, MessageId, NewMessage, OsRandom, RawToken, SecureRandom, SessionRecord,
-    StaffId, StoreError, SystemClock, TenantId,
+    EventSink, GeoIpLookup, HostEvent, Mailer, MessageId, NewMessage, OsRandom, RawToken,
+    SecureRandom, SessionRecord, StaffId, StoreError, SystemClock, TenantId,
 };
 
 pub use crate::hashing::Verification;

@@ -45,7 +45,13 @@ fn dispatcher(
     config: DispatcherConfig,
 ) -> Dispatcher<WebhookLane> {
     let sender = HttpWebhookSender::new(Duration::from_secs(2)).unwrap();
-    Dispatcher::for_webhooks(store, Arc::new(sender), endpoints(url), Arc::new(SystemClock), config)
+    Dispatcher::for_webhooks(
+        store,
+        Arc::new(sender),
+        endpoints(url),
+        Arc::new(SystemClock),
+        config,
+    )
 }
 
 fn firm() -> TenantId {
@@ -109,7 +115,10 @@ fn wire_id(id: WebhookId) -> String {
 }
 
 async fn row(store: &MemoryStore, account: AccountId) -> Vec<OutboxWebhook> {
-    store.webhooks_for_account(&firm(), account, 10).await.unwrap()
+    store
+        .webhooks_for_account(&firm(), account, 10)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -118,7 +127,10 @@ async fn events_of_the_service_arrive_signed_and_every_signature_verifies_by_han
     let store = Arc::new(MemoryStore::new());
     let mut config = portal_access_core::PortalConfig::new("https://portal.example.com");
     config.webhooks = endpoints(&receiver.url());
-    let service = PortalService::builder(store.clone()).config(config).build().unwrap();
+    let service = PortalService::builder(store.clone())
+        .config(config)
+        .build()
+        .unwrap();
     let staff = StaffActor {
         tenant: firm(),
         staff_id: StaffId::new("staff-1").unwrap(),
@@ -130,7 +142,10 @@ async fn events_of_the_service_arrive_signed_and_every_signature_verifies_by_han
         display_name: None,
     };
     let ann = service.create_account(&staff, &ctx, input).await.unwrap();
-    service.set_access(&staff, &ctx, ann.id, false).await.unwrap();
+    service
+        .set_access(&staff, &ctx, ann.id, false)
+        .await
+        .unwrap();
     service.archive(&staff, &ctx, ann.id).await.unwrap();
 
     let report = dispatcher(store.clone(), &receiver.url(), fast_config())
@@ -154,7 +169,9 @@ async fn events_of_the_service_arrive_signed_and_every_signature_verifies_by_han
         .collect();
     assert_eq!(types, ["access.changed", "account.archived"]);
     let rows = row(&store, ann.id).await;
-    assert!(rows.iter().all(|r| r.state == DeliveryState::Sent && r.attempts == 1));
+    assert!(rows
+        .iter()
+        .all(|r| r.state == DeliveryState::Sent && r.attempts == 1));
     let mut ids: Vec<_> = rows.iter().map(|r| wire_id(r.webhook.id)).collect();
     let mut seen: Vec<_> = received.iter().map(|r| r.id.clone()).collect();
     ids.sort();
@@ -169,11 +186,18 @@ async fn a_receiver_answering_500_429_and_408_is_retried_until_it_answers_2xx() 
     let store = Arc::new(MemoryStore::new());
     let ids = queue(store.as_ref(), &receiver.url(), 1).await;
     let accepted = || receiver.accepted_per_id().len() == 1;
-    run_until(vec![dispatcher(store.clone(), &receiver.url(), fast_config())], Duration::from_secs(20), accepted).await;
+    run_until(
+        vec![dispatcher(store.clone(), &receiver.url(), fast_config())],
+        Duration::from_secs(20),
+        accepted,
+    )
+    .await;
 
     let received = receiver.received();
     assert_eq!(received.len(), 4, "{received:?}");
-    assert!(received.iter().all(|r| r.id == wire_id(ids[0]) && r.signature_ok));
+    assert!(received
+        .iter()
+        .all(|r| r.id == wire_id(ids[0]) && r.signature_ok));
     let leased = store.lease_webhooks(far(), far(), 10).await.unwrap();
     assert!(leased.is_empty(), "sent: never leased again");
 }
@@ -208,8 +232,14 @@ async fn a_receiver_answering_400_is_given_up_at_once() {
         .unwrap();
     assert_eq!(report.failed, 1);
     let rows = row(&store, account).await;
-    assert_eq!((rows[0].state, rows[0].attempts), (DeliveryState::Failed, 1));
-    assert!(rows[0].last_error.as_deref().unwrap().contains("400"), "{rows:?}");
+    assert_eq!(
+        (rows[0].state, rows[0].attempts),
+        (DeliveryState::Failed, 1)
+    );
+    assert!(
+        rows[0].last_error.as_deref().unwrap().contains("400"),
+        "{rows:?}"
+    );
     assert_eq!(receiver.received().len(), 1);
 }
 
@@ -233,7 +263,10 @@ async fn a_fifty_megabyte_answer_and_a_receiver_that_never_answers_are_cut_at_th
             .unwrap();
         let took = started.elapsed();
         // The sender's own timeout is 2 s, the dispatcher's 3 s.
-        assert!(took < Duration::from_secs(4), "{answer:?} held the slot {took:?}");
+        assert!(
+            took < Duration::from_secs(4),
+            "{answer:?} held the slot {took:?}"
+        );
         assert_eq!(report.leased, 1);
         let now = time::OffsetDateTime::now_utc();
         let all = store.lease_webhooks(far(), far(), 10).await.unwrap();
@@ -272,12 +305,19 @@ async fn three_dispatchers_on_postgresql_deliver_five_hundred_events_exactly_onc
 
     let accepted = receiver.accepted_per_id();
     assert_eq!(accepted.len(), 500, "every event delivered");
-    assert!(accepted.values().all(|&n| n == 1), "an event was accepted twice");
+    assert!(
+        accepted.values().all(|&n| n == 1),
+        "an event was accepted twice"
+    );
     for id in &ids {
         assert!(accepted.contains_key(&wire_id(*id)));
     }
     assert!(receiver.received().iter().all(|r| r.signature_ok));
-    assert!(stores[0].lease_webhooks(far(), far(), 10).await.unwrap().is_empty());
+    assert!(stores[0]
+        .lease_webhooks(far(), far(), 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -306,10 +346,15 @@ async fn a_receiver_down_for_ten_seconds_then_up_gets_every_event() {
         }
     });
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let retrying = store.webhooks_for_account(&firm(), QUEUED_FOR, 100).await.unwrap();
+    let retrying = store
+        .webhooks_for_account(&firm(), QUEUED_FOR, 100)
+        .await
+        .unwrap();
     assert_eq!(retrying.len(), 50);
     assert!(
-        retrying.iter().all(|w| w.state == DeliveryState::Retrying && w.attempts >= 1),
+        retrying
+            .iter()
+            .all(|w| w.state == DeliveryState::Retrying && w.attempts >= 1),
         "all failed at least once while the receiver was down"
     );
     let receiver = Receiver::start_on(addr, |_| Answer::Status(200)).await;
@@ -322,7 +367,11 @@ async fn a_receiver_down_for_ten_seconds_then_up_gets_every_event() {
     let _ = stop.send(());
     task.await.unwrap();
     let accepted = receiver.accepted_per_id();
-    assert_eq!(accepted.len(), 50, "every event delivered once the receiver is up");
+    assert_eq!(
+        accepted.len(),
+        50,
+        "every event delivered once the receiver is up"
+    );
     assert!(accepted.values().all(|&n| n == 1));
     assert!(ids.iter().all(|id| accepted.contains_key(&wire_id(*id))));
     assert!(receiver.received().iter().all(|r| r.signature_ok));

@@ -63,7 +63,10 @@ impl Receiver {
     }
 
     /// Starts on `addr` (a port reserved earlier).
-    pub async fn start_on(addr: SocketAddr, script: impl FnMut(usize) -> Answer + Send + 'static) -> Self {
+    pub async fn start_on(
+        addr: SocketAddr,
+        script: impl FnMut(usize) -> Answer + Send + 'static,
+    ) -> Self {
         let listener = TcpListener::bind(addr).await.unwrap();
         Self::serve(listener, script)
     }
@@ -77,7 +80,9 @@ impl Receiver {
         let handle = receiver.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 tokio::spawn(handle.clone().connection(stream));
             }
         });
@@ -108,7 +113,9 @@ impl Receiver {
     async fn connection(self, mut stream: TcpStream) {
         let mut buffer = Vec::new();
         loop {
-            let Some((head, body)) = read_request(&mut stream, &mut buffer).await else { return };
+            let Some((head, body)) = read_request(&mut stream, &mut buffer).await else {
+                return;
+            };
             let answer = {
                 let mut received = self.received.lock().unwrap();
                 let n = received.len();
@@ -201,7 +208,9 @@ fn record(head: &str, body: String, answer: Answer) -> Received {
 /// `whsec_`; the signed content is `id.timestamp.body`; the header holds
 /// space-separated `v1,<base64>` signatures, one of which must match.
 pub fn verify(secret: &str, id: &str, timestamp: i64, body: &str, header: &str) -> bool {
-    let key = STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap();
+    let key = STANDARD
+        .decode(secret.trim_start_matches("whsec_"))
+        .unwrap();
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
     let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));

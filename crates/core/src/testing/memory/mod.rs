@@ -368,9 +368,10 @@ impl AccountStore for MemoryStore {
         limit: u32,
     ) -> Result<Vec<crate::OutboxWebhook>, StoreError> {
         let state = self.lock();
-        let rows = state.webhooks.iter().map(|row| &row.webhook).filter(|w| {
-            &w.webhook.tenant == tenant && w.webhook.account_id == Some(account_id)
-        });
+        let rows =
+            state.webhooks.iter().map(|row| &row.webhook).filter(|w| {
+                &w.webhook.tenant == tenant && w.webhook.account_id == Some(account_id)
+            });
         Ok(newest_first(rows.cloned(), |w| w.webhook.created_at, limit))
     }
 
