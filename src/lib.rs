@@ -16,6 +16,7 @@
 //! | `geoip`    | `portal-access-geoip`     | `GeoIpLookup` on MaxMind `.mmdb` files  |
 //! | `captcha`  | `portal-access-captcha`   | `CaptchaVerifier` (hCaptcha, reCAPTCHA, Turnstile) |
 //! | `axum`     | `portal-access-axum`      | staff API, client API, portal pages     |
+//! | `webhooks` | `portal-access-webhooks`  | `WebhookSender` over HTTP(S), signed per Standard Webhooks |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -45,3 +46,7 @@ pub use portal_access_captcha as captcha;
 /// HTTP routers for axum (feature `axum`).
 #[cfg(feature = "axum")]
 pub use portal_access_axum as axum;
+
+/// The HTTP webhook sender (feature `webhooks`).
+#[cfg(feature = "webhooks")]
+pub use portal_access_webhooks as webhooks;

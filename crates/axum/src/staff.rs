@@ -111,7 +111,7 @@ async fn create_account(
             },
         )
         .await?;
-    let status = service.account_status(&staff, account.id).await?;
+    let status = status_view(service, &staff, account.id).await?;
     let mut response = json_response(StatusCode::CREATED, &status);
     if let Ok(location) = HeaderValue::from_str(&format!("/staff/accounts/{}", account.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -120,8 +120,29 @@ async fn create_account(
 }
 
 async fn account_status(call: AccountCall) -> Result<Response, ApiError> {
-    let status = call.service().account_status(&call.staff, call.id).await?;
+    let status = status_view(call.service(), &call.staff, call.id).await?;
     Ok(json_response(StatusCode::OK, &status))
+}
+
+/// The staff view of an account: its status and, beside its messages, its
+/// webhook deliveries.
+#[derive(Debug, serde::Serialize)]
+pub struct StaffAccountView {
+    /// The account's status.
+    #[serde(flatten)]
+    pub status: portal_access_core::workflow::status::AccountStatus,
+    /// Its recent webhook deliveries, newest first.
+    pub webhooks: Vec<portal_access_core::WebhookStatus>,
+}
+
+async fn status_view(
+    service: &PortalService,
+    staff: &StaffActor,
+    id: AccountId,
+) -> Result<StaffAccountView, ApiError> {
+    let status = service.account_status(staff, id).await?;
+    let webhooks = service.account_webhooks(staff, id).await?;
+    Ok(StaffAccountView { status, webhooks })
 }
 
 async fn send_invitation(call: AccountCall) -> Result<Response, ApiError> {

@@ -133,6 +133,12 @@ pub struct PortalConfig {
     pub time_zone: jiff::tz::TimeZone,
     /// Per-tenant time zones, overriding [`time_zone`](Self::time_zone).
     pub time_zone_tenants: HashMap<TenantId, jiff::tz::TimeZone>,
+    /// The webhook endpoints that receive host events (default: none).
+    /// Each commit queues one delivery per event and endpoint of its tenant
+    /// in its own transaction; a [`Dispatcher`](crate::Dispatcher) built
+    /// with [`for_webhooks`](crate::Dispatcher::for_webhooks) and the same
+    /// endpoints delivers them.
+    pub webhooks: crate::webhook::WebhookEndpoints,
 }
 
 impl PortalConfig {
@@ -175,6 +181,7 @@ impl PortalConfig {
             email_code_rate: Rate::new(5, Duration::minutes(15)),
             time_zone: jiff::tz::TimeZone::UTC,
             time_zone_tenants: HashMap::new(),
+            webhooks: crate::webhook::WebhookEndpoints::default(),
         }
     }
 

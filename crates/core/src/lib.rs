@@ -25,31 +25,35 @@ pub mod ports;
 pub mod service;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod webhook;
 pub mod workflow;
 
 pub use config::{HashingConfig, PortalConfig, Rate};
 pub use crypto::SecretKey;
-pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
+pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig, MailLane, WebhookLane};
 pub use domain::factor::{FactorKind, MfaMode, MfaPolicy, MfaState, SecondFactorMethod};
 pub use domain::{
     canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter,
     AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
-    ChainedEvent, DeliveryOutcome, DeliveryState, DeviceRecord, EmailAddress, EventId,
-    InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername, Invitation, LinkOpening, ListingId,
-    MalformedToken, MessageId, MessageKind, NewMessage, NewPassword, OutboxMessage, PasswordHash,
-    PasswordPolicy, PasswordReason, PasswordRejected, RawToken, RequestContext, ServerSecret,
-    SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord,
-    TokenState, Username, CHAIN_ENCODING_VERSION, NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    ChainedEvent, DeliveryOutcome, DeliveryState, DeviceRecord, EmailAddress, EventId, HostEvent,
+    HostEventType, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername, Invitation,
+    LinkOpening, ListingId, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword,
+    NewWebhook, OutboxMessage, OutboxWebhook, PasswordHash, PasswordPolicy, PasswordReason,
+    PasswordRejected, RawToken, RequestContext, ServerSecret, SessionRecord, StaffId,
+    StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username,
+    WebhookId, WebhookStatus, CHAIN_ENCODING_VERSION, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};
 pub use ports::clock::{Clock, OsRandom, SecureRandom, SystemClock};
+pub use ports::events::EventSink;
 pub use ports::geoip::{GeoIpError, GeoIpLookup, Location};
 pub use ports::mailer::{Mailer, MailerError, MailerErrorKind};
 pub use ports::store::{
     AccountChange, AccountSearch, AccountStore, ChangeStep, Changes, DeviceRevocation, Redemption,
     SessionRevocation, StoreError, StoreUnavailable, TokenRevocation,
 };
+pub use ports::webhook::{WebhookError, WebhookRequest, WebhookSender};
 pub use service::{
     ClientSession, InfraError, PortalEvent, PortalService, PortalServiceBuilder, ServiceError,
     SignedIn, StaffActor,

@@ -120,6 +120,9 @@ pub(crate) async fn apply<D: Backend>(
                 D::execute(on, statement).await?;
             }
             ChangeStep::Audit(event) => audit.push(event),
+            ChangeStep::Webhook(webhook) => {
+                D::execute(on, crate::webhooks::insert(webhook)).await?;
+            }
             ChangeStep::LinkOpening(opening) => {
                 let statement = Statement::new(INSERT_OPENING)
                     .arg(hash_arg(&opening.token_hash))

@@ -31,6 +31,7 @@ pub mod queries;
 mod rows;
 mod store;
 mod stored;
+mod webhooks;
 
 pub use arg::{Arg, Statement};
 pub use backend::{Backend, On};

@@ -392,6 +392,8 @@ pub struct Queries {
     /// Redacts bodies whose token expired by `$1` (`$2` the redacted body,
     /// `$3` true).
     pub redact_expired: String,
+    /// Leases due webhook deliveries (`$1` now, `$2` lease until, `$3` limit).
+    pub lease_webhooks: String,
 }
 
 /// The [`Queries`] of each dialect, built on first use and kept for the
@@ -444,6 +446,7 @@ impl Queries {
                 ),
                 lease_lock
             ),
+            lease_webhooks: crate::webhooks::lease_statement(lease_lock),
             redact_expired: format!(
                 "UPDATE outbox SET text_body = $2, html_body = $2, redacted = $3 \
                  WHERE {not_redacted} AND token_hash IS NOT NULL AND token_expires_at <= $1"

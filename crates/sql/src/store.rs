@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use portal_access_core::{
     Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint,
     ChainedEvent, Changes, DeliveryOutcome, DeviceRecord, LinkOpening, MessageId, OutboxMessage,
-    ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId, TokenHash,
-    TokenRecord, NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    OutboxWebhook, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
+    TokenHash, TokenRecord, WebhookId, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 use sqlx::{Pool, Transaction};
 use time::OffsetDateTime;
@@ -23,6 +23,7 @@ use crate::queries::{
     STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
 };
 use crate::rows::{chain_point, hash_arg, seq_arg, session, tenant, FromRow};
+use crate::webhooks;
 use crate::{Backend, ConnectOptionsOf, Dialect, On, Queries, SqlRow, Statement, Target};
 
 /// The [`AccountStore`] on the SQL database of dialect `D`. Cheap to clone
@@ -445,6 +446,34 @@ impl<D: Backend> AccountStore for SqlStore<D> {
         };
         D::execute(self.on(), statement).await?;
         Ok(())
+    }
+
+    async fn lease_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxWebhook>, StoreError> {
+        let sql = self.queries.lease_webhooks.as_str();
+        webhooks::lease::<D>(self.on(), sql, now, lease_until, limit).await
+    }
+
+    async fn record_webhook_delivery(
+        &self,
+        id: WebhookId,
+        outcome: DeliveryOutcome,
+    ) -> Result<(), StoreError> {
+        webhooks::record::<D>(self.on(), id, &outcome).await
+    }
+
+    async fn webhooks_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<OutboxWebhook>, StoreError> {
+        self.all(webhooks::for_account(tenant, account_id, limit))
+            .await
     }
 
     async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError> {

@@ -158,6 +158,7 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
     portal.staff_notice_address = config.staff_notice_address.clone();
     portal.time_zone = config.time_zone.clone();
     portal.mfa = config.mfa_policy();
+    portal.webhooks = crate::webhooks::endpoints(config)?;
     let mut key_source = None;
     if config.mfa != MfaFlag::Off || config.secret_key.is_some() {
         let (key, source) = server_key(config.secret_key.as_ref(), &config.data_dir)?;
@@ -165,6 +166,7 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
         key_source = Some(source);
     }
 
+    let webhooks = portal.webhooks.clone();
     let mut builder = PortalService::builder(store.clone())
         .config(portal)
         .mailer(mailer.clone());
@@ -229,7 +231,7 @@ pub async fn build_app(config: &ServerConfig) -> Result<App, StartError> {
     http = http.csrf_key(csrf);
     let http = http.build().map_err(|e| StartError::Http(Box::new(e)))?;
 
-    let dispatcher = crate::mail::DispatcherTask::new(store.clone(), mailer);
+    let dispatcher = crate::mail::DispatcherTask::new(store.clone(), mailer, webhooks)?;
     let retention = config
         .audit_retention_days
         .map(|days| (store.clone(), days));

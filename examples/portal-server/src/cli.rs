@@ -211,6 +211,27 @@ pub struct ServerConfig {
     #[arg(long, env = "PORTAL_AUDIT_RETENTION_DAYS", global = true)]
     pub audit_retention_days: Option<u32>,
 
+    /// A webhook endpoint (http:// or https://) that receives the
+    /// tenant's host events (docs/webhooks.md). Repeatable; the n-th
+    /// `--webhook-url` is signed with the n-th `--webhook-secret`.
+    #[arg(
+        long = "webhook-url",
+        env = "PORTAL_WEBHOOK_URLS",
+        value_delimiter = ','
+    )]
+    pub webhook_urls: Vec<String>,
+
+    /// The signing secret of the matching `--webhook-url`, in the Standard
+    /// Webhooks form `whsec_<base64 of 16 to 64 bytes>`. Repeatable.
+    #[arg(
+        long = "webhook-secret",
+        env = "PORTAL_WEBHOOK_SECRETS",
+        value_delimiter = ',',
+        value_parser = parse_secret,
+        hide_env_values = true
+    )]
+    pub webhook_secrets: Vec<SecretString>,
+
     /// A command instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -60,6 +60,9 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// A webhook flag is invalid (the message names the flag).
+    #[error("{0}")]
+    Webhook(String),
     /// The HTTP configuration is invalid.
     #[error("invalid HTTP configuration")]
     Http(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -17,3 +17,4 @@ pub mod cli;
 pub mod error;
 pub mod mail;
 pub mod secret_key;
+pub mod webhooks;

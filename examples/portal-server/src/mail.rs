@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use portal_access::captcha::{Provider, SiteVerifyCaptcha};
-use portal_access::dispatch::{Dispatcher, DispatcherConfig};
+use portal_access::dispatch::{Dispatcher, DispatcherConfig, Lane, WebhookLane};
 use portal_access::geoip::MaxMindGeoIp;
 use portal_access::smtp::{DirectoryMailer, MessageComposer, Sender, SmtpMailer};
+use portal_access::webhook::WebhookEndpoints;
 use portal_access::{AccountStore, CaptchaVerifier, GeoIpLookup, Mailer, SystemClock};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
@@ -83,34 +84,70 @@ pub fn captcha(config: &ServerConfig) -> Result<Option<Arc<dyn CaptchaVerifier>>
     Ok(Some(Arc::new(captcha)))
 }
 
-/// The outbox dispatcher, ready to run in-process.
+/// The outbox dispatchers, ready to run in-process: mail, and webhooks
+/// when endpoints are configured (each with its own slots).
 pub struct DispatcherTask {
     dispatcher: Dispatcher,
+    webhooks: Option<Dispatcher<WebhookLane>>,
 }
 
 impl DispatcherTask {
-    /// A dispatcher over `store` sending through `mailer`.
-    pub fn new(store: Arc<dyn AccountStore>, mailer: Arc<dyn Mailer>) -> Self {
-        Self {
-            dispatcher: Dispatcher::new(
+    /// A dispatcher over `store` sending through `mailer`, and one posting
+    /// to `webhooks` (if any).
+    pub fn new(
+        store: Arc<dyn AccountStore>,
+        mailer: Arc<dyn Mailer>,
+        webhooks: WebhookEndpoints,
+    ) -> Result<Self, StartError> {
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            mailer,
+            Arc::new(SystemClock),
+            DispatcherConfig::default(),
+        )
+        .with_webhooks(webhooks.clone());
+        let webhooks = if webhooks.is_empty() {
+            None
+        } else {
+            let sender = crate::webhooks::sender()?;
+            Some(Dispatcher::for_webhooks(
                 store,
-                mailer,
+                Arc::new(sender),
+                webhooks,
                 Arc::new(SystemClock),
-                DispatcherConfig::default(),
-            ),
-        }
+                crate::webhooks::dispatcher_config(),
+            ))
+        };
+        Ok(Self {
+            dispatcher,
+            webhooks,
+        })
     }
 
-    /// Runs until `stop` turns true, then finishes the batch in hand.
-    pub fn spawn(self, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
-        let shutdown = async move {
-            let _ = stop.wait_for(|stop| *stop).await;
-        };
-        tokio::spawn(run(self.dispatcher, shutdown))
+    /// Runs until `stop` turns true, then finishes the deliveries in hand.
+    pub fn spawn(self, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        let mail = tokio::spawn(run(self.dispatcher, stopped(stop.clone()), "mail"));
+        let webhooks = self
+            .webhooks
+            .map(|webhooks| tokio::spawn(run(webhooks, stopped(stop), "webhook")));
+        tokio::spawn(async move {
+            let _ = mail.await;
+            if let Some(webhooks) = webhooks {
+                let _ = webhooks.await;
+            }
+        })
     }
 }
 
-async fn run(dispatcher: Dispatcher, shutdown: impl Future<Output = ()>) {
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+async fn run<L: Lane>(
+    dispatcher: Dispatcher<L>,
+    shutdown: impl Future<Output = ()>,
+    what: &'static str,
+) {
     dispatcher.run(shutdown).await;
-    tracing::info!("mail dispatcher stopped");
+    tracing::info!("{what} dispatcher stopped");
 }

@@ -16,6 +16,7 @@ mod pages;
 mod recovery;
 mod security;
 mod staff;
+mod webhooks;
 
 /// Instantiates each case once per store.
 macro_rules! on_every_store {
@@ -45,6 +46,7 @@ on_every_store!(
     audit::bad_audit_queries_are_validation_failed_with_a_message,
     audit::a_tenants_staff_never_sees_another_tenants_audit_events,
     staff::staff_creates_an_account_and_reads_its_status,
+    webhooks::staff_status_lists_webhook_deliveries_beside_messages,
     staff::creating_an_account_with_a_malformed_email_is_validation_failed,
     staff::creating_an_account_with_a_used_email_is_email_taken,
     staff::staff_calls_without_valid_credentials_are_unauthenticated,

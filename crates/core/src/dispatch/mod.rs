@@ -1,5 +1,7 @@
-//! The outbox dispatcher: delivers queued messages through the [`Mailer`],
-//! with retries, exponential backoff and jitter.
+//! The outbox dispatcher: delivers queued messages through the [`Mailer`]
+//! (and, the same way, webhook deliveries through a
+//! [`WebhookSender`](crate::WebhookSender): see [`Lane`]), with retries,
+//! exponential backoff and jitter.
 //!
 //! It works on every [`AccountStore`] because it only uses the store's
 //! outbox methods: [`lease_outbox`](AccountStore::lease_outbox) takes a
@@ -28,7 +30,14 @@
 //!
 //! Counters (via the `metrics` facade): `portal_outbox_sent_total`,
 //! `portal_outbox_retried_total`, `portal_outbox_failed_total`,
-//! `portal_outbox_superseded_total`.
+//! `portal_outbox_superseded_total`; for webhooks `portal_webhook_sent_total`,
+//! `portal_webhook_retried_total`, `portal_webhook_failed_total`.
+//!
+//! What is delivered is a [`Lane`]: [`MailLane`] (the outbox of messages,
+//! [`Dispatcher::new`]) or [`WebhookLane`] (the webhook deliveries,
+//! [`Dispatcher::for_webhooks`]). The lease, the slots, the timeout, the
+//! backoff and the recording are the same code for both; run one
+//! dispatcher per lane, so a slow webhook receiver never holds a mail slot.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -63,10 +72,18 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
 use crate::{
-    AccountStore, Clock, DeliveryOutcome, Mailer, MailerError, OsRandom, OutboxMessage,
-    SecureRandom, StoreError, TokenState,
+    AccountStore, Clock, DeliveryOutcome, Mailer, OsRandom, SecureRandom, StoreError, WebhookSender,
 };
+
+mod mail;
+mod webhook;
+
+pub use mail::MailLane;
+pub use webhook::WebhookLane;
 
 /// How a [`Dispatcher`] leases, sends and retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +158,8 @@ impl DispatcherConfig {
     }
 }
 
-/// What one [`Dispatcher::run_once`] did.
+/// What one [`Dispatcher::run_once`] did (for webhooks, "sent" means the
+/// endpoint answered 2xx).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DispatchReport {
     /// Messages leased.
@@ -159,16 +177,77 @@ pub struct DispatchReport {
     pub unrecorded: usize,
 }
 
-/// Delivers the outbox. See the [module documentation](self).
-pub struct Dispatcher {
-    store: Arc<dyn AccountStore>,
-    mailer: Arc<dyn Mailer>,
+/// Why a delivery was not attempted ([`Lane::check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// Given up without an attempt (a link that expired, an endpoint no
+    /// longer configured), with the reason shown to staff.
+    Failed(String),
+    /// Not sent: its link died first ([`DeliveryOutcome::Superseded`]).
+    Superseded,
+}
+
+/// Why one attempt failed ([`Lane::send`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    /// Not worth retrying.
+    pub permanent: bool,
+    /// What went wrong, on one line, for staff (never a secret).
+    pub error: String,
+}
+
+/// What a [`Dispatcher`] delivers: one outbox of the store, its leases, one
+/// attempt, and how an outcome is recorded. Cheap to clone (it holds
+/// `Arc`s): each delivery task holds a clone.
+#[async_trait]
+pub trait Lane: Clone + Send + Sync + 'static {
+    /// One leased row.
+    type Item: Send + Sync + 'static;
+    /// The counters' names: sent, retried, failed, superseded.
+    const COUNTERS: [&'static str; 4];
+    /// What a timed-out attempt says, before "within N s".
+    const TIMED_OUT: &'static str;
+
+    /// Leases up to `limit` due rows until `lease_until`.
+    async fn lease(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Self::Item>, StoreError>;
+
+    /// Its id, for logs.
+    fn id(item: &Self::Item) -> String;
+
+    /// Attempts made before this one.
+    fn attempts(item: &Self::Item) -> u32;
+
+    /// Whether to skip the attempt (read just before it).
+    async fn check(
+        &self,
+        item: &Self::Item,
+        now: OffsetDateTime,
+    ) -> Result<Option<Skip>, StoreError>;
+
+    /// One attempt (the dispatcher cuts it at `send_timeout`).
+    async fn send(&self, item: &Self::Item, now: OffsetDateTime) -> Result<(), SendFailure>;
+
+    /// Records the outcome and releases the lease.
+    async fn record(&self, item: &Self::Item, outcome: DeliveryOutcome) -> Result<(), StoreError>;
+
+    /// Periodic housekeeping ([`Dispatcher::maintain`]).
+    async fn maintain(&self, now: OffsetDateTime) -> Result<(), StoreError>;
+}
+
+/// Delivers an outbox. See the [module documentation](self).
+pub struct Dispatcher<L: Lane = MailLane> {
+    lane: L,
     clock: Arc<dyn Clock>,
     random: Arc<dyn SecureRandom>,
     config: DispatcherConfig,
 }
 
-impl std::fmt::Debug for Dispatcher {
+impl<L: Lane> std::fmt::Debug for Dispatcher<L> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dispatcher")
             .field("config", &self.config)
@@ -183,19 +262,54 @@ enum Delivered {
     Superseded,
 }
 
-impl Dispatcher {
-    /// A dispatcher over `store`, sending through `mailer`, with time from
-    /// `clock` and retry jitter from the OS CSPRNG ([`OsRandom`]; see
-    /// [`with_random`](Self::with_random)).
+impl Dispatcher<MailLane> {
+    /// A dispatcher of the message outbox of `store`, sending through
+    /// `mailer`, with time from `clock` and retry jitter from the OS CSPRNG
+    /// ([`OsRandom`]; see [`with_random`](Self::with_random)).
     pub fn new(
         store: Arc<dyn AccountStore>,
         mailer: Arc<dyn Mailer>,
         clock: Arc<dyn Clock>,
         config: DispatcherConfig,
     ) -> Self {
+        Self::over(MailLane::new(store, mailer), clock, config)
+    }
+
+    /// The same dispatcher queueing a `message.failed` webhook delivery to
+    /// each of these endpoints (of the message's tenant) when it gives up
+    /// on a message.
+    pub fn with_webhooks(mut self, endpoints: crate::webhook::WebhookEndpoints) -> Self {
+        self.lane = self.lane.with_webhooks(endpoints);
+        self
+    }
+
+    /// The same dispatcher handing `message.failed` to `sink` (at most
+    /// once, after it is recorded).
+    pub fn with_event_sink(mut self, sink: Arc<dyn crate::EventSink>) -> Self {
+        self.lane = self.lane.with_event_sink(sink);
+        self
+    }
+}
+
+impl Dispatcher<WebhookLane> {
+    /// A dispatcher of the webhook deliveries of `store`, posting through
+    /// `sender`, signed with the secrets of `endpoints`.
+    pub fn for_webhooks(
+        store: Arc<dyn AccountStore>,
+        sender: Arc<dyn WebhookSender>,
+        endpoints: crate::webhook::WebhookEndpoints,
+        clock: Arc<dyn Clock>,
+        config: DispatcherConfig,
+    ) -> Self {
+        Self::over(WebhookLane::new(store, sender, endpoints), clock, config)
+    }
+}
+
+impl<L: Lane> Dispatcher<L> {
+    /// A dispatcher of `lane`.
+    pub fn over(lane: L, clock: Arc<dyn Clock>, config: DispatcherConfig) -> Self {
         Self {
-            store,
-            mailer,
+            lane,
             clock,
             random: Arc::new(OsRandom),
             config,
@@ -213,10 +327,10 @@ impl Dispatcher {
         &self.config
     }
 
-    /// Leases one batch of due messages, sends them (up to
-    /// `concurrency` at a time) and records each outcome. Fails only if the
-    /// lease itself fails; a failure to record one outcome is logged and
-    /// counted in [`DispatchReport::unrecorded`].
+    /// Leases one batch of due rows, delivers them (up to `concurrency`
+    /// at a time) and records each outcome. Fails only if the lease itself
+    /// fails; a failure to record one outcome is logged and counted in
+    /// [`DispatchReport::unrecorded`].
     pub async fn run_once(&self) -> Result<DispatchReport, StoreError> {
         let batch = self.lease(self.config.batch_size).await?;
         let mut report = DispatchReport {
@@ -227,8 +341,8 @@ impl Dispatcher {
         let mut in_flight = JoinSet::new();
         loop {
             while in_flight.len() < self.config.concurrency.max(1) {
-                let Some(message) = pending.next() else { break };
-                in_flight.spawn(self.delivery(message));
+                let Some(item) = pending.next() else { break };
+                in_flight.spawn(self.delivery(item));
             }
             let Some(joined) = in_flight.join_next().await else {
                 break;
@@ -238,24 +352,20 @@ impl Dispatcher {
         Ok(report)
     }
 
-    /// Redacts bodies whose link expired and purges expired rate counters.
+    /// The lane's housekeeping: for mail, redacts bodies whose link expired
+    /// and purges expired rate counters.
     pub async fn maintain(&self) -> Result<(), StoreError> {
-        let now = self.clock.now();
-        let redacted = self.store.redact_expired_bodies(now).await?;
-        let purged = self.store.purge_expired(now).await?;
-        tracing::debug!(redacted, purged, "outbox maintenance");
-        Ok(())
+        self.lane.maintain(self.clock.now()).await
     }
 
-    /// Runs until `shutdown` completes, keeping up to `concurrency` sends
-    /// in flight: whenever a slot is free it leases due messages for the
-    /// free slots (polling every `poll_interval` when none are due), so a
-    /// message the mail server is slow to take (at most `send_timeout`)
-    /// holds one slot and the others keep delivering. Does
-    /// [`maintain`](Self::maintain) every `maintenance_interval`. On
-    /// shutdown it finishes the sends in flight (recording every outcome)
-    /// before returning. Store errors are logged and retried at the next
-    /// poll.
+    /// Runs until `shutdown` completes, keeping up to `concurrency`
+    /// deliveries in flight: whenever a slot is free it leases due rows for
+    /// the free slots (polling every `poll_interval` when none are due), so
+    /// a slow receiver (at most `send_timeout`) holds one slot and the
+    /// others keep delivering. Does [`maintain`](Self::maintain) every
+    /// `maintenance_interval`. On shutdown it finishes the deliveries in
+    /// flight (recording every outcome) before returning. Store errors are
+    /// logged and retried at the next poll.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let slots = self.config.concurrency.max(1);
@@ -278,12 +388,12 @@ impl Dispatcher {
                 match self.lease(limit).await {
                     Ok(batch) => {
                         more_due = batch.len() >= limit as usize;
-                        for message in batch {
-                            in_flight.spawn(self.delivery(message));
+                        for item in batch {
+                            in_flight.spawn(self.delivery(item));
                         }
                     }
                     Err(error) => {
-                        tracing::warn!(error = %error, "could not lease outbox messages");
+                        tracing::warn!(error = %error, "could not lease from the outbox");
                     }
                 }
             }
@@ -303,25 +413,24 @@ impl Dispatcher {
         }
     }
 
-    /// Leases up to `limit` due messages, from now until now + `lease`.
-    async fn lease(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+    /// Leases up to `limit` due rows, from now until now + `lease`.
+    async fn lease(&self, limit: u32) -> Result<Vec<L::Item>, StoreError> {
         let now = self.clock.now();
         let lease_until = now + self.config.lease;
-        self.store.lease_outbox(now, lease_until, limit).await
+        self.lane.lease(now, lease_until, limit).await
     }
 
-    /// The delivery of one leased message, as a task to spawn.
+    /// The delivery of one leased row, as a task to spawn.
     fn delivery(
         &self,
-        message: OutboxMessage,
+        item: L::Item,
     ) -> impl Future<Output = Result<Delivered, StoreError>> + Send + 'static {
         deliver(
-            Arc::clone(&self.store),
-            Arc::clone(&self.mailer),
+            self.lane.clone(),
             Arc::clone(&self.clock),
             Arc::clone(&self.random),
             self.config.clone(),
-            message,
+            item,
         )
     }
 }
@@ -347,66 +456,68 @@ fn count(
     }
 }
 
-/// Sends one leased message and records the outcome.
-async fn deliver(
-    store: Arc<dyn AccountStore>,
-    mailer: Arc<dyn Mailer>,
+/// Delivers one leased row and records the outcome.
+async fn deliver<L: Lane>(
+    lane: L,
     clock: Arc<dyn Clock>,
     random: Arc<dyn SecureRandom>,
     config: DispatcherConfig,
-    leased: OutboxMessage,
+    leased: L::Item,
 ) -> Result<Delivered, StoreError> {
-    let id = leased.message.id;
-    let attempts = leased.attempts.saturating_add(1);
-    let link = match &leased.message.token_hash {
-        Some(hash) => store.token(hash).await?.map(|t| t.state(clock.now())),
-        None => None,
-    };
-    let (outcome, delivered) = if leased.redacted || link == Some(TokenState::Expired) {
-        let at = clock.now();
-        let error = "the link expired before the message could be delivered".to_owned();
-        (DeliveryOutcome::Failed { at, error }, Delivered::Failed)
-    } else if matches!(link, Some(TokenState::Superseded | TokenState::Used)) {
-        tracing::info!(message_id = %id, "not sending a message whose link was superseded");
-        let outcome = DeliveryOutcome::Superseded { at: clock.now() };
-        (outcome, Delivered::Superseded)
-    } else {
-        let sent = tokio::time::timeout(config.send_timeout, mailer.send(&leased.message)).await;
-        let sent = sent.unwrap_or_else(|_| {
-            Err(MailerError::transient(format!(
-                "the mail server did not take the message within {} s",
-                config.send_timeout.as_secs_f64()
-            )))
-        });
-        match sent {
-            Ok(()) => (DeliveryOutcome::Sent { at: clock.now() }, Delivered::Sent),
-            Err(error) => {
-                let at = clock.now();
-                let text = error_text(&error);
-                if error.is_permanent() || attempts >= config.max_attempts {
-                    tracing::warn!(message_id = %id, attempts, error = %text, "giving up on a message");
-                    (
-                        DeliveryOutcome::Failed { at, error: text },
-                        Delivered::Failed,
-                    )
-                } else {
-                    let next_attempt_at = at + config.jittered_backoff(attempts, random.as_ref());
-                    tracing::info!(message_id = %id, attempts, error = %text, "message delivery will be retried");
-                    let outcome = DeliveryOutcome::Retry {
-                        next_attempt_at,
-                        error: text,
-                    };
-                    (outcome, Delivered::Retried)
+    let id = L::id(&leased);
+    let attempts = L::attempts(&leased).saturating_add(1);
+    let (outcome, delivered) = match lane.check(&leased, clock.now()).await? {
+        Some(Skip::Failed(error)) => {
+            tracing::warn!(id = %id, error = %error, "giving up without an attempt");
+            let at = clock.now();
+            (DeliveryOutcome::Failed { at, error }, Delivered::Failed)
+        }
+        Some(Skip::Superseded) => {
+            tracing::info!(id = %id, "not sending a message whose link was superseded");
+            let outcome = DeliveryOutcome::Superseded { at: clock.now() };
+            (outcome, Delivered::Superseded)
+        }
+        None => {
+            let sent = tokio::time::timeout(config.send_timeout, lane.send(&leased, clock.now()))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(SendFailure {
+                        permanent: false,
+                        error: format!(
+                            "{} within {} s",
+                            L::TIMED_OUT,
+                            config.send_timeout.as_secs_f64()
+                        ),
+                    })
+                });
+            match sent {
+                Ok(()) => (DeliveryOutcome::Sent { at: clock.now() }, Delivered::Sent),
+                Err(SendFailure { permanent, error }) => {
+                    let at = clock.now();
+                    if permanent || attempts >= config.max_attempts {
+                        tracing::warn!(id = %id, attempts, error = %error, "giving up on a delivery");
+                        (DeliveryOutcome::Failed { at, error }, Delivered::Failed)
+                    } else {
+                        let next_attempt_at =
+                            at + config.jittered_backoff(attempts, random.as_ref());
+                        tracing::info!(id = %id, attempts, error = %error, "delivery will be retried");
+                        let outcome = DeliveryOutcome::Retry {
+                            next_attempt_at,
+                            error,
+                        };
+                        (outcome, Delivered::Retried)
+                    }
                 }
             }
         }
     };
-    store.record_delivery(id, outcome).await?;
+    lane.record(&leased, outcome).await?;
+    let [sent, retried, failed, superseded] = L::COUNTERS;
     let counter = match delivered {
-        Delivered::Sent => "portal_outbox_sent_total",
-        Delivered::Retried => "portal_outbox_retried_total",
-        Delivered::Failed => "portal_outbox_failed_total",
-        Delivered::Superseded => "portal_outbox_superseded_total",
+        Delivered::Sent => sent,
+        Delivered::Retried => retried,
+        Delivered::Failed => failed,
+        Delivered::Superseded => superseded,
     };
     metrics::counter!(counter).increment(1);
     Ok(delivered)

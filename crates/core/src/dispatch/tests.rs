@@ -5,8 +5,9 @@ use super::*;
 use crate::testing::fakes::{ManualClock, RecordingMailer};
 use crate::testing::MemoryStore;
 use crate::{
-    Account, AccountChange, AccountId, Changes, DeliveryState, EmailAddress, MailerErrorKind,
-    MessageId, MessageKind, NewMessage, TenantId, TokenHash, REDACTED_BODY,
+    Account, AccountChange, AccountId, Changes, DeliveryState, EmailAddress, MailerError,
+    MailerErrorKind, MessageId, MessageKind, NewMessage, OutboxMessage, TenantId, TokenHash,
+    REDACTED_BODY,
 };
 
 const START: OffsetDateTime = datetime!(2026-03-02 09:00 UTC);

@@ -133,3 +133,8 @@ uuid_id!(
     /// An audit event.
     EventId
 );
+uuid_id!(
+    /// A webhook delivery in the outbox (one event to one endpoint); sent
+    /// as the `webhook-id` header, the same on every attempt.
+    WebhookId
+);

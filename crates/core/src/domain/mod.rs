@@ -48,6 +48,7 @@ pub(crate) mod records;
 pub mod remembered;
 pub(crate) mod token;
 pub(crate) mod username;
+pub(crate) mod webhook;
 
 pub use account::{Access, Account, Invitation, PasswordHash};
 pub use actor::{Actor, AuditEvent, AuditKind, RequestContext};
@@ -56,7 +57,7 @@ pub use chain::{
     ChainVerifier, ChainedEvent, CHAIN_ENCODING_VERSION,
 };
 pub use email::{EmailAddress, InvalidEmail};
-pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId};
+pub use ids::{AccountId, EventId, InvalidId, MessageId, StaffId, TenantId, WebhookId};
 pub use password::{
     normalize_password, InvalidPolicy, NewPassword, PasswordPolicy, PasswordReason,
     PasswordRejected,
@@ -69,3 +70,4 @@ pub use records::{
 pub use remembered::{DeviceRecord, ListingId};
 pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};
 pub use username::{InvalidUsername, Username};
+pub use webhook::{HostEvent, HostEventType, NewWebhook, OutboxWebhook, WebhookStatus};

@@ -3,6 +3,8 @@
 
 pub mod captcha;
 pub mod clock;
+pub mod events;
 pub mod geoip;
 pub mod mailer;
 pub mod store;
+pub mod webhook;

@@ -71,8 +71,9 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, DeliveryOutcome,
-    DeviceRecord, LinkOpening, MessageId, NewMessage, OutboxMessage, ServerSecret, SessionRecord,
-    StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord,
+    DeviceRecord, LinkOpening, MessageId, NewMessage, NewWebhook, OutboxMessage, OutboxWebhook,
+    ServerSecret, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind,
+    TokenRecord, WebhookId,
 };
 
 /// A store failure. The domain refusals (`Conflict`, `UsernameTaken`,
@@ -208,7 +209,7 @@ pub struct DeviceRevocation {
 /// 5. `revoke_sessions`, then 6. `new_session`,
 /// 7. `outbox`, 8. `audit`, 9. `link_openings`,
 /// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert),
-/// 12. `revoke_devices`, then 13. `new_device`.
+/// 12. `revoke_devices`, then 13. `new_device`, then 14. `webhooks` (queue webhook deliveries).
 ///
 /// The audit events are written in their step's place by the memory store
 /// and, on the SQL stores, appended to the tenant's chain as the last
@@ -245,6 +246,8 @@ pub struct Changes {
     pub revoke_devices: Vec<DeviceRevocation>,
     /// Remember a device.
     pub new_device: Option<DeviceRecord>,
+    /// Queue webhook deliveries (one per event and endpoint).
+    pub webhooks: Vec<NewWebhook>,
 }
 
 impl Changes {
@@ -281,6 +284,7 @@ impl Changes {
             staff_verification,
             revoke_devices,
             new_device,
+            webhooks,
         } = self;
         (redeem.iter().map(ChangeStep::Redeem))
             .chain(account.iter().map(ChangeStep::Account))
@@ -299,6 +303,7 @@ impl Changes {
             .chain(staff_verification.iter().map(ChangeStep::StaffVerification))
             .chain(revoke_devices.iter().map(ChangeStep::RevokeDevices))
             .chain(new_device.iter().map(ChangeStep::NewDevice))
+            .chain(webhooks.iter().map(ChangeStep::Webhook))
     }
 }
 
@@ -333,6 +338,8 @@ pub enum ChangeStep<'a> {
     RevokeDevices(&'a DeviceRevocation),
     /// 13. Remember a device.
     NewDevice(&'a DeviceRecord),
+    /// 14. Queue a webhook delivery.
+    Webhook(&'a NewWebhook),
 }
 
 /// What [`AccountStore::search_accounts`] looks for: `text` (matched,
@@ -511,6 +518,34 @@ pub trait AccountStore: Send + Sync + 'static {
         id: MessageId,
         outcome: DeliveryOutcome,
     ) -> Result<(), StoreError>;
+
+    /// Leases up to `limit` webhook deliveries that are queued or retrying,
+    /// due at `now`, and not under an unexpired lease, until `lease_until`;
+    /// oldest due first. The same lease contract as
+    /// [`lease_outbox`](Self::lease_outbox).
+    async fn lease_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxWebhook>, StoreError>;
+
+    /// Records one attempt of a leased webhook delivery: adds one to its
+    /// attempts, sets its state, releases its lease (`Superseded` is
+    /// recorded as failed: a webhook has no link to die).
+    async fn record_webhook_delivery(
+        &self,
+        id: WebhookId,
+        outcome: DeliveryOutcome,
+    ) -> Result<(), StoreError>;
+
+    /// The most recent webhook deliveries about an account, newest first.
+    async fn webhooks_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<OutboxWebhook>, StoreError>;
 
     /// Redacts the bodies of messages whose token expired by `now`; returns
     /// how many.

@@ -48,6 +48,9 @@ mockall::mock! {
         async fn link_openings(&self, tenant: &TenantId, account_id: AccountId, limit: u32) -> Result<Vec<LinkOpening>, StoreError>;
         async fn lease_outbox(&self, now: OffsetDateTime, lease_until: OffsetDateTime, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
         async fn record_delivery(&self, id: MessageId, outcome: DeliveryOutcome) -> Result<(), StoreError>;
+        async fn lease_webhooks(&self, now: OffsetDateTime, lease_until: OffsetDateTime, limit: u32) -> Result<Vec<crate::OutboxWebhook>, StoreError>;
+        async fn record_webhook_delivery(&self, id: crate::WebhookId, outcome: DeliveryOutcome) -> Result<(), StoreError>;
+        async fn webhooks_for_account(&self, tenant: &TenantId, account_id: AccountId, limit: u32) -> Result<Vec<crate::OutboxWebhook>, StoreError>;
         async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
         async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
         async fn server_secret(&self, name: &str, candidate: &ServerSecret) -> Result<ServerSecret, StoreError>;

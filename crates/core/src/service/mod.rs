@@ -36,8 +36,8 @@ use crate::mail::{TemplateError, Templates};
 use crate::workflow::{Decision, MailIntent, Refusal};
 use crate::{
     Account, AccountId, AccountStore, Actor, CaptchaError, CaptchaVerifier, Clock, EventId,
-    GeoIpLookup, Mailer, MessageId, NewMessage, OsRandom, RawToken, SecureRandom, SessionRecord,
-    StaffId, StoreError, SystemClock, TenantId,
+    EventSink, GeoIpLookup, HostEvent, Mailer, MessageId, NewMessage, OsRandom, RawToken,
+    SecureRandom, SessionRecord, StaffId, StoreError, SystemClock, TenantId,
 };
 
 pub use crate::hashing::Verification;
@@ -201,6 +201,7 @@ pub struct PortalServiceBuilder {
     config: PortalConfig,
     templates: Templates,
     locales: Arc<crate::i18n::Locales>,
+    event_sink: Option<Arc<dyn EventSink>>,
 }
 
 impl PortalServiceBuilder {
@@ -238,6 +239,13 @@ impl PortalServiceBuilder {
     /// The random source (default: the OS CSPRNG).
     pub fn random(mut self, random: Arc<dyn SecureRandom>) -> Self {
         self.random = random;
+        self
+    }
+
+    /// The in-process [`EventSink`] (default: none): it is handed each
+    /// commit's host events after the commit, at most once.
+    pub fn event_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.event_sink = Some(sink);
         self
     }
 
@@ -289,6 +297,7 @@ impl PortalService {
             config: PortalConfig::new("http://127.0.0.1:8080"),
             templates: Templates::builtin(),
             locales: Arc::new(crate::i18n::Locales::builtin()),
+            event_sink: None,
         }
     }
 
@@ -450,13 +459,24 @@ impl PortalService {
             changes.outbox.push(self.render(intent, now)?);
         }
         self.mark_provenance(&mut changes.audit).await;
-        Ok(self
-            .inner
-            .parts
-            .store
-            .commit(changes)
-            .await
-            .map(|()| outcome))
+        let parts = &self.inner.parts;
+        let events: Vec<HostEvent> = changes
+            .audit
+            .iter()
+            .filter_map(HostEvent::from_audit)
+            .collect();
+        for event in &events {
+            let random = parts.random.as_ref();
+            let queued = crate::webhook::deliveries(event, &parts.config.webhooks, random, now);
+            changes.webhooks.extend(queued);
+        }
+        let committed = parts.store.commit(changes).await;
+        if let (Ok(()), Some(sink)) = (&committed, &parts.event_sink) {
+            for event in &events {
+                sink.publish(event).await;
+            }
+        }
+        Ok(committed.map(|()| outcome))
     }
 
     /// Commits a decision that writes no account version, so nothing can

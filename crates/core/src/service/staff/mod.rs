@@ -263,6 +263,23 @@ impl PortalService {
         .with_trust(&sessions, &devices, self.config().session_idle_ttl, now))
     }
 
+    /// The account's most recent webhook deliveries, newest first (at most
+    /// [`STATUS_MESSAGES`]): what staff see beside its messages.
+    /// Refused: `not_found`.
+    pub async fn account_webhooks(
+        &self,
+        staff: &StaffActor,
+        id: AccountId,
+    ) -> Result<Vec<crate::WebhookStatus>, ServiceError<NotFoundError>> {
+        self.load_account(staff, id).await?;
+        let rows = self
+            .store()
+            .webhooks_for_account(&staff.tenant, id, STATUS_MESSAGES)
+            .await
+            .map_err(infra)?;
+        Ok(rows.iter().map(crate::WebhookStatus::from).collect())
+    }
+
     /// The account's most recent audit events, newest first (at most
     /// [`MAX_EVENTS`]). Refused: `not_found`.
     pub async fn account_events(

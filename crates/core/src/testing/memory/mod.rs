@@ -41,6 +41,7 @@
 //! ```
 
 mod state;
+mod webhooks;
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -406,6 +407,38 @@ impl AccountStore for MemoryStore {
             }
         }
         Ok(())
+    }
+
+    async fn lease_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<crate::OutboxWebhook>, StoreError> {
+        Ok(self.lock().lease_webhooks(now, lease_until, limit))
+    }
+
+    async fn record_webhook_delivery(
+        &self,
+        id: crate::WebhookId,
+        outcome: DeliveryOutcome,
+    ) -> Result<(), StoreError> {
+        self.lock().record_webhook_delivery(id, outcome);
+        Ok(())
+    }
+
+    async fn webhooks_for_account(
+        &self,
+        tenant: &TenantId,
+        account_id: AccountId,
+        limit: u32,
+    ) -> Result<Vec<crate::OutboxWebhook>, StoreError> {
+        let state = self.lock();
+        let rows =
+            state.webhooks.iter().map(|row| &row.webhook).filter(|w| {
+                &w.webhook.tenant == tenant && w.webhook.account_id == Some(account_id)
+            });
+        Ok(newest_first(rows.cloned(), |w| w.webhook.created_at, limit))
     }
 
     async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError> {

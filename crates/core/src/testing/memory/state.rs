@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use time::OffsetDateTime;
 
+use super::webhooks::WebhookRow;
+use crate::WebhookId;
 use crate::{
     Account, AccountChange, AccountId, ChainEnds, ChainPoint, ChainedEvent, ChangeStep, Changes,
     DeviceRecord, DeviceRevocation, EventId, LinkOpening, MessageId, NewMessage, OutboxMessage,
@@ -39,6 +41,8 @@ pub(super) struct State {
     pub(super) outbox_index: HashMap<MessageId, usize>,
     pub(super) openings: Vec<LinkOpening>,
     pub(super) secrets: HashMap<String, ServerSecret>,
+    pub(super) webhooks: Vec<WebhookRow>,
+    pub(super) webhook_index: HashMap<WebhookId, usize>,
 }
 
 fn duplicate(what: &str) -> StoreError {
@@ -123,6 +127,7 @@ impl State {
         let mut tokens = HashSet::new();
         let mut messages = HashSet::new();
         let mut events = HashSet::new();
+        let mut webhooks = HashSet::new();
         for step in changes.steps() {
             match step {
                 ChangeStep::Redeem(redeem) => {
@@ -160,6 +165,12 @@ impl State {
                 ChangeStep::Audit(event) => {
                     if !events.insert(event.id) || self.audit_ids.contains(&event.id) {
                         return Err(duplicate("audit event"));
+                    }
+                }
+                ChangeStep::Webhook(webhook) => {
+                    if self.webhook_index.contains_key(&webhook.id) || !webhooks.insert(webhook.id)
+                    {
+                        return Err(duplicate("webhook"));
                     }
                 }
                 ChangeStep::RevokeTokens(_)
@@ -219,6 +230,7 @@ impl State {
                 ChangeStep::ClearRatePrefix(prefix) => {
                     self.rates.retain(|(key, _), _| !key.starts_with(prefix));
                 }
+                ChangeStep::Webhook(webhook) => self.queue_webhook(webhook),
                 ChangeStep::StaffVerification(verification) => {
                     self.staff.insert(
                         (verification.tenant.clone(), verification.staff_id.clone()),

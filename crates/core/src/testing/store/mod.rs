@@ -49,6 +49,7 @@ mod secrets;
 mod sessions;
 mod timelines;
 mod tokens;
+mod webhooks;
 
 pub use accounts::*;
 pub use audit::*;
@@ -61,6 +62,7 @@ pub use secrets::*;
 pub use sessions::*;
 pub use timelines::*;
 pub use tokens::*;
+pub use webhooks::*;
 
 use std::any::Any;
 use std::future::Future;
@@ -165,6 +167,9 @@ macro_rules! account_store_conformance {
             eight_concurrent_writers_of_two_hundred_events_form_one_chain, events_of_a_commit_are_chained_in_order_per_tenant_and_a_refused_commit_takes_none, the_trail_is_read_in_pages_filtered_by_time_account_and_kind_per_tenant, pruning_removes_only_a_whole_prefix_and_the_rest_still_verifies, second_factors_round_trip_with_the_account, a_hundred_concurrent_uses_of_one_recovery_code_succeed_exactly_once, one_totp_step_raced_twice_is_accepted_once, a_sign_in_challenge_is_a_single_use_token_of_its_own_kind,
             remembered_devices_are_listed_per_account_and_revoked_one_or_all,
             an_accounts_live_sessions_are_listed_newest_first,
+            webhooks_are_queued_with_the_commit_and_leased_once_until_the_lease_expires,
+            recorded_webhook_outcomes_stick_and_are_listed_per_account_newest_first,
+            concurrent_webhook_leases_never_hand_out_one_delivery_twice,
         );
     };
 }
