@@ -116,7 +116,11 @@ impl Browser {
                 Err(_) => String::new(),
             };
             if h1.trim() == title {
-                return self.text_of("main").await;
+                // The page may still be replaced under us (a redirect after
+                // a form): read it again until its text holds still.
+                if let Ok(text) = self.text_of("main").await {
+                    return Ok(text);
+                }
             }
             if Instant::now() > deadline {
                 let url = self.client.current_url().await?;
@@ -155,19 +159,35 @@ impl Browser {
         Ok(self.client.find(Locator::Css(css)).await?.text().await?)
     }
 
-    /// Clicks the element at `css`.
+    /// Clicks the element at `css`; a button or a link loads the next
+    /// page, and the call returns once the old one is gone (so a page of the
+    /// same title is never mistaken for the next).
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.client.find(Locator::Css(css)).await?.click().await?;
-        Ok(())
+        let element = self.client.find(Locator::Css(css)).await?;
+        self.click_element(element).await
     }
 
-    /// Clicks the link whose text is `text`.
+    /// Clicks the link whose text is `text` (see [`click`](Self::click)).
     pub async fn click_link(&self, text: &str) -> Result<()> {
-        self.client
-            .find(Locator::LinkText(text))
-            .await?
-            .click()
-            .await?;
+        let element = self.client.find(Locator::LinkText(text)).await?;
+        self.click_element(element).await
+    }
+
+    async fn click_element(&self, element: fantoccini::elements::Element) -> Result<()> {
+        let navigates = matches!(element.tag_name().await?.as_str(), "button" | "a");
+        let before = self.client.find(Locator::Css("html")).await?;
+        element.click().await?;
+        if !navigates {
+            return Ok(());
+        }
+        // The old document's root goes stale once the next page replaced it.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while before.tag_name().await.is_ok() {
+            if Instant::now() > deadline {
+                return Err("the page stayed the same 15 s after the click".into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         Ok(())
     }
 

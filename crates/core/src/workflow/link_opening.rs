@@ -10,11 +10,11 @@
 //!
 //! ```
 //! use portal_access_core::workflow::link_opening::{decide_link_opening, LinkView};
-//! use portal_access_core::{RequestContext, TokenKind};
+//! use portal_access_core::{EventId, RequestContext, TokenKind};
 //! use time::macros::datetime;
 //!
 //! let decision = decide_link_opening(TokenKind::PasswordReset, None, None,
-//!     &RequestContext::default(), datetime!(2026-01-01 9:00 UTC));
+//!     &RequestContext::default(), EventId::from_random([1; 16]), datetime!(2026-01-01 9:00 UTC));
 //! assert_eq!(decision.outcome, LinkView::Invalid { fresh_invitation_available: false });
 //! assert!(decision.changes.is_empty());
 //! ```
@@ -25,8 +25,8 @@ use time::OffsetDateTime;
 use super::fresh_invitation::fresh_invitation_available;
 use super::Decision;
 use crate::{
-    Access, Account, Changes, Invitation, LinkOpening, RequestContext, TokenKind, TokenRecord,
-    TokenState,
+    Access, Account, Actor, AuditKind, Changes, EventId, Invitation, LinkOpening, RequestContext,
+    TokenKind, TokenRecord, TokenState,
 };
 
 /// What a link page shows.
@@ -60,6 +60,7 @@ pub fn decide_link_opening(
     token: Option<&TokenRecord>,
     account: Option<&Account>,
     ctx: &RequestContext,
+    event_id: EventId,
     now: OffsetDateTime,
 ) -> Decision<LinkView> {
     let invalid = LinkView::Invalid {
@@ -77,6 +78,18 @@ pub fn decide_link_opening(
             ip: ctx.ip,
             user_agent: ctx.user_agent.clone(),
         }],
+        // The opening in the audit trail too (who opened is anonymous:
+        // the holder of the link), with the link's kind, never the token.
+        audit: vec![super::audit(
+            event_id,
+            &token.tenant,
+            Some(token.account_id),
+            &Actor::System,
+            AuditKind::LinkOpened,
+            now,
+            ctx,
+            serde_json::json!({ "link": token.kind.as_str() }),
+        )],
         ..Changes::default()
     };
     let Some(account) = account.filter(|a| a.id == token.account_id && a.tenant == token.tenant)
@@ -120,7 +133,7 @@ mod tests {
     use time::Duration;
 
     fn open(page: TokenKind, token: &TokenRecord, account: &Account) -> Decision<LinkView> {
-        decide_link_opening(page, Some(token), Some(account), &ctx(), now())
+        decide_link_opening(page, Some(token), Some(account), &ctx(), event_id(1), now())
     }
 
     fn invalid(fresh_invitation_available: bool) -> LinkView {
@@ -148,8 +161,22 @@ mod tests {
         assert_eq!(opening.at, now());
         assert_eq!(opening.ip, ctx().ip);
         assert_eq!(opening.user_agent, ctx().user_agent);
+        let event = &d.changes.audit[0];
+        assert_eq!(event.kind, AuditKind::LinkOpened);
+        assert_eq!(
+            event.actor,
+            Actor::System,
+            "the holder of a link is anonymous"
+        );
+        assert_eq!(event.account_id, Some(account.id));
+        assert_eq!((event.at, event.ip), (now(), ctx().ip));
+        assert_eq!(
+            event.detail,
+            serde_json::json!({ "link": "password_reset" })
+        );
         let only_the_opening = Changes {
             link_openings: d.changes.link_openings.clone(),
+            audit: d.changes.audit.clone(),
             ..Changes::default()
         };
         assert_eq!(d.changes, only_the_opening, "no redemption, no revocation");
@@ -166,12 +193,21 @@ mod tests {
             let d = open(TokenKind::PasswordReset, &token, &account);
             assert_eq!(d.outcome, invalid(false));
             assert_eq!(d.changes.link_openings.len(), 1);
+            assert_eq!(d.changes.audit.len(), 1, "in the audit trail too");
+            assert_eq!(d.changes.audit[0].kind, AuditKind::LinkOpened);
         }
     }
 
     #[test]
     fn opening_an_unknown_link_records_nothing() {
-        let d = decide_link_opening(TokenKind::Invitation, None, None, &ctx(), now());
+        let d = decide_link_opening(
+            TokenKind::Invitation,
+            None,
+            None,
+            &ctx(),
+            event_id(1),
+            now(),
+        );
         assert!(d.changes.is_empty());
     }
 

@@ -29,7 +29,9 @@ impl PortalService {
         };
         let now = self.now();
         let (record, account) = self.load_token(&raw.hash()).await?;
-        let decision = decide_link_opening(kind, record.as_ref(), account.as_ref(), ctx, now);
+        let event_id = self.new_event_id();
+        let decision =
+            decide_link_opening(kind, record.as_ref(), account.as_ref(), ctx, event_id, now);
         if decision.changes.is_empty() {
             return Ok(decision.outcome);
         }
