@@ -35,12 +35,12 @@ pub use domain::factor::{FactorKind, MfaMode, MfaPolicy, MfaState, SecondFactorM
 pub use domain::{
     canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter,
     AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
-    ChainedEvent, DeliveryOutcome, DeliveryState, DeviceRecord, EmailAddress, EventId, HostEvent,
-    HostEventType, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername, Invitation,
-    LinkOpening, ListingId, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword,
-    NewWebhook, OutboxMessage, OutboxWebhook, PasswordHash, PasswordPolicy, PasswordReason,
-    PasswordRejected, RawToken, RequestContext, ServerSecret, SessionRecord, StaffId,
-    StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username,
+    ChainedEvent, DeliveryOutcome, DeliveryRecord, DeliveryState, DeviceRecord, EmailAddress,
+    EventId, HostEvent, HostEventType, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername,
+    Invitation, LinkOpening, ListingId, MalformedToken, MessageId, MessageKind, NewMessage,
+    NewPassword, NewWebhook, OutboxMessage, OutboxWebhook, PasswordHash, PasswordPolicy,
+    PasswordReason, PasswordRejected, RawToken, RequestContext, ServerSecret, SessionRecord,
+    StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username,
     WebhookId, WebhookStatus, CHAIN_ENCODING_VERSION, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 pub use mail::Templates;

@@ -6,16 +6,16 @@
 use std::borrow::Cow;
 
 use portal_access_core::{
-    AccountChange, AuditEvent, ChainHash, ChainPoint, ChangeStep, Changes, SessionRevocation,
-    StoreError,
+    AccountChange, AuditEvent, ChainHash, ChainPoint, ChangeStep, Changes, DeliveryOutcome,
+    MessageId, SessionRevocation, StoreError, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 use sqlx::Database;
 
 use crate::queries::{
     ADVANCE_AUDIT_HEAD, CLEAR_RATE_PREFIX, INSERT_ACCOUNT, INSERT_CHAINED_AUDIT, INSERT_DEVICE,
-    INSERT_MESSAGE, INSERT_OPENING, INSERT_SESSION, INSERT_TOKEN, LOCK_AUDIT_HEAD, REDEEM_TOKEN,
-    REVOKE_DEVICES, REVOKE_SESSION, REVOKE_SESSIONS_OF_ACCOUNT, REVOKE_TOKENS, UPDATE_ACCOUNT,
-    UPSERT_STAFF_VERIFICATION,
+    INSERT_MESSAGE, INSERT_OPENING, INSERT_SESSION, INSERT_TOKEN, LOCK_AUDIT_HEAD, RECORD_FAILED,
+    RECORD_RETRY, RECORD_SENT, RECORD_SUPERSEDED, REDEEM_TOKEN, REVOKE_DEVICES, REVOKE_SESSION,
+    REVOKE_SESSIONS_OF_ACCOUNT, REVOKE_TOKENS, UPDATE_ACCOUNT, UPSERT_STAFF_VERIFICATION,
 };
 use crate::rows::{account_statement, chain_point, hash_arg, ip_arg, seq_arg};
 use crate::{Arg, Backend, On, Statement};
@@ -123,6 +123,10 @@ pub(crate) async fn apply<D: Backend>(
             ChangeStep::Webhook(webhook) => {
                 D::execute(on, crate::webhooks::insert(webhook)).await?;
             }
+            ChangeStep::Delivery(record) => {
+                let statement = delivery_statement(record.message, &record.outcome);
+                D::execute(on, statement).await?;
+            }
             ChangeStep::LinkOpening(opening) => {
                 let statement = Statement::new(INSERT_OPENING)
                     .arg(hash_arg(&opening.token_hash))
@@ -211,4 +215,34 @@ async fn append_audit<D: Backend>(
         D::execute(On::Tx(&mut *conn), advance).await?;
     }
     Ok(())
+}
+
+/// The statement that records one delivery attempt of message `id`
+/// ([`AccountStore::record_delivery`](portal_access_core::AccountStore::record_delivery), or a commit's
+/// [`ChangeStep::Delivery`](portal_access_core::ChangeStep::Delivery)).
+pub(crate) fn delivery_statement(id: MessageId, outcome: &DeliveryOutcome) -> Statement<'_> {
+    match outcome {
+        DeliveryOutcome::Sent { at } => Statement::new(RECORD_SENT)
+            .arg(id.as_uuid())
+            .arg(*at)
+            .arg(REDACTED_BODY)
+            .arg(true),
+        DeliveryOutcome::Retry {
+            next_attempt_at,
+            error,
+        } => Statement::new(RECORD_RETRY)
+            .arg(id.as_uuid())
+            .arg(*next_attempt_at)
+            .arg(error.as_str()),
+        DeliveryOutcome::Failed { at, error } => Statement::new(RECORD_FAILED)
+            .arg(id.as_uuid())
+            .arg(*at)
+            .arg(error.as_str()),
+        DeliveryOutcome::Superseded { at } => Statement::new(RECORD_SUPERSEDED)
+            .arg(id.as_uuid())
+            .arg(*at)
+            .arg(NOT_SENT_SUPERSEDED)
+            .arg(REDACTED_BODY)
+            .arg(true),
+    }
 }

@@ -8,7 +8,7 @@ use portal_access_core::{
     Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint,
     ChainedEvent, Changes, DeliveryOutcome, DeviceRecord, LinkOpening, MessageId, OutboxMessage,
     OutboxWebhook, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
-    TokenHash, TokenRecord, WebhookId, NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    TokenHash, TokenRecord, WebhookId, REDACTED_BODY,
 };
 use sqlx::{Pool, Transaction};
 use time::OffsetDateTime;
@@ -18,9 +18,8 @@ use crate::queries::{
     ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD,
     AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, DEVICE, DEVICES_FOR_ACCOUNT, HIT_RATE,
     INSERT_SERVER_SECRET, LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT,
-    PURGE_RATE_COUNTERS, RATE_COUNT, RECORD_FAILED, RECORD_RETRY, RECORD_SENT, RECORD_SUPERSEDED,
-    SEARCH_ACCOUNTS, SERVER_SECRET, SESSION, SESSIONS_FOR_ACCOUNT, SESSION_AND_ACCOUNT,
-    STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
+    PURGE_RATE_COUNTERS, RATE_COUNT, SEARCH_ACCOUNTS, SERVER_SECRET, SESSION, SESSIONS_FOR_ACCOUNT,
+    SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
 };
 use crate::rows::{chain_point, hash_arg, seq_arg, session, tenant, FromRow};
 use crate::webhooks;
@@ -420,31 +419,7 @@ impl<D: Backend> AccountStore for SqlStore<D> {
         id: MessageId,
         outcome: DeliveryOutcome,
     ) -> Result<(), StoreError> {
-        let statement = match &outcome {
-            DeliveryOutcome::Sent { at } => Statement::new(RECORD_SENT)
-                .arg(id.as_uuid())
-                .arg(*at)
-                .arg(REDACTED_BODY)
-                .arg(true),
-            DeliveryOutcome::Retry {
-                next_attempt_at,
-                error,
-            } => Statement::new(RECORD_RETRY)
-                .arg(id.as_uuid())
-                .arg(*next_attempt_at)
-                .arg(error.as_str()),
-            DeliveryOutcome::Failed { at, error } => Statement::new(RECORD_FAILED)
-                .arg(id.as_uuid())
-                .arg(*at)
-                .arg(error.as_str()),
-            DeliveryOutcome::Superseded { at } => Statement::new(RECORD_SUPERSEDED)
-                .arg(id.as_uuid())
-                .arg(*at)
-                .arg(NOT_SENT_SUPERSEDED)
-                .arg(REDACTED_BODY)
-                .arg(true),
-        };
-        D::execute(self.on(), statement).await?;
+        D::execute(self.on(), crate::commit::delivery_statement(id, &outcome)).await?;
         Ok(())
     }
 

@@ -8,17 +8,17 @@ use time::OffsetDateTime;
 use super::{error_text, Lane, SendFailure, Skip};
 use crate::webhook::{deliveries, WebhookEndpoints};
 use crate::{
-    AccountStore, Changes, DeliveryOutcome, EventSink, HostEvent, Mailer, OsRandom, OutboxMessage,
-    StoreError, TokenState,
+    AccountStore, Changes, DeliveryOutcome, DeliveryRecord, EventSink, HostEvent, Mailer, OsRandom,
+    OutboxMessage, StoreError, TokenState,
 };
 
 /// The message outbox: leased with [`AccountStore::lease_outbox`], sent
 /// with the [`Mailer`], recorded with [`AccountStore::record_delivery`].
 /// A message whose link expired is failed, one whose link died otherwise
 /// is superseded, both unsent. A message given up on raises
-/// `message.failed`: queued for the webhook endpoints before the failure is
-/// recorded (so a crash in between repeats the event rather than lose it)
-/// and handed to the event sink after.
+/// `message.failed`: queued for the webhook endpoints in the transaction that
+/// records the failure (one commit: both or neither) and handed to the event
+/// sink after.
 #[derive(Clone)]
 pub struct MailLane {
     store: Arc<dyn AccountStore>,
@@ -126,17 +126,25 @@ impl Lane for MailLane {
             | DeliveryOutcome::Retry { .. }
             | DeliveryOutcome::Superseded { .. } => None,
         };
-        if let Some(event) = &failed {
-            let webhooks = deliveries(event, &self.webhooks, &OsRandom, event.at);
-            if !webhooks.is_empty() {
-                let changes = Changes {
+        let webhooks = match &failed {
+            Some(event) => deliveries(event, &self.webhooks, &OsRandom, event.at),
+            None => Vec::new(),
+        };
+        if webhooks.is_empty() {
+            self.store.record_delivery(item.message.id, outcome).await?;
+        } else {
+            let delivery = DeliveryRecord {
+                message: item.message.id,
+                outcome,
+            };
+            self.store
+                .commit(Changes {
                     webhooks,
+                    delivery: Some(delivery),
                     ..Changes::default()
-                };
-                self.store.commit(changes).await?;
-            }
+                })
+                .await?;
         }
-        self.store.record_delivery(item.message.id, outcome).await?;
         if let (Some(event), Some(sink)) = (&failed, &self.sink) {
             sink.publish(event).await;
         }

@@ -346,6 +346,17 @@ pub const REDACTED_BODY: &str = "[redacted: this message carried a link token]";
 /// left ([`DeliveryState::Superseded`]).
 pub const NOT_SENT_SUPERSEDED: &str = "not sent: link superseded before delivery";
 
+/// One delivery attempt's result for one queued message, recorded inside a
+/// commit ([`Changes::delivery`](crate::Changes::delivery)) when something
+/// must be written with it (the `message.failed` webhook deliveries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// The message.
+    pub message: MessageId,
+    /// What happened, written as [`AccountStore::record_delivery`](crate::AccountStore::record_delivery) writes it.
+    pub outcome: DeliveryOutcome,
+}
+
 /// The result of one delivery attempt, recorded by the dispatcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {

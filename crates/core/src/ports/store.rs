@@ -71,9 +71,9 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AuditEvent, AuditQuery, ChainEnds, ChainedEvent, DeliveryOutcome,
-    DeviceRecord, LinkOpening, MessageId, NewMessage, NewWebhook, OutboxMessage, OutboxWebhook,
-    ServerSecret, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind,
-    TokenRecord, WebhookId,
+    DeliveryRecord, DeviceRecord, LinkOpening, MessageId, NewMessage, NewWebhook, OutboxMessage,
+    OutboxWebhook, ServerSecret, SessionRecord, StaffId, StaffVerification, TenantId, TokenHash,
+    TokenKind, TokenRecord, WebhookId,
 };
 
 /// A store failure. The domain refusals (`Conflict`, `UsernameTaken`,
@@ -209,7 +209,9 @@ pub struct DeviceRevocation {
 /// 5. `revoke_sessions`, then 6. `new_session`,
 /// 7. `outbox`, 8. `audit`, 9. `link_openings`,
 /// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert),
-/// 12. `revoke_devices`, then 13. `new_device`, then 14. `webhooks` (queue webhook deliveries).
+/// 12. `revoke_devices`, then 13. `new_device`, then 14. `webhooks` (queue webhook deliveries),
+/// 15. `delivery` (record a message's delivery attempt, as
+///     [`AccountStore::record_delivery`] does).
 ///
 /// The audit events are written in their step's place by the memory store
 /// and, on the SQL stores, appended to the tenant's chain as the last
@@ -248,6 +250,9 @@ pub struct Changes {
     pub new_device: Option<DeviceRecord>,
     /// Queue webhook deliveries (one per event and endpoint).
     pub webhooks: Vec<NewWebhook>,
+    /// Record a message's delivery attempt with the rest (a message given up
+    /// on and its `message.failed` webhooks, in one transaction).
+    pub delivery: Option<DeliveryRecord>,
 }
 
 impl Changes {
@@ -285,6 +290,7 @@ impl Changes {
             revoke_devices,
             new_device,
             webhooks,
+            delivery,
         } = self;
         (redeem.iter().map(ChangeStep::Redeem))
             .chain(account.iter().map(ChangeStep::Account))
@@ -304,6 +310,7 @@ impl Changes {
             .chain(revoke_devices.iter().map(ChangeStep::RevokeDevices))
             .chain(new_device.iter().map(ChangeStep::NewDevice))
             .chain(webhooks.iter().map(ChangeStep::Webhook))
+            .chain(delivery.iter().map(ChangeStep::Delivery))
     }
 }
 
@@ -340,6 +347,8 @@ pub enum ChangeStep<'a> {
     NewDevice(&'a DeviceRecord),
     /// 14. Queue a webhook delivery.
     Webhook(&'a NewWebhook),
+    /// 15. Record a message's delivery attempt.
+    Delivery(&'a DeliveryRecord),
 }
 
 /// What [`AccountStore::search_accounts`] looks for: `text` (matched,

@@ -40,6 +40,7 @@
 //! # });
 //! ```
 
+mod outbox;
 mod state;
 mod webhooks;
 
@@ -52,9 +53,10 @@ use crate::{
     Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds,
     ChainedEvent, Changes, DeliveryOutcome, DeliveryState, DeviceRecord, LinkOpening, MessageId,
     OutboxMessage, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
-    TokenHash, TokenRecord, NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    TokenHash, TokenRecord,
 };
 
+use outbox::redact;
 use state::State;
 
 /// An [`AccountStore`] in memory: complete and concurrency-correct, for tests
@@ -90,12 +92,6 @@ fn newest_first<T: Clone>(
     out.sort_by_key(|item| std::cmp::Reverse(at(item)));
     out.truncate(limit as usize);
     out
-}
-
-fn redact(row: &mut OutboxMessage) {
-    row.message.text_body = REDACTED_BODY.to_owned();
-    row.message.html_body = REDACTED_BODY.to_owned();
-    row.redacted = true;
 }
 
 #[async_trait]
@@ -365,47 +361,7 @@ impl AccountStore for MemoryStore {
         id: MessageId,
         outcome: DeliveryOutcome,
     ) -> Result<(), StoreError> {
-        let mut state = self.lock();
-        let Some(&index) = state.outbox_index.get(&id) else {
-            return Ok(());
-        };
-        let row = &mut state.outbox[index];
-        row.lease_until = None;
-        let message = &mut row.message;
-        let attempted = !matches!(outcome, DeliveryOutcome::Superseded { .. });
-        if attempted {
-            message.attempts = message.attempts.saturating_add(1);
-        }
-        match outcome {
-            DeliveryOutcome::Sent { at } => {
-                message.state = DeliveryState::Sent;
-                message.sent_at = Some(at);
-                if message.message.token_hash.is_some() {
-                    redact(message);
-                }
-            }
-            DeliveryOutcome::Retry {
-                next_attempt_at,
-                error,
-            } => {
-                message.state = DeliveryState::Retrying;
-                message.next_attempt_at = next_attempt_at;
-                message.last_error = Some(error);
-            }
-            DeliveryOutcome::Failed { at, error } => {
-                message.state = DeliveryState::Failed;
-                message.failed_at = Some(at);
-                message.last_error = Some(error);
-            }
-            DeliveryOutcome::Superseded { at } => {
-                message.state = DeliveryState::Superseded;
-                message.failed_at = Some(at);
-                message.last_error = Some(NOT_SENT_SUPERSEDED.to_owned());
-                if message.message.token_hash.is_some() {
-                    redact(message);
-                }
-            }
-        }
+        self.lock().record_delivery(id, outcome);
         Ok(())
     }
 

@@ -178,7 +178,8 @@ impl State {
                 | ChangeStep::LinkOpening(_)
                 | ChangeStep::ClearRatePrefix(_)
                 | ChangeStep::StaffVerification(_)
-                | ChangeStep::RevokeDevices(_) => {}
+                | ChangeStep::RevokeDevices(_)
+                | ChangeStep::Delivery(_) => {}
             }
         }
         Ok(())
@@ -231,6 +232,9 @@ impl State {
                     self.rates.retain(|(key, _), _| !key.starts_with(prefix));
                 }
                 ChangeStep::Webhook(webhook) => self.queue_webhook(webhook),
+                ChangeStep::Delivery(record) => {
+                    self.record_delivery(record.message, record.outcome.clone());
+                }
                 ChangeStep::StaffVerification(verification) => {
                     self.staff.insert(
                         (verification.tenant.clone(), verification.staff_id.clone()),

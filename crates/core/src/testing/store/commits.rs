@@ -198,8 +198,10 @@ pub async fn a_failed_commit_leaves_no_trace(store: Arc<dyn AccountStore>) {
                 hash: hash(300 + n),
                 ..bob_device.clone()
             }),
-            // A refused commit's webhook rows: see `webhooks.rs`.
+            // A refused commit's webhook rows and delivery record: see
+            // `webhooks.rs`.
             webhooks: Vec::new(),
+            delivery: None,
         }
     };
     let mut taken = bob.clone();

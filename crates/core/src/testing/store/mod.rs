@@ -170,6 +170,7 @@ macro_rules! account_store_conformance {
             webhooks_are_queued_with_the_commit_and_leased_once_until_the_lease_expires,
             recorded_webhook_outcomes_stick_and_are_listed_per_account_newest_first,
             concurrent_webhook_leases_never_hand_out_one_delivery_twice,
+            a_message_failure_is_recorded_with_its_webhooks_or_not_at_all,
         );
     };
 }

@@ -7,8 +7,8 @@ use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 use crate::{
-    Account, AccountChange, AccountStore, Changes, DeliveryOutcome, DeliveryState, HostEventType,
-    NewWebhook, OutboxWebhook, StoreError, WebhookId,
+    Account, AccountChange, AccountStore, Changes, DeliveryOutcome, DeliveryRecord, DeliveryState,
+    HostEventType, NewWebhook, OutboxWebhook, StoreError, WebhookId,
 };
 
 use super::fixtures::*;
@@ -222,4 +222,49 @@ pub async fn concurrent_webhook_leases_never_hand_out_one_delivery_twice(
     let mut expected: Vec<WebhookId> = (0..60).map(webhook_id).collect();
     expected.sort_unstable();
     assert_eq!(all, expected);
+}
+
+/// A message given up on is recorded in the same commit as its
+/// `message.failed` webhook deliveries: a commit refused for the webhook
+/// leaves the message as it was (still due), an accepted one writes both.
+pub async fn a_message_failure_is_recorded_with_its_webhooks_or_not_at_all(
+    store: Arc<dyn AccountStore>,
+) {
+    let (_, ann) = firm_with_ann(&store).await;
+    let m = message(&ann, 1, 0, None);
+    queue(&store, vec![m.clone()]).await;
+    queue_webhooks(&store, vec![webhook(&ann, 1, 0)]).await;
+    assert_eq!(lease_ids(&store, 1, 61, 10).await, vec![m.id]);
+    let failure = |webhook| Changes {
+        webhooks: vec![webhook],
+        delivery: Some(DeliveryRecord {
+            message: m.id,
+            outcome: DeliveryOutcome::Failed {
+                at: at(2),
+                error: "550 no such user".into(),
+            },
+        }),
+        ..Changes::default()
+    };
+
+    let refused = store.commit(failure(webhook(&ann, 1, 2))).await;
+    assert!(refused.is_err(), "a webhook id queued twice: {refused:?}");
+    assert_eq!(message_of(&store, &ann, m.id).await, queued(m.clone()));
+    assert_eq!(
+        lease_ids(&store, 61, 121, 10).await,
+        vec![m.id],
+        "still due once its lease expires"
+    );
+
+    store.commit(failure(webhook(&ann, 2, 2))).await.unwrap();
+    let recorded = message_of(&store, &ann, m.id).await;
+    assert_eq!(
+        (recorded.state, recorded.attempts, recorded.failed_at),
+        (DeliveryState::Failed, 1, Some(at(2)))
+    );
+    assert!(lease_ids(&store, 10_000, 10_060, 10).await.is_empty());
+    assert_eq!(
+        leased_ids(&store, 10, 70, 10).await,
+        vec![webhook_id(1), webhook_id(2)]
+    );
 }
