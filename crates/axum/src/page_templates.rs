@@ -394,6 +394,25 @@ mod tests {
     }
 
     #[test]
+    fn an_override_speaks_the_pages_language_with_t() {
+        let pages = PageTemplates::builtin()
+            .with_override(
+                "home.html",
+                r#"{% extends "layout.html" %}{% block content %}<h1>{{ t("home-title") }}</h1>{% endblock %}"#,
+            )
+            .unwrap();
+        pages.validate().unwrap();
+        let html = pages
+            .render(
+                "home.html",
+                &serde_json::json!({ "lang": "es", "base": "/portal" }),
+            )
+            .unwrap();
+        assert!(html.contains("<html lang=\"es\">"), "{html}");
+        assert!(html.contains("<h1>Su cuenta</h1>"), "{html}");
+    }
+
+    #[test]
     fn an_override_that_does_not_compile_is_refused() {
         let error = PageTemplates::builtin()
             .with_override("home.html", "{% if %}")
