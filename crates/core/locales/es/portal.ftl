@@ -46,7 +46,7 @@ reset-button = Guardar la contraseña e iniciar sesión
 
 ## Invitación (invitation.html)
 invitation-title = Active su cuenta del portal
-invitation-lead-before = Su firma lo invitó al portal con el correo
+invitation-lead-before = Recibió una invitación al portal para el correo
 invitation-lead-after = Elija un nombre de usuario y una contraseña.
 invitation-username-hint = De 3 a 32 caracteres: letras, números, puntos, guiones y guiones bajos. También puede iniciar sesión con su correo electrónico.
 invitation-repeat-password = Escriba otra vez la contraseña
@@ -194,7 +194,7 @@ security-back = Volver a su cuenta
 
 ## Mensajes (message.html)
 message-signed-out-title = Sesión cerrada
-message-signed-out = Cerró la sesión.
+message-signed-out = Su sesión está cerrada.
 message-sign-in-again = Iniciar sesión de nuevo
 message-reset-sent = Si alguna cuenta del portal usa este correo electrónico, le enviamos un mensaje.
 message-reset-link = Contiene un enlace para crear una nueva contraseña. El enlace funciona una sola vez y por tiempo limitado.
