@@ -35,10 +35,22 @@ impl World {
 
     /// With more portal-server flags.
     async fn start_with(flags: &[&str]) -> Result<Self> {
+        Self::launch(flags, None).await
+    }
+
+    /// With a browser that asks for pages in `languages` (`es-US,es`).
+    async fn start_speaking(languages: &str) -> Result<Self> {
+        Self::launch(&[], Some(languages)).await
+    }
+
+    async fn launch(flags: &[&str], languages: Option<&str>) -> Result<Self> {
         let database = TestDatabase::create().await?;
         let mail = SmtpSink::start(SinkOptions::default()).await?;
         let portal = Portal::start(&database.url, &mail.url(), flags).await?;
-        let browser = Browser::start().await?;
+        let browser = match languages {
+            Some(languages) => Browser::start_speaking(languages).await?,
+            None => Browser::start().await?,
+        };
         Ok(Self {
             portal,
             mail,

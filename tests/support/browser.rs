@@ -33,6 +33,16 @@ impl Browser {
     /// Starts chromedriver on a free port and opens a headless Chromium
     /// with a fresh profile.
     pub async fn start() -> Result<Self> {
+        Self::launch(None).await
+    }
+
+    /// The same, Chromium asking for pages in `languages` (its
+    /// `Accept-Language`, e.g. `es-US,es`).
+    pub async fn start_speaking(languages: &str) -> Result<Self> {
+        Self::launch(Some(languages)).await
+    }
+
+    async fn launch(languages: Option<&str>) -> Result<Self> {
         // Both rustls providers are compiled in (fantoccini asks for
         // aws-lc-rs, lettre and reqwest for ring): name one for the process.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -71,6 +81,15 @@ impl Browser {
                 ],
             }
         });
+        let mut capabilities = capabilities;
+        if let Some(languages) = languages {
+            let options = &mut capabilities["goog:chromeOptions"];
+            options["prefs"] = json!({ "intl.accept_languages": languages });
+            if let Some(args) = options["args"].as_array_mut() {
+                let primary = languages.split(',').next().unwrap_or(languages);
+                args.push(json!(format!("--lang={primary}")));
+            }
+        }
         let capabilities = match capabilities {
             serde_json::Value::Object(map) => map,
             _ => unreachable!("a JSON object literal"),

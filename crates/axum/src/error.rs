@@ -20,7 +20,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portal_access_core::service::ServiceError;
 use portal_access_core::workflow::{ErrorCode, Refusal};
-use portal_access_core::StoreUnavailable;
+use portal_access_core::{PasswordReason, StoreUnavailable};
 use serde::Serialize;
 
 use crate::csrf::CsrfError;
@@ -98,6 +98,10 @@ pub struct Reason {
     pub code: &'static str,
     /// A sentence for a person.
     pub message: String,
+    /// The reason itself (its limit), for the page's sentence in its
+    /// language.
+    #[serde(skip)]
+    pub(crate) reason: PasswordReason,
 }
 
 /// An error answer of the JSON APIs (and, rendered differently, of the pages).
@@ -111,6 +115,8 @@ pub enum ApiError {
         message: String,
         /// For `password_rejected`: why.
         reasons: Vec<Reason>,
+        /// What names its sentence on a page ([`Refusal::message_key`]).
+        key: &'static str,
     },
     /// The request body could not be taken: `validation_failed` with a
     /// transport status (400 malformed, 413 too large, 415 wrong content type).
@@ -133,6 +139,28 @@ impl ApiError {
             code,
             message: message.into(),
             reasons: Vec::new(),
+            key: code.as_str(),
+        }
+    }
+
+    /// The same refusal, its sentence on a page named `key` (the Fluent
+    /// message `refusal-<key>`).
+    pub(crate) fn keyed(mut self, new_key: &'static str) -> Self {
+        if let Self::Refused { key, .. } = &mut self {
+            *key = new_key;
+        }
+        self
+    }
+
+    /// What names the sentence a page shows for this refusal (the Fluent
+    /// message `refusal-<key>`): [`Refusal::message_key`], else the code's
+    /// text.
+    pub(crate) fn message_key(&self) -> &'static str {
+        match self {
+            Self::Refused { key, .. } => key,
+            Self::Body { .. } | Self::Csrf(_) | Self::Internal(_) => self
+                .code()
+                .map_or(HttpCode::ServiceUnavailable.as_str(), HttpCode::as_str),
         }
     }
 
@@ -266,9 +294,11 @@ impl<E: Refusal> From<ServiceError<E>> for ApiError {
                     .map(|r| Reason {
                         code: r.code(),
                         message: r.message(),
+                        reason: *r,
                     })
                     .collect();
                 Self::Refused {
+                    key: refusal.message_key(),
                     code: refusal.code(),
                     message: refusal.to_string(),
                     reasons,

@@ -2,13 +2,21 @@
 //! built-ins, each of which the host may override by name.
 //!
 //! Every page extends `layout.html`; every page gets these variables:
-//! `product_name`, `base` (the portal's path, e.g. `/portal`), `css_url`,
+//! `lang` (the page's language, e.g. `es`), `languages` (those the
+//! switch offers), `switch` (its link but `lang=<tag>`: `?`, or the page's
+//! query and `&`), `tz` (the firm's time zone), `product_name`, `base`
+//! (the portal's path, e.g. `/portal`), `css_url`,
 //! `signed_in` (bool), `csrf_token` (the token of the page's forms),
 //! `password_min` (the policy's minimum length),
 //! `errors` (field name -> message; `form` for the whole form),
 //! `error_codes` (field name -> the refusal's stable code), `values`
 //! (what the user typed, never a password) and `reasons` (why a password
 //! was refused). Page-specific variables are listed in [`PAGES`].
+//!
+//! Words are Fluent messages in `lang`: `t("key", name=value)` (the
+//! shipped ones in `locales/*/portal.ftl`, which a host overrides with
+//! [`Locales::with_dir`]), and `value | when` writes an RFC 3339 time for
+//! `lang` in `tz`.
 //!
 //! ```
 //! use portal_access_axum::PageTemplates;
@@ -130,10 +138,13 @@ pub enum PageTemplateError {
     },
 }
 
-/// The page templates: the built-ins, with the host's overrides.
+/// The page templates: the built-ins, with the host's overrides, and the
+/// language functions (`t`, `when`) of the service's locales.
 #[derive(Clone)]
 pub struct PageTemplates {
     overrides: BTreeMap<String, String>,
+    locales: Arc<Locales>,
+    default_tz: jiff::tz::TimeZone,
     env: Arc<Environment<'static>>,
 }
 
@@ -159,8 +170,31 @@ impl PageTemplates {
     )]
     pub fn builtin() -> Self {
         let overrides = BTreeMap::new();
-        let env = Arc::new(build_env(&overrides).expect("the built-in page templates compile"));
-        Self { overrides, env }
+        let locales = Arc::new(Locales::builtin());
+        let default_tz = jiff::tz::TimeZone::UTC;
+        let env = Arc::new(
+            build_env(&overrides, &locales, &default_tz)
+                .expect("the built-in page templates compile"),
+        );
+        Self {
+            overrides,
+            locales,
+            default_tz,
+            env,
+        }
+    }
+
+    /// The same pages speaking the service's `locales`, times in
+    /// `default_tz` when a page names no time zone.
+    pub(crate) fn speaking(
+        mut self,
+        locales: Arc<Locales>,
+        default_tz: jiff::tz::TimeZone,
+    ) -> Result<Self, PageTemplateError> {
+        self.env = Arc::new(build_env(&self.overrides, &locales, &default_tz)?);
+        self.locales = locales;
+        self.default_tz = default_tz;
+        Ok(self)
     }
 
     /// Replaces the page `name` (one of [`PAGES`]) with `source`. Fails if
@@ -174,7 +208,7 @@ impl PageTemplates {
             return Err(PageTemplateError::Unknown(name.to_owned()));
         }
         self.overrides.insert(name.to_owned(), source.into());
-        self.env = Arc::new(build_env(&self.overrides)?);
+        self.env = Arc::new(build_env(&self.overrides, &self.locales, &self.default_tz)?);
         Ok(self)
     }
 
@@ -182,6 +216,10 @@ impl PageTemplates {
     /// found at start, not in front of a client.
     pub fn validate(&self) -> Result<(), PageTemplateError> {
         let mut sample = serde_json::json!({
+            "lang": DEFAULT_LANGUAGE,
+            "languages": self.locales.languages().collect::<Vec<_>>(),
+            "tz": "UTC",
+            "switch": "?token=sample&",
             "product_name": "Client portal",
             "base": "/portal",
             "css_url": "/portal/static/portal.css",
@@ -307,9 +345,12 @@ pub(crate) fn add_language_functions(
 
 fn build_env(
     overrides: &BTreeMap<String, String>,
+    locales: &Arc<Locales>,
+    default_tz: &jiff::tz::TimeZone,
 ) -> Result<Environment<'static>, PageTemplateError> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    add_language_functions(&mut env, locales.clone(), default_tz.clone());
     for (name, _) in PAGES {
         let source = match overrides
             .get(*name)
@@ -350,6 +391,25 @@ mod tests {
             .unwrap();
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn an_override_speaks_the_pages_language_with_t() {
+        let pages = PageTemplates::builtin()
+            .with_override(
+                "home.html",
+                r#"{% extends "layout.html" %}{% block content %}<h1>{{ t("home-title") }}</h1>{% endblock %}"#,
+            )
+            .unwrap();
+        pages.validate().unwrap();
+        let html = pages
+            .render(
+                "home.html",
+                &serde_json::json!({ "lang": "es", "base": "/portal" }),
+            )
+            .unwrap();
+        assert!(html.contains("<html lang=\"es\">"), "{html}");
+        assert!(html.contains("<h1>Su cuenta</h1>"), "{html}");
     }
 
     #[test]

@@ -164,7 +164,11 @@ impl PortalHttpBuilder {
             portal_base.push('/');
         }
         portal_base.push_str(portal_path);
-        self.pages.validate().map_err(HttpConfigError::Templates)?;
+        let pages = self
+            .pages
+            .speaking(self.service.locales().clone(), config.time_zone.clone())
+            .map_err(HttpConfigError::Templates)?;
+        pages.validate().map_err(HttpConfigError::Templates)?;
         let cookie = SessionCookie::for_config(config);
         let tenants = match self.tenants {
             Some(tenants) => tenants,
@@ -183,7 +187,7 @@ impl PortalHttpBuilder {
                 proxies: self.proxies,
                 csrf,
                 cookie,
-                pages: self.pages,
+                pages,
                 random: self.random,
                 body_limit: self.body_limit,
                 portal_base,

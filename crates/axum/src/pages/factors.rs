@@ -264,7 +264,8 @@ pub(super) async fn remove(
         "email_code" => FactorKind::EmailCode,
         _ => {
             let error =
-                ApiError::refused(ErrorCode::ValidationFailed, "Choose a factor to remove.");
+                ApiError::refused(ErrorCode::ValidationFailed, "Choose a factor to remove.")
+                    .keyed("choose_factor");
             return security_refused(&http, &session, "form", &error).await;
         }
     };

@@ -20,9 +20,12 @@
 //! - [`trust`]: the security page's sessions and remembered devices (end
 //!   one session or every other one, forget one device or all).
 //!
-//! Every word a page shows is in its template (`templates/`), none here:
-//! the handlers pass codes (`message`, `code`, `kind`), the templates say
-//! them.
+//! Every word a page shows is a Fluent message (`locales/*/portal.ftl`)
+//! in the request's language ([`crate::language`]: the switch `?lang=`,
+//! its cookie, `Accept-Language`): the templates say them with `t()`, the
+//! handlers pass codes (`message`, `code`, `kind`), and a refusal next to
+//! a field is its [`message_key`](portal_access_core::workflow::Refusal::message_key)'s
+//! sentence, said when the page is rendered.
 //!
 //! Opening a link page (GET or HEAD) only calls
 //! [`open_link`](portal_access_core::service::PortalService::open_link),
@@ -43,6 +46,7 @@ mod sign_in;
 mod trust;
 
 use axum::extract::State;
+use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -53,6 +57,7 @@ use self::links::{
 };
 use self::sign_in::{forgot, forgot_page, sign_in, sign_in_page, sign_out};
 use crate::headers::{self, PAGE_CSP};
+use crate::language;
 use crate::state::PortalHttp;
 
 pub(crate) fn router(state: PortalHttp) -> Router {
@@ -118,6 +123,10 @@ pub(crate) fn router(state: PortalHttp) -> Router {
     if !p.is_empty() {
         router = router.route(&p, get(to_home));
     }
+    let router = router.layer(middleware::from_fn_with_state(
+        state.clone(),
+        language::pick_for_pages,
+    ));
     headers::finish(router, state, PAGE_CSP)
 }
 

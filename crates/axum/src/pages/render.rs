@@ -7,16 +7,19 @@ use std::sync::LazyLock;
 use axum::extract::Query;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
+use fluent_bundle::FluentValue;
+use portal_access_core::i18n::Locales;
 use portal_access_core::service::{ClientSession, ServiceError, SignInOutcome, SignedIn};
 use portal_access_core::workflow::{ErrorCode, Refusal};
+use portal_access_core::PasswordReason;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::csrf::{self, Binding};
-use crate::error::{ApiError, HttpCode};
+use crate::error::{ApiError, HttpCode, Reason};
 use crate::failure::FailureFormat;
-use crate::session;
 use crate::state::PortalHttp;
+use crate::{language, session};
 
 static CSS: &str = include_str!("../../static/portal.css");
 
@@ -48,12 +51,16 @@ pub(crate) async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// A page answer: template, status, variables, cookies to set.
+/// A page answer: template, status, variables, cookies to set, and the
+/// refusals to say next to their fields (in the page's language, when it
+/// is rendered).
 pub(super) struct Page {
     template: &'static str,
     status: StatusCode,
     vars: Map<String, Value>,
     cookies: Vec<HeaderValue>,
+    refusals: Vec<(String, &'static str)>,
+    reasons: Vec<Reason>,
 }
 
 impl Page {
@@ -68,6 +75,8 @@ impl Page {
             status: StatusCode::OK,
             vars,
             cookies: Vec::new(),
+            refusals: Vec::new(),
+            reasons: Vec::new(),
         }
     }
 
@@ -89,38 +98,35 @@ impl Page {
     }
 
     /// A page of a signed-in client: the account menu and its sign-out
-    /// form (with the session's CSRF token).
+    /// form (with the session's CSRF token), times in the firm's time zone.
     pub(super) fn signed_in(mut self, http: &PortalHttp, session: &ClientSession) -> Self {
         self.vars.insert("signed_in".into(), true.into());
+        let tz = http
+            .service()
+            .config()
+            .time_zone_of(&session.account.tenant);
+        self.vars
+            .insert("tz".into(), tz.iana_name().unwrap_or("UTC").into());
         self.csrf(session_csrf(http, session))
     }
 
     /// Puts a refusal next to its field (or on the whole form, `form`):
-    /// `errors.<field>` is its message, `error_codes.<field>` its stable code.
+    /// `errors.<field>` is its sentence in the page's language,
+    /// `error_codes.<field>` its stable code.
     pub(super) fn error(mut self, field: &str, error: &ApiError) -> Self {
-        for (key, value) in [
-            ("errors", Value::from(error.message())),
-            (
-                "error_codes",
-                error
-                    .code()
-                    .map(HttpCode::as_str)
-                    .unwrap_or_default()
-                    .into(),
-            ),
-        ] {
-            let mut map = match self.vars.remove(key) {
-                Some(Value::Object(map)) => map,
-                _ => Map::new(),
-            };
-            map.insert(field.to_owned(), value);
-            self.vars.insert(key.into(), Value::Object(map));
-        }
+        insert_into(
+            &mut self.vars,
+            "error_codes",
+            field,
+            error
+                .code()
+                .map(HttpCode::as_str)
+                .unwrap_or_default()
+                .into(),
+        );
+        self.refusals.push((field.to_owned(), error.message_key()));
         if !error.reasons().is_empty() {
-            self.vars.insert(
-                "reasons".into(),
-                serde_json::to_value(error.reasons()).unwrap_or_default(),
-            );
+            self.reasons = error.reasons().to_vec();
         }
         self.status = error.status();
         self
@@ -137,6 +143,28 @@ impl Page {
     pub(super) fn render(self, http: &PortalHttp) -> Response {
         let mut vars = self.vars;
         let config = http.service().config();
+        let locales = http.service().locales();
+        let language::PageLanguage { lang, switch } = language::current();
+        for (field, key) in &self.refusals {
+            let sentence = locales.message(&lang, &refusal_message(key), &[]);
+            insert_into(&mut vars, "errors", field, sentence.into());
+        }
+        if !self.reasons.is_empty() {
+            let reasons: Vec<Value> = self
+                .reasons
+                .iter()
+                .map(|r| json!({ "code": r.code, "message": reason_sentence(locales, &lang, r) }))
+                .collect();
+            vars.insert("reasons".into(), reasons.into());
+        }
+        vars.insert("lang".into(), lang.clone().into());
+        vars.insert("switch".into(), switch.into());
+        vars.insert(
+            "languages".into(),
+            locales.languages().collect::<Vec<_>>().into(),
+        );
+        vars.entry("tz")
+            .or_insert_with(|| config.time_zone.iana_name().unwrap_or("UTC").into());
         vars.insert("product_name".into(), config.product_name.clone().into());
         vars.insert("base".into(), http.portal_base().into());
         vars.insert(
@@ -176,6 +204,34 @@ impl Page {
             Err(error) => ApiError::internal(error).failure(FailureFormat::Html),
         }
     }
+}
+
+/// `vars[map][field] = value`, making the map if it is not there.
+fn insert_into(vars: &mut Map<String, Value>, map: &str, field: &str, value: Value) {
+    let mut entries = match vars.remove(map) {
+        Some(Value::Object(entries)) => entries,
+        _ => Map::new(),
+    };
+    entries.insert(field.to_owned(), value);
+    vars.insert(map.into(), Value::Object(entries));
+}
+
+/// The Fluent message of a refusal's key (`refusal-<key>`, `_` as `-`).
+fn refusal_message(key: &str) -> String {
+    format!("refusal-{}", key.replace('_', "-"))
+}
+
+/// Why a password was refused, in `lang` (`reason-<code>`, with its limit).
+fn reason_sentence(locales: &Locales, lang: &str, reason: &Reason) -> String {
+    let key = format!("reason-{}", reason.code.replace('_', "-"));
+    let args: Vec<(&str, FluentValue<'_>)> = match reason.reason {
+        PasswordReason::TooShort { min } => vec![("min", min.into())],
+        PasswordReason::TooLong { max } => vec![("max", max.into())],
+        PasswordReason::Common | PasswordReason::SameAsUsername | PasswordReason::SameAsEmail => {
+            Vec::new()
+        }
+    };
+    locales.message(lang, &key, &args)
 }
 
 /// The `?done=` of a page's URI, if it is one of `known` (a success the
@@ -346,7 +402,77 @@ fn session_csrf(http: &PortalHttp, session: &ClientSession) -> FormCsrf {
 
 #[cfg(test)]
 mod tests {
+    use portal_access_core::workflow::second_factor::SecondFactorError;
+
     use super::*;
+
+    #[test]
+    fn every_refusal_a_page_can_show_has_its_own_sentence_in_every_shipped_language() {
+        use ErrorCode::*;
+        use SecondFactorError as F;
+        let locales = Locales::builtin();
+        let codes = [
+            TokenInvalid,
+            PasswordRejected,
+            PasswordMismatch,
+            UsernameInvalid,
+            UsernameTaken,
+            EmailTaken,
+            InvalidCredentials,
+            AccessDisabled,
+            AccountArchived,
+            NotInvited,
+            InvitationPending,
+            HumanVerificationRequired,
+            CaptchaFailed,
+            MailerNotConfigured,
+            RateLimited,
+            NotFound,
+            Unauthenticated,
+            ValidationFailed,
+            SecondFactorInvalid,
+            SecondFactorRequired,
+            StaleVersion,
+        ];
+        let factor = [
+            F::InvalidCode,
+            F::NoChallenge,
+            F::InvalidCredentials,
+            F::FactorRequired,
+            F::NotAllowed,
+            F::NothingToConfirm,
+            F::AlreadyEnrolled,
+            F::NotEnrolled,
+            F::RateLimited,
+            F::SecretUnreadable,
+        ];
+        let keys = codes
+            .iter()
+            .map(|c| c.as_str())
+            .chain(factor.iter().map(|f| f.message_key()))
+            .chain([
+                "choose_factor",
+                "username_length",
+                "username_characters",
+                HttpCode::CsrfFailed.as_str(),
+                HttpCode::ServiceUnavailable.as_str(),
+            ]);
+        for key in keys {
+            let message = refusal_message(key);
+            for lang in locales.languages() {
+                assert_ne!(
+                    locales.message(lang, &message, &[]),
+                    message,
+                    "{lang}: {key}"
+                );
+            }
+        }
+        let spanish = locales.message("es", &refusal_message(F::NoChallenge.message_key()), &[]);
+        assert_eq!(
+            spanish,
+            "Su inicio de sesión venció; inicie sesión de nuevo."
+        );
+    }
 
     #[test]
     fn password_form_refusals_go_next_to_their_field() {

@@ -11,6 +11,7 @@ mod common;
 mod console;
 mod factor_pages;
 mod faults;
+mod languages;
 mod mfa;
 mod pages;
 mod recovery;
@@ -129,6 +130,10 @@ on_every_store!(
     console::without_a_mailer_the_console_says_to_configure_one_or_set_a_password,
     console::the_console_speaks_spanish_from_accept_language_or_the_switch,
     console::staff_reset_a_lost_second_factor_from_the_account_page_once,
+    languages::accept_language_es_gives_the_spanish_sign_in_page,
+    languages::the_language_switch_is_remembered_on_later_pages,
+    languages::refusals_read_in_spanish_and_english_stays_english,
+    languages::the_security_page_writes_times_in_spanish_in_the_firms_time_zone,
 );
 
 /// Connections terminated under the app (PostgreSQL), a busy database (SQLite).

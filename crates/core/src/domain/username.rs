@@ -35,6 +35,17 @@ pub enum InvalidUsername {
     Characters,
 }
 
+impl InvalidUsername {
+    /// What names its sentence on a page (see
+    /// [`Refusal::message_key`](crate::workflow::Refusal::message_key)).
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            Self::Length => "username_length",
+            Self::Characters => "username_characters",
+        }
+    }
+}
+
 impl Username {
     /// The fewest characters a username may have.
     pub const MIN_CHARS: usize = 3;

@@ -54,6 +54,16 @@ const BUILTIN: &[(&str, &str, &str)] = &[
         "console.ftl",
         include_str!("../../locales/es/console.ftl"),
     ),
+    (
+        "en",
+        "portal.ftl",
+        include_str!("../../locales/en/portal.ftl"),
+    ),
+    (
+        "es",
+        "portal.ftl",
+        include_str!("../../locales/es/portal.ftl"),
+    ),
 ];
 
 /// A locale file or directory that cannot be used.

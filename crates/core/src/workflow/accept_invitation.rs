@@ -75,6 +75,16 @@ impl Refusal for AcceptInvitationError {
             | Self::PasswordMismatch => None,
         }
     }
+
+    fn message_key(&self) -> &'static str {
+        match self {
+            Self::UsernameInvalid(invalid) => invalid.message_key(),
+            Self::TokenInvalid
+            | Self::UsernameTaken
+            | Self::PasswordMismatch
+            | Self::PasswordRejected(_) => self.code().as_str(),
+        }
+    }
 }
 
 /// Parses the chosen username (`username_invalid`).

@@ -148,6 +148,15 @@ impl Refusal for ChangePasswordError {
             Self::InvalidCredentials | Self::PasswordMismatch | Self::RateLimited => None,
         }
     }
+
+    fn message_key(&self) -> &'static str {
+        match self {
+            Self::InvalidCredentials => super::refusal::CURRENT_PASSWORD_WRONG,
+            Self::PasswordMismatch | Self::PasswordRejected(_) | Self::RateLimited => {
+                self.code().as_str()
+            }
+        }
+    }
 }
 
 /// The current password's verification: refuses a wrong one (and an

@@ -114,7 +114,19 @@ pub trait Refusal: std::error::Error + Send + Sync + 'static {
     fn password_reasons(&self) -> Option<&[PasswordReason]> {
         None
     }
+
+    /// What names the sentence a page shows for this refusal (the Fluent
+    /// message `refusal-<key>`, `_` written `-`, in `locales/*/portal.ftl`):
+    /// the code's text, unless the refusal's variants say different things
+    /// under one code.
+    fn message_key(&self) -> &'static str {
+        self.code().as_str()
+    }
 }
+
+/// The [`Refusal::message_key`] of a wrong current password (a wrong
+/// sign-in is `invalid_credentials`).
+pub(crate) const CURRENT_PASSWORD_WRONG: &str = "current_password_wrong";
 
 /// A refusal that cannot happen: for operations that only fail on infrastructure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -47,6 +47,13 @@ impl Refusal for ChangeUsernameError {
             Self::UsernameTaken => ErrorCode::UsernameTaken,
         }
     }
+
+    fn message_key(&self) -> &'static str {
+        match self {
+            Self::UsernameInvalid(invalid) => invalid.message_key(),
+            Self::UsernameTaken => self.code().as_str(),
+        }
+    }
 }
 
 /// What a username change did.

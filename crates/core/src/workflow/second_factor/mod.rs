@@ -94,6 +94,21 @@ impl Refusal for SecondFactorError {
             Self::RateLimited => ErrorCode::RateLimited,
         }
     }
+
+    fn message_key(&self) -> &'static str {
+        match self {
+            Self::NoChallenge => "sign_in_expired",
+            Self::InvalidCredentials => crate::workflow::refusal::CURRENT_PASSWORD_WRONG,
+            Self::NotAllowed => "factor_not_allowed",
+            Self::NothingToConfirm => "nothing_to_confirm",
+            Self::AlreadyEnrolled => "factor_already_set_up",
+            Self::NotEnrolled => "factor_not_set_up",
+            Self::InvalidCode
+            | Self::SecretUnreadable
+            | Self::FactorRequired
+            | Self::RateLimited => self.code().as_str(),
+        }
+    }
 }
 
 /// What a correct password led to.
