@@ -12,6 +12,7 @@ mod console;
 mod factor_pages;
 mod faults;
 mod mfa;
+mod openapi;
 mod pages;
 mod recovery;
 mod security;
