@@ -105,7 +105,7 @@ struct Document;
 
 /// Who may call an operation: what its extractors ask of the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Caller {
+enum Caller {
     /// Anyone: a link's token or the password is the credential.
     Anyone,
     /// Anyone, in the tenant of the request (404 `not_found` where there is none).
@@ -240,7 +240,7 @@ mod refusals {
 /// Who may call each operation (by its id, the handler's name) and the
 /// refusals of its service call; `None` for an operation this table lacks
 /// (a test fails on it).
-pub(crate) fn contract(operation: &str) -> Option<(Caller, &'static [ErrorCode])> {
+fn contract(operation: &str) -> Option<(Caller, &'static [ErrorCode])> {
     use refusals::*;
     use Caller::*;
     Some(match operation {
@@ -276,7 +276,7 @@ pub(crate) fn contract(operation: &str) -> Option<(Caller, &'static [ErrorCode])
 }
 
 /// The error answers of an operation: each status with its stable codes.
-pub(crate) fn error_answers(
+fn error_answers(
     method: &Method,
     path: &str,
     operation: &Operation,
@@ -290,7 +290,7 @@ pub(crate) fn error_answers(
         .collect();
     if operation.request_body.is_some() {
         // `ApiJson`: a body that is malformed, too large or not JSON.
-        let invalid = HttpCode::Core(ErrorCode::ValidationFailed).as_str();
+        let invalid = ErrorCode::ValidationFailed.as_str();
         codes.extend([
             (StatusCode::BAD_REQUEST, invalid),
             (StatusCode::PAYLOAD_TOO_LARGE, invalid),
