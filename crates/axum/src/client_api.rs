@@ -66,7 +66,9 @@ async fn refuse_cross_site(
 
 #[derive(Deserialize, ToSchema)]
 struct ForgotBody {
+    /// The address the account uses.
     email: String,
+    /// The CAPTCHA widget's response token, when the portal requires one.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     captcha_response: Option<SecretString>,
@@ -101,9 +103,12 @@ async fn forgot_password(
 
 #[derive(Deserialize, ToSchema)]
 struct ResetBody {
+    /// The reset link's token.
     token: String,
+    /// The new password (the policy applies).
     #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// The same again.
     #[schema(value_type = String, format = Password)]
     password_confirmation: SecretString,
 }
@@ -129,10 +134,14 @@ async fn reset_password(
 
 #[derive(Deserialize, ToSchema)]
 struct AcceptBody {
+    /// The invitation link's token.
     token: String,
+    /// The username to sign in with.
     username: String,
+    /// The password (the policy applies).
     #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// The same again.
     #[schema(value_type = String, format = Password)]
     password_confirmation: SecretString,
 }
@@ -165,7 +174,9 @@ async fn accept_invitation(
 
 #[derive(Deserialize, ToSchema)]
 struct SignInBody {
+    /// The username or the email address.
     login: String,
+    /// The password.
     #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
@@ -221,6 +232,7 @@ async fn me(Session(session): Session) -> Response {
 
 #[derive(Deserialize, ToSchema)]
 struct UsernameBody {
+    /// The new username.
     username: String,
 }
 
@@ -245,10 +257,13 @@ async fn change_username(
 
 #[derive(Deserialize, ToSchema)]
 struct PasswordBody {
+    /// The password now.
     #[schema(value_type = String, format = Password)]
     current_password: SecretString,
+    /// The new password (the policy applies).
     #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// The same again.
     #[schema(value_type = String, format = Password)]
     password_confirmation: SecretString,
 }

@@ -23,7 +23,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use portal_access_core::service::{ClientSession, SecurityView};
-use portal_access_core::{FactorKind, RequestContext};
+use portal_access_core::{FactorKind, RequestContext, SecondFactorMethod};
 use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -52,7 +52,10 @@ pub(crate) fn routes() -> Router<PortalHttp> {
 
 #[derive(Deserialize, ToSchema)]
 struct CodeBody {
+    /// How the step is passed.
+    #[schema(value_type = SecondFactorMethod)]
     method: String,
+    /// The code the method gives (from the app, the mail or a recovery code).
     code: String,
     /// Remember this browser for the policy's days (its own cookie).
     #[serde(default)]
@@ -150,6 +153,7 @@ async fn start_totp(
 
 #[derive(Deserialize, ToSchema)]
 struct ConfirmBody {
+    /// A code the authenticator app shows now.
     code: String,
 }
 
@@ -191,6 +195,7 @@ async fn confirm_totp(
 #[derive(Deserialize, ToSchema)]
 #[schema(as = CurrentPasswordBody)]
 struct PasswordBody {
+    /// The client's password, confirming the change.
     #[schema(value_type = String, format = Password)]
     current_password: SecretString,
 }

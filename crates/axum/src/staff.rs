@@ -88,9 +88,12 @@ pub(crate) fn router(state: PortalHttp) -> Router {
 
 #[derive(Deserialize, ToSchema)]
 struct NewAccountBody {
+    /// The client's email address (one account per address and tenant).
     email: String,
+    /// The host's own reference to the client (e.g. its CRM contact id).
     #[serde(default)]
     contact_ref: Option<String>,
+    /// The client's name, for display.
     #[serde(default)]
     display_name: Option<String>,
 }
@@ -209,10 +212,13 @@ fn must_change_by_default() -> bool {
 
 #[derive(Deserialize, ToSchema)]
 struct SetPasswordBody {
+    /// The new password (the policy applies).
     #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// The same again.
     #[schema(value_type = String, format = Password)]
     password_confirmation: SecretString,
+    /// The client must change it at next sign-in (default `true`).
     #[serde(default = "must_change_by_default")]
     must_change: bool,
 }
@@ -265,6 +271,7 @@ async fn set_password(
 
 #[derive(Deserialize, ToSchema)]
 struct AccessBody {
+    /// `true`: the client may sign in; `false`: not, and their sessions end.
     enabled: bool,
 }
 
@@ -313,6 +320,7 @@ async fn unarchive(call: AccountCall) -> Result<StatusCode, ApiError> {
 
 #[derive(Deserialize, ToSchema)]
 struct EmailBody {
+    /// The new address.
     email: String,
 }
 
@@ -415,6 +423,7 @@ async fn account_events(
 
 #[derive(Deserialize, ToSchema)]
 struct CaptchaBody {
+    /// The CAPTCHA widget's response token.
     #[schema(value_type = String, format = Password)]
     captcha_response: SecretString,
 }
