@@ -8,14 +8,22 @@
 //! `RouteId(n): "/path"`) and asks the router itself which methods each
 //! path answers: a method it does not route answers 405. No request carries
 //! credentials or a body, so none changes anything.
+//!
+//! Every other HTTP test checks the document too: [`documented_answers`]
+//! sits in front of each spawned app (`common.rs`) and fails on an answer
+//! of a documented operation whose status, or whose error code at that
+//! status, the document does not list.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::extract::Request as ExtractedRequest;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Router;
 use portal_access_axum::export::ExportFormat;
 use portal_access_axum::{
@@ -243,4 +251,78 @@ fn docs_openapi_json_is_the_generated_document() {
          `UPDATE_OPENAPI=1 cargo nextest run -p portal-access-axum --all-features openapi` \
          and commit it"
     );
+}
+
+/// The generated document, as JSON, built once per test process.
+fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| serde_json::to_value(openapi()).unwrap())
+}
+
+/// The documented operation a request reaches, routed as axum routes it
+/// (a literal segment before a `{parameter}`); `None` when its path is no
+/// documented one, or its method is not documented there.
+fn operation_of(method: &Method, path: &str) -> Option<(&'static str, &'static Value)> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let (template, item) = document()["paths"]
+        .as_object()?
+        .iter()
+        .filter_map(|(template, item)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            let fits = parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(part, segment)| part.starts_with('{') || part == segment);
+            fits.then(|| {
+                (
+                    template,
+                    item,
+                    parts.iter().filter(|p| p.starts_with('{')).count(),
+                )
+            })
+        })
+        .min_by_key(|(_, _, parameters)| *parameters)
+        .map(|(template, item, _)| (template, item))?;
+    let operation = item.get(method.as_str().to_lowercase())?;
+    Some((template.as_str(), operation))
+}
+
+/// Middleware of the spawned test apps: an answer of a documented
+/// operation must have a documented status and, for an error, its code
+/// must be listed at that status (`x-error-codes`). A panic here fails the
+/// test that made the request, with what the document lacks.
+pub async fn documented_answers(request: ExtractedRequest, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let Some((template, operation)) = operation_of(&method, &path) else {
+        return response;
+    };
+    let status = response.status();
+    let documented = &operation["responses"][status.as_str()];
+    assert!(
+        documented.is_object(),
+        "{method} {template} answered {status}, which the OpenAPI document does not list"
+    );
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if status.is_success() || !json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let answer: Value = serde_json::from_slice(&bytes).unwrap();
+    let code = &answer["error"]["code"];
+    let listed = documented["x-error-codes"]
+        .as_array()
+        .is_some_and(|codes| codes.contains(code));
+    assert!(
+        listed,
+        "{method} {template} answered {status} {code}, which the OpenAPI document does not \
+         list: add it to `contract` in crates/axum/src/openapi.rs"
+    );
+    Response::from_parts(parts, Body::from(bytes))
 }
