@@ -16,7 +16,9 @@ use portal_access_core::{AccountId, AuditFilter, AuditKind};
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use utoipa::IntoParams;
 
+use crate::answers::AuditPage;
 use crate::error::ApiError;
 use crate::export::ExportFormat;
 use crate::extract::Staff;
@@ -27,14 +29,27 @@ use crate::state::PortalHttp;
 const DEFAULT_PAGE: u32 = 100;
 
 /// The query string, as given (each value parsed below, with a message).
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AuditParams {
+    /// Only events at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// Only events at or before this time (RFC 3339).
+    #[param(format = DateTime)]
     to: Option<String>,
+    /// Only events of this account (its id).
+    #[param(format = Uuid)]
     account: Option<String>,
+    /// Only events of this kind.
+    #[param(value_type = Option<AuditKind>)]
     kind: Option<String>,
+    /// A page's `next_cursor`: the page after it.
     cursor: Option<String>,
+    /// Events of a JSON page, 1 to 500 (default 100).
+    #[param(value_type = Option<u32>)]
     limit: Option<String>,
+    /// `jsonl` or `csv`: the whole selection as a file.
     format: Option<String>,
 }
 
@@ -127,6 +142,24 @@ impl AuditParams {
     }
 }
 
+/// The tenant's audit trail in chain order: a JSON page, or with `format` the
+/// whole selection streamed as a file.
+#[utoipa::path(
+    get,
+    path = "/staff/audit",
+    params(AuditParams),
+    responses(
+        (
+            status = 200,
+            description = "A page (JSON), or the file (`format=jsonl`: one event per line; `format=csv`: RFC 4180 with a header).",
+            content(
+                (AuditPage = "application/json"),
+                (String = "application/x-ndjson"),
+                (String = "text/csv; charset=utf-8"),
+            ),
+        ),
+    ),
+)]
 pub(crate) async fn audit_trail(
     State(http): State<PortalHttp>,
     Staff(staff): Staff,
@@ -154,7 +187,10 @@ pub(crate) async fn audit_trail(
             };
             Ok(json_response(
                 StatusCode::OK,
-                &serde_json::json!({ "events": events, "next_cursor": next_cursor }),
+                &AuditPage {
+                    events,
+                    next_cursor,
+                },
             ))
         }
         Some(format) => Ok(stream(http, staff, selection, format)),

@@ -13,14 +13,16 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use secrecy::SecretString;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
+use crate::answers::Notice;
 use crate::csrf;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientContext, Session, Tenant};
 use crate::failure::json_response;
 use crate::headers::{self, API_CSP};
 use crate::mfa_api;
-use crate::sign_in_answer::{outcome_response, Me};
+use crate::sign_in_answer::{outcome_response, Me, SignInAnswer, SIGN_IN_ANSWERED};
 use crate::state::PortalHttp;
 use crate::trust_api;
 
@@ -62,13 +64,26 @@ async fn refuse_cross_site(
     next.run(request).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ForgotBody {
+    /// The address the account uses.
     email: String,
+    /// The CAPTCHA widget's response token, when the portal requires one.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     captcha_response: Option<SecretString>,
 }
 
+/// Sends a password-reset link to the address, if an account of the tenant uses
+/// it; answers the same either way.
+#[utoipa::path(
+    post,
+    path = "/api/portal/forgot-password",
+    request_body = ForgotBody,
+    responses(
+        (status = 202, description = "Taken (whether or not the address is known).", body = Notice),
+    ),
+)]
 async fn forgot_password(
     State(http): State<PortalHttp>,
     Tenant(tenant): Tenant,
@@ -80,19 +95,31 @@ async fn forgot_password(
         .await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
-        &serde_json::json!({
-            "message": "If a portal account uses this address, a message is on its way to it."
-        }),
+        &Notice {
+            message: "If a portal account uses this address, a message is on its way to it.",
+        },
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ResetBody {
+    /// The reset link's token.
     token: String,
+    /// The new password (the policy applies).
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// The same again.
+    #[schema(value_type = String, format = Password)]
     password_confirmation: SecretString,
 }
 
+/// Sets a new password with a reset link's token, and signs in (or asks for the second factor).
+#[utoipa::path(
+    post,
+    path = "/api/portal/reset-password",
+    request_body = ResetBody,
+    responses((status = 200, description = SIGN_IN_ANSWERED, body = SignInAnswer)),
+)]
 async fn reset_password(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -105,14 +132,28 @@ async fn reset_password(
     Ok(outcome_response(&http, done))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AcceptBody {
+    /// The invitation link's token.
     token: String,
+    /// The username to sign in with.
     username: String,
+    /// The password (the policy applies).
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// The same again.
+    #[schema(value_type = String, format = Password)]
     password_confirmation: SecretString,
 }
 
+/// Accepts an invitation: chooses a username and a password, and signs in (or
+/// asks for the second factor).
+#[utoipa::path(
+    post,
+    path = "/api/portal/invitation/accept",
+    request_body = AcceptBody,
+    responses((status = 200, description = SIGN_IN_ANSWERED, body = SignInAnswer)),
+)]
 async fn accept_invitation(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -131,12 +172,22 @@ async fn accept_invitation(
     Ok(outcome_response(&http, done))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SignInBody {
+    /// The username or the email address.
     login: String,
+    /// The password.
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
+/// Signs in with a username or email address and the password.
+#[utoipa::path(
+    post,
+    path = "/api/portal/sign-in",
+    request_body = SignInBody,
+    responses((status = 200, description = SIGN_IN_ANSWERED, body = SignInAnswer)),
+)]
 async fn sign_in(
     State(http): State<PortalHttp>,
     Tenant(tenant): Tenant,
@@ -152,6 +203,12 @@ async fn sign_in(
     Ok(outcome_response(&http, done))
 }
 
+/// Signs out: the session ends and its cookie is cleared.
+#[utoipa::path(
+    post,
+    path = "/api/portal/sign-out",
+    responses((status = 204, description = "Signed out.")),
+)]
 async fn sign_out(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -163,15 +220,29 @@ async fn sign_out(
     Ok(response)
 }
 
+/// The signed-in account.
+#[utoipa::path(
+    get,
+    path = "/api/portal/me",
+    responses((status = 200, description = "The account.", body = Me)),
+)]
 async fn me(Session(session): Session) -> Response {
     json_response(StatusCode::OK, &Me::of(&session.account))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct UsernameBody {
+    /// The new username.
     username: String,
 }
 
+/// Changes the client's username.
+#[utoipa::path(
+    put,
+    path = "/api/portal/username",
+    request_body = UsernameBody,
+    responses((status = 204, description = "Changed.")),
+)]
 async fn change_username(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -184,13 +255,27 @@ async fn change_username(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PasswordBody {
+    /// The password now.
+    #[schema(value_type = String, format = Password)]
     current_password: SecretString,
+    /// The new password (the policy applies).
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// The same again.
+    #[schema(value_type = String, format = Password)]
     password_confirmation: SecretString,
 }
 
+/// Changes the password (the current one confirms it); the other sessions end
+/// and this one is renewed.
+#[utoipa::path(
+    put,
+    path = "/api/portal/password",
+    request_body = PasswordBody,
+    responses((status = 204, description = "Changed; a new session cookie is set.")),
+)]
 async fn change_password(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,

@@ -20,13 +20,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portal_access_core::service::ServiceError;
 use portal_access_core::workflow::{ErrorCode, Refusal};
-use portal_access_core::{PasswordReason, StoreUnavailable};
-use serde::Serialize;
+use portal_access_core::StoreUnavailable;
 
 use crate::csrf::CsrfError;
+pub use crate::failure::Reason;
 use crate::failure::{
-    json_response, FailureAnswer, FailureFormat, InternalFailure, INTERNAL_MESSAGE,
-    UNAVAILABLE_MESSAGE,
+    json_response, ErrorBody, ErrorDetail, FailureAnswer, FailureFormat, InternalFailure,
+    INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE,
 };
 
 /// A stable error code of the HTTP layer.
@@ -89,19 +89,6 @@ pub fn status_for(code: impl Into<HttpCode>) -> StatusCode {
         HttpCode::CsrfFailed => StatusCode::FORBIDDEN,
         HttpCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
-}
-
-/// One reason a password was refused, for the `reasons` array.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reason {
-    /// Stable code (`too_short`, `common`, ...).
-    pub code: &'static str,
-    /// A sentence for a person.
-    pub message: String,
-    /// The reason itself (its limit), for the page's sentence in its
-    /// language.
-    #[serde(skip)]
-    pub(crate) reason: PasswordReason,
 }
 
 /// An error answer of the JSON APIs (and, rendered differently, of the pages).
@@ -376,19 +363,6 @@ impl From<FormRejection> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: BodyError<'a>,
-}
-
-#[derive(Serialize)]
-struct BodyError<'a> {
-    code: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    reasons: &'a [Reason],
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let Some(code) = self.code() else {
@@ -397,11 +371,12 @@ impl IntoResponse for ApiError {
         metrics::counter!("portal_http_refusals_total", "code" => code.as_str()).increment(1);
         let mut response = json_response(
             self.status(),
-            &Body {
-                error: BodyError {
+            &ErrorBody {
+                error: ErrorDetail {
                     code: code.as_str(),
-                    message: self.message(),
-                    reasons: self.reasons(),
+                    message: self.message().to_owned(),
+                    reasons: self.reasons().to_vec(),
+                    request_id: None,
                 },
             },
         );

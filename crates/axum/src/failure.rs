@@ -12,7 +12,9 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use portal_access_core::PasswordReason;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::state::PortalHttp;
 
@@ -23,6 +25,46 @@ pub(crate) const INTERNAL_MESSAGE: &str =
 /// What a 503 says to the user.
 pub(crate) const UNAVAILABLE_MESSAGE: &str =
     "The service is briefly unavailable and nothing was changed. Please try again in a moment.";
+
+/// One reason a password was refused, for the `reasons` array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Reason {
+    /// Stable code (`too_short`, `common`, ...).
+    pub code: &'static str,
+    /// A sentence for a person.
+    pub message: String,
+    /// The reason itself (its limit), for the page's sentence in its
+    /// language.
+    #[serde(skip)]
+    pub(crate) reason: PasswordReason,
+}
+
+/// The JSON body of every refusal and failure of the APIs:
+/// `{"error": {"code", "message", ...}}`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    /// What went wrong.
+    pub(crate) error: ErrorDetail,
+}
+
+/// What went wrong: the `error` of an `ErrorBody`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// The stable code: what a program decides on (the document's
+    /// `ErrorCode` schema lists every one).
+    pub(crate) code: &'static str,
+    /// A message fit to show.
+    pub(crate) message: String,
+    /// For `password_rejected`: every reason the password was refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub(crate) reasons: Vec<Reason>,
+    /// For `internal_error` and `service_unavailable`: the id the failure
+    /// was logged under (also the `x-request-id` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub(crate) request_id: Option<String>,
+}
 
 /// The status, code and message of a failure's answer; its cause is only
 /// logged.
@@ -168,13 +210,14 @@ pub(crate) async fn report_internal_errors(
     let mut response = match failure.format {
         FailureFormat::Json => json_response(
             status,
-            &serde_json::json!({
-                "error": {
-                    "code": code,
-                    "message": message,
-                    "request_id": request_id,
+            &ErrorBody {
+                error: ErrorDetail {
+                    code,
+                    message: message.to_owned(),
+                    reasons: Vec::new(),
+                    request_id: Some(request_id.clone()),
                 },
-            }),
+            },
         ),
         FailureFormat::Html => internal_error_page(status, message, &request_id),
     };

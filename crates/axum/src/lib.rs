@@ -46,6 +46,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod answers;
 mod audit;
 mod client_api;
 pub mod client_ip;
@@ -59,6 +60,7 @@ pub mod headers;
 pub mod hsts;
 mod language;
 mod mfa_api;
+mod openapi;
 mod page_templates;
 mod pages;
 pub mod qr;
@@ -78,6 +80,7 @@ pub use csrf::CsrfKey;
 pub use error::{status_for, ApiError, HttpCode};
 pub use extract::ClientContext;
 pub use hsts::Hsts;
+pub use openapi::{openapi, openapi_json};
 pub use page_templates::{PageTemplateError, PageTemplates};
 pub use session::SessionCookie;
 pub use staff_auth::{BearerTokens, StaffAuthenticator};

@@ -19,18 +19,20 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use portal_access_core::service::ClientSession;
-use portal_access_core::{FactorKind, RequestContext};
+use portal_access_core::service::{ClientSession, SecurityView};
+use portal_access_core::{FactorKind, RequestContext, SecondFactorMethod};
 use secrecy::SecretString;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
+use crate::answers::{Notice, RecoveryCodes, TotpSetup};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Challenge, ClientContext, FactorCaller, Session};
 use crate::failure::json_response;
-use crate::sign_in_answer::signed_in_response;
+use crate::sign_in_answer::{signed_in_response, Me};
 use crate::state::PortalHttp;
 
 /// The second-factor routes, merged into the client API's router.
@@ -48,15 +50,32 @@ pub(crate) fn routes() -> Router<PortalHttp> {
         .route("/api/portal/mfa/recovery-codes", post(recovery_codes))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CodeBody {
+    /// How the step is passed.
+    #[schema(value_type = SecondFactorMethod)]
     method: String,
+    /// The code the method gives (from the app, the mail or a recovery code).
     code: String,
     /// Remember this browser for the policy's days (its own cookie).
     #[serde(default)]
     remember_device: bool,
 }
 
+/// Passes the second-factor step of a sign-in: a TOTP, emailed or recovery code
+/// turns the challenge into a session.
+#[utoipa::path(
+    post,
+    path = "/api/portal/sign-in/second-factor",
+    request_body = CodeBody,
+    responses(
+        (
+            status = 200,
+            description = "Signed in: the session cookie is set (and the device cookie, when remembered).",
+            body = Me,
+        ),
+    ),
+)]
 async fn second_factor(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -76,6 +95,12 @@ async fn second_factor(
     Ok(signed_in_response(&http, &done))
 }
 
+/// Emails a sign-in code for the second-factor step.
+#[utoipa::path(
+    post,
+    path = "/api/portal/sign-in/email-code",
+    responses((status = 202, description = "A code is on its way.", body = Notice)),
+)]
 async fn email_code(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -84,10 +109,18 @@ async fn email_code(
     http.service().send_sign_in_code(&ctx, &challenge).await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
-        &serde_json::json!({ "message": "A sign-in code is on its way to your email address." }),
+        &Notice {
+            message: "A sign-in code is on its way to your email address.",
+        },
     ))
 }
 
+/// The client's factors, sessions and remembered devices.
+#[utoipa::path(
+    get,
+    path = "/api/portal/security",
+    responses((status = 200, description = "The security view.", body = SecurityView)),
+)]
 async fn security(
     State(http): State<PortalHttp>,
     Session(session): Session,
@@ -96,6 +129,12 @@ async fn security(
     Ok(json_response(StatusCode::OK, &view))
 }
 
+/// Begins a TOTP enrolment: the secret to put in an authenticator app.
+#[utoipa::path(
+    post,
+    path = "/api/portal/mfa/totp",
+    responses((status = 200, description = "The secret, its URI and QR code.", body = TotpSetup)),
+)]
 async fn start_totp(
     State(http): State<PortalHttp>,
     caller: FactorCaller,
@@ -104,19 +143,34 @@ async fn start_totp(
     let qr_svg = crate::qr::svg(&enrolment.otpauth_uri).map_err(ApiError::internal)?;
     Ok(json_response(
         StatusCode::OK,
-        &serde_json::json!({
-            "secret": enrolment.secret,
-            "otpauth_uri": enrolment.otpauth_uri,
-            "qr_svg": qr_svg,
-        }),
+        &TotpSetup {
+            secret: enrolment.secret,
+            otpauth_uri: enrolment.otpauth_uri,
+            qr_svg,
+        },
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ConfirmBody {
+    /// A code the authenticator app shows now.
     code: String,
 }
 
+/// Confirms the TOTP enrolment with a code; answers the recovery codes (and,
+/// when enrolling at sign-in, the session).
+#[utoipa::path(
+    post,
+    path = "/api/portal/mfa/totp/confirm",
+    request_body = ConfirmBody,
+    responses(
+        (
+            status = 200,
+            description = "Enrolled: the recovery codes, shown once.",
+            body = RecoveryCodes,
+        ),
+    ),
+)]
 async fn confirm_totp(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -127,14 +181,9 @@ async fn confirm_totp(
         .service()
         .confirm_totp(&ctx, caller.auth(), &body.code)
         .await?;
-    let codes: Vec<&str> = confirmed
-        .recovery_codes
-        .iter()
-        .map(|c| c.as_str())
-        .collect();
     let mut response = json_response(
         StatusCode::OK,
-        &serde_json::json!({ "recovery_codes": codes }),
+        &RecoveryCodes::of(&confirmed.recovery_codes),
     );
     if let Some(done) = &confirmed.signed_in {
         http.set_session_cookie(response.headers_mut(), done);
@@ -143,8 +192,11 @@ async fn confirm_totp(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CurrentPasswordBody)]
 struct PasswordBody {
+    /// The client's password, confirming the change.
+    #[schema(value_type = String, format = Password)]
     current_password: SecretString,
 }
 
@@ -163,6 +215,13 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Removes the authenticator app (the current password confirms it).
+#[utoipa::path(
+    delete,
+    path = "/api/portal/mfa/totp",
+    request_body = PasswordBody,
+    responses((status = 204, description = "Removed.")),
+)]
 async fn remove_totp(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -172,6 +231,13 @@ async fn remove_totp(
     remove(&http, &ctx, &session, FactorKind::Totp, body).await
 }
 
+/// Adds emailed codes as a second factor (the current password confirms it).
+#[utoipa::path(
+    post,
+    path = "/api/portal/mfa/email",
+    request_body = PasswordBody,
+    responses((status = 204, description = "Added.")),
+)]
 async fn add_email(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -184,6 +250,13 @@ async fn add_email(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Removes emailed codes as a second factor (the current password confirms it).
+#[utoipa::path(
+    delete,
+    path = "/api/portal/mfa/email",
+    request_body = PasswordBody,
+    responses((status = 204, description = "Removed.")),
+)]
 async fn remove_email(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -193,6 +266,13 @@ async fn remove_email(
     remove(&http, &ctx, &session, FactorKind::EmailCode, body).await
 }
 
+/// Replaces the recovery codes (the current password confirms it); the old ones stop working.
+#[utoipa::path(
+    post,
+    path = "/api/portal/mfa/recovery-codes",
+    request_body = PasswordBody,
+    responses((status = 200, description = "The new codes, shown once.", body = RecoveryCodes)),
+)]
 async fn recovery_codes(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -203,10 +283,5 @@ async fn recovery_codes(
         .service()
         .regenerate_recovery_codes(&ctx, &session, body.current_password)
         .await?;
-    let codes: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::json!({ "recovery_codes": codes }),
-    )
-    .into_response())
+    Ok(json_response(StatusCode::OK, &RecoveryCodes::of(&codes)))
 }

@@ -5,34 +5,68 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use portal_access_core::service::{SignInOutcome, SignedIn};
-use portal_access_core::Account;
+use portal_access_core::{Account, SecondFactorMethod};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::failure::json_response;
 use crate::state::PortalHttp;
 
-/// What `GET /api/portal/me` and the sign-in calls answer.
-#[derive(Serialize)]
-pub(crate) struct Me<'a> {
-    username: Option<&'a str>,
-    email: &'a str,
+/// The signed-in account: what `GET /api/portal/me` and a completed
+/// sign-in answer.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Me {
+    /// The username, once the client chose one.
+    username: Option<String>,
+    /// The email address.
+    email: String,
+    /// The client must change the password before anything else.
     must_change_password: bool,
 }
 
-impl<'a> Me<'a> {
-    pub(crate) fn of(account: &'a Account) -> Self {
+impl Me {
+    pub(crate) fn of(account: &Account) -> Self {
         Self {
-            username: account.username.as_ref().map(|u| u.as_str()),
-            email: account.email.as_str(),
+            username: account.username.as_ref().map(|u| u.as_str().to_owned()),
+            email: account.email.as_str().to_owned(),
             must_change_password: account.must_change_password,
         }
     }
 }
 
+/// The password was right, and a second factor comes next: no session
+/// yet, only the challenge cookie.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SecondFactorStep {
+    /// Always `true`.
+    second_factor_required: bool,
+    /// A factor must be enrolled first (policy `required`): the enrolment
+    /// calls accept the challenge cookie.
+    enrolment_required: bool,
+    /// How the step can be passed (when enrolling: what can be enrolled).
+    methods: Vec<SecondFactorMethod>,
+}
+
+/// The document's description of a [`SignInAnswer`].
+pub(crate) const SIGN_IN_ANSWERED: &str =
+    "Signed in (the session cookie is set), or the second-factor step (the challenge cookie is set).";
+
+/// What a correct password (or a completed reset or invitation) answers:
+/// the signed-in account with the session cookie, or the second-factor step.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum SignInAnswer {
+    /// Signed in (the session cookie is set).
+    SignedIn(Me),
+    /// A second factor first (the challenge cookie is set).
+    SecondFactor(SecondFactorStep),
+}
+
 /// 200 with the account and the new session's cookie (the challenge
 /// cookie, if any, is cleared).
 pub(crate) fn signed_in_response(http: &PortalHttp, done: &SignedIn) -> Response {
-    let mut response = json_response(StatusCode::OK, &Me::of(&done.account));
+    let answer = SignInAnswer::SignedIn(Me::of(&done.account));
+    let mut response = json_response(StatusCode::OK, &answer);
     http.set_session_cookie(response.headers_mut(), done);
     http.clear_challenge_cookie(response.headers_mut());
     response
@@ -44,15 +78,12 @@ pub(crate) fn outcome_response(http: &PortalHttp, outcome: SignInOutcome) -> Res
     match outcome {
         SignInOutcome::SignedIn(done) => signed_in_response(http, &done),
         SignInOutcome::SecondFactor(challenge) => {
-            let methods: Vec<&str> = challenge.methods.iter().map(|m| m.as_str()).collect();
-            let mut response = json_response(
-                StatusCode::OK,
-                &serde_json::json!({
-                    "second_factor_required": true,
-                    "enrolment_required": challenge.enrolment_required,
-                    "methods": methods,
-                }),
-            );
+            let step = SignInAnswer::SecondFactor(SecondFactorStep {
+                second_factor_required: true,
+                enrolment_required: challenge.enrolment_required,
+                methods: challenge.methods.clone(),
+            });
+            let mut response = json_response(StatusCode::OK, &step);
             http.set_challenge_cookie(response.headers_mut(), &challenge);
             response
         }

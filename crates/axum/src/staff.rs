@@ -14,7 +14,9 @@ use portal_access_core::service::{
 use portal_access_core::{AccountId, RequestContext};
 use secrecy::SecretString;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
+use crate::answers::{Events, InvitationQueued, ResetQueued, ResetSent, Sessions};
 use crate::error::ApiError;
 use crate::extract::{parse_account_id, ApiJson, ClientContext, Staff};
 use crate::failure::json_response;
@@ -84,15 +86,32 @@ pub(crate) fn router(state: PortalHttp) -> Router {
     headers::finish(router, state, API_CSP)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct NewAccountBody {
+    /// The client's email address (one account per address and tenant).
     email: String,
+    /// The host's own reference to the client (e.g. its CRM contact id).
     #[serde(default)]
     contact_ref: Option<String>,
+    /// The client's name, for display.
     #[serde(default)]
     display_name: Option<String>,
 }
 
+/// Creates an account (not yet invited) for a client of the host.
+#[utoipa::path(
+    post,
+    path = "/staff/accounts",
+    request_body = NewAccountBody,
+    responses(
+        (
+            status = 201,
+            description = "Created: the account's status.",
+            body = StaffAccountView,
+            headers(("location" = String, description = "The account's URL.")),
+        ),
+    ),
+)]
 async fn create_account(
     State(http): State<PortalHttp>,
     Staff(staff): Staff,
@@ -119,6 +138,13 @@ async fn create_account(
     Ok(response)
 }
 
+/// The account's status: access, invitation, messages with their links,
+/// factors, sessions, webhooks.
+#[utoipa::path(
+    get,
+    path = "/staff/accounts/{id}",
+    responses((status = 200, description = "The account's status.", body = StaffAccountView)),
+)]
 async fn account_status(call: AccountCall) -> Result<Response, ApiError> {
     let status = status_view(call.service(), &call.staff, call.id).await?;
     Ok(json_response(StatusCode::OK, &status))
@@ -126,7 +152,7 @@ async fn account_status(call: AccountCall) -> Result<Response, ApiError> {
 
 /// The staff view of an account: its status and, beside its messages, its
 /// webhook deliveries.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, ToSchema)]
 pub struct StaffAccountView {
     /// The account's status.
     #[serde(flatten)]
@@ -145,6 +171,12 @@ async fn status_view(
     Ok(StaffAccountView { status, webhooks })
 }
 
+/// Sends (or resends) the invitation: a fresh link; an earlier one stops working.
+#[utoipa::path(
+    post,
+    path = "/staff/accounts/{id}/invitation",
+    responses((status = 202, description = "The invitation is queued.", body = InvitationQueued)),
+)]
 async fn send_invitation(call: AccountCall) -> Result<Response, ApiError> {
     let sent = call
         .service()
@@ -152,17 +184,25 @@ async fn send_invitation(call: AccountCall) -> Result<Response, ApiError> {
         .await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
-        &serde_json::json!({ "sent": sent }),
+        &InvitationQueued { sent },
     ))
 }
 
+/// Sends the client a password-reset link.
+#[utoipa::path(
+    post,
+    path = "/staff/accounts/{id}/password-reset",
+    responses((status = 202, description = "The reset link is queued.", body = ResetQueued)),
+)]
 async fn send_password_reset(call: AccountCall) -> Result<Response, ApiError> {
     call.service()
         .send_password_reset(&call.staff, &call.ctx, call.id)
         .await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
-        &serde_json::json!({ "sent": "password_reset" }),
+        &ResetQueued {
+            sent: ResetSent::PasswordReset,
+        },
     ))
 }
 
@@ -170,10 +210,15 @@ fn must_change_by_default() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SetPasswordBody {
+    /// The new password (the policy applies).
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// The same again.
+    #[schema(value_type = String, format = Password)]
     password_confirmation: SecretString,
+    /// The client must change it at next sign-in (default `true`).
     #[serde(default = "must_change_by_default")]
     must_change: bool,
 }
@@ -182,6 +227,20 @@ struct SetPasswordBody {
 /// (`queued`) or skipped because no mailer is configured (`skipped_no_mailer`).
 pub(crate) const NOTICE_HEADER: &str = "portal-notice";
 
+/// Sets the client's password (by default one they must change at next sign-
+/// in); their sessions end.
+#[utoipa::path(
+    put,
+    path = "/staff/accounts/{id}/password",
+    request_body = SetPasswordBody,
+    responses(
+        (
+            status = 204,
+            description = "Set; the client is told by mail.",
+            headers(("portal-notice" = String, description = "`queued`, or `skipped_no_mailer` when no mailer is configured.")),
+        ),
+    ),
+)]
 async fn set_password(
     call: AccountCall,
     ApiJson(body): ApiJson<SetPasswordBody>,
@@ -210,11 +269,19 @@ async fn set_password(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AccessBody {
+    /// `true`: the client may sign in; `false`: not, and their sessions end.
     enabled: bool,
 }
 
+/// Turns portal access on or off; turning it off ends the client's sessions.
+#[utoipa::path(
+    put,
+    path = "/staff/accounts/{id}/access",
+    request_body = AccessBody,
+    responses((status = 204, description = "Done.")),
+)]
 async fn set_access(
     call: AccountCall,
     ApiJson(body): ApiJson<AccessBody>,
@@ -225,6 +292,12 @@ async fn set_access(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Archives the account: no sign-in, links stop working, sessions end.
+#[utoipa::path(
+    post,
+    path = "/staff/accounts/{id}/archive",
+    responses((status = 204, description = "Archived.")),
+)]
 async fn archive(call: AccountCall) -> Result<StatusCode, ApiError> {
     call.service()
         .archive(&call.staff, &call.ctx, call.id)
@@ -232,6 +305,12 @@ async fn archive(call: AccountCall) -> Result<StatusCode, ApiError> {
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Brings an archived account back.
+#[utoipa::path(
+    post,
+    path = "/staff/accounts/{id}/unarchive",
+    responses((status = 204, description = "Unarchived.")),
+)]
 async fn unarchive(call: AccountCall) -> Result<StatusCode, ApiError> {
     call.service()
         .unarchive(&call.staff, &call.ctx, call.id)
@@ -239,11 +318,19 @@ async fn unarchive(call: AccountCall) -> Result<StatusCode, ApiError> {
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct EmailBody {
+    /// The new address.
     email: String,
 }
 
+/// Changes the account's email address; pending links stop working.
+#[utoipa::path(
+    put,
+    path = "/staff/accounts/{id}/email",
+    request_body = EmailBody,
+    responses((status = 204, description = "Changed.")),
+)]
 async fn change_email(
     call: AccountCall,
     ApiJson(body): ApiJson<EmailBody>,
@@ -254,6 +341,13 @@ async fn change_email(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Removes the client's second factors, recovery codes and remembered devices,
+/// and ends their sessions.
+#[utoipa::path(
+    post,
+    path = "/staff/accounts/{id}/mfa-reset",
+    responses((status = 204, description = "Reset.")),
+)]
 async fn mfa_reset(call: AccountCall) -> Result<StatusCode, ApiError> {
     call.service()
         .mfa_reset(&call.staff, &call.ctx, call.id)
@@ -261,17 +355,26 @@ async fn mfa_reset(call: AccountCall) -> Result<StatusCode, ApiError> {
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The client's live sessions.
+#[utoipa::path(
+    get,
+    path = "/staff/accounts/{id}/sessions",
+    responses((status = 200, description = "The sessions, newest first.", body = Sessions)),
+)]
 async fn account_sessions(call: AccountCall) -> Result<Response, ApiError> {
     let sessions = call
         .service()
         .account_sessions(&call.staff, call.id)
         .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::json!({ "sessions": sessions }),
-    ))
+    Ok(json_response(StatusCode::OK, &Sessions { sessions }))
 }
 
+/// Ends every session of the client.
+#[utoipa::path(
+    delete,
+    path = "/staff/accounts/{id}/sessions",
+    responses((status = 204, description = "Ended.")),
+)]
 async fn revoke_account_sessions(call: AccountCall) -> Result<StatusCode, ApiError> {
     call.service()
         .revoke_account_sessions(&call.staff, &call.ctx, call.id)
@@ -279,11 +382,20 @@ async fn revoke_account_sessions(call: AccountCall) -> Result<StatusCode, ApiErr
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
+    /// How many, 1 to 500 (default 100).
     limit: Option<u32>,
 }
 
+/// The account's audit events, newest first.
+#[utoipa::path(
+    get,
+    path = "/staff/accounts/{id}/events",
+    params(EventsQuery),
+    responses((status = 200, description = "The events.", body = Events)),
+)]
 async fn account_events(
     call: AccountCall,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
@@ -306,17 +418,23 @@ async fn account_events(
         .service()
         .account_events(&call.staff, call.id, limit)
         .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::json!({ "events": events }),
-    ))
+    Ok(json_response(StatusCode::OK, &Events { events }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CaptchaBody {
+    /// The CAPTCHA widget's response token.
+    #[schema(value_type = String, format = Password)]
     captcha_response: SecretString,
 }
 
+/// Passes the CAPTCHA the staff member was asked for (`human_verification_required`).
+#[utoipa::path(
+    post,
+    path = "/staff/human-verification",
+    request_body = CaptchaBody,
+    responses((status = 204, description = "Passed: staff resets go on.")),
+)]
 async fn human_verification(
     State(http): State<PortalHttp>,
     Staff(staff): Staff,

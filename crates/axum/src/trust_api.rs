@@ -17,6 +17,7 @@ use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::Router;
 
+use crate::answers::{Devices, Sessions};
 use crate::error::ApiError;
 use crate::extract::{ClientContext, Session};
 use crate::failure::json_response;
@@ -32,6 +33,12 @@ pub(crate) fn routes() -> Router<PortalHttp> {
         .route("/api/portal/devices/{id}", delete(forget_device))
 }
 
+/// The client's live sessions, its own marked `current`.
+#[utoipa::path(
+    get,
+    path = "/api/portal/sessions",
+    responses((status = 200, description = "The sessions, newest first.", body = Sessions)),
+)]
 async fn sessions(
     State(http): State<PortalHttp>,
     Session(session): Session,
@@ -40,12 +47,15 @@ async fn sessions(
         .service()
         .sessions::<portal_access_core::NoRefusal>(&session)
         .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::json!({ "sessions": sessions }),
-    ))
+    Ok(json_response(StatusCode::OK, &Sessions { sessions }))
 }
 
+/// Ends one of the client's sessions.
+#[utoipa::path(
+    delete,
+    path = "/api/portal/sessions/{id}",
+    responses((status = 204, description = "Ended.")),
+)]
 async fn revoke_session(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -56,6 +66,12 @@ async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Ends every session of the client but this one.
+#[utoipa::path(
+    post,
+    path = "/api/portal/sessions/revoke-others",
+    responses((status = 204, description = "Ended.")),
+)]
 async fn revoke_others(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -65,6 +81,12 @@ async fn revoke_others(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The client's remembered devices.
+#[utoipa::path(
+    get,
+    path = "/api/portal/devices",
+    responses((status = 200, description = "The devices.", body = Devices)),
+)]
 async fn devices(
     State(http): State<PortalHttp>,
     Session(session): Session,
@@ -73,12 +95,15 @@ async fn devices(
         .service()
         .devices::<portal_access_core::NoRefusal>(&session)
         .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::json!({ "devices": devices }),
-    ))
+    Ok(json_response(StatusCode::OK, &Devices { devices }))
 }
 
+/// Forgets one remembered device.
+#[utoipa::path(
+    delete,
+    path = "/api/portal/devices/{id}",
+    responses((status = 204, description = "Forgotten.")),
+)]
 async fn forget_device(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,
@@ -89,6 +114,12 @@ async fn forget_device(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Forgets every remembered device.
+#[utoipa::path(
+    delete,
+    path = "/api/portal/devices",
+    responses((status = 204, description = "Forgotten.")),
+)]
 async fn forget_devices(
     State(http): State<PortalHttp>,
     ClientContext(ctx): ClientContext,

@@ -40,7 +40,7 @@ use crate::secret_key::{server_key, KeySource};
 /// The application, built and ready to serve.
 pub struct App {
     /// Every route: the portal (staff API, client API, pages), `/healthz`,
-    /// `/readyz`, `/metrics`.
+    /// `/readyz`, `/metrics`, `/openapi.json`.
     pub router: Router,
     /// The service.
     pub service: PortalService,
@@ -282,6 +282,7 @@ fn routes(
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
+        .route("/openapi.json", get(openapi_document))
         .with_state(Ops { store, prometheus });
     let portal_base = http.portal_base().to_owned();
     let hsts = http.strict_transport_security().cloned();
@@ -321,6 +322,17 @@ fn routes(
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The OpenAPI 3.1 document of the staff and client JSON APIs.
+async fn openapi_document() -> Response {
+    match portal_access::axum::openapi_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "the OpenAPI document did not serialize");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 async fn healthz() -> &'static str {

@@ -185,6 +185,14 @@ async fn a_newcomer_session(running: &Running) {
     let traced = running.get("/healthz", Some("abc-123")).await;
     assert_eq!(traced.headers()["x-request-id"], "abc-123");
 
+    // The OpenAPI document of the JSON APIs.
+    let document = running.get("/openapi.json", None).await;
+    assert_eq!(document.status(), StatusCode::OK);
+    assert_eq!(document.headers()["content-type"], "application/json");
+    let document: Value = document.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/staff/accounts"]["post"].is_object());
+
     let metrics = running.get("/metrics", None).await;
     assert_eq!(metrics.status(), StatusCode::OK);
     let text = metrics.text().await.unwrap();

@@ -193,6 +193,9 @@ impl TestApp {
                 http,
                 portal_access_axum::ConsoleOptions::default(),
             ))
+            .layer(axum::middleware::from_fn(
+                crate::openapi::documented_answers,
+            ))
             .into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");

@@ -13,6 +13,7 @@ mod factor_pages;
 mod faults;
 mod languages;
 mod mfa;
+mod openapi;
 mod pages;
 mod recovery;
 mod security;

@@ -9,6 +9,7 @@ use crate::{AccountId, EmailAddress, MfaState, TenantId, Username};
 
 /// Whether the client may sign in at all (the staff toggle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     /// The client can sign in.

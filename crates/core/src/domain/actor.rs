@@ -9,6 +9,7 @@ use crate::{AccountId, EventId, StaffId, TenantId};
 
 /// Who caused a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Actor {
     /// A staff member of the host CRM, acting within their tenant.
@@ -45,6 +46,7 @@ pub struct RequestContext {
 
 /// What happened, in an audit event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditKind {
     /// Staff created the account.
@@ -195,6 +197,7 @@ impl AuditKind {
 
 /// One entry of the audit trail. Every change records at least one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     /// Its id.
     pub id: EventId,
@@ -210,6 +213,7 @@ pub struct AuditEvent {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// From which IP.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "203.0.113.7"))]
     pub ip: Option<IpAddr>,
     /// With which User-Agent.
     pub user_agent: Option<String>,

@@ -20,6 +20,7 @@ pub const CHAIN_ENCODING_VERSION: u32 = 1;
 /// A link of the chain: a SHA-256 digest. The hash before a tenant's first
 /// event is [`ChainHash::GENESIS`] (32 zero bytes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"))]
 pub struct ChainHash([u8; 32]);
 
 impl ChainHash {
@@ -128,6 +129,7 @@ impl Default for ChainEnds {
 
 /// An audit event as the trail holds it: with its place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainedEvent {
     /// Its sequence number in its tenant's chain (from 1, no gaps).
     pub seq: u64,

@@ -59,6 +59,7 @@ impl MfaMode {
 
 /// A kind of factor a client can enrol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FactorKind {
     /// An authenticator app (TOTP).
@@ -79,6 +80,7 @@ impl FactorKind {
 
 /// How a client may pass the second-factor step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SecondFactorMethod {
     /// A code of the authenticator app.
@@ -290,6 +292,7 @@ pub struct MfaState {
 /// Who last reset an account's second factor, and when (staff see it as
 /// "second factor reset by X at T").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MfaResetMark {
     /// The staff member.
     pub by: StaffId,
@@ -331,6 +334,7 @@ impl MfaState {
 
 /// One enrolled factor as the client and staff see it (never a secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FactorSummary {
     /// `totp` or `email_code`.
     pub kind: FactorKind,
@@ -363,6 +367,7 @@ impl MfaState {
 /// state, the enrolled kinds with their dates (never a secret), the
 /// remembered devices and the last staff reset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MfaStatus {
     /// `off`, `optional`, `required`, or `required_from` (announced).
     pub policy: &'static str,

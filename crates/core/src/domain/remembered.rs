@@ -77,6 +77,7 @@ impl DeviceRecord {
 /// first 16 bytes of `SHA-256("portal-access listing id" || stored hash)`,
 /// in lower-case hex.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ListingId(String);
 

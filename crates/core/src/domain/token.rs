@@ -117,6 +117,7 @@ impl fmt::Debug for TokenHash {
 
 /// What a link token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     /// Accept an invitation: choose a username and a password.

@@ -16,6 +16,7 @@ use crate::{AccountId, Actor, AuditEvent, AuditKind, OutboxMessage, TenantId, We
 
 /// What happened, as a host hears it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum HostEventType {
     /// An invitation was sent (first, again, or a fresh one).
     #[serde(rename = "account.invited")]
@@ -294,6 +295,7 @@ impl OutboxWebhook {
 /// (`webhooks` of `GET /staff/accounts/{id}`): never the payload's secret
 /// parts (it has none) nor the endpoint's secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookStatus {
     /// The delivery id (`webhook-id` without its `msg_` prefix).
     pub id: WebhookId,

@@ -39,6 +39,7 @@ use crate::{
 
 /// Which invitation mail went out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationSent {
     /// The first invitation.

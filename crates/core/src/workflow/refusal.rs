@@ -8,6 +8,7 @@ use crate::PasswordReason;
 
 /// The stable error codes of the HTTP contract (SPEC.md section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Expired, used, superseded or unknown link token (one refusal for all).

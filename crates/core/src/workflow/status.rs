@@ -36,6 +36,7 @@ use crate::{
 
 /// An action a staff member can take on an account now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StaffAction {
     /// Send the first invitation.
@@ -92,6 +93,7 @@ pub fn available_actions(account: &Account, mailer_configured: bool) -> Vec<Staf
 
 /// Where the invitation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationState {
     /// Never invited.
@@ -104,6 +106,7 @@ pub enum InvitationState {
 
 /// The invitation part of the status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationStatus {
     /// The state.
     pub state: InvitationState,
@@ -157,11 +160,13 @@ impl From<Invitation> for InvitationStatus {
 
 /// One opening (GET/HEAD) of a link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpeningStatus {
     /// When.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// From which IP.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "203.0.113.7"))]
     pub ip: Option<IpAddr>,
     /// With which User-Agent (a mail scanner or a browser).
     pub user_agent: Option<String>,
@@ -169,6 +174,7 @@ pub struct OpeningStatus {
 
 /// The link a message carried, and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkStatus {
     /// What the link is for.
     pub kind: TokenKind,
@@ -195,6 +201,7 @@ pub struct LinkStatus {
 
 /// One message of the delivery timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageStatus {
     /// The message id.
     pub id: MessageId,
@@ -230,6 +237,7 @@ pub struct MessageStatus {
 
 /// The staff view of an account (the JSON of `GET /staff/accounts/{id}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountStatus {
     /// The account id.
     pub id: AccountId,
@@ -270,6 +278,7 @@ pub struct AccountStatus {
 
 /// What staff see of an account's sessions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionsStatus {
     /// Live sessions (unrevoked, unexpired, not idle past the limit).
     pub active: usize,

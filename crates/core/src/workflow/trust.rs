@@ -77,6 +77,7 @@ pub fn device_remembers(
 
 /// A session as its client (and staff) see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionView {
     /// Its listing id (what revoking names).
     pub id: ListingId,
@@ -87,6 +88,7 @@ pub struct SessionView {
     #[serde(with = "time::serde::rfc3339")]
     pub last_seen_at: OffsetDateTime,
     /// IP at sign-in.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "203.0.113.7"))]
     pub ip: Option<IpAddr>,
     /// Where that IP is, when known.
     pub location: Option<String>,
@@ -100,6 +102,7 @@ pub struct SessionView {
 
 /// A remembered device as its client (and staff) see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceView {
     /// Its listing id (what forgetting names).
     pub id: ListingId,
@@ -110,6 +113,7 @@ pub struct DeviceView {
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     /// IP when remembered.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "203.0.113.7"))]
     pub ip: Option<IpAddr>,
     /// Where that IP is, when known.
     pub location: Option<String>,

@@ -37,6 +37,7 @@ pub enum FactorAuth<'a> {
 /// The factors, sessions and remembered devices of an account (`GET
 /// /api/portal/security`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecurityView {
     /// The tenant's policy state: `off`, `optional`, `required`, `required_from`.
     pub policy: &'static str,
