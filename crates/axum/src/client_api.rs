@@ -34,6 +34,7 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/api/portal/me", get(me))
         .route("/api/portal/username", put(change_username))
         .route("/api/portal/password", put(change_password))
+        .route("/api/portal/language", put(set_language))
         .merge(mfa_api::routes())
         .merge(trust_api::routes())
         .layer(middleware::from_fn_with_state(
@@ -180,6 +181,18 @@ async fn change_username(
 ) -> Result<StatusCode, ApiError> {
     http.service()
         .change_username(&session, &ctx, &body.username)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_language(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Session(session): Session,
+    ApiJson(body): ApiJson<crate::staff::LanguageBody>,
+) -> Result<StatusCode, ApiError> {
+    http.service()
+        .set_own_language(&session, &ctx, body.language.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

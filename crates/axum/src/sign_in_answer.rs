@@ -17,6 +17,8 @@ pub(crate) struct Me<'a> {
     username: Option<&'a str>,
     email: &'a str,
     must_change_password: bool,
+    /// The language of the client's mail (`null`: the firm's default).
+    language: Option<&'a str>,
 }
 
 impl<'a> Me<'a> {
@@ -25,6 +27,7 @@ impl<'a> Me<'a> {
             username: account.username.as_ref().map(|u| u.as_str()),
             email: account.email.as_str(),
             must_change_password: account.must_change_password,
+            language: account.language.as_ref().map(|l| l.as_str()),
         }
     }
 }

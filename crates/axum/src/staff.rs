@@ -70,6 +70,7 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         )
         .route("/staff/accounts/{id}/password", put(set_password))
         .route("/staff/accounts/{id}/access", put(set_access))
+        .route("/staff/accounts/{id}/language", put(set_language))
         .route("/staff/accounts/{id}/archive", post(archive))
         .route("/staff/accounts/{id}/unarchive", post(unarchive))
         .route("/staff/accounts/{id}/email", put(change_email))
@@ -91,6 +92,8 @@ struct NewAccountBody {
     contact_ref: Option<String>,
     #[serde(default)]
     display_name: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
 }
 
 async fn create_account(
@@ -108,6 +111,7 @@ async fn create_account(
                 email: body.email,
                 contact_ref: body.contact_ref,
                 display_name: body.display_name,
+                language: body.language,
             },
         )
         .await?;
@@ -221,6 +225,22 @@ async fn set_access(
 ) -> Result<StatusCode, ApiError> {
     call.service()
         .set_access(&call.staff, &call.ctx, call.id, body.enabled)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{"language": "es"}`; `null` (or blank): the firm's default.
+#[derive(Deserialize)]
+pub(crate) struct LanguageBody {
+    pub(crate) language: Option<String>,
+}
+
+async fn set_language(
+    call: AccountCall,
+    ApiJson(body): ApiJson<LanguageBody>,
+) -> Result<StatusCode, ApiError> {
+    call.service()
+        .set_language(&call.staff, &call.ctx, call.id, body.language.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -36,7 +36,7 @@ pub use domain::{
     canonical_body, normalize_password, Access, Account, AccountId, Actor, AuditEvent, AuditFilter,
     AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
     ChainedEvent, DeliveryOutcome, DeliveryState, DeviceRecord, EmailAddress, EventId, HostEvent,
-    HostEventType, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername, Invitation,
+    HostEventType, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername, Invitation, Language,
     LinkOpening, ListingId, MalformedToken, MessageId, MessageKind, NewMessage, NewPassword,
     NewWebhook, OutboxMessage, OutboxWebhook, PasswordHash, PasswordPolicy, PasswordReason,
     PasswordRejected, RawToken, RequestContext, ServerSecret, SessionRecord, StaffId,

@@ -100,6 +100,7 @@ impl Harness {
                     email: email.into(),
                     contact_ref: Some("contact-1".into()),
                     display_name: Some("Ann Client".into()),
+                    language: None,
                 },
             )
             .await
@@ -309,6 +310,7 @@ async fn a_second_account_with_the_same_address_is_refused_as_email_taken() {
                 email: "ANN@example.com".into(),
                 contact_ref: None,
                 display_name: None,
+                language: None,
             },
         )
         .await;

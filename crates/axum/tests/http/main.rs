@@ -11,6 +11,7 @@ mod common;
 mod console;
 mod factor_pages;
 mod faults;
+mod language;
 mod mfa;
 mod pages;
 mod recovery;
@@ -41,6 +42,12 @@ macro_rules! on_every_store {
 }
 
 on_every_store!(
+    language::staff_create_a_spanish_account_and_change_its_language,
+    language::an_unsupported_language_is_refused_and_nothing_is_created_or_changed,
+    language::another_tenants_staff_cannot_change_the_language,
+    language::the_client_sets_their_own_language_and_their_mail_follows,
+    language::the_home_page_form_sets_the_language,
+    language::the_console_sets_the_language_on_creation_and_on_the_account_page,
     audit::the_audit_trail_is_paged_by_cursor_with_each_events_seq_and_hash,
     audit::the_audit_trail_streams_as_jsonl_and_csv_filtered_by_account_and_kind,
     audit::bad_audit_queries_are_validation_failed_with_a_message,

@@ -102,8 +102,9 @@ pub fn decide_change_username(
         vars: serde_json::json!({
             "old_username": old,
             "new_username": username.as_str(),
-            "changed_at": crate::mail::human_time(now),
+            "changed_at": crate::mail::mail_time(now),
         }),
+        language: account.language.clone(),
     };
     updated.version += 1;
     Ok(Decision {
