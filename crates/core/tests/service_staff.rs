@@ -628,7 +628,7 @@ async fn staff_set_password_revokes_sessions_and_links_and_must_be_changed() {
     assert!(body.contains("203.0.113.9"));
     assert!(body.contains("Windows"));
     assert!(body.contains("Firefox"));
-    assert!(body.contains("Location:         unknown"));
+    assert!(body.contains("Location: unknown"));
     assert!(body.contains("https://portal.example.com/portal/not-me?token="));
     assert_eq!(h.token_state(&link_token(notice)).await, TokenState::Valid);
 }

@@ -150,7 +150,7 @@ mod tests {
             assert!(mail.link.is_none());
             assert_eq!(mail.vars["old_email"], "Ann.Client@example.com");
             assert_eq!(mail.vars["new_email"], "ann@new.example");
-            assert_eq!(mail.vars["changed_at"], "2026-03-02 10:00 UTC");
+            assert_eq!(mail.vars["changed_at"], "2026-03-02T10:00:00Z");
         }
     }
 

@@ -140,7 +140,7 @@ mod tests {
         assert_eq!(d.mail[0].to, account.email.as_str());
         assert_eq!(d.mail[0].vars["old_username"], "ann.c");
         assert_eq!(d.mail[0].vars["new_username"], "Ann.Client-2");
-        assert_eq!(d.mail[0].vars["changed_at"], "2026-03-02 10:00 UTC");
+        assert_eq!(d.mail[0].vars["changed_at"], "2026-03-02T10:00:00Z");
         assert_eq!(d.changes.audit[0].kind, AuditKind::UsernameChanged);
         assert_eq!(d.changes.audit[0].detail["old_username"], "ann.c");
     }

@@ -13,7 +13,7 @@ use portal_access_core::testing::fakes::ManualClock;
 use portal_access_core::testing::mailer::ReceivedMessage;
 use portal_access_core::testing::memory::MemoryStore;
 use portal_access_core::{Mailer, RequestContext, StaffId, TenantId};
-use portal_access_smtp::SmtpMailer;
+use portal_access_smtp::{Sender, SmtpMailer};
 use time::macros::datetime;
 
 use crate::support::{start_sink, SinkOptions, SmtpSink, FROM};
@@ -23,7 +23,7 @@ use crate::support::{start_sink, SinkOptions, SmtpSink, FROM};
 async fn invitations(clients: &[(&str, Option<&str>)]) -> (SmtpSink, Vec<ReceivedMessage>) {
     let sink = start_sink(SinkOptions::default()).await;
     let mailer: Arc<dyn Mailer> = Arc::new(
-        SmtpMailer::builder(&sink.url(), FROM.parse().expect("sender"))
+        SmtpMailer::builder(&sink.url(), FROM.parse::<Sender>().expect("sender"))
             .expect("valid URL")
             .timeout(Duration::from_secs(10))
             .build()
