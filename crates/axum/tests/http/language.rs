@@ -235,7 +235,10 @@ pub async fn the_console_sets_the_language_on_creation_and_on_the_account_page(b
     assert!(location.ends_with("done=language_set"), "{location}");
     assert_eq!(app.status_of(&id).await["language"], Value::Null);
     let (_, page) = open(&app, &client, &format!("/accounts/{id}?done=language_set")).await;
-    assert!(page.contains("The firm&#x27;s default (English)</dd>"), "{page}");
+    assert!(
+        page.contains("The firm&#x27;s default (English)</dd>"),
+        "{page}"
+    );
     assert!(
         page.contains("The language of this client&#x27;s emails was saved."),
         "{page}"

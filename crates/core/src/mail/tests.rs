@@ -19,7 +19,8 @@ fn every_built_in_template_renders_with_sample_values() {
         );
         assert!(rendered.html.contains("Client portal"), "{kind:?} html");
         assert!(
-            rendered.text.starts_with("Hello Ann Client,\n\n") || rendered.text.starts_with("Hello,\n\n"),
+            rendered.text.starts_with("Hello Ann Client,\n\n")
+                || rendered.text.starts_with("Hello,\n\n"),
             "{kind:?}: the greeting, then a blank line: {}",
             rendered.text
         );
