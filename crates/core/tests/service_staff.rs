@@ -919,3 +919,53 @@ async fn staff_actions_read_the_username_and_never_set_or_clear_it() {
         .count();
     assert_eq!(changed_username, 0);
 }
+
+#[tokio::test]
+async fn staff_set_the_language_of_an_account_and_its_next_mail_is_written_in_it() {
+    let h = Harness::new(true);
+    let ann = h.create("ann@example.com").await;
+    let set = |staff: StaffActor, tag: Option<&'static str>| {
+        let service = h.service.clone();
+        let ctx = h.ctx.clone();
+        async move { service.set_language(&staff, &ctx, ann.id, tag).await }
+    };
+
+    assert_eq!(
+        code(set(h.staff.clone(), Some("fr")).await),
+        ErrorCode::ValidationFailed
+    );
+    assert_eq!(
+        code(set(staff("firm-2", "staff-9"), Some("es")).await),
+        ErrorCode::NotFound
+    );
+    assert_eq!(h.account(ann.id).await, ann, "nothing changed");
+
+    set(h.staff.clone(), Some("es")).await.unwrap();
+    let spanish = h.account(ann.id).await;
+    assert_eq!(spanish.language.as_ref().map(|l| l.as_str()), Some("es"));
+    assert_eq!(h.status(ann.id).await.language, spanish.language);
+    set(h.staff.clone(), Some("es")).await.unwrap();
+    assert_eq!(
+        h.account(ann.id).await.version,
+        spanish.version,
+        "no change"
+    );
+
+    h.invite(ann.id).await;
+    let messages = h.messages(ann.id).await;
+    let invitation = &messages[0].message;
+    assert_eq!(invitation.subject, "Lo invitamos a Client portal");
+    assert!(
+        invitation.text_body.contains("UTC"),
+        "the default zone: {}",
+        invitation.text_body
+    );
+    let kinds: Vec<AuditKind> = h.events(ann.id, 10).await.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == AuditKind::LanguageChanged)
+            .count(),
+        1
+    );
+}
