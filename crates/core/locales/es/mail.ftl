@@ -76,8 +76,8 @@ mail-no-account-if-not-you = Si no fue usted, puede ignorar este correo.
 
 ## «No fui yo» (al equipo de la firma)
 mail-account-secured-subject = Un cliente protegió su cuenta de { $product }: { $email }
-mail-account-secured-preheader = { $email } indicó que un cambio de contraseña no lo hizo él.
-mail-account-secured-intro = El cliente de la cuenta del portal { $email } indicó que un cambio reciente de contraseña no lo hizo él («No fui yo»).
+mail-account-secured-preheader = { $email } indicó que no reconoce un cambio de contraseña.
+mail-account-secured-intro = El cliente de la cuenta del portal { $email } indicó que no reconoce un cambio reciente de contraseña («No fui yo»).
 mail-account-secured-after = Se cerraron sus sesiones y se borró su contraseña: necesita restablecerla para volver a iniciar sesión. Confirme con el cliente antes de enviarle un enlace.
 
 ## Código de inicio de sesión
