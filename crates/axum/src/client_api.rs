@@ -36,6 +36,7 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route("/api/portal/me", get(me))
         .route("/api/portal/username", put(change_username))
         .route("/api/portal/password", put(change_password))
+        .route("/api/portal/language", put(set_own_language))
         .merge(mfa_api::routes())
         .merge(trust_api::routes())
         .layer(middleware::from_fn_with_state(
@@ -251,6 +252,26 @@ async fn change_username(
 ) -> Result<StatusCode, ApiError> {
     http.service()
         .change_username(&session, &ctx, &body.username)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets the language the client's mail (and the portal, once signed in) is
+/// written in; `null`: the firm's default.
+#[utoipa::path(
+    put,
+    path = "/api/portal/language",
+    request_body = crate::staff::LanguageBody,
+    responses((status = 204, description = "Saved.")),
+)]
+async fn set_own_language(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    Session(session): Session,
+    ApiJson(body): ApiJson<crate::staff::LanguageBody>,
+) -> Result<StatusCode, ApiError> {
+    http.service()
+        .set_own_language(&session, &ctx, body.language.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -61,6 +61,7 @@ pub fn openapi_json() -> Result<String, serde_json::Error> {
         staff::send_password_reset,
         staff::set_password,
         staff::set_access,
+        staff::set_language,
         staff::archive,
         staff::unarchive,
         staff::change_email,
@@ -77,6 +78,7 @@ pub fn openapi_json() -> Result<String, serde_json::Error> {
         client_api::sign_out,
         client_api::me,
         client_api::change_username,
+        client_api::set_own_language,
         client_api::change_password,
         mfa_api::second_factor,
         mfa_api::email_code,
@@ -189,6 +191,7 @@ mod refusals {
     ];
     pub(super) const ACCESS: &[ErrorCode] = &[NotFound, StaleVersion, AccountArchived];
     pub(super) const ARCHIVE: &[ErrorCode] = &[NotFound, StaleVersion];
+    pub(super) const LANGUAGE: &[ErrorCode] = &[NotFound, StaleVersion, ValidationFailed];
     pub(super) const CHANGE_EMAIL: &[ErrorCode] = &[
         NotFound,
         StaleVersion,
@@ -252,6 +255,7 @@ fn contract(operation: &str) -> Option<(Caller, &'static [ErrorCode])> {
         "send_password_reset" => (StaffOnAccount, STAFF_RESET),
         "set_password" => (StaffOnAccount, SET_PASSWORD),
         "set_access" => (StaffOnAccount, ACCESS),
+        "set_language" => (StaffOnAccount, LANGUAGE),
         "archive" | "unarchive" => (StaffOnAccount, ARCHIVE),
         "change_email" => (StaffOnAccount, CHANGE_EMAIL),
         "account_events" => (StaffOnAccount, QUERY),
@@ -267,6 +271,7 @@ fn contract(operation: &str) -> Option<(Caller, &'static [ErrorCode])> {
         }
         "revoke_session" | "forget_device" => (Client, NOT_FOUND),
         "change_username" => (Client, CHANGE_USERNAME),
+        "set_own_language" => (Client, LANGUAGE),
         "change_password" => (Client, CHANGE_PASSWORD),
         "second_factor" | "email_code" => (Challenge, SECOND_FACTOR),
         "start_totp" | "confirm_totp" | "add_email" => (ClientOrChallenge, SECOND_FACTOR),

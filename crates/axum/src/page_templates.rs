@@ -34,12 +34,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use fluent_bundle::FluentValue;
 use minijinja::Environment;
+/// `t()` and `| when` (see [`add_language_functions`]); shared with mail and the console.
+pub(crate) use portal_access_core::i18n::add_language_functions;
 use portal_access_core::i18n::{Locales, DEFAULT_LANGUAGE};
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 /// Every page template, and the variables it gets besides the common ones.
 pub const PAGES: &[(&str, &str)] = &[
@@ -59,7 +58,7 @@ pub const PAGES: &[(&str, &str)] = &[
         "link_invalid.html",
         "kind (invitation | password_reset | not_me), token, fresh_invitation_available",
     ),
-    ("home.html", "username, email, must_change_password, done, factors [{kind, created_at, last_used_at}]"),
+    ("home.html", "username, email, must_change_password, done, factors [{kind, created_at, last_used_at}], language (the tag of the client's mail, or null), languages (the tags the portal speaks)"),
     ("username.html", "username, values.username"),
     ("password.html", "must_change_password"),
     ("not_me.html", "token, email"),
@@ -257,6 +256,7 @@ impl PageTemplates {
             "remember_days": 30,
             "remember_device_days": 30,
         });
+        sample["language"] = "es".into();
         sample["sessions"] = serde_json::json!([{
             "id": "0123456789abcdef0123456789abcdef", "created_at": "2026-12-05T10:00:00Z",
             "last_seen_at": "2026-12-05T10:05:00Z", "ip": "203.0.113.9",
@@ -293,54 +293,6 @@ impl PageTemplates {
                 source,
             })
     }
-}
-
-/// Gives templates their language: `t("key", name=value, ...)` is the
-/// Fluent message `key` in the page's `lang` (English when absent), and
-/// `value | when` writes an RFC 3339 time for `lang` in the time zone
-/// `tz` (an IANA name; `default_tz` when absent or unknown).
-pub(crate) fn add_language_functions(
-    env: &mut Environment<'static>,
-    locales: Arc<Locales>,
-    default_tz: jiff::tz::TimeZone,
-) {
-    fn lang_of(state: &minijinja::State<'_, '_>) -> String {
-        state
-            .lookup("lang")
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned())
-    }
-    let messages = locales.clone();
-    env.add_function(
-        "t",
-        move |state: &minijinja::State<'_, '_>,
-              key: String,
-              kwargs: minijinja::value::Kwargs|
-              -> Result<String, minijinja::Error> {
-            let mut args = Vec::new();
-            for name in kwargs.args() {
-                let value: minijinja::Value = kwargs.get(name)?;
-                args.push((name, FluentValue::from(value.to_string())));
-            }
-            Ok(messages.message(&lang_of(state), &key, &args))
-        },
-    );
-    env.add_filter(
-        "when",
-        move |state: &minijinja::State<'_, '_>, value: String| -> String {
-            let Ok(at) = OffsetDateTime::parse(&value, &Rfc3339) else {
-                return value;
-            };
-            let tz = state
-                .lookup("tz")
-                .and_then(|v| {
-                    v.as_str()
-                        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
-                })
-                .unwrap_or_else(|| default_tz.clone());
-            locales.when(&lang_of(state), at, &tz)
-        },
-    );
 }
 
 fn build_env(

@@ -22,6 +22,8 @@ pub(crate) struct Me {
     email: String,
     /// The client must change the password before anything else.
     must_change_password: bool,
+    /// The language of the client's mail (`null`: the firm's default).
+    language: Option<String>,
 }
 
 impl Me {
@@ -30,6 +32,7 @@ impl Me {
             username: account.username.as_ref().map(|u| u.as_str().to_owned()),
             email: account.email.as_str().to_owned(),
             must_change_password: account.must_change_password,
+            language: account.language.as_ref().map(|l| l.as_str().to_owned()),
         }
     }
 }

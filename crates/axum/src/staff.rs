@@ -72,6 +72,7 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         )
         .route("/staff/accounts/{id}/password", put(set_password))
         .route("/staff/accounts/{id}/access", put(set_access))
+        .route("/staff/accounts/{id}/language", put(set_language))
         .route("/staff/accounts/{id}/archive", post(archive))
         .route("/staff/accounts/{id}/unarchive", post(unarchive))
         .route("/staff/accounts/{id}/email", put(change_email))
@@ -96,6 +97,10 @@ struct NewAccountBody {
     /// The client's name, for display.
     #[serde(default)]
     display_name: Option<String>,
+    /// The language of the client's mail (`en`, `es`); absent: the firm's
+    /// default.
+    #[serde(default)]
+    language: Option<String>,
 }
 
 /// Creates an account (not yet invited) for a client of the host.
@@ -127,6 +132,7 @@ async fn create_account(
                 email: body.email,
                 contact_ref: body.contact_ref,
                 display_name: body.display_name,
+                language: body.language,
             },
         )
         .await?;
@@ -288,6 +294,31 @@ async fn set_access(
 ) -> Result<StatusCode, ApiError> {
     call.service()
         .set_access(&call.staff, &call.ctx, call.id, body.enabled)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{"language": "es"}`; `null` (or blank): the firm's default.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct LanguageBody {
+    /// A language tag of the portal (`en`, `es`; `es-MX` is taken as `es`),
+    /// or `null` for the firm's default.
+    pub(crate) language: Option<String>,
+}
+
+/// Sets the language the client's mail is written in.
+#[utoipa::path(
+    put,
+    path = "/staff/accounts/{id}/language",
+    request_body = LanguageBody,
+    responses((status = 204, description = "Saved.")),
+)]
+async fn set_language(
+    call: AccountCall,
+    ApiJson(body): ApiJson<LanguageBody>,
+) -> Result<StatusCode, ApiError> {
+    call.service()
+        .set_language(&call.staff, &call.ctx, call.id, body.language.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -37,11 +37,12 @@ pub use domain::{
     AuditKind, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint, ChainVerifier,
     ChainedEvent, DeliveryOutcome, DeliveryRecord, DeliveryState, DeviceRecord, EmailAddress,
     EventId, HostEvent, HostEventType, InvalidEmail, InvalidId, InvalidPolicy, InvalidUsername,
-    Invitation, LinkOpening, ListingId, MalformedToken, MessageId, MessageKind, NewMessage,
-    NewPassword, NewWebhook, OutboxMessage, OutboxWebhook, PasswordHash, PasswordPolicy,
-    PasswordReason, PasswordRejected, RawToken, RequestContext, ServerSecret, SessionRecord,
-    StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord, TokenState, Username,
-    WebhookId, WebhookStatus, CHAIN_ENCODING_VERSION, NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    Invitation, Language, LinkOpening, ListingId, MalformedToken, MessageId, MessageKind,
+    NewMessage, NewPassword, NewWebhook, OutboxMessage, OutboxWebhook, PasswordHash,
+    PasswordPolicy, PasswordReason, PasswordRejected, RawToken, RequestContext, ServerSecret,
+    SessionRecord, StaffId, StaffVerification, TenantId, TokenHash, TokenKind, TokenRecord,
+    TokenState, Username, WebhookId, WebhookStatus, CHAIN_ENCODING_VERSION, NOT_SENT_SUPERSEDED,
+    REDACTED_BODY,
 };
 pub use mail::Templates;
 pub use ports::captcha::{CaptchaError, CaptchaVerdict, CaptchaVerifier};

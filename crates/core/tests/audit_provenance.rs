@@ -36,6 +36,7 @@ async fn create(service: &PortalService) {
         email: "ann@example.com".into(),
         contact_ref: None,
         display_name: None,
+        language: None,
     };
     service
         .create_account(&staff(), &ctx(), input)

@@ -123,6 +123,7 @@ async fn every_account_flow_queues_its_webhook_in_its_commit_and_tells_the_sink_
         email: "ann@example.com".into(),
         contact_ref: None,
         display_name: Some("Ann Client".into()),
+        language: None,
     };
     let ann = service.create_account(staff, ctx, input).await.unwrap();
     assert!(
@@ -223,6 +224,7 @@ async fn a_refused_flow_queues_no_webhook_and_tells_the_sink_nothing() {
         email: "ann@example.com".into(),
         contact_ref: None,
         display_name: None,
+        language: None,
     };
     let ann = w
         .service
@@ -252,6 +254,7 @@ async fn a_message_given_up_on_raises_message_failed_for_the_webhooks_and_the_si
         email: "ann@example.com".into(),
         contact_ref: None,
         display_name: None,
+        language: None,
     };
     let ann = w
         .service
@@ -301,6 +304,7 @@ async fn a_tenant_s_events_go_to_its_own_endpoints_and_the_shared_ones_only() {
         email: "bob@example.com".into(),
         contact_ref: None,
         display_name: None,
+        language: None,
     };
     let bob = w
         .service

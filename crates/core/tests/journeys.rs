@@ -89,6 +89,7 @@ impl World {
             email: email.into(),
             contact_ref: contact.map(Into::into),
             display_name: name.map(Into::into),
+            language: None,
         };
         let (staff, ctx) = (&self.staff, staff_ctx());
         let account = self.service.create_account(staff, &ctx, input).await;

@@ -609,7 +609,7 @@ async fn the_password_changed_notice_carries_time_ip_location_os_and_browser() {
     let notice = &notices[0];
     assert_eq!(notice.to, "ann@example.com");
     for expected in [
-        "2026-03-02 10:00 UTC",
+        "Mar 2, 2026, 10:00 AM UTC",
         "203.0.113.7",
         "Berlin",
         "Germany",

@@ -100,6 +100,7 @@ impl Harness {
                     email: email.into(),
                     contact_ref: Some("contact-1".into()),
                     display_name: Some("Ann Client".into()),
+                    language: None,
                 },
             )
             .await
@@ -309,6 +310,7 @@ async fn a_second_account_with_the_same_address_is_refused_as_email_taken() {
                 email: "ANN@example.com".into(),
                 contact_ref: None,
                 display_name: None,
+                language: None,
             },
         )
         .await;
@@ -626,7 +628,7 @@ async fn staff_set_password_revokes_sessions_and_links_and_must_be_changed() {
     assert!(body.contains("203.0.113.9"));
     assert!(body.contains("Windows"));
     assert!(body.contains("Firefox"));
-    assert!(body.contains("Location:         unknown"));
+    assert!(body.contains("Location: unknown"));
     assert!(body.contains("https://portal.example.com/portal/not-me?token="));
     assert_eq!(h.token_state(&link_token(notice)).await, TokenState::Valid);
 }
@@ -916,4 +918,54 @@ async fn staff_actions_read_the_username_and_never_set_or_clear_it() {
         .filter(|e| e.kind == AuditKind::UsernameChanged)
         .count();
     assert_eq!(changed_username, 0);
+}
+
+#[tokio::test]
+async fn staff_set_the_language_of_an_account_and_its_next_mail_is_written_in_it() {
+    let h = Harness::new(true);
+    let ann = h.create("ann@example.com").await;
+    let set = |staff: StaffActor, tag: Option<&'static str>| {
+        let service = h.service.clone();
+        let ctx = h.ctx.clone();
+        async move { service.set_language(&staff, &ctx, ann.id, tag).await }
+    };
+
+    assert_eq!(
+        code(set(h.staff.clone(), Some("fr")).await),
+        ErrorCode::ValidationFailed
+    );
+    assert_eq!(
+        code(set(staff("firm-2", "staff-9"), Some("es")).await),
+        ErrorCode::NotFound
+    );
+    assert_eq!(h.account(ann.id).await, ann, "nothing changed");
+
+    set(h.staff.clone(), Some("es")).await.unwrap();
+    let spanish = h.account(ann.id).await;
+    assert_eq!(spanish.language.as_ref().map(|l| l.as_str()), Some("es"));
+    assert_eq!(h.status(ann.id).await.language, spanish.language);
+    set(h.staff.clone(), Some("es")).await.unwrap();
+    assert_eq!(
+        h.account(ann.id).await.version,
+        spanish.version,
+        "no change"
+    );
+
+    h.invite(ann.id).await;
+    let messages = h.messages(ann.id).await;
+    let invitation = &messages[0].message;
+    assert_eq!(invitation.subject, "Lo invitamos a Client portal");
+    assert!(
+        invitation.text_body.contains("UTC"),
+        "the default zone: {}",
+        invitation.text_body
+    );
+    let kinds: Vec<AuditKind> = h.events(ann.id, 10).await.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == AuditKind::LanguageChanged)
+            .count(),
+        1
+    );
 }

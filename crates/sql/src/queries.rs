@@ -13,7 +13,7 @@ macro_rules! account_columns {
         "id, tenant, contact_ref, display_name, email, email_normalized, \
          username, username_key, password_hash, access, archived, invitation_state, \
          invitation_sent_at, invitation_expires_at, invitation_accepted_at, must_change_password, \
-         last_sign_in_at, created_at, updated_at, version, mfa"
+         last_sign_in_at, created_at, updated_at, version, mfa, language"
     };
 }
 
@@ -57,12 +57,12 @@ macro_rules! opening_columns {
 
 // ------------------------------------------------------------------ accounts
 
-/// Inserts an account: `$1..$21` in the accounts' column order.
+/// Inserts an account: `$1..$22` in the accounts' column order.
 pub const INSERT_ACCOUNT: &str = concat!(
     "INSERT INTO accounts (",
     account_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-     $18, $19, $20, $21)"
+     $18, $19, $20, $21, $22)"
 );
 
 /// Updates an account at the version it was read at (same arguments as
@@ -73,7 +73,7 @@ pub const UPDATE_ACCOUNT: &str =
      access = $10, archived = $11, invitation_state = $12, invitation_sent_at = $13, \
      invitation_expires_at = $14, invitation_accepted_at = $15, \
      must_change_password = $16, last_sign_in_at = $17, updated_at = $19, mfa = $21, \
-     version = version + 1 \
+     language = $22, version = version + 1 \
      WHERE id = $1 AND tenant = $2 AND version = $20";
 
 /// An account by id and tenant.

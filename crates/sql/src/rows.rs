@@ -6,9 +6,9 @@ use std::net::IpAddr;
 
 use portal_access_core::{
     Access, Account, AccountId, Actor, AuditEvent, AuditKind, ChainHash, ChainPoint, ChainedEvent,
-    DeliveryState, DeviceRecord, EmailAddress, EventId, Invitation, LinkOpening, MessageId,
-    MessageKind, NewMessage, OutboxMessage, PasswordHash, SessionRecord, StoreError, TenantId,
-    TokenHash, TokenKind, TokenRecord, Username,
+    DeliveryState, DeviceRecord, EmailAddress, EventId, Invitation, Language, LinkOpening,
+    MessageId, MessageKind, NewMessage, OutboxMessage, PasswordHash, SessionRecord, StoreError,
+    TenantId, TokenHash, TokenKind, TokenRecord, Username,
 };
 use time::OffsetDateTime;
 
@@ -48,7 +48,7 @@ impl From<&Invitation> for InvitationColumns {
     }
 }
 
-/// An account's twenty-one columns, in `account_columns` order, bound to
+/// An account's twenty-two columns, in `account_columns` order, bound to
 /// `sql` (an insert or a versioned update). The second factors are one JSON
 /// document (`mfa`).
 pub fn account_statement<'q>(
@@ -79,7 +79,8 @@ pub fn account_statement<'q>(
         .arg(account.version)
         .arg(Arg::Json(std::borrow::Cow::Owned(
             serde_json::to_value(&account.mfa).map_err(StoreError::backend)?,
-        ))))
+        )))
+        .arg(account.language.as_ref().map(Language::as_str)))
 }
 
 /// A hash as bound bytes.
@@ -157,6 +158,7 @@ impl FromRow for Account {
             created_at: D::time(row, "created_at")?,
             updated_at: D::time(row, "updated_at")?,
             mfa: serde_json::from_value(D::json(row, "mfa")?).map_err(|e| corrupt("mfa", e))?,
+            language: D::opt_text(row, "language")?.map(Language::stored),
             version: D::int(row, "version")?,
         })
     }

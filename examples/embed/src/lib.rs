@@ -409,6 +409,7 @@ async fn invite_to_portal(
                 email: contact.email.clone(),
                 contact_ref: Some(contact.id.clone()),
                 display_name: Some(contact.name.clone()),
+                language: None,
             },
         )
         .await?;

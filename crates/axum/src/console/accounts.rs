@@ -39,6 +39,7 @@ const DONE: &[&str] = &[
     "unarchived",
     "email",
     "mfa_reset",
+    "language_set",
     "verified",
 ];
 
@@ -185,6 +186,9 @@ pub(super) struct NewAccountFields {
     contact_ref: String,
     #[serde(default)]
     display_name: String,
+    /// A language tag; blank: the firm's default.
+    #[serde(default)]
+    language: String,
     /// The checkbox: present when ticked.
     #[serde(default)]
     invite: Option<String>,
@@ -207,6 +211,7 @@ pub(super) async fn create(
         email: fields.email.clone(),
         contact_ref: given(&fields.contact_ref),
         display_name: given(&fields.display_name),
+        language: given(&fields.language),
     };
     let account = match service
         .create_account(&staff.staff, &staff.ctx, input)
@@ -223,6 +228,7 @@ pub(super) async fn create(
                         "email": fields.email,
                         "contact_ref": fields.contact_ref,
                         "display_name": fields.display_name,
+                        "language": fields.language,
                         "invite": invite,
                     },
                 }),

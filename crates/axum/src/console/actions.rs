@@ -39,6 +39,9 @@ pub(super) struct ActionFields {
     access: Option<String>,
     #[serde(default)]
     email: Option<String>,
+    /// A language tag; blank: the firm's default.
+    #[serde(default)]
+    language: Option<String>,
 }
 
 /// `POST /staff/console/accounts/{id}/{action}`.
@@ -132,6 +135,13 @@ pub(super) async fn act(
             let email = fields.email.unwrap_or_default();
             let result = service.change_email(who, ctx, id, &email).await;
             call.answer(result, "email", "change_email", json!({ "email": email }))
+                .await
+        }
+        "language" => {
+            let result = service
+                .set_language(who, ctx, id, fields.language.as_deref())
+                .await;
+            call.answer(result, "language_set", "set_language", json!({}))
                 .await
         }
         "mfa-reset" => {

@@ -20,7 +20,11 @@ pub(super) async fn home(
     SignedIn { session, .. }: SignedIn,
     uri: Uri,
 ) -> Response {
-    let done = done_of(&uri, &["password", "username", "signed_in"]);
+    let done = done_of(&uri, &["password", "username", "signed_in", "language"]);
+    home_page(&http, &session, done.as_deref()).render(&http)
+}
+
+fn home_page(http: &PortalHttp, session: &ClientSession, done: Option<&str>) -> Page {
     let account = &session.account;
     let config = http.service().config();
     let factors = SecurityView::of(
@@ -37,10 +41,43 @@ pub(super) async fn home(
             "must_change_password": account.must_change_password,
             "done": done,
             "factors": factors,
+            "language": account.language.as_ref().map(|l| l.as_str()),
+            "languages": http.service().locales().languages().collect::<Vec<_>>(),
         }),
     )
-    .signed_in(&http, &session)
-    .render(&http)
+    .signed_in(http, session)
+}
+
+#[derive(Deserialize)]
+pub(super) struct LanguageForm {
+    #[serde(default)]
+    language: String,
+}
+
+/// `POST /language`: the language of the client's mail (blank: the
+/// firm's default); then home, which says so.
+pub(super) async fn set_language(
+    State(http): State<PortalHttp>,
+    ClientContext(ctx): ClientContext,
+    SessionForm {
+        fields: form,
+        session,
+        ..
+    }: SessionForm<LanguageForm>,
+) -> Response {
+    let result = http
+        .service()
+        .set_own_language(&session, &ctx, Some(&form.language))
+        .await;
+    answer(
+        result,
+        |()| see_other(&http, "/?done=language"),
+        |error| {
+            home_page(&http, &session, None)
+                .error("language", &error)
+                .render(&http)
+        },
+    )
 }
 
 #[derive(Deserialize)]

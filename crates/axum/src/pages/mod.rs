@@ -12,7 +12,8 @@
 //! - [`sign_in`]: sign-in, sign-out, forgot password;
 //! - [`links`]: the pages of mailed links (reset password, invitation,
 //!   "this wasn't me", a fresh invitation);
-//! - [`account`]: the signed-in pages (home, username, password);
+//! - [`account`]: the signed-in pages (home with the language of the
+//!   client's mail, username, password);
 //! - [`second_factor`]: the second-factor step of a sign-in (the code,
 //!   "email me a code", the enrolment a `required` policy leads to);
 //! - [`factors`]: the signed-in security page (add, remove, recovery
@@ -51,7 +52,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
-use self::account::{change_password, change_username, home, password_page, username_page};
+use self::account::{
+    change_password, change_username, home, password_page, set_language, username_page,
+};
 use self::links::{
     accept_invitation, fresh_invitation, invitation_page, not_me, not_me_page, reset, reset_page,
 };
@@ -82,6 +85,7 @@ pub(crate) fn router(state: PortalHttp) -> Router {
         .route(&at("/not-me"), get(not_me_page).post(not_me))
         .route(&at("/username"), get(username_page).post(change_username))
         .route(&at("/password"), get(password_page).post(change_password))
+        .route(&at("/language"), post(set_language))
         .route(
             &at("/sign-in/second-factor"),
             get(second_factor::code_page).post(second_factor::complete),

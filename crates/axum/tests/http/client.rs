@@ -37,7 +37,7 @@ pub async fn accepting_an_invitation_signs_the_client_in_with_a_strict_cookie(ba
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         body,
-        json!({ "username": "ann", "email": "ann@example.com", "must_change_password": false })
+        json!({ "username": "ann", "email": "ann@example.com", "must_change_password": false, "language": null })
     );
 
     let me = client.get(app.url("/api/portal/me")).sent().await;

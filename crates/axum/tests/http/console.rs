@@ -6,10 +6,10 @@ use serde_json::json;
 
 use crate::common::*;
 
-const CONSOLE: &str = "/staff/console";
+pub(crate) const CONSOLE: &str = "/staff/console";
 
 /// A browser signed in to the console as `token`'s staff member.
-async fn console_as(app: &TestApp, token: &str) -> Client {
+pub(crate) async fn console_as(app: &TestApp, token: &str) -> Client {
     let client = app.client();
     let page = app.page(&client, &format!("{CONSOLE}/sign-in")).await;
     let csrf = hidden_field(&page, "csrf_token");
@@ -26,14 +26,14 @@ async fn console_as(app: &TestApp, token: &str) -> Client {
 }
 
 /// The HTML and status of a console page.
-async fn open(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String) {
+pub(crate) async fn open(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String) {
     let response = sent(client.get(app.url(&format!("{CONSOLE}{path}")))).await;
     let status = response.status();
     (status, response.text().await.unwrap())
 }
 
 /// Posts an account page's form `action` with the page's token and version.
-async fn act(
+pub(crate) async fn act(
     app: &TestApp,
     client: &Client,
     id: &str,

@@ -5,6 +5,7 @@
 //! test and dropped).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_language;
 mod audit;
 mod client;
 mod common;
@@ -43,6 +44,12 @@ macro_rules! on_every_store {
 }
 
 on_every_store!(
+    account_language::staff_create_a_spanish_account_and_change_its_language,
+    account_language::an_unsupported_language_is_refused_and_nothing_is_created_or_changed,
+    account_language::another_tenants_staff_cannot_change_the_language,
+    account_language::the_client_sets_their_own_language_and_their_mail_follows,
+    account_language::the_home_page_form_sets_the_language,
+    account_language::the_console_sets_the_language_on_creation_and_on_the_account_page,
     audit::the_audit_trail_is_paged_by_cursor_with_each_events_seq_and_hash,
     audit::the_audit_trail_streams_as_jsonl_and_csv_filtered_by_account_and_kind,
     audit::bad_audit_queries_are_validation_failed_with_a_message,

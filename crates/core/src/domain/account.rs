@@ -63,6 +63,35 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
+/// A language tag the portal speaks (`en`, `es`, `pt-BR`): the language
+/// of an account's mail. Made by
+/// [`Locales::language`](crate::i18n::Locales::language), which only gives
+/// a tag the service has messages for, or read back from a store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "es"))]
+#[serde(transparent)]
+pub struct Language(String);
+
+impl Language {
+    /// A tag as a store holds it (written by the portal, so one it spoke).
+    /// Anything else checks the tag with
+    /// [`Locales::language`](crate::i18n::Locales::language).
+    pub fn stored(tag: impl Into<String>) -> Self {
+        Self(tag.into())
+    }
+
+    /// The tag, e.g. `es`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The portal account of one client contact.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -96,6 +125,9 @@ pub struct Account {
     pub updated_at: OffsetDateTime,
     /// Second factors (stored as one JSON document on the account row).
     pub mfa: MfaState,
+    /// The language of the client's mail (set by staff or by the client);
+    /// absent: the firm's default, English.
+    pub language: Option<Language>,
     /// Optimistic concurrency: the version this copy was read at. A store
     /// writes a change only where the stored version still equals it, and
     /// then increments it.
@@ -128,6 +160,7 @@ impl Account {
             created_at: now,
             updated_at: now,
             mfa: MfaState::default(),
+            language: None,
             version: 0,
         }
     }

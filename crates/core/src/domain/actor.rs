@@ -114,6 +114,9 @@ pub enum AuditKind {
     SessionsRevoked,
     /// Remembered devices were forgotten (detail: `which`: `one` or `all`).
     DevicesForgotten,
+    /// The language of the account's mail was set, by staff or by the
+    /// client (detail: `old`, `new`: tags, `null` for the default).
+    LanguageChanged,
 }
 
 impl AuditKind {
@@ -151,11 +154,12 @@ impl AuditKind {
             Self::MfaReset => "mfa_reset",
             Self::SessionsRevoked => "sessions_revoked",
             Self::DevicesForgotten => "devices_forgotten",
+            Self::LanguageChanged => "language_changed",
         }
     }
 
     /// Every kind, for parsing stored text.
-    pub const ALL: [AuditKind; 31] = [
+    pub const ALL: [AuditKind; 32] = [
         Self::AccountCreated,
         Self::InvitationSent,
         Self::InvitationResent,
@@ -187,6 +191,7 @@ impl AuditKind {
         Self::MfaReset,
         Self::SessionsRevoked,
         Self::DevicesForgotten,
+        Self::LanguageChanged,
     ];
 
     /// Parses [`as_str`](Self::as_str)'s text.

@@ -50,7 +50,7 @@ pub(crate) mod token;
 pub(crate) mod username;
 pub(crate) mod webhook;
 
-pub use account::{Access, Account, Invitation, PasswordHash};
+pub use account::{Access, Account, Invitation, Language, PasswordHash};
 pub use actor::{Actor, AuditEvent, AuditKind, RequestContext};
 pub use chain::{
     canonical_body, AuditFilter, AuditQuery, ChainBreak, ChainEnds, ChainHash, ChainPoint,

@@ -187,7 +187,8 @@ impl HostEvent {
             | AuditKind::RecoveryCodesGenerated
             | AuditKind::RecoveryCodeUsed
             | AuditKind::SessionsRevoked
-            | AuditKind::DevicesForgotten => return None,
+            | AuditKind::DevicesForgotten
+            | AuditKind::LanguageChanged => return None,
         };
         Some(event)
     }

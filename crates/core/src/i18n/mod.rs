@@ -27,6 +27,9 @@ use time::OffsetDateTime;
 use unic_langid::LanguageIdentifier;
 
 pub use jiff::tz::TimeZone;
+pub use templates::add_language_functions;
+
+mod templates;
 
 /// A time zone name the tz database does not know.
 #[derive(Debug, thiserror::Error)]
@@ -42,28 +45,23 @@ pub fn time_zone(name: &str) -> Result<TimeZone, UnknownTimeZone> {
 /// The language every other falls back to.
 pub const DEFAULT_LANGUAGE: &str = "en";
 
+/// `(language, file, source)` of each shipped file, from `locales/`.
+macro_rules! shipped {
+    ($(($tag:literal, $file:literal)),* $(,)?) => {
+        &[$(($tag, $file, include_str!(concat!("../../locales/", $tag, "/", $file)))),*]
+    };
+}
+
 /// The shipped messages: (language, file, source).
-const BUILTIN: &[(&str, &str, &str)] = &[
-    (
-        "en",
-        "console.ftl",
-        include_str!("../../locales/en/console.ftl"),
-    ),
-    (
-        "es",
-        "console.ftl",
-        include_str!("../../locales/es/console.ftl"),
-    ),
-    (
-        "en",
-        "portal.ftl",
-        include_str!("../../locales/en/portal.ftl"),
-    ),
-    (
-        "es",
-        "portal.ftl",
-        include_str!("../../locales/es/portal.ftl"),
-    ),
+const BUILTIN: &[(&str, &str, &str)] = shipped![
+    ("en", "console.ftl"),
+    ("en", "mail.ftl"),
+    ("en", "language.ftl"),
+    ("en", "portal.ftl"),
+    ("es", "console.ftl"),
+    ("es", "mail.ftl"),
+    ("es", "language.ftl"),
+    ("es", "portal.ftl"),
 ];
 
 /// A locale file or directory that cannot be used.
@@ -281,6 +279,12 @@ impl Locales {
             .keys()
             .find(|known| known.eq_ignore_ascii_case(primary))
             .map(String::as_str)
+    }
+
+    /// The [`Language`] of `tag` if these locales speak it (`es-MX` →
+    /// `es`); `None` for a tag they do not have.
+    pub fn language(&self, tag: &str) -> Option<crate::Language> {
+        self.supported(tag).map(crate::Language::stored)
     }
 
     /// The best language for an `Accept-Language` header (by its `q`

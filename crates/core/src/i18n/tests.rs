@@ -21,6 +21,40 @@ fn every_shipped_language_has_exactly_the_keys_english_has() {
 }
 
 #[test]
+fn every_shipped_file_exists_in_every_shipped_language() {
+    let files = |tag: &str| -> BTreeSet<&str> {
+        BUILTIN
+            .iter()
+            .filter(|(t, _, _)| *t == tag)
+            .map(|(_, file, _)| *file)
+            .collect()
+    };
+    assert_eq!(
+        files("en"),
+        BTreeSet::from(["console.ftl", "language.ftl", "mail.ftl", "portal.ftl"])
+    );
+    assert_eq!(files("es"), files("en"));
+    let locales = Locales::builtin();
+    assert_eq!(
+        locales.message("es", "mail-invitation-button", &[]),
+        "Activar mi cuenta"
+    );
+    assert_eq!(
+        locales.message("es", "language-save", &[]),
+        "Guardar el idioma"
+    );
+}
+
+#[test]
+fn a_language_is_only_made_from_a_tag_the_locales_speak() {
+    let locales = Locales::builtin();
+    assert_eq!(locales.language("es-MX").unwrap().as_str(), "es");
+    assert_eq!(locales.language("EN").unwrap().as_str(), "en");
+    assert!(locales.language("fr").is_none());
+    assert!(locales.language("").is_none());
+}
+
+#[test]
 fn accept_language_is_read_by_weight_and_falls_back_to_english() {
     let locales = Locales::builtin();
     assert_eq!(locales.negotiate("en;q=0.4, es;q=0.8"), "es");

@@ -17,6 +17,14 @@
 //!
 //! The variables each kind gets are listed in [`Templates::sample_vars`].
 //!
+//! Words are Fluent messages (`locales/<language>/mail.ftl`, see
+//! [`crate::i18n`]): templates write `{{ t("mail-invitation-intro",
+//! product=product_name) }}`, in the language of the variable `lang` (the
+//! account's language; English when absent). Times are RFC 3339 values
+//! written with `{{ link_expires_at | when }}`: for `lang`, in the time zone
+//! `tz` (the firm's, an IANA name; UTC when absent). A host changes the
+//! words by overriding messages ([`Locales::with_dir`]) or whole templates.
+//!
 //! ```
 //! use portal_access_core::mail::Templates;
 //! use portal_access_core::MessageKind;
@@ -29,6 +37,12 @@
 //! let rendered = templates.render(MessageKind::Invitation, &vars).unwrap();
 //! assert_eq!(rendered.subject, "Welcome to Client portal, Ann Bcc: x@example.com");
 //! assert!(rendered.html.contains("Set up my account"));
+//!
+//! vars["lang"] = "es".into();
+//! vars["tz"] = "America/Chicago".into();
+//! let spanish = Templates::builtin().render(MessageKind::Invitation, &vars).unwrap();
+//! assert!(spanish.html.contains("Activar mi cuenta"));
+//! assert!(spanish.text.contains("hasta el 9 mar 2026, 5:00 CDT"));
 //! ```
 
 use std::collections::BTreeMap;
@@ -37,8 +51,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::i18n::{add_language_functions, Locales, TimeZone};
 use crate::MessageKind;
 
 /// A template failed to load, compile or render.
@@ -145,6 +161,7 @@ fn is_plain_name(name: &str) -> bool {
 pub struct Templates {
     overrides: Arc<BTreeMap<String, String>>,
     dir: Option<PathBuf>,
+    locales: Arc<Locales>,
     env: Arc<Environment<'static>>,
 }
 
@@ -164,15 +181,19 @@ impl Default for Templates {
 }
 
 impl Templates {
-    /// The built-in templates.
+    /// The built-in templates, with the shipped messages.
     pub fn builtin() -> Self {
-        Self::assemble(BTreeMap::new(), None)
+        Self::assemble(BTreeMap::new(), None, Arc::new(Locales::builtin()))
     }
 
     /// The built-ins, overridden by the files of `dir` that carry a
     /// template's name (e.g. `dir/invitation.html`). Other files are ignored.
     pub fn from_dir(dir: impl AsRef<Path>) -> Self {
-        Self::assemble(BTreeMap::new(), Some(dir.as_ref().to_path_buf()))
+        Self::assemble(
+            BTreeMap::new(),
+            Some(dir.as_ref().to_path_buf()),
+            Arc::new(Locales::builtin()),
+        )
     }
 
     /// Overrides the template `name` with `source` (checked before the
@@ -180,12 +201,23 @@ impl Templates {
     pub fn with_override(self, name: impl Into<String>, source: impl Into<String>) -> Self {
         let mut overrides = (*self.overrides).clone();
         overrides.insert(name.into(), source.into());
-        Self::assemble(overrides, self.dir)
+        Self::assemble(overrides, self.dir, self.locales)
     }
 
-    fn assemble(overrides: BTreeMap<String, String>, dir: Option<PathBuf>) -> Self {
+    /// The same templates speaking these messages (the service gives its
+    /// own, with the host's, at build).
+    pub fn with_locales(self, locales: Arc<Locales>) -> Self {
+        Self::assemble((*self.overrides).clone(), self.dir, locales)
+    }
+
+    fn assemble(
+        overrides: BTreeMap<String, String>,
+        dir: Option<PathBuf>,
+        locales: Arc<Locales>,
+    ) -> Self {
         let overrides = Arc::new(overrides);
         let mut env = Environment::new();
+        add_language_functions(&mut env, Arc::clone(&locales), TimeZone::UTC);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {
@@ -235,6 +267,7 @@ impl Templates {
         Self {
             overrides,
             dir,
+            locales,
             env: Arc::new(env),
         }
     }
@@ -246,8 +279,8 @@ impl Templates {
 
     /// Checks the set: override names are known, the override directory
     /// exists, and every kind's templates compile and render with sample
-    /// values (including absent optional values). Run at start-up by the
-    /// service builder; it also warms the template cache.
+    /// values (including absent optional values) in every language. Run at
+    /// start-up by the service builder; it also warms the template cache.
     pub fn validate(&self) -> Result<(), TemplateError> {
         if let Some(unknown) = self.overrides.keys().find(|n| builtin(n).is_none()) {
             return Err(TemplateError::new(
@@ -270,8 +303,11 @@ impl Templates {
             }
         }
         for kind in MessageKind::ALL {
-            for vars in samples(kind) {
-                self.render(kind, &vars)?;
+            for mut vars in samples(kind) {
+                for lang in self.locales.languages() {
+                    vars["lang"] = lang.into();
+                    self.render(kind, &vars)?;
+                }
             }
         }
         Ok(())
@@ -304,18 +340,22 @@ impl Templates {
 
     /// Sample values of every variable `kind` gets (the service adds
     /// `product_name`, `recipient_name`, `recipient_email`, `portal_url`,
-    /// and `link` with `link_expires_at` when the message carries a link).
+    /// `lang` (the account's language), `tz` (the firm's time zone), and
+    /// `link` with `link_expires_at` when the message carries a link).
+    /// Times are RFC 3339, for `| when`.
     pub fn sample_vars(kind: MessageKind) -> serde_json::Value {
         let mut vars = serde_json::json!({
             "product_name": "Client portal",
             "recipient_name": "Ann Client",
             "recipient_email": "ann.client@example.com",
             "portal_url": "https://portal.example.com/portal/",
+            "lang": "en",
+            "tz": "UTC",
         });
         let link = |page: &str| {
             serde_json::json!({
                 "link": format!("https://portal.example.com/portal{page}?token=q0sbH0vOnfT4tY0e6jZ8kLm3nP5rS7uW9xY1zA2bC4d"),
-                "link_expires_at": "2026-03-09 10:00 UTC",
+                "link_expires_at": "2026-03-09T10:00:00Z",
             })
         };
         let extra = match kind {
@@ -324,7 +364,7 @@ impl Templates {
             MessageKind::PasswordChanged => {
                 let mut extra = link("/not-me");
                 extra["reason"] = "reset".into();
-                extra["changed_at"] = "2026-03-02 10:00 UTC".into();
+                extra["changed_at"] = "2026-03-02T10:00:00Z".into();
                 extra["ip"] = "203.0.113.9".into();
                 extra["location"] = "Leeds, England, United Kingdom".into();
                 extra["os"] = "Windows 10".into();
@@ -335,12 +375,12 @@ impl Templates {
             MessageKind::UsernameChanged => serde_json::json!({
                 "old_username": "ann.c",
                 "new_username": "ann.client",
-                "changed_at": "2026-03-02 10:00 UTC",
+                "changed_at": "2026-03-02T10:00:00Z",
             }),
             MessageKind::EmailChanged => serde_json::json!({
                 "old_email": "ann.client@example.com",
                 "new_email": "ann@new.example",
-                "changed_at": "2026-03-02 10:00 UTC",
+                "changed_at": "2026-03-02T10:00:00Z",
             }),
             MessageKind::NoAccount => serde_json::json!({
                 "forgot_url": "https://portal.example.com/portal/forgot-password",
@@ -348,29 +388,29 @@ impl Templates {
             MessageKind::AccountSecured => serde_json::json!({
                 "account_email": "ann.client@example.com",
                 "account_id": "0b6f2a52-3c4e-4b8e-9a51-6f1f3c2d8e77",
-                "secured_at": "2026-03-02 10:00 UTC",
+                "secured_at": "2026-03-02T10:00:00Z",
                 "ip": "203.0.113.9",
             }),
             MessageKind::SignInCode => serde_json::json!({
                 "code": "042917",
-                "expires_at": "2026-03-02 10:10 UTC",
+                "expires_at": "2026-03-02T10:10:00Z",
             }),
             MessageKind::FactorAdded | MessageKind::FactorRemoved => {
                 let mut extra = link("/not-me");
                 extra["factor"] = "totp".into();
-                extra["changed_at"] = "2026-03-02 10:00 UTC".into();
+                extra["changed_at"] = "2026-03-02T10:00:00Z".into();
                 extra
             }
             MessageKind::MfaReset => {
                 let mut extra = link("/not-me");
-                extra["changed_at"] = "2026-03-02 10:00 UTC".into();
+                extra["changed_at"] = "2026-03-02T10:00:00Z".into();
                 extra["enrolment_required"] = true.into();
                 extra
             }
             MessageKind::RecoveryCodeUsed => {
                 let mut extra = link("/not-me");
                 extra["factor"] = "recovery_code".into();
-                extra["changed_at"] = "2026-03-02 10:00 UTC".into();
+                extra["changed_at"] = "2026-03-02T10:00:00Z".into();
                 extra["codes_left"] = 9.into();
                 extra
             }
@@ -450,17 +490,15 @@ fn one_line(subject: &str) -> String {
         .join(" ")
 }
 
-/// A time as people read it in mail: `2026-11-23 14:05 UTC`.
-pub fn human_time(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
+/// A time as a mail template variable: RFC 3339 in UTC
+/// (`2026-11-23T14:05:00Z`), which a template writes with `| when` for
+/// the reader's language and the firm's time zone.
+pub fn mail_time(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
 }
 
 #[cfg(test)]

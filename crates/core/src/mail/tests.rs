@@ -18,6 +18,12 @@ fn every_built_in_template_renders_with_sample_values() {
             "{kind:?} html"
         );
         assert!(rendered.html.contains("Client portal"), "{kind:?} html");
+        assert!(
+            rendered.text.starts_with("Hello Ann Client,\n\n")
+                || rendered.text.starts_with("Hello,\n\n"),
+            "{kind:?}: the greeting, then a blank line: {}",
+            rendered.text
+        );
     }
 }
 
@@ -39,7 +45,7 @@ fn link_messages_carry_their_link_in_text_and_html() {
             "{kind:?} html"
         );
         assert!(
-            rendered.text.contains("2026-03-09 10:00 UTC"),
+            rendered.text.contains("Mar 9, 2026, 10:00 AM UTC"),
             "{kind:?} expiry"
         );
     }
@@ -63,7 +69,7 @@ fn the_password_changed_notice_tells_when_where_and_what_to_do() {
     let vars = Templates::sample_vars(MessageKind::PasswordChanged);
     let rendered = render(&Templates::builtin(), MessageKind::PasswordChanged, &vars);
     for fact in [
-        "2026-03-02 10:00 UTC",
+        "Mar 2, 2026, 10:00 AM UTC",
         "203.0.113.9",
         "Leeds, England, United Kingdom",
         "Windows 10",
@@ -207,7 +213,93 @@ fn a_missing_variable_is_an_error_not_an_empty_string() {
 }
 
 #[test]
-fn human_time_is_utc_to_the_minute() {
-    let at = time::macros::datetime!(2026-11-23 15:05:59 +01:00);
-    assert_eq!(human_time(at), "2026-11-23 14:05 UTC");
+fn mail_time_is_rfc3339_in_utc() {
+    let at = time::macros::datetime!(2026-11-23 15:05:59.123 +01:00);
+    assert_eq!(mail_time(at), "2026-11-23T14:05:59Z");
+}
+
+fn in_language(kind: MessageKind, lang: &str, tz: &str) -> serde_json::Value {
+    let mut vars = Templates::sample_vars(kind);
+    vars["lang"] = lang.into();
+    vars["tz"] = tz.into();
+    vars
+}
+
+#[test]
+fn every_message_is_written_in_spanish_with_no_key_left_unsaid() {
+    let templates = Templates::builtin();
+    for kind in MessageKind::ALL {
+        for vars in samples(kind) {
+            let mut vars = vars;
+            vars["lang"] = "es".into();
+            let rendered = render(&templates, kind, &vars);
+            for part in [&rendered.subject, &rendered.text, &rendered.html] {
+                assert!(
+                    !part.contains("mail-"),
+                    "{kind:?}: a message key shows: {part}"
+                );
+                assert!(
+                    !part.contains("Hello"),
+                    "{kind:?}: English in Spanish mail: {part}"
+                );
+            }
+            assert!(rendered.html.contains(r#"<html lang="es">"#), "{kind:?}");
+        }
+    }
+}
+
+#[test]
+fn the_spanish_invitation_is_spanish_with_its_expiry_in_the_firms_zone() {
+    let vars = in_language(MessageKind::Invitation, "es", "America/Chicago");
+    let rendered = render(&Templates::builtin(), MessageKind::Invitation, &vars);
+    assert_eq!(rendered.subject, "Lo invitamos a Client portal");
+    assert!(
+        rendered.text.starts_with("Estimado/a Ann Client:"),
+        "{}",
+        rendered.text
+    );
+    assert!(
+        rendered
+            .text
+            .contains("válido hasta el 9 mar 2026, 5:00 CDT"),
+        "{}",
+        rendered.text
+    );
+    assert!(rendered.html.contains("Activar mi cuenta"));
+}
+
+#[test]
+fn english_mail_is_written_in_the_firms_zone_too() {
+    let vars = in_language(MessageKind::PasswordReset, "en", "America/Chicago");
+    let rendered = render(&Templates::builtin(), MessageKind::PasswordReset, &vars);
+    assert!(
+        rendered.text.contains("until Mar 9, 2026, 5:00 AM CDT"),
+        "{}",
+        rendered.text
+    );
+}
+
+#[test]
+fn a_language_the_locales_lack_falls_back_to_english() {
+    let vars = in_language(MessageKind::Invitation, "fr", "UTC");
+    let rendered = render(&Templates::builtin(), MessageKind::Invitation, &vars);
+    assert_eq!(rendered.subject, "You're invited to Client portal");
+}
+
+#[test]
+fn a_host_message_override_reaches_the_mail() {
+    let dir = std::env::temp_dir().join(format!("portal-mail-locales-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("es")).unwrap();
+    std::fs::write(
+        dir.join("es/mine.ftl"),
+        "mail-invitation-subject = Bienvenido a { $product }\n",
+    )
+    .unwrap();
+    let locales = crate::i18n::Locales::builtin().with_dir(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let templates = Templates::builtin().with_locales(std::sync::Arc::new(locales.unwrap()));
+    templates.validate().unwrap();
+    let vars = in_language(MessageKind::Invitation, "es", "UTC");
+    let rendered = render(&templates, MessageKind::Invitation, &vars);
+    assert_eq!(rendered.subject, "Bienvenido a Client portal");
 }

@@ -201,6 +201,7 @@ async fn a_failing_create_is_an_infrastructure_failure() {
                 email: "ann@example.com".into(),
                 contact_ref: None,
                 display_name: None,
+                language: None,
             },
         )
         .await;

@@ -272,11 +272,13 @@ impl PortalServiceBuilder {
             return Err(ConfigError::MissingSecretKey);
         }
         let hasher = Hasher::new(&self.config.hashing).map_err(ConfigError::Hashing)?;
-        self.templates.validate().map_err(ConfigError::Templates)?;
+        let mut parts = self;
+        parts.templates = parts.templates.with_locales(Arc::clone(&parts.locales));
+        parts.templates.validate().map_err(ConfigError::Templates)?;
         let (events, _) = broadcast::channel(256);
         Ok(PortalService {
             inner: Arc::new(Inner {
-                parts: self,
+                parts,
                 hasher,
                 events,
             }),
@@ -304,6 +306,15 @@ impl PortalService {
     /// The languages of pages and mail.
     pub fn locales(&self) -> &Arc<crate::i18n::Locales> {
         &self.inner.parts.locales
+    }
+
+    /// An account's language as given (absent or blank: the firm's
+    /// default, `Some(None)`); `None` when the service does not speak it.
+    pub(crate) fn language_of(&self, tag: Option<&str>) -> Option<Option<crate::Language>> {
+        match tag.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Some(None),
+            Some(tag) => self.locales().language(tag).map(Some),
+        }
     }
 
     /// The store.
@@ -401,6 +412,14 @@ impl PortalService {
         vars.insert("recipient_name".into(), intent.to_name.clone().into());
         vars.insert("recipient_email".into(), intent.to.clone().into());
         vars.insert("portal_url".into(), config.portal_url("/", None).into());
+        let lang = intent
+            .language
+            .as_ref()
+            .and_then(|l| self.locales().supported(l.as_str()))
+            .unwrap_or(crate::i18n::DEFAULT_LANGUAGE);
+        vars.insert("lang".into(), lang.into());
+        let tz = config.time_zone_of(&intent.tenant);
+        vars.insert("tz".into(), tz.iana_name().unwrap_or("UTC").into());
         let (token_hash, token_expires_at) = match &intent.link {
             Some(link) => {
                 vars.insert(
@@ -411,7 +430,7 @@ impl PortalService {
                 );
                 vars.insert(
                     "link_expires_at".into(),
-                    crate::mail::human_time(link.expires_at).into(),
+                    crate::mail::mail_time(link.expires_at).into(),
                 );
                 (Some(link.token.hash()), Some(link.expires_at))
             }

@@ -94,13 +94,14 @@ impl PasswordNotice {
             secret: None,
             vars: serde_json::json!({
                 "reason": self.reason.as_str(),
-                "changed_at": crate::mail::human_time(now),
+                "changed_at": crate::mail::mail_time(now),
                 "ip": self.ip,
                 "location": self.location.as_ref().map(|l| l.to_string()),
                 "os": self.device.os,
                 "browser": self.device.browser,
                 "reset_url": service.config().portal_url("/forgot-password", None),
             }),
+            language: account.language.clone(),
         };
         (intent, record)
     }

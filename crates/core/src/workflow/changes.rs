@@ -94,6 +94,7 @@ impl MailIntent {
             link: None,
             secret: None,
             vars: serde_json::json!({}),
+            language: account.language.clone(),
         }
     }
 

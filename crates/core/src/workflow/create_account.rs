@@ -13,7 +13,7 @@
 //! let actor = Actor::Staff { tenant: tenant.clone(), staff_id: StaffId::new("bob").unwrap() };
 //! let ctx = RequestContext::default();
 //! let now = time::macros::datetime!(2026-03-01 9:00 UTC);
-//! let command = NewAccount { email: " ann@example.com ", contact_ref: Some("c-1"), display_name: Some("Ann") };
+//! let command = NewAccount { email: " ann@example.com ", contact_ref: Some("c-1"), display_name: Some("Ann"), language: None };
 //! let decision = decide_create_account(&tenant, Attribution::new(&actor, &ctx, EventId::from_random([2; 16])),
 //!     command, AccountId::from_random([1; 16]), now).unwrap();
 //! assert_eq!(decision.outcome.email.as_str(), "ann@example.com");
@@ -26,7 +26,9 @@ use time::OffsetDateTime;
 use super::attribution::Attribution;
 use super::{Decision, ErrorCode, Refusal};
 use crate::TenantId;
-use crate::{Account, AccountChange, AccountId, AuditKind, Changes, EmailAddress, InvalidEmail};
+use crate::{
+    Account, AccountChange, AccountId, AuditKind, Changes, EmailAddress, InvalidEmail, Language,
+};
 
 /// The most characters a contact reference may have.
 pub const MAX_CONTACT_REF_CHARS: usize = 256;
@@ -34,7 +36,7 @@ pub const MAX_CONTACT_REF_CHARS: usize = 256;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
 
 /// What staff typed to create an account (not yet parsed).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct NewAccount<'a> {
     /// The contact's email address.
     pub email: &'a str,
@@ -42,6 +44,9 @@ pub struct NewAccount<'a> {
     pub contact_ref: Option<&'a str>,
     /// A display name for mail.
     pub display_name: Option<&'a str>,
+    /// The language of the client's mail, checked against the service's
+    /// languages before (absent: the firm's default).
+    pub language: Option<Language>,
 }
 
 /// Why an account was not created.
@@ -60,14 +65,18 @@ pub enum CreateAccountError {
     /// Another account of the tenant has this address (`email_taken`).
     #[error("another portal account of this firm already uses this email address")]
     EmailTaken,
+    /// `language` is not a language of this portal (`validation_failed`).
+    #[error("`language` must be a language of this portal (e.g. `en`, `es`), or absent for the firm's default")]
+    UnsupportedLanguage,
 }
 
 impl Refusal for CreateAccountError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidEmail(_) | Self::InvalidContactRef | Self::InvalidDisplayName => {
-                ErrorCode::ValidationFailed
-            }
+            Self::InvalidEmail(_)
+            | Self::InvalidContactRef
+            | Self::InvalidDisplayName
+            | Self::UnsupportedLanguage => ErrorCode::ValidationFailed,
             Self::EmailTaken => ErrorCode::EmailTaken,
         }
     }
@@ -100,13 +109,20 @@ pub fn decide_create_account(
         .map_err(|()| CreateAccountError::InvalidContactRef)?;
     let display_name = optional_text(command.display_name, MAX_DISPLAY_NAME_CHARS)
         .map_err(|()| CreateAccountError::InvalidDisplayName)?;
-    let account = Account::new(id, tenant.clone(), email, contact_ref, display_name, now);
+    let account = Account {
+        language: command.language,
+        ..Account::new(id, tenant.clone(), email, contact_ref, display_name, now)
+    };
     let event = by.event(
         tenant,
         Some(id),
         AuditKind::AccountCreated,
         now,
-        serde_json::json!({ "email": account.email.as_str(), "contact_ref": account.contact_ref }),
+        serde_json::json!({
+            "email": account.email.as_str(),
+            "contact_ref": account.contact_ref,
+            "language": account.language,
+        }),
     );
     let changes = Changes {
         account: Some(AccountChange::Insert(account.clone())),
@@ -137,7 +153,26 @@ mod tests {
             email,
             contact_ref: Some(" contact-9 "),
             display_name: Some("Ann Client"),
+            language: None,
         }
+    }
+
+    #[test]
+    fn a_new_account_gets_the_language_staff_chose() {
+        let decision = create(NewAccount {
+            language: Some(crate::Language::stored("es")),
+            ..command("ann@example.com")
+        })
+        .unwrap();
+        assert_eq!(
+            decision.outcome.language.as_ref().map(|l| l.as_str()),
+            Some("es")
+        );
+        assert_eq!(decision.changes.audit[0].detail["language"], "es");
+        assert_eq!(
+            create(command("bob@example.com")).unwrap().outcome.language,
+            None
+        );
     }
 
     #[test]
@@ -206,6 +241,7 @@ mod tests {
             email: "ann@example.com",
             contact_ref: Some("   "),
             display_name: Some(""),
+            language: None,
         })
         .unwrap();
         assert_eq!(decision.outcome.contact_ref, None);

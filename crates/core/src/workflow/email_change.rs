@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use super::attribution::Attribution;
 use super::refusal::{not_found_is, stale_version_is};
 use super::{Decision, ErrorCode, MailIntent, Refusal};
-use crate::mail::human_time;
+use crate::mail::mail_time;
 use crate::{
     Account, AccountChange, AuditKind, Changes, EmailAddress, InvalidEmail, MessageKind, TokenKind,
     TokenRevocation,
@@ -104,7 +104,7 @@ pub fn decide_change_email(
     let vars = serde_json::json!({
         "old_email": old.as_str(),
         "new_email": email.as_str(),
-        "changed_at": human_time(now),
+        "changed_at": mail_time(now),
     });
     let mail = if notify {
         [old.as_str(), email.as_str()]
@@ -118,6 +118,7 @@ pub fn decide_change_email(
                 link: None,
                 secret: None,
                 vars: vars.clone(),
+                language: account.language.clone(),
             })
             .collect()
     } else {
@@ -149,7 +150,7 @@ mod tests {
             assert!(mail.link.is_none());
             assert_eq!(mail.vars["old_email"], "Ann.Client@example.com");
             assert_eq!(mail.vars["new_email"], "ann@new.example");
-            assert_eq!(mail.vars["changed_at"], "2026-03-02 10:00 UTC");
+            assert_eq!(mail.vars["changed_at"], "2026-03-02T10:00:00Z");
         }
     }
 

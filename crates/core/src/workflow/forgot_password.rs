@@ -157,6 +157,7 @@ pub fn decide_forgot_password(
             link: None,
             secret: None,
             vars: serde_json::json!({ "forgot_url": input.forgot_url }),
+            language: None,
         };
         return Decision {
             changes: Changes::default(),

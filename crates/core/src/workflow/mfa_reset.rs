@@ -178,7 +178,7 @@ pub fn decide_mfa_reset(
     if let Some(notice) = notice {
         let (intent, not_me) = notice.to(MessageKind::MfaReset, account, "all", now);
         mail.push(intent.with_vars(serde_json::json!({
-            "changed_at": crate::mail::human_time(now),
+            "changed_at": crate::mail::mail_time(now),
             "enrolment_required": policy.requires_factor_at(now),
         })));
         changes.new_tokens.push(not_me);

@@ -41,6 +41,9 @@ pub struct MailIntent {
     pub secret: Option<MailSecret>,
     /// Further template variables (a JSON object).
     pub vars: serde_json::Value,
+    /// The language to write it in (the account's); absent: the firm's
+    /// default, English.
+    pub language: Option<crate::Language>,
 }
 
 /// A link a message carries.
@@ -221,6 +224,7 @@ pub mod create_account;
 pub mod email_change;
 pub mod human_verification;
 pub mod invitation;
+pub mod language;
 pub mod mfa_reset;
 pub mod set_password;
 pub mod staff_reset;

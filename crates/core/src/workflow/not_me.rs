@@ -114,9 +114,11 @@ pub fn decide_secure_account(
             vars: serde_json::json!({
                 "account_email": account.email.as_str(),
                 "account_id": account.id.to_string(),
-                "secured_at": crate::mail::human_time(now),
+                "secured_at": crate::mail::mail_time(now),
                 "ip": input.ctx.ip.map(|ip| ip.to_string()),
             }),
+            // To the firm's staff: the firm's default language.
+            language: None,
         })
         .into_iter()
         .collect();

@@ -255,6 +255,7 @@ pub(crate) mod test_support {
             link: None,
             secret: None,
             vars: serde_json::json!({ "reason": reason }),
+            language: None,
         };
         (intent, token_record(account, TokenKind::NotMe, n))
     }

@@ -248,6 +248,7 @@ mod tests {
             }),
             secret: None,
             vars: serde_json::json!({ "reason": "staff" }),
+            language: None,
         };
         (intent, record)
     }

@@ -249,6 +249,9 @@ pub struct AccountStatus {
     pub contact_ref: Option<String>,
     /// The display name.
     pub display_name: Option<String>,
+    /// The language of the client's mail (`es`); `null`: the firm's
+    /// default, English.
+    pub language: Option<crate::Language>,
     /// `enabled` or `disabled`.
     pub access: Access,
     /// Whether archived.
@@ -329,6 +332,7 @@ pub fn account_status(
         email: account.email.as_str().to_owned(),
         username: account.username.as_ref().map(|u| u.as_str().to_owned()),
         contact_ref: account.contact_ref.clone(),
+        language: account.language.clone(),
         display_name: account.display_name.clone(),
         access: account.access,
         archived: account.archived,

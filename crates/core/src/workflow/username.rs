@@ -109,8 +109,9 @@ pub fn decide_change_username(
         vars: serde_json::json!({
             "old_username": old,
             "new_username": username.as_str(),
-            "changed_at": crate::mail::human_time(now),
+            "changed_at": crate::mail::mail_time(now),
         }),
+        language: account.language.clone(),
     };
     updated.version += 1;
     Ok(Decision {
@@ -146,7 +147,7 @@ mod tests {
         assert_eq!(d.mail[0].to, account.email.as_str());
         assert_eq!(d.mail[0].vars["old_username"], "ann.c");
         assert_eq!(d.mail[0].vars["new_username"], "Ann.Client-2");
-        assert_eq!(d.mail[0].vars["changed_at"], "2026-03-02 10:00 UTC");
+        assert_eq!(d.mail[0].vars["changed_at"], "2026-03-02T10:00:00Z");
         assert_eq!(d.changes.audit[0].kind, AuditKind::UsernameChanged);
         assert_eq!(d.changes.audit[0].detail["old_username"], "ann.c");
     }

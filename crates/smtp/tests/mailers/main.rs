@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod directory;
+mod language;
 mod slow;
 mod smtp;
 mod support;

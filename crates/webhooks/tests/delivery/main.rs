@@ -140,6 +140,7 @@ async fn events_of_the_service_arrive_signed_and_every_signature_verifies_by_han
         email: "ann@example.com".into(),
         contact_ref: None,
         display_name: None,
+        language: None,
     };
     let ann = service.create_account(&staff, &ctx, input).await.unwrap();
     service

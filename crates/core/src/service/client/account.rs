@@ -1,4 +1,5 @@
-//! The signed-in client changes their username or password.
+//! The signed-in client changes their username, password or the language
+//! of their mail.
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -6,13 +7,15 @@ use super::super::notice::PasswordChangeReason;
 use super::super::transaction::{no_constraints, Step};
 use super::super::{infra, ClientSession, PortalService, ServiceError, SignedIn};
 use super::{same_hash, ChangePasswordError, ChangeUsernameError, PreparedPassword};
+use crate::workflow::attribution::Attribution;
 use crate::workflow::change_password::check_new_password;
 use crate::workflow::change_password::{
     check_current_password, decide_change_password, ChangePasswordInput,
 };
+use crate::workflow::language::{decide_set_language, LanguageError};
 use crate::workflow::rate_keys;
 use crate::workflow::username::{decide_change_username, ChangeUsernameOutcome};
-use crate::{normalize_password, Account, RequestContext, StoreError};
+use crate::{normalize_password, Account, Actor, RequestContext, StoreError};
 
 impl PortalService {
     /// Changes the signed-in client's username (unique per tenant,
@@ -40,6 +43,37 @@ impl PortalService {
                 } else {
                     Step::Commit(decision.map(|_| ()))
                 })
+            },
+        )
+        .await
+    }
+
+    /// Sets the language of the signed-in client's mail (`None` or blank:
+    /// the firm's default). Refused: `validation_failed` (a language the
+    /// service does not speak).
+    pub async fn set_own_language(
+        &self,
+        session: &ClientSession,
+        ctx: &RequestContext,
+        language: Option<&str>,
+    ) -> Result<(), ServiceError<LanguageError>> {
+        let language = self
+            .language_of(language)
+            .ok_or(ServiceError::Refused(LanguageError::UnsupportedLanguage))?;
+        let now = self.now();
+        let client = Actor::Client {
+            account_id: session.account.id,
+        };
+        self.transact(
+            now,
+            no_constraints,
+            session.account.clone(),
+            move |account| async move { self.reload(&account).await },
+            |account| {
+                let by = Attribution::new(&client, ctx, self.new_event_id());
+                decide_set_language(account, by, now, language.clone())
+                    .map(Step::unless_empty)
+                    .map_err(ServiceError::Refused)
             },
         )
         .await

@@ -8,13 +8,14 @@ use super::super::transaction::{no_constraints, Step};
 use super::super::{infra, PortalService, ServiceError, StaffActor};
 use super::{
     count, AccessError, ArchiveError, ChangeEmailError, InvitationError, InvitationSent,
-    SetPasswordError, SetPasswordInput, SetPasswordOutcome, StaffResetError,
+    LanguageError, SetPasswordError, SetPasswordInput, SetPasswordOutcome, StaffResetError,
 };
 use crate::workflow::access::decide_set_access;
 use crate::workflow::archive::decide_archive;
 use crate::workflow::attribution::Attribution;
 use crate::workflow::email_change::decide_change_email;
 use crate::workflow::invitation::decide_send_invitation;
+use crate::workflow::language::decide_set_language;
 use crate::workflow::set_password::{check_set_password, decide_set_password};
 use crate::workflow::staff_reset::{check_staff_reset, decide_staff_reset};
 use crate::workflow::Refusal;
@@ -216,6 +217,33 @@ impl PortalService {
         })
         .await?;
         tracing::info!(account_id = %id, staff_id = %staff.staff_id, enabled, "portal access set");
+        Ok(())
+    }
+
+    /// Sets the language of the account's mail (`None` or blank: the
+    /// firm's default). Refused: `not_found`, `stale_version`,
+    /// `validation_failed` (a language the service does not speak).
+    pub async fn set_language(
+        &self,
+        staff: &StaffActor,
+        ctx: &RequestContext,
+        id: AccountId,
+        language: Option<&str>,
+    ) -> Result<(), ServiceError<LanguageError>> {
+        let language = self
+            .language_of(language)
+            .ok_or(ServiceError::Refused(LanguageError::UnsupportedLanguage))?;
+        let actor = staff.actor();
+        self.decide_and_commit(staff, ctx, id, no_constraints, |account, now| {
+            decide_set_language(
+                account,
+                Attribution::new(&actor, ctx, self.new_event_id()),
+                now,
+                language.clone(),
+            )
+        })
+        .await?;
+        tracing::info!(account_id = %id, staff_id = %staff.staff_id, language = ?language, "mail language set");
         Ok(())
     }
 

@@ -18,6 +18,7 @@
 //! let ctx = RequestContext::default();
 //! let account = service.create_account(&staff, &ctx, NewAccountInput {
 //!     email: "ann@example.com".into(), contact_ref: None, display_name: Some("Ann".into()),
+//!     language: None,
 //! }).await.unwrap();
 //! // No mailer is configured: no invitation can be sent.
 //! let refused = service.send_invitation(&staff, &ctx, account.id).await.unwrap_err();
@@ -53,6 +54,7 @@ pub use crate::workflow::create_account::CreateAccountError;
 pub use crate::workflow::email_change::ChangeEmailError;
 pub use crate::workflow::human_verification::HumanVerificationError;
 pub use crate::workflow::invitation::{InvitationError, InvitationSent};
+pub use crate::workflow::language::LanguageError;
 pub use crate::workflow::set_password::{NoticeDelivery, SetPasswordError, SetPasswordOutcome};
 pub use crate::workflow::staff_reset::StaffResetError;
 pub use crate::workflow::status::{AccountStatus, StaffAction};
@@ -77,6 +79,11 @@ pub struct NewAccountInput {
     /// A display name for mail.
     #[serde(default)]
     pub display_name: Option<String>,
+    /// The language of the client's mail: a tag of the service's
+    /// [`Locales`](crate::i18n::Locales) (`es`); absent or blank: the
+    /// firm's default, English.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// A password set by staff (`PUT /staff/accounts/{id}/password`). `Debug`
@@ -173,7 +180,8 @@ impl PortalService {
     }
 
     /// Creates the portal account of a client contact: never invited,
-    /// access enabled. Refused: `validation_failed`, `email_taken`.
+    /// access enabled. Refused: `validation_failed` (also for a language
+    /// the service does not speak), `email_taken`.
     pub async fn create_account(
         &self,
         staff: &StaffActor,
@@ -182,6 +190,11 @@ impl PortalService {
     ) -> Result<Account, ServiceError<CreateAccountError>> {
         let actor = staff.actor();
         let now = self.now();
+        let language = self
+            .language_of(input.language.as_deref())
+            .ok_or(ServiceError::Refused(
+                CreateAccountError::UnsupportedLanguage,
+            ))?;
         // Nothing to load: a new account cannot conflict, only collide.
         let account = self
             .transact(
@@ -197,6 +210,7 @@ impl PortalService {
                             email: &input.email,
                             contact_ref: input.contact_ref.as_deref(),
                             display_name: input.display_name.as_deref(),
+                            language: language.clone(),
                         },
                         self.new_account_id(),
                         now,

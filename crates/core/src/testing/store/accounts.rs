@@ -6,7 +6,7 @@ use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 use crate::{
-    Access, AccountChange, AccountStore, AuditKind, Changes, EmailAddress, Invitation,
+    Access, AccountChange, AccountStore, AuditKind, Changes, EmailAddress, Invitation, Language,
     PasswordHash, SessionRevocation, StoreError, TenantId, TokenKind, TokenRevocation,
 };
 
@@ -30,6 +30,7 @@ pub async fn an_inserted_account_is_found_by_id_normalized_email_and_username_ke
         expires_at: at(10 + 7 * 86_400),
     };
     ann.must_change_password = true;
+    ann.language = Some(Language::stored("es"));
     ann.last_sign_in_at = Some(at(20));
     ann.updated_at = at(30);
     let mut bob = account(&firm, 2, "bob@example.com");

@@ -7,8 +7,9 @@ use time::Duration;
 
 use crate::{
     Access, Account, AccountChange, AccountStore, AuditKind, Changes, DeviceRecord,
-    DeviceRevocation, EmailAddress, Invitation, PasswordHash, Redemption, SessionRevocation,
-    StaffId, StaffVerification, StoreError, TokenHash, TokenKind, TokenRevocation,
+    DeviceRevocation, EmailAddress, Invitation, Language, PasswordHash, Redemption,
+    SessionRevocation, StaffId, StaffVerification, StoreError, TokenHash, TokenKind,
+    TokenRevocation,
 };
 
 use super::fixtures::*;
@@ -80,6 +81,7 @@ pub async fn an_update_writes_every_field_and_increments_the_version(store: Arc<
     changed.invitation = Invitation::Accepted { at: at(70) };
     changed.must_change_password = true;
     changed.last_sign_in_at = Some(at(80));
+    changed.language = Some(Language::stored("es"));
     changed.updated_at = at(90);
     update(&store, &changed).await.unwrap();
 
@@ -113,6 +115,7 @@ pub async fn an_update_writes_every_field_and_increments_the_version(store: Arc<
     cleared.password_hash = None;
     cleared.last_sign_in_at = None;
     cleared.invitation = Invitation::NotInvited;
+    cleared.language = None;
     update(&store, &cleared).await.unwrap();
     cleared.version = 2;
     assert_eq!(stored(&store, &ann).await, cleared);

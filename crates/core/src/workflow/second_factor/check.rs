@@ -146,7 +146,7 @@ pub fn decide_complete_challenge(
                 notice.to(MessageKind::RecoveryCodeUsed, account, "recovery_code", now);
             mail.push(intent.with_vars(serde_json::json!({
                 "factor": "recovery_code",
-                "changed_at": crate::mail::human_time(now),
+                "changed_at": crate::mail::mail_time(now),
                 "codes_left": left,
             })));
             new_tokens.push(not_me);

@@ -73,7 +73,7 @@ pub fn decide_send_email_code(
     let mut intent =
         MailIntent::to_account(MessageKind::SignInCode, account).with_vars(serde_json::json!({
             "code": code.as_str(),
-            "expires_at": crate::mail::human_time(expires_at),
+            "expires_at": crate::mail::mail_time(expires_at),
         }));
     intent.secret = Some(MailSecret {
         hash: challenge.hash,

@@ -365,7 +365,7 @@ impl FactorNotice {
             .with_link("/not-me", self.not_me, expires_at)
             .with_vars(serde_json::json!({
                 "factor": factor,
-                "changed_at": crate::mail::human_time(now),
+                "changed_at": crate::mail::mail_time(now),
             }));
         (intent, record)
     }
