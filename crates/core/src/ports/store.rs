@@ -210,8 +210,7 @@ pub struct DeviceRevocation {
 /// 7. `outbox`, 8. `audit`, 9. `link_openings`,
 /// 10. `clear_rate_prefixes`, 11. `staff_verification` (upsert),
 /// 12. `revoke_devices`, then 13. `new_device`, then 14. `webhooks` (queue webhook deliveries),
-/// 15. `delivery` (record a message's delivery attempt, as
-///     [`AccountStore::record_delivery`] does).
+/// 15. `delivery` (as [`AccountStore::record_delivery`] does).
 ///
 /// The audit events are written in their step's place by the memory store
 /// and, on the SQL stores, appended to the tenant's chain as the last
@@ -250,8 +249,7 @@ pub struct Changes {
     pub new_device: Option<DeviceRecord>,
     /// Queue webhook deliveries (one per event and endpoint).
     pub webhooks: Vec<NewWebhook>,
-    /// Record a message's delivery attempt with the rest (a message given up
-    /// on and its `message.failed` webhooks, in one transaction).
+    /// Record a message's delivery attempt (given up on, with its `message.failed` webhooks).
     pub delivery: Option<DeliveryRecord>,
 }
 
@@ -351,9 +349,8 @@ pub enum ChangeStep<'a> {
     Delivery(&'a DeliveryRecord),
 }
 
-/// What [`AccountStore::search_accounts`] looks for: `text` (matched,
-/// lowercased, as a substring of the normalized email, the username key and
-/// the contact reference; empty matches every account) and the page.
+/// What [`AccountStore::search_accounts`] looks for: `text` (lowercased, a substring of the
+/// normalized email, the username key or the contact reference; empty matches all) and the page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountSearch {
     /// What the staff member typed, lowercased and trimmed.
