@@ -1,6 +1,8 @@
 //! Criterion benches of the hot pure code: the password policy, token
-//! hashing, parsing, the TOTP check, and one argon2id verify at the SPEC parameters (the
-//! physical limit sign-in throughput is compared against).
+//! hashing, parsing, the TOTP check, languages (mail rendered in English and
+//! Spanish at enqueue, `Accept-Language` negotiated on every page), and one
+//! argon2id verify at the SPEC parameters (the physical limit sign-in
+//! throughput is compared against).
 //!
 //! `cargo bench --bench core`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -105,5 +107,45 @@ fn totp_check(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, policy, tokens, parsing, argon2_verify, totp_check);
+/// What languages cost a request: an invitation rendered (subject, text,
+/// HTML) in English and in Spanish with its expiry in Chicago time, as a
+/// staff invite pays it at enqueue; `Accept-Language` negotiated, as every
+/// page pays it.
+fn languages(c: &mut Criterion) {
+    use portal_access::i18n::Locales;
+    use portal_access::mail::Templates;
+    use portal_access::MessageKind;
+    let templates = Templates::builtin();
+    let mut vars = Templates::sample_vars(MessageKind::Invitation);
+    c.bench_function("mail_render_invitation_en", |b| {
+        b.iter(|| {
+            templates
+                .render(MessageKind::Invitation, black_box(&vars))
+                .unwrap()
+        })
+    });
+    vars["lang"] = "es".into();
+    vars["tz"] = "America/Chicago".into();
+    c.bench_function("mail_render_invitation_es_chicago", |b| {
+        b.iter(|| {
+            templates
+                .render(MessageKind::Invitation, black_box(&vars))
+                .unwrap()
+        })
+    });
+    let locales = Locales::builtin();
+    c.bench_function("accept_language_negotiate", |b| {
+        b.iter(|| locales.negotiate(black_box("es-MX,es;q=0.9,en-US;q=0.8,en;q=0.7")))
+    });
+}
+
+criterion_group!(
+    benches,
+    policy,
+    tokens,
+    parsing,
+    argon2_verify,
+    totp_check,
+    languages
+);
 criterion_main!(benches);
