@@ -7,10 +7,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
-use crate::console::{act, console_as, open, CONSOLE};
+use crate::console::{act, console_as, console_post, open};
 
 async fn created(app: &TestApp, body: Value) -> String {
-    let response = app.staff_json(Method::POST, "/staff/accounts", body).await;
+    let response = app.staff_create(body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let status: Value = response.json().await.unwrap();
     status["id"].as_str().unwrap().to_owned()
@@ -41,12 +41,7 @@ pub async fn staff_create_a_spanish_account_and_change_its_language(backend: Bac
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.status_of(&id).await["language"], Value::Null);
 
-    let events: Value = app
-        .staff_call(Method::GET, &format!("/staff/accounts/{id}/events"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let events: Value = app.staff_get(&format!("/staff/accounts/{id}/events")).await;
     let changes: Vec<&Value> = events["events"]
         .as_array()
         .unwrap()
@@ -63,11 +58,7 @@ pub async fn an_unsupported_language_is_refused_and_nothing_is_created_or_change
 ) {
     let app = TestApp::spawn(backend).await;
     let response = app
-        .staff_json(
-            Method::POST,
-            "/staff/accounts",
-            json!({ "email": "ana@example.com", "language": "fr" }),
-        )
+        .staff_create(json!({ "email": "ana@example.com", "language": "fr" }))
         .await;
     let body = assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
     assert!(
@@ -151,12 +142,7 @@ pub async fn the_client_sets_their_own_language_and_their_mail_follows(backend: 
         notice.text_body
     );
 
-    let events: Value = app
-        .staff_call(Method::GET, &format!("/staff/accounts/{id}/events"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let events: Value = app.staff_get(&format!("/staff/accounts/{id}/events")).await;
     let change = events["events"]
         .as_array()
         .unwrap()
@@ -181,7 +167,7 @@ pub async fn the_home_page_form_sets_the_language(backend: Backend) {
         .submit(&client, "/portal/language", &csrf, &[("language", "nope")])
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.text().await.unwrap().contains("language-error"));
+    assert!(body_text(response).await.contains("language-error"));
     assert_eq!(app.status_of(&id).await["language"], Value::Null);
 
     let response = app
@@ -211,14 +197,8 @@ pub async fn the_console_sets_the_language_on_creation_and_on_the_account_page(b
         "{page}"
     );
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[("email", "ana@example.com"), ("language", "es")],
-        )
-        .await;
+    let form = [("email", "ana@example.com"), ("language", "es")];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let firm = TenantId::new("firm").unwrap();
     let ana = app
@@ -251,14 +231,9 @@ pub async fn the_console_sets_the_language_on_creation_and_on_the_account_page(b
         set_language(&app, &id, json!("en")).await.status(),
         StatusCode::NO_CONTENT
     );
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts/{id}/language"),
-            &csrf,
-            &[("version", &seen), ("language", "es")],
-        )
-        .await;
+    let target = format!("/accounts/{id}/language");
+    let form = [("version", seen.as_str()), ("language", "es")];
+    let response = console_post(&app, &client, &target, &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(app.status_of(&id).await["language"], "en");
 }

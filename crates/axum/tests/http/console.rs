@@ -13,14 +13,7 @@ pub(crate) async fn console_as(app: &TestApp, token: &str) -> Client {
     let client = app.client();
     let page = app.page(&client, &format!("{CONSOLE}/sign-in")).await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/sign-in"),
-            &csrf,
-            &[("token", token)],
-        )
-        .await;
+    let response = console_post(app, &client, "/sign-in", &csrf, &[("token", token)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "console sign-in");
     client
 }
@@ -30,6 +23,19 @@ pub(crate) async fn open(app: &TestApp, client: &Client, path: &str) -> (StatusC
     let response = sent(client.get(app.url(&format!("{CONSOLE}{path}")))).await;
     let status = response.status();
     (status, response.text().await.unwrap())
+}
+
+/// Posts a console form: `fields` and the page's `csrf` token to
+/// `{CONSOLE}{path}`.
+pub(crate) async fn console_post(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    app.submit(client, &format!("{CONSOLE}{path}"), csrf, fields)
+        .await
 }
 
 /// Posts an account page's form `action` with the page's token and version.
@@ -45,14 +51,8 @@ pub(crate) async fn act(
     let version = hidden_field(&page, "version");
     let mut form = vec![("version", version.as_str())];
     form.extend_from_slice(fields);
-    let response = app
-        .submit(
-            client,
-            &format!("{CONSOLE}/accounts/{id}/{action}"),
-            &csrf,
-            &form,
-        )
-        .await;
+    let target = format!("/accounts/{id}/{action}");
+    let response = console_post(app, client, &target, &csrf, &form).await;
     let status = response.status();
     let location = location(&response);
     (status, location, response.text().await.unwrap())
@@ -75,37 +75,15 @@ pub async fn staff_sign_in_to_the_console_with_their_token_once_and_sign_out(bac
 
     let page = app.page(&client, &format!("{CONSOLE}/sign-in")).await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/sign-in"),
-            &csrf,
-            &[("token", "a-guess")],
-        )
-        .await;
+    let response = console_post(&app, &client, "/sign-in", &csrf, &[("token", "a-guess")]).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("This is not a staff token of this portal"));
 
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/sign-in"),
-            &csrf,
-            &[("token", ALICE)],
-        )
-        .await;
+    let response = console_post(&app, &client, "/sign-in", &csrf, &[("token", ALICE)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|c| c.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("portal_staff="))
-        .expect("the console cookie");
+    let cookie = set_cookie(&response, "portal_staff").expect("the console cookie");
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
@@ -124,9 +102,7 @@ pub async fn staff_sign_in_to_the_console_with_their_token_once_and_sign_out(bac
     );
 
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(&client, &format!("{CONSOLE}/sign-out"), &csrf, &[])
-        .await;
+    let response = console_post(&app, &client, "/sign-out", &csrf, &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let replayed = sent(
         app.client()
@@ -149,7 +125,7 @@ pub async fn the_staff_apis_own_authentication_opens_the_console_too(backend: Ba
         .sent()
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.text().await.unwrap().contains("ann@example.com"));
+    assert!(body_text(response).await.contains("ann@example.com"));
 }
 
 pub async fn a_clients_session_cookie_does_not_open_the_console(backend: Backend) {
@@ -159,14 +135,9 @@ pub async fn a_clients_session_cookie_does_not_open_the_console(backend: Backend
     assert_eq!(status, StatusCode::SEE_OTHER);
     let home = app.page(&client, "/portal/").await;
     let csrf = hidden_field(&home, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts/{id}/access"),
-            &csrf,
-            &[("version", "1"), ("access", "off")],
-        )
-        .await;
+    let target = format!("/accounts/{id}/access");
+    let form = [("version", "1"), ("access", "off")];
+    let response = console_post(&app, &client, &target, &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), format!("{CONSOLE}/sign-in"));
     assert_eq!(app.status_of(&id).await["access"], "enabled");
@@ -186,7 +157,7 @@ pub async fn console_forms_without_a_valid_csrf_token_or_from_another_site_chang
 
     let response = app.post_form(&client, &path, &fields).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response.text().await.unwrap().contains("This form expired"));
+    assert!(body_text(response).await.contains("This form expired"));
     let response = app.submit(&client, &path, "forged", &fields).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let mut form = vec![("csrf_token", csrf.as_str())];
@@ -231,11 +202,7 @@ pub async fn staff_find_accounts_by_email_username_or_contact_ref_a_page_at_a_ti
     let app = TestApp::spawn(backend).await;
     let (_, _client) = app.signed_in("ann@example.com", "annie").await;
     let response = app
-        .staff_json(
-            Method::POST,
-            "/staff/accounts",
-            json!({ "email": "bob@example.org", "contact_ref": "CRM-42" }),
-        )
+        .staff_create(json!({ "email": "bob@example.org", "contact_ref": "CRM-42" }))
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     for n in 0..25 {
@@ -273,18 +240,12 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
     let client = console_as(&app, ALICE).await;
     let (_, page) = open(&app, &client, "/accounts/new").await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[
-                ("email", "not-an-address"),
-                ("display_name", "Ann"),
-                ("invite", "on"),
-            ],
-        )
-        .await;
+    let form = [
+        ("email", "not-an-address"),
+        ("display_name", "Ann"),
+        ("invite", "on"),
+    ];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let text = response.text().await.unwrap();
     assert!(
@@ -292,19 +253,13 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
         "{text}"
     );
 
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[
-                ("email", "ann@example.com"),
-                ("display_name", "Ann Client"),
-                ("contact_ref", "CRM-7"),
-                ("invite", "on"),
-            ],
-        )
-        .await;
+    let form = [
+        ("email", "ann@example.com"),
+        ("display_name", "Ann Client"),
+        ("contact_ref", "CRM-7"),
+        ("invite", "on"),
+    ];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let to = location(&response);
     assert!(to.ends_with("?done=created_invited"), "{to}");
@@ -323,19 +278,11 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
         "the audit events"
     );
 
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[("email", "ANN@example.com")],
-        )
-        .await;
+    let form = [("email", "ANN@example.com")];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("Another account of your firm already has this address"));
 }
 
@@ -468,23 +415,11 @@ pub async fn a_change_made_after_another_staff_members_changes_nothing(backend: 
     let csrf = hidden_field(&page, "csrf_token");
     let seen = hidden_field(&page, "version");
 
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &format!("/staff/accounts/{id}/access"),
-            json!({ "enabled": false }),
-        )
-        .await;
+    let response = app.set_access(&id, false).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts/{id}/archive"),
-            &csrf,
-            &[("version", &seen)],
-        )
-        .await;
+    let target = format!("/accounts/{id}/archive");
+    let response = console_post(&app, &client, &target, &csrf, &[("version", &seen)]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let text = response.text().await.unwrap();
     assert!(text.contains("Someone else changed this account"), "{text}");
@@ -505,14 +440,8 @@ pub async fn staff_of_another_tenant_see_no_account_of_this_one(backend: Backend
     assert!(!page.contains("ann@example.com"));
     let (_, page) = open(&app, &bob, "/").await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &bob,
-            &format!("{CONSOLE}/accounts/{id}/archive"),
-            &csrf,
-            &[("version", "1")],
-        )
-        .await;
+    let target = format!("/accounts/{id}/archive");
+    let response = console_post(&app, &bob, &target, &csrf, &[("version", "1")]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.status_of(&id).await["archived"], false);
 }
@@ -533,14 +462,8 @@ pub async fn unknown_and_malformed_account_ids_and_actions_are_not_found(backend
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, page) = open(&app, &client, "/").await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts/not-an-id/archive"),
-            &csrf,
-            &[("version", "1")],
-        )
-        .await;
+    let form = [("version", "1")];
+    let response = console_post(&app, &client, "/accounts/not-an-id/archive", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
@@ -570,10 +493,8 @@ pub async fn human_verification_returns_to_the_account_that_asked_for_it(backend
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("The check was not passed"));
     let response = app
         .submit(
@@ -596,25 +517,12 @@ pub async fn human_verification_returns_to_the_account_that_asked_for_it(backend
 pub async fn without_a_mailer_the_console_says_to_configure_one_or_set_a_password(
     backend: Backend,
 ) {
-    let app = TestApp::spawn_with(
-        backend,
-        Options {
-            mailer: false,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with(backend, Options::without_mailer()).await;
     let client = console_as(&app, ALICE).await;
     let (_, page) = open(&app, &client, "/accounts/new").await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[("email", "ann@example.com"), ("invite", "on")],
-        )
-        .await;
+    let form = [("email", "ann@example.com"), ("invite", "on")];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let to = location(&response);
     assert!(
@@ -655,18 +563,10 @@ pub async fn the_console_speaks_spanish_from_accept_language_or_the_switch(backe
     let (_, english) = open(&app, &client, &format!("/accounts/{id}")).await;
     assert!(english.contains("Resend invitation"));
     let response = sent(client.get(app.url(&format!("{CONSOLE}/?lang=es")))).await;
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|c| c.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("portal_lang="))
-        .expect("the switch is remembered");
+    let cookie = set_cookie(&response, "portal_lang").expect("the switch is remembered");
     assert!(cookie.starts_with("portal_lang=es;"), "{cookie}");
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("Buscar la cuenta de portal de un cliente"));
     let (_, remembered) = open(&app, &client, &format!("/accounts/{id}")).await;
     assert!(
@@ -679,10 +579,7 @@ pub async fn the_console_speaks_spanish_from_accept_language_or_the_switch(backe
 }
 
 pub async fn staff_reset_a_lost_second_factor_from_the_account_page_once(backend: Backend) {
-    let options = Options {
-        mfa: portal_access_core::MfaMode::Optional,
-        ..Options::default()
-    };
+    let options = Options::with_mfa(portal_access_core::MfaMode::Optional);
     let app = TestApp::spawn_with(backend, options).await;
     let (id, client_browser, _) =
         crate::recovery::with_totp(&app, "ann@example.com", "annie").await;

@@ -20,13 +20,6 @@ use crate::pages::assert_field_error;
 )]
 mod authenticator;
 
-fn optional() -> Options {
-    Options {
-        mfa: MfaMode::Optional,
-        ..Options::default()
-    }
-}
-
 /// The TOTP code of a base32 `secret` at the app's time, `steps` steps on.
 fn code_for(app: &TestApp, secret: &str, steps: i64) -> String {
     let step = totp::step_of(app.clock.now()).saturating_add_signed(steps);
@@ -134,7 +127,7 @@ async fn start_authenticator(app: &TestApp, browser: &Client) -> (String, String
 pub async fn an_authenticator_set_up_on_the_security_page_guards_the_next_sign_in(
     backend: Backend,
 ) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, browser) = app.signed_in("ann@example.com", "ann").await;
     let (html, csrf) = form_page(&app, &browser, "/portal/").await;
     assert!(html.contains("Second factor") && html.contains("security\">Manage</a>"));
@@ -240,14 +233,7 @@ pub async fn an_authenticator_set_up_on_the_security_page_guards_the_next_sign_i
 }
 
 pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend: Backend) {
-    let app = TestApp::spawn_with(
-        backend,
-        Options {
-            mfa: MfaMode::Required,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Required)).await;
     let (_, token) = app.invited("ann@example.com").await;
     let browser = app.client();
     let (_, csrf) = form_page(&app, &browser, &format!("/portal/invitation?token={token}")).await;
@@ -325,7 +311,7 @@ pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend
 }
 
 pub async fn a_reset_with_an_authenticator_enrolled_leads_to_the_code_step(backend: Backend) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (id, browser) = app.signed_in("ann@example.com", "ann").await;
     let started: Value = app
         .post_json(&browser, "/api/portal/mfa/totp", json!({}))
@@ -391,7 +377,7 @@ pub async fn a_reset_with_an_authenticator_enrolled_leads_to_the_code_step(backe
 }
 
 pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend: Backend) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, browser) = app.signed_in("ann@example.com", "ann").await;
     let (_, csrf) = form_page(&app, &browser, "/portal/security").await;
     let add = |password: &'static str| {
@@ -469,7 +455,7 @@ pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend
 }
 
 pub async fn new_recovery_codes_need_the_password_and_replace_the_old_ones(backend: Backend) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, browser) = app.signed_in("ann@example.com", "ann").await;
     let (html, secret) = start_authenticator(&app, &browser).await;
     let csrf = hidden_field(&html, "csrf_token");

@@ -2,46 +2,12 @@
 //! and emailed codes, and every refusal (SPEC.md section 8).
 
 use portal_access_core::crypto::totp;
-use portal_access_core::{Clock, MfaMode};
+use portal_access_core::MfaMode;
 use reqwest::{Client, Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 use time::Duration;
 
 use crate::common::*;
-
-fn app_options(mfa: MfaMode) -> Options {
-    Options {
-        mfa,
-        ..Options::default()
-    }
-}
-
-/// RFC 4648 base32 (no padding), as authenticator apps read it.
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in text.chars() {
-        buffer = (buffer << 5) | ALPHABET.find(c).expect("base32") as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
-/// The code an authenticator app shows at the app's clock, `steps` steps off.
-fn code(app: &TestApp, secret: &[u8], steps: i64) -> String {
-    let step = totp::step_of(app.clock.now())
-        .checked_add_signed(steps)
-        .unwrap();
-    format!("{:06}", totp::code_at(secret, step))
-}
-
-async fn body(response: Response) -> Value {
-    response.json().await.unwrap()
-}
 
 /// Signs in with the password on a fresh client: the client and the answer.
 async fn password_step(app: &TestApp, login: &str) -> (Client, Response) {
@@ -67,33 +33,6 @@ async fn signed_in_ok(app: &TestApp, client: &Client) -> bool {
     response.status() == StatusCode::OK
 }
 
-/// Enrols TOTP for a signed-in client; returns the secret and the recovery codes.
-async fn enrol_totp(app: &TestApp, client: &Client) -> (Vec<u8>, Vec<String>) {
-    let started = body(
-        app.post_json(client, "/api/portal/mfa/totp", json!({}))
-            .await,
-    )
-    .await;
-    let secret = base32_decode(started["secret"].as_str().unwrap());
-    assert!(started["otpauth_uri"]
-        .as_str()
-        .unwrap()
-        .starts_with("otpauth://totp/"));
-    assert!(started["qr_svg"].as_str().unwrap().starts_with("<svg "));
-    let confirm = json!({ "code": code(app, &secret, 0) });
-    let response = app
-        .post_json(client, "/api/portal/mfa/totp/confirm", confirm)
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let codes = body(response).await["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
-    (secret, codes)
-}
-
 /// Ann, signed in, with TOTP enrolled; the clock moved to the next step.
 async fn ann_with_totp(app: &TestApp) -> (String, Vec<u8>, Vec<String>) {
     let (id, client) = app.signed_in("ann@example.com", "ann").await;
@@ -103,19 +42,14 @@ async fn ann_with_totp(app: &TestApp) -> (String, Vec<u8>, Vec<String>) {
 }
 
 pub async fn a_client_enrols_an_authenticator_and_then_needs_its_code_to_sign_in(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (id, secret, codes) = ann_with_totp(&app).await;
     assert_eq!(codes.len(), 10);
     assert!(codes.iter().all(|c| c.len() == 10));
 
     let (client, response) = password_step(&app, "ann").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cookies: Vec<String> = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    let cookies = set_cookies(&response);
     assert!(cookies.iter().any(|c| c.starts_with("portal_mfa=")
         && c.contains("HttpOnly")
         && c.contains("SameSite=Lax")));
@@ -134,7 +68,7 @@ pub async fn a_client_enrols_an_authenticator_and_then_needs_its_code_to_sign_in
     );
     assert!(!signed_in_ok(&app, &client).await);
 
-    let done = second_factor(&app, &client, "totp", &code(&app, &secret, 0)).await;
+    let done = second_factor(&app, &client, "totp", &totp_code(&app, &secret, 0)).await;
     assert_eq!(done.status(), StatusCode::OK);
     assert!(signed_in_ok(&app, &client).await);
 
@@ -151,7 +85,7 @@ pub async fn a_client_enrols_an_authenticator_and_then_needs_its_code_to_sign_in
 }
 
 pub async fn wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, secret, _) = ann_with_totp(&app).await;
     let (client, _) = password_step(&app, "ann").await;
 
@@ -168,7 +102,7 @@ pub async fn wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid(
         )
         .await;
     }
-    let old = code(&app, &secret, -2);
+    let old = totp_code(&app, &secret, -2);
     assert_error(
         second_factor(&app, &client, "totp", &old).await,
         StatusCode::BAD_REQUEST,
@@ -176,7 +110,7 @@ pub async fn wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid(
     )
     .await;
     // Five wrong codes so far: the challenge is dead, even for the right code.
-    let right = code(&app, &secret, 0);
+    let right = totp_code(&app, &secret, 0);
     assert_error(
         second_factor(&app, &client, "totp", &right).await,
         StatusCode::UNAUTHORIZED,
@@ -187,11 +121,11 @@ pub async fn wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid(
 }
 
 pub async fn a_step_or_recovery_code_once_used_is_refused_the_second_time(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, secret, codes) = ann_with_totp(&app).await;
 
     let (first, _) = password_step(&app, "ann").await;
-    let now = code(&app, &secret, 0);
+    let now = totp_code(&app, &secret, 0);
     assert_eq!(
         second_factor(&app, &first, "totp", &now).await.status(),
         StatusCode::OK
@@ -227,7 +161,7 @@ pub async fn a_step_or_recovery_code_once_used_is_refused_the_second_time(backen
 }
 
 pub async fn a_challenge_after_five_minutes_or_of_another_account_never_works(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, secret, _) = ann_with_totp(&app).await;
     let (_, bob_client) = app.signed_in("bob@example.com", "bob").await;
     let (bob_secret, _) = enrol_totp(&app, &bob_client).await;
@@ -236,13 +170,13 @@ pub async fn a_challenge_after_five_minutes_or_of_another_account_never_works(ba
     // Bob's challenge with Ann's code.
     let (bob, _) = password_step(&app, "bob").await;
     assert_error(
-        second_factor(&app, &bob, "totp", &code(&app, &secret, 0)).await,
+        second_factor(&app, &bob, "totp", &totp_code(&app, &secret, 0)).await,
         StatusCode::BAD_REQUEST,
         "second_factor_invalid",
     )
     .await;
     assert_eq!(
-        second_factor(&app, &bob, "totp", &code(&app, &bob_secret, 0))
+        second_factor(&app, &bob, "totp", &totp_code(&app, &bob_secret, 0))
             .await
             .status(),
         StatusCode::OK
@@ -251,7 +185,7 @@ pub async fn a_challenge_after_five_minutes_or_of_another_account_never_works(ba
     let (late, _) = password_step(&app, "ann").await;
     app.clock.advance(Duration::minutes(5));
     assert_error(
-        second_factor(&app, &late, "totp", &code(&app, &secret, 0)).await,
+        second_factor(&app, &late, "totp", &totp_code(&app, &secret, 0)).await,
         StatusCode::UNAUTHORIZED,
         "unauthenticated",
     )
@@ -268,7 +202,7 @@ pub async fn a_challenge_after_five_minutes_or_of_another_account_never_works(ba
 pub async fn under_required_a_client_enrols_before_any_session_and_keeps_the_last_factor(
     backend: Backend,
 ) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Required)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Required)).await;
     let (_, token) = app.invited("ann@example.com").await;
     let client = app.client();
     let accepted = app
@@ -295,7 +229,7 @@ pub async fn under_required_a_client_enrols_before_any_session_and_keeps_the_las
         .post_json(
             &client,
             "/api/portal/mfa/totp/confirm",
-            json!({ "code": code(&app, &secret, 1) }),
+            json!({ "code": totp_code(&app, &secret, 1) }),
         )
         .await;
     assert_error(twice, StatusCode::BAD_REQUEST, "validation_failed").await;
@@ -311,7 +245,7 @@ pub async fn under_required_a_client_enrols_before_any_session_and_keeps_the_las
 }
 
 pub async fn a_password_alone_cannot_add_a_factor_to_an_account_that_has_one(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     ann_with_totp(&app).await;
     let (client, _) = password_step(&app, "ann").await;
     let response = app
@@ -329,7 +263,7 @@ pub async fn a_password_alone_cannot_add_a_factor_to_an_account_that_has_one(bac
 }
 
 pub async fn a_reset_with_an_authenticator_enrolled_asks_for_the_code(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, secret, _) = ann_with_totp(&app).await;
     app.post_json(
         &app.client(),
@@ -361,7 +295,7 @@ pub async fn a_reset_with_an_authenticator_enrolled_asks_for_the_code(backend: B
         "the link alone signs no one in"
     );
     assert_eq!(
-        second_factor(&app, &client, "totp", &code(&app, &secret, 0))
+        second_factor(&app, &client, "totp", &totp_code(&app, &secret, 0))
             .await
             .status(),
         StatusCode::OK
@@ -372,7 +306,7 @@ pub async fn a_reset_with_an_authenticator_enrolled_asks_for_the_code(backend: B
 }
 
 pub async fn an_emailed_code_signs_in_once(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, client) = app.signed_in("ann@example.com", "ann").await;
     let wrong = app
         .post_json(

@@ -404,10 +404,8 @@ pub async fn this_wasnt_me_secures_the_account(backend: Backend) {
     let fields = [("token", token.as_str())];
     let response = app.submit(&browser, "/portal/not-me", &csrf, &fields).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("Your account is secured"));
     // Every session is gone and the password no longer works.
     let me = client.get(app.url("/api/portal/me")).sent().await;

@@ -48,7 +48,7 @@ pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backe
     for form in attempts {
         let response = app.post_form(&browser, "/portal/sign-in", &form).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{form:?}");
-        assert!(response.text().await.unwrap().contains("reload the page"));
+        assert!(body_text(response).await.contains("reload the page"));
     }
     // A valid token from a browser without the pre-session cookie is refused too.
     let other = app.client();
