@@ -2,9 +2,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
-
 use crate::{
     Access, AccountChange, AccountStore, AuditKind, Changes, EmailAddress, Invitation, Language,
     PasswordHash, SessionRevocation, StoreError, TenantId, TokenKind, TokenRevocation,
@@ -288,29 +285,17 @@ pub async fn fifty_concurrent_claims_of_one_username_succeed_exactly_once(
         insert(&store, &a).await;
         accounts.push(a);
     }
-    let barrier = Arc::new(Barrier::new(50));
-    let mut tasks = JoinSet::new();
-    for a in accounts {
-        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-        tasks.spawn(async move {
-            let mut claim = a;
-            claim.username = username(if claim.id == account_id(7) {
-                "Popular"
-            } else {
-                "popular"
-            });
-            barrier.wait().await;
-            update(&store, &claim).await
+    let claims = accounts.into_iter().map(|mut claim| {
+        let store = Arc::clone(&store);
+        claim.username = username(if claim.id == account_id(7) {
+            "Popular"
+        } else {
+            "popular"
         });
-    }
-    let (mut won, mut taken) = (0, 0);
-    while let Some(result) = tasks.join_next().await {
-        match result.expect("task") {
-            Ok(()) => won += 1,
-            Err(StoreError::UsernameTaken) => taken += 1,
-            Err(other) => panic!("unexpected error: {other:?}"),
-        }
-    }
+        async move { update(&store, &claim).await }
+    });
+    let results = at_once(claims).await;
+    let (won, taken) = won_and_refused(results, |e| matches!(e, StoreError::UsernameTaken));
     assert_eq!((won, taken), (1, 49));
     assert!(store
         .account_by_username(&firm, "popular")
@@ -325,24 +310,13 @@ pub async fn twenty_concurrent_inserts_of_one_email_create_exactly_one_account(
     store: Arc<dyn AccountStore>,
 ) {
     let firm = tenant("firm");
-    let barrier = Arc::new(Barrier::new(20));
-    let mut tasks = JoinSet::new();
-    for n in 0..20 {
-        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+    let inserts = (0..20).map(|n| {
+        let store = Arc::clone(&store);
         let a = account(&firm, n, "same@example.com");
-        tasks.spawn(async move {
-            barrier.wait().await;
-            commit(&store, Changes::of_account(AccountChange::Insert(a))).await
-        });
-    }
-    let (mut won, mut taken) = (0, 0);
-    while let Some(result) = tasks.join_next().await {
-        match result.expect("task") {
-            Ok(()) => won += 1,
-            Err(StoreError::EmailTaken) => taken += 1,
-            Err(other) => panic!("unexpected error: {other:?}"),
-        }
-    }
+        async move { commit(&store, Changes::of_account(AccountChange::Insert(a))).await }
+    });
+    let results = at_once(inserts).await;
+    let (won, taken) = won_and_refused(results, |e| matches!(e, StoreError::EmailTaken));
     assert_eq!((won, taken), (1, 19));
 }
 
