@@ -121,13 +121,8 @@ pub async fn the_client_sets_their_own_language_and_their_mail_follows(backend: 
     let status = app.status_of(&id).await;
     assert_eq!(status["language"], "es");
 
-    let response = app
-        .put_json(
-            &client,
-            "/api/portal/username",
-            json!({ "username": "ana.c" }),
-        )
-        .await;
+    let payload = json!({ "username": "ana.c" });
+    let response = app.put_json(&client, "/api/portal/username", payload).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     app.deliver_mail().await;
     let mail = app.mailer.sent_to("ana@example.com");

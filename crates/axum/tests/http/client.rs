@@ -296,12 +296,9 @@ pub async fn the_client_changes_their_username(backend: Backend) {
     let me = app.me(&client).await;
     assert_eq!(me["username"], "ann.client");
 
+    let payload = json!({ "username": "thief" });
     let anonymous = app
-        .put_json(
-            &app.client(),
-            "/api/portal/username",
-            json!({ "username": "thief" }),
-        )
+        .put_json(&app.client(), "/api/portal/username", payload)
         .await;
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }

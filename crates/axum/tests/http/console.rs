@@ -484,26 +484,14 @@ pub async fn human_verification_returns_to_the_account_that_asked_for_it(backend
     assert_eq!(status, StatusCode::OK);
     let csrf = hidden_field(&page, "csrf_token");
     let path = format!("{CONSOLE}/human-verification");
-    let response = app
-        .submit(
-            &client,
-            &path,
-            &csrf,
-            &[("h-captcha-response", "a-robot"), ("account", &id)],
-        )
-        .await;
+    let filled: &[(&str, &str)] = &[("h-captcha-response", "a-robot"), ("account", &id)];
+    let response = app.submit(&client, &path, &csrf, filled).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(body_text(response)
         .await
         .contains("The check was not passed"));
-    let response = app
-        .submit(
-            &client,
-            &path,
-            &csrf,
-            &[("h-captcha-response", "i-am-human"), ("account", &id)],
-        )
-        .await;
+    let filled: &[(&str, &str)] = &[("h-captcha-response", "i-am-human"), ("account", &id)];
+    let response = app.submit(&client, &path, &csrf, filled).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         location(&response),

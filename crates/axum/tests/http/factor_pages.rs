@@ -199,13 +199,9 @@ pub async fn an_authenticator_set_up_on_the_security_page_guards_the_next_sign_i
         )
         .await;
     assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+    let filled: &[(&str, &str)] = &[("method", "totp"), ("code", &wrong_code(&app, &secret))];
     let response = app
-        .submit(
-            &browser,
-            "/portal/sign-in/second-factor",
-            &csrf,
-            &[("method", "totp"), ("code", &wrong_code(&app, &secret))],
-        )
+        .submit(&browser, "/portal/sign-in/second-factor", &csrf, filled)
         .await;
     assert_field_error(response, StatusCode::BAD_REQUEST, "form").await;
     assert!(!has_session(&app, &browser).await);
@@ -270,13 +266,9 @@ pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend
         .await;
     assert_field_error(response, StatusCode::UNAUTHORIZED, "current_password").await;
 
+    let filled: &[(&str, &str)] = &[("methods", "totp,email_code")];
     let response = app
-        .submit(
-            &browser,
-            "/portal/sign-in/enrol/totp",
-            &csrf,
-            &[("methods", "totp,email_code")],
-        )
+        .submit(&browser, "/portal/sign-in/enrol/totp", &csrf, filled)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
@@ -321,12 +313,9 @@ pub async fn a_reset_with_an_authenticator_enrolled_leads_to_the_code_step(backe
         .unwrap();
     let secret = started["secret"].as_str().unwrap().to_owned();
     let code = code_for(&app, &secret, 0);
+    let payload = json!({ "code": code });
     let response = app
-        .post_json(
-            &browser,
-            "/api/portal/mfa/totp/confirm",
-            json!({ "code": code }),
-        )
+        .post_json(&browser, "/api/portal/mfa/totp/confirm", payload)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
 
@@ -407,13 +396,9 @@ pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend
     let step = location(&sign_in(&app, &browser, PASSWORD).await);
     let (html, csrf) = form_page(&app, &browser, &step).await;
     assert!(html.contains("Email me a code"), "{html}");
+    let filled: &[(&str, &str)] = &[("methods", &hidden_field(&html, "methods"))];
     let response = app
-        .submit(
-            &browser,
-            "/portal/sign-in/email-code",
-            &csrf,
-            &[("methods", &hidden_field(&html, "methods"))],
-        )
+        .submit(&browser, "/portal/sign-in/email-code", &csrf, filled)
         .await;
     let sent = location(&response);
     assert!(sent.ends_with("&method=email_code&done=sent"), "{sent}");
@@ -461,13 +446,9 @@ pub async fn new_recovery_codes_need_the_password_and_replace_the_old_ones(backe
     let csrf = hidden_field(&html, "csrf_token");
     let code = code_for(&app, &secret, 0);
     let uri = hidden_field(&html, "otpauth_uri").replace("&amp;", "&");
+    let filled: &[(&str, &str)] = &[("secret", &secret), ("otpauth_uri", &uri), ("code", &code)];
     let response = app
-        .submit(
-            &browser,
-            "/portal/security/totp/confirm",
-            &csrf,
-            &[("secret", &secret), ("otpauth_uri", &uri), ("code", &code)],
-        )
+        .submit(&browser, "/portal/security/totp/confirm", &csrf, filled)
         .await;
     let old = recovery_codes(&response.text().await.unwrap());
 

@@ -12,13 +12,8 @@ use crate::common::*;
 /// Signs in with the password on a fresh client: the client and the answer.
 async fn password_step(app: &TestApp, login: &str) -> (Client, Response) {
     let client = app.client();
-    let response = app
-        .post_json(
-            &client,
-            "/api/portal/sign-in",
-            json!({ "login": login, "password": PASSWORD }),
-        )
-        .await;
+    let payload = json!({ "login": login, "password": PASSWORD });
+    let response = app.post_json(&client, "/api/portal/sign-in", payload).await;
     (client, response)
 }
 
@@ -26,6 +21,18 @@ async fn second_factor(app: &TestApp, client: &Client, method: &str, code: &str)
     let body = json!({ "method": method, "code": code });
     app.post_json(client, "/api/portal/sign-in/second-factor", body)
         .await
+}
+
+/// The code step answers OK to `code`.
+async fn assert_code_accepted(app: &TestApp, client: &Client, method: &str, code: &str) {
+    let response = second_factor(app, client, method, code).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// The code step refuses `code` as `second_factor_invalid`.
+async fn assert_code_refused(app: &TestApp, client: &Client, method: &str, code: &str) {
+    let response = second_factor(app, client, method, code).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "second_factor_invalid").await;
 }
 
 async fn signed_in_ok(app: &TestApp, client: &Client) -> bool {
@@ -95,20 +102,10 @@ pub async fn wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid(
         ("recovery_code", "ABCDEFGH1K"),
         ("sms", "123456"),
     ] {
-        assert_error(
-            second_factor(&app, &client, method, bad).await,
-            StatusCode::BAD_REQUEST,
-            "second_factor_invalid",
-        )
-        .await;
+        assert_code_refused(&app, &client, method, bad).await;
     }
     let old = totp_code(&app, &secret, -2);
-    assert_error(
-        second_factor(&app, &client, "totp", &old).await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
+    assert_code_refused(&app, &client, "totp", &old).await;
     // Five wrong codes so far: the challenge is dead, even for the right code.
     let right = totp_code(&app, &secret, 0);
     assert_error(
@@ -126,32 +123,14 @@ pub async fn a_step_or_recovery_code_once_used_is_refused_the_second_time(backen
 
     let (first, _) = password_step(&app, "ann").await;
     let now = totp_code(&app, &secret, 0);
-    assert_eq!(
-        second_factor(&app, &first, "totp", &now).await.status(),
-        StatusCode::OK
-    );
+    assert_code_accepted(&app, &first, "totp", &now).await;
     let (again, _) = password_step(&app, "ann").await;
-    assert_error(
-        second_factor(&app, &again, "totp", &now).await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
+    assert_code_refused(&app, &again, "totp", &now).await;
 
     let typed = format!("{}-{}", &codes[0][..5], codes[0][5..].to_lowercase());
-    assert_eq!(
-        second_factor(&app, &again, "recovery_code", &typed)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_code_accepted(&app, &again, "recovery_code", &typed).await;
     let (third, _) = password_step(&app, "ann").await;
-    assert_error(
-        second_factor(&app, &third, "recovery_code", &codes[0]).await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
+    assert_code_refused(&app, &third, "recovery_code", &codes[0]).await;
     app.deliver_mail().await;
     assert!(app
         .mailer
@@ -225,12 +204,9 @@ pub async fn under_required_a_client_enrols_before_any_session_and_keeps_the_las
         "the confirmation issued the session"
     );
 
+    let payload = json!({ "code": totp_code(&app, &secret, 1) });
     let twice = app
-        .post_json(
-            &client,
-            "/api/portal/mfa/totp/confirm",
-            json!({ "code": totp_code(&app, &secret, 1) }),
-        )
+        .post_json(&client, "/api/portal/mfa/totp/confirm", payload)
         .await;
     assert_error(twice, StatusCode::BAD_REQUEST, "validation_failed").await;
     let remove = client
@@ -252,12 +228,9 @@ pub async fn a_password_alone_cannot_add_a_factor_to_an_account_that_has_one(bac
         .post_json(&client, "/api/portal/mfa/totp", json!({}))
         .await;
     assert_error(response, StatusCode::FORBIDDEN, "second_factor_required").await;
+    let payload = json!({ "current_password": PASSWORD });
     let response = app
-        .post_json(
-            &client,
-            "/api/portal/mfa/email",
-            json!({ "current_password": PASSWORD }),
-        )
+        .post_json(&client, "/api/portal/mfa/email", payload)
         .await;
     assert_error(response, StatusCode::FORBIDDEN, "second_factor_required").await;
 }
@@ -308,20 +281,14 @@ pub async fn a_reset_with_an_authenticator_enrolled_asks_for_the_code(backend: B
 pub async fn an_emailed_code_signs_in_once(backend: Backend) {
     let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, client) = app.signed_in("ann@example.com", "ann").await;
+    let payload = json!({ "current_password": OTHER_PASSWORD });
     let wrong = app
-        .post_json(
-            &client,
-            "/api/portal/mfa/email",
-            json!({ "current_password": OTHER_PASSWORD }),
-        )
+        .post_json(&client, "/api/portal/mfa/email", payload)
         .await;
     assert_error(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let payload = json!({ "current_password": PASSWORD });
     let added = app
-        .post_json(
-            &client,
-            "/api/portal/mfa/email",
-            json!({ "current_password": PASSWORD }),
-        )
+        .post_json(&client, "/api/portal/mfa/email", payload)
         .await;
     assert_eq!(added.status(), StatusCode::NO_CONTENT);
 
@@ -340,25 +307,10 @@ pub async fn an_emailed_code_signs_in_once(backend: Backend) {
         .unwrap();
     let code: String = message.subject.chars().take(6).collect();
 
-    assert_error(
-        second_factor(&app, &client, "email_code", "000000").await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
-    assert_eq!(
-        second_factor(&app, &client, "email_code", &code)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_code_refused(&app, &client, "email_code", "000000").await;
+    assert_code_accepted(&app, &client, "email_code", &code).await;
     let (again, _) = password_step(&app, "ann").await;
-    assert_error(
-        second_factor(&app, &again, "email_code", &code).await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
+    assert_code_refused(&app, &again, "email_code", &code).await;
 
     let status = app
         .status_of(&app.create_account("x@example.com").await)

@@ -311,13 +311,9 @@ pub async fn the_forgot_password_and_reset_pages_set_a_new_password(backend: Bac
     let csrf = hidden_field(&html, "csrf_token");
     let mut answers = Vec::new();
     for email in ["ann@example.com", "nobody@example.com"] {
+        let filled: &[(&str, &str)] = &[("email", email)];
         let response = app
-            .submit(
-                &browser,
-                "/portal/forgot-password",
-                &csrf,
-                &[("email", email)],
-            )
+            .submit(&browser, "/portal/forgot-password", &csrf, filled)
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         answers.push(response.text().await.unwrap());

@@ -24,13 +24,8 @@ pub(crate) async fn with_totp(
 
 /// The password step on `client`; its JSON.
 async fn password_step(app: &TestApp, client: &Client, login: &str) -> Value {
-    let response = app
-        .post_json(
-            client,
-            "/api/portal/sign-in",
-            json!({ "login": login, "password": PASSWORD }),
-        )
-        .await;
+    let payload = json!({ "login": login, "password": PASSWORD });
+    let response = app.post_json(client, "/api/portal/sign-in", payload).await;
     assert_eq!(response.status(), StatusCode::OK, "password step");
     body(response).await
 }
@@ -458,24 +453,16 @@ pub async fn the_security_page_lists_sessions_and_ends_another_one(backend: Back
     assert!(html.contains(&format!("session-{seconds}")));
     let csrf = hidden_field(&html, "csrf_token");
 
+    let filled: &[(&str, &str)] = &[("id", "0123456789abcdef0123456789abcdef")];
     let refused = app
-        .submit(
-            &first,
-            "/portal/security/sessions/revoke",
-            &csrf,
-            &[("id", "0123456789abcdef0123456789abcdef")],
-        )
+        .submit(&first, "/portal/security/sessions/revoke", &csrf, filled)
         .await;
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
     assert!(body_text(refused).await.contains("not one of yours"));
 
+    let filled: &[(&str, &str)] = &[("id", &seconds)];
     let ended = app
-        .submit(
-            &first,
-            "/portal/security/sessions/revoke",
-            &csrf,
-            &[("id", &seconds)],
-        )
+        .submit(&first, "/portal/security/sessions/revoke", &csrf, filled)
         .await;
     assert_eq!(ended.status(), StatusCode::SEE_OTHER);
     assert!(!is_signed_in(&app, &second).await);

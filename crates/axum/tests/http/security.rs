@@ -92,13 +92,9 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
     let (_, bea) = app.signed_in("bea@example.com", "bea").await;
     let bea_html = app.page(&bea, "/portal/username").await;
     let bea_csrf = hidden_field(&bea_html, "csrf_token");
+    let filled: &[(&str, &str)] = &[("username", "hijacked")];
     let response = app
-        .submit(
-            &ann,
-            "/portal/username",
-            &bea_csrf,
-            &[("username", "hijacked")],
-        )
+        .submit(&ann, "/portal/username", &bea_csrf, filled)
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let me = app.me(&ann).await;
