@@ -47,10 +47,7 @@ pub async fn an_inserted_account_is_found_by_id_normalized_email_and_username_ke
         Some(bob.clone())
     );
     assert_eq!(
-        store
-            .account_by_email(&firm, "ann.client@example.com")
-            .await
-            .unwrap(),
+        found_by_email(&store, &firm, "ann.client@example.com").await,
         Some(ann.clone())
     );
     assert_eq!(
@@ -59,10 +56,7 @@ pub async fn an_inserted_account_is_found_by_id_normalized_email_and_username_ke
     );
     assert_eq!(store.account(&firm, account_id(99)).await.unwrap(), None);
     assert_eq!(
-        store
-            .account_by_email(&firm, "nobody@example.com")
-            .await
-            .unwrap(),
+        found_by_email(&store, &firm, "nobody@example.com").await,
         None
     );
     assert_eq!(
@@ -90,7 +84,7 @@ pub async fn one_email_address_holds_one_account_in_each_tenant_and_reads_never_
     assert_eq!(store.account(&firm, twin.id).await.unwrap(), None);
     let by_email = |t: TenantId| {
         let store = Arc::clone(&store);
-        async move { store.account_by_email(&t, "ann@example.com").await.unwrap() }
+        async move { found_by_email(&store, &t, "ann@example.com").await }
     };
     assert_eq!(by_email(firm.clone()).await.map(|a| a.id), Some(ann.id));
     assert_eq!(by_email(other.clone()).await.map(|a| a.id), Some(twin.id));

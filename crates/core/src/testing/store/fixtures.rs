@@ -164,6 +164,15 @@ pub(super) async fn commit(
     store.commit(changes).await
 }
 
+/// The account of `email` in `tenant`, if any.
+pub(super) async fn found_by_email(
+    store: &Arc<dyn AccountStore>,
+    tenant: &TenantId,
+    email: &str,
+) -> Option<Account> {
+    store.account_by_email(tenant, email).await.unwrap()
+}
+
 /// Commits new tokens and nothing else.
 pub(super) async fn store_tokens(store: &Arc<dyn AccountStore>, tokens: Vec<TokenRecord>) {
     let changes = Changes {
@@ -364,13 +373,13 @@ pub(super) fn won_and_refused(
 }
 
 /// Six leasers at once drain a queue, each calling `lease` until a batch
-/// comes back empty; every id they got, sorted.
-pub(super) async fn drained_by_six<Id, Lease, Batch>(
+/// comes back empty: together they got every id of `expected` exactly once.
+pub(super) async fn assert_six_leasers_share<Id, Lease, Batch>(
     store: &Arc<dyn AccountStore>,
     lease: Lease,
-) -> Vec<Id>
-where
-    Id: Ord + Send + 'static,
+    mut expected: Vec<Id>,
+) where
+    Id: Ord + std::fmt::Debug + Send + 'static,
     Lease: Fn(Arc<dyn AccountStore>) -> Batch + Clone + Send + Sync + 'static,
     Batch: Future<Output = Vec<Id>> + Send,
 {
@@ -380,7 +389,8 @@ where
     });
     let mut all: Vec<Id> = at_once(leasers).await.into_iter().flatten().collect();
     all.sort_unstable();
-    all
+    expected.sort_unstable();
+    assert_eq!(all, expected);
 }
 
 /// Leases with `lease` until a batch comes back empty; every id leased.

@@ -97,14 +97,8 @@ pub async fn concurrent_leases_never_hand_out_one_message_twice(store: Arc<dyn A
     )
     .await;
 
-    let all = drained_by_six(
-        &store,
-        |store| async move { lease_ids(&store, 10, 70, 4).await },
-    )
-    .await;
-    let mut expected: Vec<MessageId> = (0..60).map(message_id).collect();
-    expected.sort_unstable();
-    assert_eq!(all, expected);
+    let lease = |store| async move { lease_ids(&store, 10, 70, 4).await };
+    assert_six_leasers_share(&store, lease, (0..60).map(message_id).collect()).await;
 }
 
 /// Recording `Sent` marks the message sent, counts the attempt, releases the

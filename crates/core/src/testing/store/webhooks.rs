@@ -195,13 +195,8 @@ pub async fn concurrent_webhook_leases_never_hand_out_one_delivery_twice(
             .collect(),
     )
     .await;
-    let all = drained_by_six(&store, |store| async move {
-        leased_ids(&store, 10, 70, 4).await
-    })
-    .await;
-    let mut expected: Vec<WebhookId> = (0..60).map(webhook_id).collect();
-    expected.sort_unstable();
-    assert_eq!(all, expected);
+    let lease = |store| async move { leased_ids(&store, 10, 70, 4).await };
+    assert_six_leasers_share(&store, lease, (0..60).map(webhook_id).collect()).await;
 }
 
 /// A message given up on is recorded in the same commit as its
