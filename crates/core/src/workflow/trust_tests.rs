@@ -171,7 +171,8 @@ fn revoking_a_session_of_another_account_is_not_found_and_changes_nothing() {
     let both = [anns.clone(), bobs.clone()];
     let refused = end_one(decide_revoke_session, &ann, &both, &bobs.hash).unwrap_err();
     assert_eq!(refused.code(), ErrorCode::NotFound);
-    let decision = end_one(decide_revoke_session, &ann, &[anns.clone()], &anns.hash).unwrap();
+    let only_anns = std::slice::from_ref(&anns);
+    let decision = end_one(decide_revoke_session, &ann, only_anns, &anns.hash).unwrap();
     let one = SessionRevocation::One {
         hash: anns.hash,
         at: now(),
@@ -219,7 +220,8 @@ fn forgetting_a_device_of_another_account_is_not_found_and_changes_nothing() {
     let both = [anns.clone(), bobs.clone()];
     let refused = end_one(decide_forget_device, &ann, &both, &bobs.hash);
     assert_eq!(refused.unwrap_err().code(), ErrorCode::NotFound);
-    let decision = end_one(decide_forget_device, &ann, &[anns.clone()], &anns.hash).unwrap();
+    let only_anns = std::slice::from_ref(&anns);
+    let decision = end_one(decide_forget_device, &ann, only_anns, &anns.hash).unwrap();
     assert_eq!(
         decision.changes.revoke_devices,
         vec![DeviceRevocation::one_of(&ann, anns.hash, now())]
