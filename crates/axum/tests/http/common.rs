@@ -605,3 +605,9 @@ pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
         .into_iter()
         .find(|c| c.starts_with(&prefix))
 }
+
+/// Asserts that `text` holds `part`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
+}

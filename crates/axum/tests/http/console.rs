@@ -96,10 +96,7 @@ pub async fn staff_sign_in_to_the_console_with_their_token_once_and_sign_out(bac
 
     let (status, page) = open(&app, &client, "/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        page.contains("Signed in as <strong>alice</strong>"),
-        "{page}"
-    );
+    assert_contains(&page, "Signed in as <strong>alice</strong>");
 
     let csrf = hidden_field(&page, "csrf_token");
     let response = console_post(&app, &client, "/sign-out", &csrf, &[]).await;
@@ -248,10 +245,7 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
     let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let text = response.text().await.unwrap();
-    assert!(
-        text.contains("This is not an email address we can send to"),
-        "{text}"
-    );
+    assert_contains(&text, "This is not an email address we can send to");
 
     let form = [
         ("email", "ann@example.com"),
@@ -267,10 +261,7 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
     let (status, page) = open(&app, &client, &to[CONSOLE.len()..]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("the invitation is on its way"), "{page}");
-    assert!(
-        page.contains("data-kind=\"invitation\" data-state=\"sent\""),
-        "{page}"
-    );
+    assert_contains(&page, "data-kind=\"invitation\" data-state=\"sent\"");
     assert!(page.contains("Pending"));
     assert!(page.contains("Resend invitation"));
     assert!(
@@ -293,9 +284,9 @@ pub async fn a_reset_while_the_invitation_is_pending_says_to_resend_it(backend: 
 
     let (status, _, page) = act(&app, &client, &id, "password-reset", &[]).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        page.contains("The invitation has not been accepted yet: resend it."),
-        "{page}"
+    assert_contains(
+        &page,
+        "The invitation has not been accepted yet: resend it.",
     );
     assert!(page.contains("data-code=\"invitation_pending\""));
 
@@ -305,10 +296,7 @@ pub async fn a_reset_while_the_invitation_is_pending_says_to_resend_it(backend: 
     let second = app.latest_token("ann@example.com").await;
     assert_ne!(first, second);
     let (_, page) = open(&app, &client, &format!("/accounts/{id}")).await;
-    assert!(
-        page.contains("data-kind=\"reinvitation\" data-state=\"sent\""),
-        "{page}"
-    );
+    assert_contains(&page, "data-kind=\"reinvitation\" data-state=\"sent\"");
     assert!(
         page.contains("link replaced"),
         "the first link is superseded"
@@ -354,19 +342,10 @@ pub async fn staff_set_a_password_by_hand_that_the_client_must_change(backend: B
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("The two passwords differ"), "{page}");
     assert!(!page.contains(OTHER_PASSWORD), "a password is never echoed");
-    let (status, _, page) = act(
-        &app,
-        &client,
-        &id,
-        "password",
-        &[("password", "short"), ("password_confirmation", "short")],
-    )
-    .await;
+    let short = [("password", "short"), ("password_confirmation", "short")];
+    let (status, _, page) = act(&app, &client, &id, "password", &short).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        page.contains("This password is not strong enough"),
-        "{page}"
-    );
+    assert_contains(&page, "This password is not strong enough");
 
     let fields = [
         ("password", OTHER_PASSWORD),
@@ -593,9 +572,6 @@ pub async fn staff_reset_a_lost_second_factor_from_the_account_page_once(backend
     // Posted again (a page opened before the reset): the advice, nothing changed.
     let (status, _, page) = act(&app, &client, &id, "mfa-reset", &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        page.contains("This client has no second factor to reset."),
-        "{page}"
-    );
+    assert_contains(&page, "This client has no second factor to reset.");
     assert_eq!(app.status_of(&id).await["mfa"]["last_reset"]["by"], "alice");
 }

@@ -152,9 +152,9 @@ pub async fn refusals_read_in_spanish_and_english_stays_english(backend: Backend
     let refused = sign_in_in(&app, &stranger, OTHER_PASSWORD, SPANISH).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let html = refused.text().await.unwrap();
-    assert!(
-        html.contains("El nombre de usuario, el correo o la contraseña no son correctos."),
-        "{html}"
+    assert_contains(
+        &html,
+        "El nombre de usuario, el correo o la contraseña no son correctos.",
     );
     let refused = sign_in_in(&app, &stranger, OTHER_PASSWORD, "en").await;
     let html = refused.text().await.unwrap();

@@ -35,6 +35,13 @@ async fn assert_code_refused(app: &TestApp, client: &Client, method: &str, code:
     assert_error(response, StatusCode::BAD_REQUEST, "second_factor_invalid").await;
 }
 
+/// Asks to add codes by email to `client`'s account, confirming `password`.
+async fn add_email_codes(app: &TestApp, client: &Client, password: &str) -> Response {
+    let confirm = json!({ "current_password": password });
+    app.post_json(client, "/api/portal/mfa/email", confirm)
+        .await
+}
+
 async fn signed_in_ok(app: &TestApp, client: &Client) -> bool {
     let response = client.get(app.url("/api/portal/me")).sent().await;
     response.status() == StatusCode::OK
@@ -132,11 +139,8 @@ pub async fn a_step_or_recovery_code_once_used_is_refused_the_second_time(backen
     let (third, _) = password_step(&app, "ann").await;
     assert_code_refused(&app, &third, "recovery_code", &codes[0]).await;
     app.deliver_mail().await;
-    assert!(app
-        .mailer
-        .sent_to("ann@example.com")
-        .iter()
-        .any(|m| m.subject.contains("recovery code")));
+    let mail = app.mailer.sent_to("ann@example.com");
+    assert!(mail.iter().any(|m| m.subject.contains("recovery code")));
 }
 
 pub async fn a_challenge_after_five_minutes_or_of_another_account_never_works(backend: Backend) {
@@ -228,10 +232,7 @@ pub async fn a_password_alone_cannot_add_a_factor_to_an_account_that_has_one(bac
         .post_json(&client, "/api/portal/mfa/totp", json!({}))
         .await;
     assert_error(response, StatusCode::FORBIDDEN, "second_factor_required").await;
-    let payload = json!({ "current_password": PASSWORD });
-    let response = app
-        .post_json(&client, "/api/portal/mfa/email", payload)
-        .await;
+    let response = add_email_codes(&app, &client, PASSWORD).await;
     assert_error(response, StatusCode::FORBIDDEN, "second_factor_required").await;
 }
 
@@ -281,15 +282,9 @@ pub async fn a_reset_with_an_authenticator_enrolled_asks_for_the_code(backend: B
 pub async fn an_emailed_code_signs_in_once(backend: Backend) {
     let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, client) = app.signed_in("ann@example.com", "ann").await;
-    let payload = json!({ "current_password": OTHER_PASSWORD });
-    let wrong = app
-        .post_json(&client, "/api/portal/mfa/email", payload)
-        .await;
+    let wrong = add_email_codes(&app, &client, OTHER_PASSWORD).await;
     assert_error(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
-    let payload = json!({ "current_password": PASSWORD });
-    let added = app
-        .post_json(&client, "/api/portal/mfa/email", payload)
-        .await;
+    let added = add_email_codes(&app, &client, PASSWORD).await;
     assert_eq!(added.status(), StatusCode::NO_CONTENT);
 
     let (client, response) = password_step(&app, "ann").await;

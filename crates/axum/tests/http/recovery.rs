@@ -22,6 +22,12 @@ pub(crate) async fn with_totp(
     (id, client, secret)
 }
 
+/// The JSON answer to `login`'s `password` on `client`, whatever it is.
+async fn password_answer(app: &TestApp, client: &Client, login: &str, password: &str) -> Value {
+    let sign_in = json!({ "login": login, "password": password });
+    body(app.post_json(client, "/api/portal/sign-in", sign_in).await).await
+}
+
 /// The password step on `client`; its JSON.
 async fn password_step(app: &TestApp, client: &Client, login: &str) -> Value {
     let payload = json!({ "login": login, "password": PASSWORD });
@@ -285,28 +291,12 @@ pub async fn a_password_change_and_a_staff_mfa_reset_forget_every_device(backend
         .await;
     assert_eq!(change.status(), StatusCode::NO_CONTENT);
     assert!(devices_of(&app, &browser).await.is_empty());
-    let shape = body(
-        app.post_json(
-            &browser,
-            "/api/portal/sign-in",
-            json!({ "login": "ann", "password": OTHER_PASSWORD }),
-        )
-        .await,
-    )
-    .await;
+    let shape = password_answer(&app, &browser, "ann", OTHER_PASSWORD).await;
     assert_eq!(shape["second_factor_required"], true, "device forgotten");
 
     // Remembered again, then the staff MFA reset forgets it too.
     let again = app.client();
-    let shape = body(
-        app.post_json(
-            &again,
-            "/api/portal/sign-in",
-            json!({ "login": "ann", "password": OTHER_PASSWORD }),
-        )
-        .await,
-    )
-    .await;
+    let shape = password_answer(&app, &again, "ann", OTHER_PASSWORD).await;
     assert_eq!(shape["second_factor_required"], true);
     let done = app
         .post_json(

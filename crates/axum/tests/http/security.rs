@@ -197,13 +197,9 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
     }
     // Wrong JSON types are refused too.
     let id = app.create_account("ann@example.com").await;
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &format!("/staff/accounts/{id}/access"),
-            json!({ "enabled": "yes" }),
-        )
-        .await;
+    let access = format!("/staff/accounts/{id}/access");
+    let payload = json!({ "enabled": "yes" });
+    let response = app.staff_json(Method::PUT, &access, payload).await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
     // Forms: wrong content type and oversized bodies are refused before parsing.
     let response = app

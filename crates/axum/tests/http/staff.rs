@@ -344,13 +344,8 @@ pub async fn staff_changes_the_email_address(backend: Backend) {
         .await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
 
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &path,
-            json!({ "email": "ann.new@example.com" }),
-        )
-        .await;
+    let payload = json!({ "email": "ann.new@example.com" });
+    let response = app.staff_json(Method::PUT, &path, payload).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let status = app.status_of(&id).await;
     assert_eq!(status["email"], "ann.new@example.com");
