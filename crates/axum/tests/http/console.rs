@@ -328,16 +328,22 @@ pub async fn the_account_page_shows_the_username_and_turns_access_off_and_on(bac
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// The set-password form with `password`, its `confirmation`, and "must
+/// change at next sign-in" ticked.
+fn must_change_form<'a>(password: &'a str, confirmation: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        ("password", password),
+        ("password_confirmation", confirmation),
+        ("must_change", "on"),
+    ]
+}
+
 pub async fn staff_set_a_password_by_hand_that_the_client_must_change(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (id, _) = app.signed_in("ann@example.com", "annie").await;
     let client = console_as(&app, ALICE).await;
 
-    let mismatch = [
-        ("password", OTHER_PASSWORD),
-        ("password_confirmation", PASSWORD),
-        ("must_change", "on"),
-    ];
+    let mismatch = must_change_form(OTHER_PASSWORD, PASSWORD);
     let (status, _, page) = act(&app, &client, &id, "password", &mismatch).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("The two passwords differ"), "{page}");
@@ -347,11 +353,7 @@ pub async fn staff_set_a_password_by_hand_that_the_client_must_change(backend: B
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_contains(&page, "This password is not strong enough");
 
-    let fields = [
-        ("password", OTHER_PASSWORD),
-        ("password_confirmation", OTHER_PASSWORD),
-        ("must_change", "on"),
-    ];
+    let fields = must_change_form(OTHER_PASSWORD, OTHER_PASSWORD);
     let (status, to, _) = act(&app, &client, &id, "password", &fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(to.ends_with("?done=password"));

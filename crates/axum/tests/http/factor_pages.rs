@@ -233,18 +233,14 @@ pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend
     let (_, token) = app.invited("ann@example.com").await;
     let browser = app.client();
     let (_, csrf) = form_page(&app, &browser, &format!("/portal/invitation?token={token}")).await;
+    let filled: &[(&str, &str)] = &[
+        ("token", token.as_str()),
+        ("username", "ann"),
+        ("password", PASSWORD),
+        ("password_confirmation", PASSWORD),
+    ];
     let response = app
-        .submit(
-            &browser,
-            "/portal/invitation",
-            &csrf,
-            &[
-                ("token", token.as_str()),
-                ("username", "ann"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
-        )
+        .submit(&browser, "/portal/invitation", &csrf, filled)
         .await;
     let enrol = location(&response);
     assert_eq!(enrol, "/portal/sign-in/enrol?methods=totp,email_code");
@@ -253,16 +249,12 @@ pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend
     assert!(html.contains("Set up an authenticator app") && html.contains("Use codes by email"));
 
     // Choosing emailed codes needs the password again.
+    let filled: &[(&str, &str)] = &[
+        ("methods", "totp,email_code"),
+        ("current_password", OTHER_PASSWORD),
+    ];
     let response = app
-        .submit(
-            &browser,
-            "/portal/sign-in/enrol/email",
-            &csrf,
-            &[
-                ("methods", "totp,email_code"),
-                ("current_password", OTHER_PASSWORD),
-            ],
-        )
+        .submit(&browser, "/portal/sign-in/enrol/email", &csrf, filled)
         .await;
     assert_field_error(response, StatusCode::UNAUTHORIZED, "current_password").await;
 
@@ -336,17 +328,13 @@ pub async fn a_reset_with_an_authenticator_enrolled_leads_to_the_code_step(backe
         &format!("/portal/reset-password?token={token}"),
     )
     .await;
+    let filled: &[(&str, &str)] = &[
+        ("token", token.as_str()),
+        ("password", OTHER_PASSWORD),
+        ("password_confirmation", OTHER_PASSWORD),
+    ];
     let response = app
-        .submit(
-            &stranger,
-            "/portal/reset-password",
-            &csrf,
-            &[
-                ("token", token.as_str()),
-                ("password", OTHER_PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
-        )
+        .submit(&stranger, "/portal/reset-password", &csrf, filled)
         .await;
     let step = location(&response);
     assert!(
@@ -369,26 +357,13 @@ pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend
     let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, browser) = app.signed_in("ann@example.com", "ann").await;
     let (_, csrf) = form_page(&app, &browser, "/portal/security").await;
-    let add = |password: &'static str| {
-        let (app, browser, csrf) = (&app, &browser, &csrf);
-        async move {
-            app.submit(
-                browser,
-                "/portal/security/email",
-                csrf,
-                &[("email_current_password", password)],
-            )
-            .await
-        }
-    };
-    let html = assert_field_error(
-        add(OTHER_PASSWORD).await,
-        StatusCode::UNAUTHORIZED,
-        "email_current_password",
-    )
-    .await;
+    let (add, field) = ("/portal/security/email", "email_current_password");
+    let response = app
+        .submit(&browser, add, &csrf, &[(field, OTHER_PASSWORD)])
+        .await;
+    let html = assert_field_error(response, StatusCode::UNAUTHORIZED, field).await;
     assert!(html.contains("No second factor yet"), "nothing changed");
-    let response = add(PASSWORD).await;
+    let response = app.submit(&browser, add, &csrf, &[(field, PASSWORD)]).await;
     assert_eq!(location(&response), "/portal/security?done=email_added");
 
     // Signing in: "email me a code", then the code from the mail.
@@ -414,26 +389,13 @@ pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend
 
     // Removing it needs the password; a wrong one changes nothing.
     let (_, csrf) = form_page(&app, &browser, "/portal/security").await;
-    let remove = |password: &'static str| {
-        let (app, browser, csrf) = (&app, &browser, &csrf);
-        async move {
-            app.submit(
-                browser,
-                "/portal/security/remove",
-                csrf,
-                &[("kind", "email_code"), ("current_password", password)],
-            )
-            .await
-        }
-    };
-    let html = assert_field_error(
-        remove(OTHER_PASSWORD).await,
-        StatusCode::UNAUTHORIZED,
-        "current_password",
-    )
-    .await;
+    let remove = "/portal/security/remove";
+    let wrong = [("kind", "email_code"), ("current_password", OTHER_PASSWORD)];
+    let response = app.submit(&browser, remove, &csrf, &wrong).await;
+    let html = assert_field_error(response, StatusCode::UNAUTHORIZED, "current_password").await;
     assert!(html.contains("id=\"factor-email_code\""), "still enrolled");
-    let response = remove(PASSWORD).await;
+    let right = [("kind", "email_code"), ("current_password", PASSWORD)];
+    let response = app.submit(&browser, remove, &csrf, &right).await;
     assert_eq!(location(&response), "/portal/security?done=removed");
     let (html, _) = form_page(&app, &browser, "/portal/security?done=removed").await;
     assert!(html.contains("No second factor yet"));
