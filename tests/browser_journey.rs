@@ -38,9 +38,10 @@ impl World {
         Self::launch(flags, None).await
     }
 
-    /// With a browser that asks for pages in `languages` (`es-US,es`).
-    async fn start_speaking(languages: &str) -> Result<Self> {
-        Self::launch(&[], Some(languages)).await
+    /// With a browser that asks for pages in `languages` (`es-US,es`), and
+    /// more portal-server flags.
+    async fn start_speaking(languages: &str, flags: &[&str]) -> Result<Self> {
+        Self::launch(flags, Some(languages)).await
     }
 
     async fn launch(flags: &[&str], languages: Option<&str>) -> Result<Self> {

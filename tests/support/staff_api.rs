@@ -55,7 +55,23 @@ impl StaffApi {
 
     /// `POST /staff/accounts` -> the account's id.
     pub async fn create_account(&self, email: &str, display_name: &str) -> Result<String> {
-        let body = json!({ "email": email, "display_name": display_name });
+        self.create(json!({ "email": email, "display_name": display_name }))
+            .await
+    }
+
+    /// `POST /staff/accounts` with the language of the client's mail
+    /// (`es`) -> the account's id.
+    pub async fn create_account_in(
+        &self,
+        language: &str,
+        email: &str,
+        display_name: &str,
+    ) -> Result<String> {
+        let body = json!({ "email": email, "display_name": display_name, "language": language });
+        self.create(body).await
+    }
+
+    async fn create(&self, body: Value) -> Result<String> {
         let account = self
             .call(
                 reqwest::Method::POST,

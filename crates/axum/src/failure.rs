@@ -16,6 +16,8 @@ use portal_access_core::PasswordReason;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use portal_access_core::i18n::DEFAULT_LANGUAGE;
+
 use crate::state::PortalHttp;
 
 /// What a 500 says to the user.
@@ -25,6 +27,11 @@ pub(crate) const INTERNAL_MESSAGE: &str =
 /// What a 503 says to the user.
 pub(crate) const UNAVAILABLE_MESSAGE: &str =
     "The service is briefly unavailable and nothing was changed. Please try again in a moment.";
+
+/// The language of the page whose answer is an [`InternalFailure`] (set by
+/// the pages' language middleware), so the failure page speaks it.
+#[derive(Debug, Clone)]
+pub(crate) struct FailureLanguage(pub(crate) String);
 
 /// One reason a password was refused, for the `reasons` array.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -219,7 +226,24 @@ pub(crate) async fn report_internal_errors(
                 },
             },
         ),
-        FailureFormat::Html => internal_error_page(status, message, &request_id),
+        FailureFormat::Html => {
+            let lang = response
+                .extensions()
+                .get::<FailureLanguage>()
+                .map_or(DEFAULT_LANGUAGE, |l| l.0.as_str());
+            let say = |key| http.service().locales().message(lang, key, &[]);
+            let page = FailurePage {
+                lang,
+                title: say("failure-title"),
+                message: say(if retry {
+                    "failure-unavailable"
+                } else {
+                    "failure-internal"
+                }),
+                reference: say("failure-reference"),
+            };
+            internal_error_page(status, &page, &request_id)
+        }
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
@@ -232,16 +256,27 @@ pub(crate) async fn report_internal_errors(
     response
 }
 
+/// The words of the failure page, in the page's language.
+struct FailurePage<'a> {
+    lang: &'a str,
+    title: String,
+    message: String,
+    reference: String,
+}
+
 /// The answer of an internal failure on a page. No template: a template
 /// may be what failed, so this one page is written here.
-fn internal_error_page(status: StatusCode, message: &str, request_id: &str) -> Response {
+fn internal_error_page(status: StatusCode, page: &FailurePage<'_>, request_id: &str) -> Response {
+    let title = html_escape(&page.title);
     let body = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Something went wrong</title></head><body><main>\
-         <h1>Something went wrong</h1><p>{}</p><p>Reference: <code>{}</code></p>\
+         <title>{title}</title></head><body><main>\
+         <h1>{title}</h1><p>{}</p><p>{} <code>{}</code></p>\
          </main></body></html>\n",
-        message,
+        html_escape(page.lang),
+        html_escape(&page.message),
+        html_escape(&page.reference),
         html_escape(request_id)
     );
     (

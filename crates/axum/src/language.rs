@@ -19,6 +19,7 @@ use axum::response::Response;
 use portal_access_core::i18n::DEFAULT_LANGUAGE;
 use serde::Deserialize;
 
+use crate::failure::{FailureLanguage, InternalFailure};
 use crate::session::{self, cookie, cookie_value};
 use crate::state::PortalHttp;
 
@@ -80,12 +81,16 @@ pub(crate) async fn pick_for_pages(
 ) -> Response {
     let (parts, body) = request.into_parts();
     let picked = pick(&http, &parts);
+    let failure = FailureLanguage(picked.lang.clone());
     let page = PageLanguage {
         lang: picked.lang,
         switch: switch_of(&http, &parts),
     };
     let request = Request::from_parts(parts, body);
     let mut response = PAGE_LANGUAGE.scope(page, next.run(request)).await;
+    if response.extensions().get::<InternalFailure>().is_some() {
+        response.extensions_mut().insert(failure);
+    }
     if let Some(cookie) = picked.cookie {
         session::append(response.headers_mut(), cookie);
     }

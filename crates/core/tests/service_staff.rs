@@ -954,7 +954,7 @@ async fn staff_set_the_language_of_an_account_and_its_next_mail_is_written_in_it
     h.invite(ann.id).await;
     let messages = h.messages(ann.id).await;
     let invitation = &messages[0].message;
-    assert_eq!(invitation.subject, "Lo invitamos a Client portal");
+    assert_eq!(invitation.subject, "Su invitación a Client portal");
     assert!(
         invitation.text_body.contains("UTC"),
         "the default zone: {}",

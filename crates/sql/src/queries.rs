@@ -245,6 +245,22 @@ pub const INSERT_SERVER_SECRET: &str =
 /// A server secret.
 pub const SERVER_SECRET: &str = "SELECT value FROM server_secrets WHERE name = $1";
 
+// ------------------------------------------------------- console sign-ins
+
+/// Keeps a console sign-in.
+pub const INSERT_CONSOLE_SIGN_IN: &str = "INSERT INTO console_sign_ins \
+     (hash, tenant, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+
+/// A console sign-in that has not ended.
+pub const CONSOLE_SIGN_IN: &str = "SELECT hash, tenant, staff_id, created_at, expires_at \
+     FROM console_sign_ins WHERE hash = $1 AND expires_at > $2";
+
+/// Ends a console sign-in.
+pub const END_CONSOLE_SIGN_IN: &str = "DELETE FROM console_sign_ins WHERE hash = $1";
+
+/// Deletes console sign-ins that ended.
+pub const PURGE_CONSOLE_SIGN_INS: &str = "DELETE FROM console_sign_ins WHERE expires_at <= $1";
+
 // -------------------------------------------------------- staff verification
 
 /// Sets a staff member's verification state.

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 
 use portal_access_core::{
     Access, Account, AccountId, Actor, AuditEvent, AuditKind, ChainHash, ChainPoint, ChainedEvent,
-    DeliveryState, DeviceRecord, EmailAddress, EventId, Invitation, Language, LinkOpening,
-    MessageId, MessageKind, NewMessage, OutboxMessage, PasswordHash, SessionRecord, StoreError,
-    TenantId, TokenHash, TokenKind, TokenRecord, Username,
+    ConsoleSignIn, DeliveryState, DeviceRecord, EmailAddress, EventId, Invitation, Language,
+    LinkOpening, MessageId, MessageKind, NewMessage, OutboxMessage, PasswordHash, SessionRecord,
+    StaffId, StoreError, TenantId, TokenHash, TokenKind, TokenRecord, Username,
 };
 use time::OffsetDateTime;
 
@@ -204,6 +204,19 @@ pub fn session<D: Backend>(
         ip: ip::<D>(row)?,
         user_agent: D::opt_text(row, "user_agent")?,
     })
+}
+
+impl FromRow for ConsoleSignIn {
+    fn from_row<D: Backend>(row: &SqlRow<D>) -> Result<Self, StoreError> {
+        Ok(ConsoleSignIn {
+            hash: hash::<D>(row, "hash")?,
+            tenant: tenant::<D>(row)?,
+            staff_id: StaffId::new(D::text(row, "staff_id")?)
+                .map_err(|e| corrupt("staff_id", e))?,
+            created_at: D::time(row, "created_at")?,
+            expires_at: D::time(row, "expires_at")?,
+        })
+    }
 }
 
 impl FromRow for DeviceRecord {

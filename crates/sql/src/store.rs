@@ -6,9 +6,9 @@ use std::marker::PhantomData;
 use async_trait::async_trait;
 use portal_access_core::{
     Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds, ChainPoint,
-    ChainedEvent, Changes, DeliveryOutcome, DeviceRecord, LinkOpening, MessageId, OutboxMessage,
-    OutboxWebhook, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
-    TokenHash, TokenRecord, WebhookId, REDACTED_BODY,
+    ChainedEvent, Changes, ConsoleSignIn, DeliveryOutcome, DeviceRecord, LinkOpening, MessageId,
+    OutboxMessage, OutboxWebhook, ServerSecret, SessionRecord, StaffId, StaffVerification,
+    StoreError, TenantId, TokenHash, TokenRecord, WebhookId, REDACTED_BODY,
 };
 use sqlx::{Pool, Transaction};
 use time::OffsetDateTime;
@@ -16,8 +16,9 @@ use time::OffsetDateTime;
 use crate::commit::apply;
 use crate::queries::{
     ACCOUNT, ACCOUNT_BY_EMAIL, ACCOUNT_BY_USERNAME, AUDIT_CHECKPOINT, AUDIT_EVENTS, AUDIT_HEAD,
-    AUDIT_PAGE, AUDIT_TENANTS, DELETE_AUDIT_PREFIX, DEVICE, DEVICES_FOR_ACCOUNT, HIT_RATE,
-    INSERT_SERVER_SECRET, LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT,
+    AUDIT_PAGE, AUDIT_TENANTS, CONSOLE_SIGN_IN, DELETE_AUDIT_PREFIX, DEVICE, DEVICES_FOR_ACCOUNT,
+    END_CONSOLE_SIGN_IN, HIT_RATE, INSERT_CONSOLE_SIGN_IN, INSERT_SERVER_SECRET,
+    LAST_PRUNABLE_AUDIT, LINK_OPENINGS, MESSAGES_FOR_ACCOUNT, PURGE_CONSOLE_SIGN_INS,
     PURGE_RATE_COUNTERS, RATE_COUNT, SEARCH_ACCOUNTS, SERVER_SECRET, SESSION, SESSIONS_FOR_ACCOUNT,
     SESSION_AND_ACCOUNT, STAFF_VERIFICATION, TOKEN, TOUCH_SESSION, UPSERT_AUDIT_CHECKPOINT,
 };
@@ -460,7 +461,33 @@ impl<D: Backend> AccountStore for SqlStore<D> {
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        D::execute(self.on(), Statement::new(PURGE_RATE_COUNTERS).arg(now)).await
+        let counters = D::execute(self.on(), Statement::new(PURGE_RATE_COUNTERS).arg(now)).await?;
+        let console = Statement::new(PURGE_CONSOLE_SIGN_INS).arg(now);
+        Ok(counters + D::execute(self.on(), console).await?)
+    }
+
+    async fn insert_console_sign_in(&self, sign_in: &ConsoleSignIn) -> Result<(), StoreError> {
+        let statement = Statement::new(INSERT_CONSOLE_SIGN_IN)
+            .arg(hash_arg(&sign_in.hash))
+            .arg(sign_in.tenant.as_str())
+            .arg(sign_in.staff_id.as_str())
+            .arg(sign_in.created_at)
+            .arg(sign_in.expires_at);
+        D::execute(self.on(), statement).await.map(|_| ())
+    }
+
+    async fn console_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<ConsoleSignIn>, StoreError> {
+        self.one(Statement::new(CONSOLE_SIGN_IN).arg(hash_arg(hash)).arg(now))
+            .await
+    }
+
+    async fn end_console_sign_in(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        let statement = Statement::new(END_CONSOLE_SIGN_IN).arg(hash_arg(hash));
+        D::execute(self.on(), statement).await.map(|_| ())
     }
 
     async fn server_secret(

@@ -255,8 +255,6 @@ struct Ops {
     prometheus: PrometheusHandle,
 }
 
-/// The portal's routes plus the operational ones, with request ids,
-/// tracing and metrics around them.
 /// The staff console's widget: the provider of `--captcha-provider` with
 /// `--captcha-site-key`.
 fn console_options(config: &ServerConfig) -> ConsoleOptions {
@@ -271,6 +269,8 @@ fn console_options(config: &ServerConfig) -> ConsoleOptions {
     })
 }
 
+/// The portal's routes plus the operational ones, with request ids,
+/// tracing and metrics around them.
 fn routes(
     http: PortalHttp,
     console: ConsoleOptions,

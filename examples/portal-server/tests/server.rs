@@ -364,35 +364,127 @@ struct OpenedForm {
 
 impl OpenedForm {
     async fn open(running: &Running) -> Self {
-        let page = running.get("/portal/sign-in", None).await;
+        Self::open_at(running, "/portal/sign-in").await
+    }
+
+    /// The form of the page at `path`: its cookie and CSRF token.
+    async fn open_at(running: &Running, path: &str) -> Self {
+        let page = running.get(path, None).await;
         assert_eq!(page.status(), StatusCode::OK);
         let set_cookie = page.headers()["set-cookie"].to_str().unwrap();
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
-        let html = page.text().await.unwrap();
-        let marker = "name=\"csrf_token\" value=\"";
-        let start = html.find(marker).expect("a CSRF field") + marker.len();
-        let csrf_token = html[start..].split('"').next().unwrap().to_owned();
+        let csrf_token = csrf_field(&page.text().await.unwrap());
         Self { cookie, csrf_token }
     }
 
     /// Posts the form with these credentials to `running`: its status.
     async fn sign_in(&self, running: &Running, login: &str, password: &str) -> StatusCode {
-        let form = [
-            ("csrf_token", self.csrf_token.as_str()),
-            ("login", login),
-            ("password", password),
-        ];
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-            .post(running.url("/portal/sign-in"))
+        let fields = [("login", login), ("password", password)];
+        self.post(running, "/portal/sign-in", &fields)
+            .await
+            .status()
+    }
+
+    /// Posts the form, with `fields`, to `path` of `running` (no redirects
+    /// followed).
+    async fn post(
+        &self,
+        running: &Running,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = vec![("csrf_token", self.csrf_token.as_str())];
+        form.extend_from_slice(fields);
+        without_redirects()
+            .post(running.url(path))
             .header("cookie", &self.cookie)
             .form(&form)
             .send()
             .await
             .unwrap()
-            .status()
+    }
+}
+
+/// The value of the page's `csrf_token` field.
+fn csrf_field(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn without_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The console's home page on `running` with the console `cookie`: its
+/// status (200 signed in; 303 to the sign-in page otherwise).
+async fn console_home(running: &Running, cookie: &str) -> StatusCode {
+    without_redirects()
+        .get(running.url("/staff/console/"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_sign_in_on_one_instance_holds_on_another_and_after_a_restart_until_signed_out() {
+    let database = TestDatabase::create().await;
+    let url = database.url();
+    let (a, b) = tokio::join!(start(Some(url.clone())), start(Some(url.clone())));
+    let form = OpenedForm::open_at(&a, "/staff/console/sign-in").await;
+    let signed_in = form
+        .post(&a, "/staff/console/sign-in", &[("token", a.token.as_str())])
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("portal_staff="))
+        .and_then(|c| c.split(';').next())
+        .expect("the console cookie")
+        .to_owned();
+    assert_eq!(console_home(&a, &cookie).await, StatusCode::OK);
+    assert_eq!(
+        console_home(&b, &cookie).await,
+        StatusCode::OK,
+        "another instance"
+    );
+    b.shutdown().await;
+    let b_again = start(Some(url)).await;
+    assert_eq!(
+        console_home(&b_again, &cookie).await,
+        StatusCode::OK,
+        "after a restart"
+    );
+
+    // Signed out on B: no instance opens the console with it any more.
+    let home = without_redirects()
+        .get(b_again.url("/staff/console/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let signed_out = OpenedForm {
+        cookie: cookie.clone(),
+        csrf_token: csrf_field(&home),
+    }
+    .post(&b_again, "/staff/console/sign-out", &[])
+    .await;
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(console_home(&a, &cookie).await, StatusCode::SEE_OTHER);
+    assert_eq!(console_home(&b_again, &cookie).await, StatusCode::SEE_OTHER);
+    for running in [a, b_again] {
+        running.shutdown().await;
     }
 }
 

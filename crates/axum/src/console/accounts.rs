@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{staff_of_token, ConsoleCookie, Recognized};
+use super::auth::{end_sign_in, staff_of_token, start_sign_in, ConsoleCookie, Recognized};
 use super::render::{
     error_page, see_other, sign_in_csrf, AnonymousForm, ConsoleForm, ConsolePage, ConsoleStaff,
     Said,
@@ -141,9 +141,13 @@ pub(super) async fn sign_in(
         );
     };
     tracing::info!(staff_id = %staff.staff_id, "staff signed in to the console");
-    let value = console
-        .sessions()
-        .start(staff, http.random(), http.service().now());
+    let value = match start_sign_in(http, staff).await {
+        Ok(value) => value,
+        Err(error) => {
+            let error = ApiError::internal(error);
+            return error_page(&console, None, &form.picked, error, None);
+        }
+    };
     let mut response = see_other("/");
     session::append(response.headers_mut(), ConsoleCookie::of(http).set(&value));
     drop(value);
@@ -162,7 +166,10 @@ pub(super) async fn sign_out(
     let cookie = ConsoleCookie::of(console.http());
     if matches!(form.staff.recognized, Recognized::Console(_)) {
         if let Some(value) = cookie.value(&headers) {
-            console.sessions().end(value);
+            if let Err(error) = end_sign_in(console.http(), value).await {
+                let error = ApiError::internal(error);
+                return error_page(&console, Some(&form.staff), &form.staff.picked, error, None);
+            }
         }
     }
     let mut response = see_other("/sign-in");

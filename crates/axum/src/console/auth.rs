@@ -5,107 +5,83 @@
 //! The cookie (`__Host-portal_staff` when the public URL is https, then
 //! `Secure`; else `portal_staff`; `HttpOnly`, `SameSite=Strict`, `Path=/`,
 //! no `Domain`) holds a random reference, never the staff token: the
-//! server keeps only the reference's SHA-256 hash, with the staff member it
-//! names and when it ends ([`CONSOLE_SESSION_TTL`]). Signing out forgets it.
-//! The references live in the process's memory: a restart signs every
-//! staff member out of the console (they sign in again with their token).
+//! store keeps only the reference's SHA-256 hash, with the staff member it
+//! names and when it ends ([`CONSOLE_SESSION_TTL`]), so every instance on
+//! the database knows it and a restart keeps it. Signing out deletes it.
 //!
 //! [`StaffAuthenticator`]: crate::StaffAuthenticator
-
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
 
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use portal_access_core::service::StaffActor;
-use portal_access_core::SecureRandom;
+use portal_access_core::{ConsoleSignIn, StoreError, TokenHash};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::session::{cookie, cookie_value};
 use crate::state::PortalHttp;
 
 /// How long a console sign-in lasts.
 pub const CONSOLE_SESSION_TTL: Duration = Duration::hours(8);
-/// The most console sign-ins kept at once (the oldest goes first).
-const MAX_SESSIONS: usize = 10_000;
 
-/// A console sign-in: whom it names and until when.
-#[derive(Clone)]
-struct ConsoleSession {
+fn hash_of(value: &str) -> TokenHash {
+    TokenHash::from_bytes(Sha256::digest(value.as_bytes()).into())
+}
+
+/// Starts a console sign-in for `staff`: the cookie's raw value (random,
+/// 32 bytes); the store keeps its hash.
+pub(crate) async fn start_sign_in(
+    http: &PortalHttp,
     staff: StaffActor,
-    expires_at: OffsetDateTime,
+) -> Result<SecretString, StoreError> {
+    let mut bytes = [0u8; 32];
+    http.random().fill(&mut bytes);
+    let value = URL_SAFE_NO_PAD.encode(bytes);
+    let now = http.service().now();
+    let sign_in = ConsoleSignIn {
+        hash: hash_of(&value),
+        tenant: staff.tenant,
+        staff_id: staff.staff_id,
+        created_at: now,
+        expires_at: now + CONSOLE_SESSION_TTL,
+    };
+    http.service()
+        .store()
+        .insert_console_sign_in(&sign_in)
+        .await?;
+    Ok(SecretString::from(value))
 }
 
-/// The console sign-ins, by the SHA-256 of their cookie's value.
-#[derive(Default)]
-pub(crate) struct ConsoleSessions {
-    by_hash: Mutex<HashMap<[u8; 32], ConsoleSession>>,
+/// The staff member of a cookie value, if it names a live sign-in, and
+/// the hash the console's CSRF tokens are bound to.
+async fn find_sign_in(
+    http: &PortalHttp,
+    value: &str,
+) -> Result<Option<(StaffActor, [u8; 32])>, StoreError> {
+    let hash = hash_of(value);
+    let found = http
+        .service()
+        .store()
+        .console_sign_in(&hash, http.service().now())
+        .await?;
+    Ok(found.map(|sign_in| {
+        let staff = StaffActor {
+            tenant: sign_in.tenant,
+            staff_id: sign_in.staff_id,
+        };
+        (staff, *hash.as_bytes())
+    }))
 }
 
-impl std::fmt::Debug for ConsoleSessions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ConsoleSessions(<redacted>)")
-    }
-}
-
-fn hash_of(value: &str) -> [u8; 32] {
-    Sha256::digest(value.as_bytes()).into()
-}
-
-impl ConsoleSessions {
-    /// Starts a sign-in for `staff`: the cookie's raw value (random, 32 bytes).
-    pub(crate) fn start(
-        &self,
-        staff: StaffActor,
-        random: &dyn SecureRandom,
-        now: OffsetDateTime,
-    ) -> SecretString {
-        let mut bytes = [0u8; 32];
-        random.fill(&mut bytes);
-        let value = URL_SAFE_NO_PAD.encode(bytes);
-        let mut sessions = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
-        sessions.retain(|_, s| s.expires_at > now);
-        if sessions.len() >= MAX_SESSIONS {
-            if let Some(oldest) = sessions
-                .iter()
-                .min_by_key(|(_, s)| s.expires_at)
-                .map(|(hash, _)| *hash)
-            {
-                sessions.remove(&oldest);
-            }
-        }
-        sessions.insert(
-            hash_of(&value),
-            ConsoleSession {
-                staff,
-                expires_at: now + CONSOLE_SESSION_TTL,
-            },
-        );
-        SecretString::from(value)
-    }
-
-    /// The staff member of a cookie value, if it names a live sign-in, and
-    /// the hash the console's CSRF tokens are bound to.
-    pub(crate) fn find(&self, value: &str, now: OffsetDateTime) -> Option<(StaffActor, [u8; 32])> {
-        let hash = hash_of(value);
-        let sessions = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
-        sessions
-            .get(&hash)
-            .filter(|s| s.expires_at > now)
-            .map(|s| (s.staff.clone(), hash))
-    }
-
-    /// Forgets a sign-in.
-    pub(crate) fn end(&self, value: &str) {
-        self.by_hash
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&hash_of(value));
-    }
+/// Ends the sign-in of a cookie value (signing out).
+pub(crate) async fn end_sign_in(http: &PortalHttp, value: &str) -> Result<(), StoreError> {
+    http.service()
+        .store()
+        .end_console_sign_in(&hash_of(value))
+        .await
 }
 
 /// The console cookie's name and attributes.
@@ -170,15 +146,15 @@ pub(crate) enum Recognized {
 pub(crate) async fn recognize(
     parts: &Parts,
     http: &PortalHttp,
-    sessions: &ConsoleSessions,
-) -> Option<(StaffActor, Recognized)> {
+) -> Result<Option<(StaffActor, Recognized)>, StoreError> {
     if let Some(staff) = http.staff_auth().authenticate(parts).await {
-        return Some((staff, Recognized::Host));
+        return Ok(Some((staff, Recognized::Host)));
     }
-    let value = ConsoleCookie::of(http).value(&parts.headers)?;
-    sessions
-        .find(value, http.service().now())
-        .map(|(staff, hash)| (staff, Recognized::Console(hash)))
+    let Some(value) = ConsoleCookie::of(http).value(&parts.headers) else {
+        return Ok(None);
+    };
+    let found = find_sign_in(http, value).await?;
+    Ok(found.map(|(staff, hash)| (staff, Recognized::Console(hash))))
 }
 
 /// The staff member a token names, asked of the host's authenticator as an
@@ -197,37 +173,13 @@ pub(crate) async fn staff_of_token(http: &PortalHttp, token: &SecretString) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portal_access_core::{OsRandom, StaffId, TenantId};
-
-    fn staff() -> StaffActor {
-        StaffActor {
-            tenant: TenantId::new("firm").unwrap(),
-            staff_id: StaffId::new("alice").unwrap(),
-        }
-    }
-
-    #[test]
-    fn a_console_sign_in_is_found_until_it_ends_or_expires() {
-        let sessions = ConsoleSessions::default();
-        let now = OffsetDateTime::now_utc();
-        let value = sessions.start(staff(), &OsRandom, now);
-        let found = sessions.find(value.expose_secret(), now).unwrap();
-        assert_eq!(found.0.staff_id.as_str(), "alice");
-        assert!(sessions
-            .find(value.expose_secret(), now + CONSOLE_SESSION_TTL)
-            .is_none());
-        assert!(sessions.find("guess", now).is_none());
-        sessions.end(value.expose_secret());
-        assert!(sessions.find(value.expose_secret(), now).is_none());
-    }
 
     #[test]
     fn only_the_hash_of_a_console_cookie_is_kept() {
-        let sessions = ConsoleSessions::default();
-        let value = sessions.start(staff(), &OsRandom, OffsetDateTime::now_utc());
-        let kept = sessions.by_hash.lock().unwrap();
-        assert!(kept.contains_key(&hash_of(value.expose_secret())));
-        assert_eq!(format!("{sessions:?}"), "ConsoleSessions(<redacted>)");
+        let value = "a-cookie-value";
+        let kept = hash_of(value);
+        assert_eq!(kept.as_bytes()[..], Sha256::digest(value.as_bytes())[..]);
+        assert!(!format!("{kept:?}").contains(value));
     }
 
     #[test]

@@ -41,7 +41,6 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::Router;
 
-use self::auth::ConsoleSessions;
 pub use self::options::{CaptchaWidget, ConsoleOptions};
 pub use self::state::CONSOLE_PATH;
 use self::state::{at, Console, Inner};
@@ -53,7 +52,6 @@ pub(crate) fn router(http: PortalHttp, options: ConsoleOptions) -> Router {
     let console = Console {
         http: http.clone(),
         inner: Arc::new(Inner {
-            sessions: ConsoleSessions::default(),
             templates: ConsoleTemplates::builtin(
                 http.service().locales().clone(),
                 http.service().config().time_zone.clone(),

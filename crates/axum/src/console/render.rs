@@ -185,9 +185,23 @@ pub(crate) struct ConsoleStaff {
 }
 
 impl ConsoleStaff {
-    async fn of(parts: &Parts, console: &Console) -> Option<Self> {
+    /// The staff member of the request; a store failure is an error page.
+    async fn of(parts: &Parts, console: &Console) -> Result<Self, ConsoleRejection> {
         let http = console.http();
-        let (staff, recognized) = recognize(parts, http, console.sessions()).await?;
+        let (staff, recognized) = match recognize(parts, http).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return Err(ConsoleRejection::SignIn),
+            Err(error) => {
+                let picked = language::pick(http, parts);
+                let error = ApiError::internal(error);
+                return Err(ConsoleRejection::Error(
+                    console.clone(),
+                    None,
+                    picked,
+                    error,
+                ));
+            }
+        };
         let csrf = match &recognized {
             Recognized::Console(hash) => FormCsrf {
                 token: http.csrf().token(Binding::Session(hash)),
@@ -195,7 +209,7 @@ impl ConsoleStaff {
             },
             Recognized::Host => anonymous_csrf(http, &parts.headers),
         };
-        Some(Self {
+        Ok(Self {
             staff,
             recognized,
             csrf,
@@ -246,9 +260,7 @@ impl FromRequestParts<Console> for ConsoleStaff {
         parts: &mut Parts,
         console: &Console,
     ) -> Result<Self, ConsoleRejection> {
-        Self::of(parts, console)
-            .await
-            .ok_or(ConsoleRejection::SignIn)
+        Self::of(parts, console).await
     }
 }
 
@@ -272,9 +284,7 @@ impl<T: DeserializeOwned + Send> FromRequest<Console> for ConsoleForm<T> {
 
     async fn from_request(request: Request, console: &Console) -> Result<Self, ConsoleRejection> {
         let (parts, body) = request.into_parts();
-        let staff = ConsoleStaff::of(&parts, console)
-            .await
-            .ok_or(ConsoleRejection::SignIn)?;
+        let staff = ConsoleStaff::of(&parts, console).await?;
         let request = Request::from_parts(parts.clone(), body);
         let submitted = match Form::<Submitted<T>>::from_request(request, console).await {
             Ok(Form(submitted)) => submitted,

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use super::auth::ConsoleSessions;
 use super::options::ConsoleOptions;
 use super::templates::ConsoleTemplates;
 use crate::state::PortalHttp;
@@ -19,7 +18,6 @@ pub(crate) struct Console {
 }
 
 pub(crate) struct Inner {
-    pub(crate) sessions: ConsoleSessions,
     pub(crate) templates: ConsoleTemplates,
     pub(crate) options: ConsoleOptions,
 }
@@ -27,10 +25,6 @@ pub(crate) struct Inner {
 impl Console {
     pub(crate) fn http(&self) -> &PortalHttp {
         &self.http
-    }
-
-    pub(crate) fn sessions(&self) -> &ConsoleSessions {
-        &self.inner.sessions
     }
 
     pub(crate) fn templates(&self) -> &ConsoleTemplates {

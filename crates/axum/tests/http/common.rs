@@ -266,10 +266,19 @@ impl TestApp {
             panic!("only SQLite has one write lock")
         };
         let mut connection = pool.acquire().await.expect("a connection");
-        sqlx::raw_sql("BEGIN IMMEDIATE")
+        // The app may hold the lock past this connection's busy timeout on
+        // a loaded machine: wait for it, as a writing process would.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while let Err(error) = sqlx::raw_sql("BEGIN IMMEDIATE")
             .execute(&mut *connection)
             .await
-            .expect("take the write lock");
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "take the write lock: {error:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         tokio::time::sleep(held).await;
         sqlx::raw_sql("ROLLBACK")
             .execute(&mut *connection)

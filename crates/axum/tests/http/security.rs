@@ -254,6 +254,21 @@ pub async fn internal_failures_answer_500_with_a_request_id_and_no_internal_text
     let html = response.text().await.unwrap();
     assert!(html.contains(&id));
     assert!(!html.to_lowercase().contains("accounts"));
+    assert!(
+        html.contains("<html lang=\"en\">") && html.contains("Something went wrong"),
+        "{html}"
+    );
+    // In the page's language.
+    let spanish = [("accept-language", "es-MX,es;q=0.9")];
+    let response = sign_in_as_ann(&app, &browser, &csrf, &spanish).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("<html lang=\"es\">")
+            && html.contains("Algo salió mal de nuestro lado")
+            && !html.contains("Something went wrong"),
+        "{html}"
+    );
 }
 
 /// The `Strict-Transport-Security` of an answer of each router (a page, a

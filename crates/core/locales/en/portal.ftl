@@ -215,6 +215,12 @@ error-not-found-title = Page not found
 error-not-found = There is no such page here.
 error-other-title = Something is not right
 error-other = Go back, reload the page and send the form again.
+
+## The failure page (written without a template, since a template may be what failed)
+failure-title = Something went wrong
+failure-internal = Something went wrong on our side. Please try again in a moment.
+failure-unavailable = The service is briefly unavailable and nothing was changed. Please try again in a moment.
+failure-reference = Reference:
 error-to-portal = Go to the portal
 
 ## Refusals next to a field: refusal-<the refusal's message key>, by default its code.

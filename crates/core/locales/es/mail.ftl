@@ -23,9 +23,9 @@ mail-not-me-effect = Así se cerrarán todas sus sesiones y se bloqueará su con
 mail-codes-left = Códigos de recuperación restantes: { $count }.
 
 ## Invitación y nueva invitación
-mail-invitation-subject = Lo invitamos a { $product }
+mail-invitation-subject = Su invitación a { $product }
 mail-invitation-preheader = Active su cuenta de { $product }.
-mail-invitation-intro = Lo invitamos a usar { $product }. Para activar su cuenta, elija un nombre de usuario y una contraseña.
+mail-invitation-intro = Le damos acceso a { $product }. Para activar su cuenta, elija un nombre de usuario y una contraseña.
 mail-invitation-button = Activar mi cuenta
 mail-invitation-expiry = El enlace se puede usar una sola vez y es válido hasta el { $expires }. Si ya venció, ábralo de todos modos: desde allí podrá pedir una invitación nueva.
 mail-invitation-ignore = Si no esperaba esta invitación, puede ignorar este correo.

@@ -215,6 +215,12 @@ error-not-found-title = Página no encontrada
 error-not-found = Esta página no existe.
 error-other-title = Algo no salió bien
 error-other = Regrese, vuelva a cargar la página y envíe el formulario de nuevo.
+
+## La página de falla (sin plantilla: una plantilla puede ser lo que falló)
+failure-title = Algo salió mal
+failure-internal = Algo salió mal de nuestro lado. Vuelva a intentarlo en un momento.
+failure-unavailable = El servicio no está disponible por un momento y no se cambió nada. Vuelva a intentarlo en un momento.
+failure-reference = Referencia:
 error-to-portal = Ir al portal
 
 ## Rechazos junto a un campo

@@ -63,9 +63,9 @@ pub use password::{
     PasswordRejected,
 };
 pub use records::{
-    DeliveryOutcome, DeliveryRecord, DeliveryState, LinkOpening, MessageKind, NewMessage,
-    OutboxMessage, ServerSecret, SessionRecord, StaffVerification, TokenRecord, TokenState,
-    NOT_SENT_SUPERSEDED, REDACTED_BODY,
+    ConsoleSignIn, DeliveryOutcome, DeliveryRecord, DeliveryState, LinkOpening, MessageKind,
+    NewMessage, OutboxMessage, ServerSecret, SessionRecord, StaffVerification, TokenRecord,
+    TokenState, NOT_SENT_SUPERSEDED, REDACTED_BODY,
 };
 pub use remembered::{DeviceRecord, ListingId};
 pub use token::{MalformedToken, RawToken, TokenHash, TokenKind};

@@ -405,6 +405,24 @@ pub struct StaffVerification {
     pub verified_until: OffsetDateTime,
 }
 
+/// A staff member's sign-in to the staff console: the SHA-256 of the
+/// console cookie's random value (never the value, never the staff token),
+/// whom it names, and until when. Kept in the store, so every instance on
+/// one database knows it and a restart keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSignIn {
+    /// SHA-256 of the cookie's value.
+    pub hash: TokenHash,
+    /// The staff member's tenant.
+    pub tenant: TenantId,
+    /// The staff member.
+    pub staff_id: StaffId,
+    /// When it began.
+    pub created_at: OffsetDateTime,
+    /// When it ends, unless signed out first.
+    pub expires_at: OffsetDateTime,
+}
+
 /// A secret the server generates once and keeps in the store, so that every
 /// instance on one database and every restart use the same one (the CSRF
 /// key, ...): see [`AccountStore::server_secret`](crate::AccountStore::server_secret).

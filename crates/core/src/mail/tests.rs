@@ -252,7 +252,7 @@ fn every_message_is_written_in_spanish_with_no_key_left_unsaid() {
 fn the_spanish_invitation_is_spanish_with_its_expiry_in_the_firms_zone() {
     let vars = in_language(MessageKind::Invitation, "es", "America/Chicago");
     let rendered = render(&Templates::builtin(), MessageKind::Invitation, &vars);
-    assert_eq!(rendered.subject, "Lo invitamos a Client portal");
+    assert_eq!(rendered.subject, "Su invitación a Client portal");
     assert!(
         rendered.text.starts_with("Estimado/a Ann Client:"),
         "{}",

@@ -2,6 +2,7 @@
 //! `Arc<dyn Port>`; the core owns each port's error type.
 
 pub mod captcha;
+mod changes;
 pub mod clock;
 pub mod events;
 pub mod geoip;

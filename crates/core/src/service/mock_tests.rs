@@ -17,10 +17,10 @@ use crate::workflow::attribution::fixtures;
 use crate::workflow::{ErrorCode, Refusal};
 use crate::{
     Account, AccountChange, AccountId, AccountStore, AuditEvent, AuditQuery, CaptchaError,
-    CaptchaVerdict, CaptchaVerifier, ChainEnds, ChainedEvent, Changes, DeliveryOutcome,
-    DeviceRecord, LinkOpening, Mailer, MailerError, MessageId, MessageKind, NewMessage,
-    OutboxMessage, RequestContext, ServerSecret, SessionRecord, StaffId, StaffVerification,
-    StoreError, TenantId, TokenHash, TokenKind, TokenRecord,
+    CaptchaVerdict, CaptchaVerifier, ChainEnds, ChainedEvent, Changes, ConsoleSignIn,
+    DeliveryOutcome, DeviceRecord, LinkOpening, Mailer, MailerError, MessageId, MessageKind,
+    NewMessage, OutboxMessage, RequestContext, ServerSecret, SessionRecord, StaffId,
+    StaffVerification, StoreError, TenantId, TokenHash, TokenKind, TokenRecord,
 };
 
 mockall::mock! {
@@ -54,6 +54,9 @@ mockall::mock! {
         async fn redact_expired_bodies(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
         async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
         async fn server_secret(&self, name: &str, candidate: &ServerSecret) -> Result<ServerSecret, StoreError>;
+        async fn insert_console_sign_in(&self, sign_in: &ConsoleSignIn) -> Result<(), StoreError>;
+        async fn console_sign_in(&self, hash: &TokenHash, now: OffsetDateTime) -> Result<Option<ConsoleSignIn>, StoreError>;
+        async fn end_console_sign_in(&self, hash: &TokenHash) -> Result<(), StoreError>;
         async fn ping(&self) -> Result<(), StoreError>;
         async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<ChainedEvent>, StoreError>;
         async fn audit_chain_ends(&self, tenant: &TenantId) -> Result<ChainEnds, StoreError>;

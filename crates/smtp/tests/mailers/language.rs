@@ -86,7 +86,7 @@ async fn a_spanish_account_gets_its_invitation_in_spanish_with_the_expiry_in_the
         invitations(&[("ana@example.com", Some("es")), ("bob@example.com", None)]).await;
 
     let ana = to(&received, "ana@example.com");
-    assert_eq!(ana.subject, "Lo invitamos a Client portal");
+    assert_eq!(ana.subject, "Su invitación a Client portal");
     assert!(
         ana.text.starts_with("Estimado/a Ana Cliente:"),
         "{}",

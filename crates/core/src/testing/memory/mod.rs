@@ -51,9 +51,9 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AccountSearch, AccountStore, AuditEvent, AuditQuery, ChainEnds,
-    ChainedEvent, Changes, DeliveryOutcome, DeliveryState, DeviceRecord, LinkOpening, MessageId,
-    OutboxMessage, ServerSecret, SessionRecord, StaffId, StaffVerification, StoreError, TenantId,
-    TokenHash, TokenRecord,
+    ChainedEvent, Changes, ConsoleSignIn, DeliveryOutcome, DeliveryState, DeviceRecord,
+    LinkOpening, MessageId, OutboxMessage, ServerSecret, SessionRecord, StaffId, StaffVerification,
+    StoreError, TenantId, TokenHash, TokenRecord,
 };
 
 use outbox::redact;
@@ -415,9 +415,37 @@ impl AccountStore for MemoryStore {
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         let mut state = self.lock();
-        let before = state.rates.len();
+        let before = state.rates.len() + state.console.len();
         state.rates.retain(|_, (_, expires_at)| *expires_at > now);
-        Ok((before - state.rates.len()) as u64)
+        state.console.retain(|_, sign_in| sign_in.expires_at > now);
+        Ok((before - state.rates.len() - state.console.len()) as u64)
+    }
+
+    async fn insert_console_sign_in(&self, sign_in: &ConsoleSignIn) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state.console.contains_key(&sign_in.hash) {
+            return Err(state::duplicate("console sign-in"));
+        }
+        state.console.insert(sign_in.hash, sign_in.clone());
+        Ok(())
+    }
+
+    async fn console_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<ConsoleSignIn>, StoreError> {
+        Ok(self
+            .lock()
+            .console
+            .get(hash)
+            .filter(|sign_in| sign_in.expires_at > now)
+            .cloned())
+    }
+
+    async fn end_console_sign_in(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        self.lock().console.remove(hash);
+        Ok(())
     }
 
     async fn server_secret(

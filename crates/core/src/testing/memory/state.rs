@@ -9,9 +9,9 @@ use super::webhooks::WebhookRow;
 use crate::WebhookId;
 use crate::{
     Account, AccountChange, AccountId, ChainEnds, ChainPoint, ChainedEvent, ChangeStep, Changes,
-    DeviceRecord, DeviceRevocation, EventId, LinkOpening, MessageId, NewMessage, OutboxMessage,
-    ServerSecret, SessionRecord, SessionRevocation, StaffId, StaffVerification, StoreError,
-    TenantId, TokenHash, TokenRecord,
+    ConsoleSignIn, DeviceRecord, DeviceRevocation, EventId, LinkOpening, MessageId, NewMessage,
+    OutboxMessage, ServerSecret, SessionRecord, SessionRevocation, StaffId, StaffVerification,
+    StoreError, TenantId, TokenHash, TokenRecord,
 };
 
 #[derive(Debug)]
@@ -41,11 +41,12 @@ pub(super) struct State {
     pub(super) outbox_index: HashMap<MessageId, usize>,
     pub(super) openings: Vec<LinkOpening>,
     pub(super) secrets: HashMap<String, ServerSecret>,
+    pub(super) console: HashMap<TokenHash, ConsoleSignIn>,
     pub(super) webhooks: Vec<WebhookRow>,
     pub(super) webhook_index: HashMap<WebhookId, usize>,
 }
 
-fn duplicate(what: &str) -> StoreError {
+pub(super) fn duplicate(what: &str) -> StoreError {
     StoreError::backend(format!("duplicate {what} key"))
 }
 

@@ -163,6 +163,7 @@ macro_rules! account_store_conformance {
             a_store_answers_ping,
             a_server_secret_is_stored_once_and_later_callers_read_the_first,
             twenty_concurrent_first_calls_for_one_secret_agree,
+            a_console_sign_in_is_found_until_signed_out_or_expired,
             timestamps_round_trip_to_the_microsecond,
             eight_concurrent_writers_of_two_hundred_events_form_one_chain, events_of_a_commit_are_chained_in_order_per_tenant_and_a_refused_commit_takes_none, the_trail_is_read_in_pages_filtered_by_time_account_and_kind_per_tenant, pruning_removes_only_a_whole_prefix_and_the_rest_still_verifies, second_factors_round_trip_with_the_account, a_hundred_concurrent_uses_of_one_recovery_code_succeed_exactly_once, one_totp_step_raced_twice_is_accepted_once, a_sign_in_challenge_is_a_single_use_token_of_its_own_kind,
             remembered_devices_are_listed_per_account_and_revoked_one_or_all,

@@ -1,10 +1,10 @@
-//! Server secrets: generated once, kept, shared by every instance.
+//! Server secrets and staff console sign-ins: kept in the store, shared by
+//! every instance.
 
 use std::sync::Arc;
 
-use crate::{AccountStore, ServerSecret};
-
-use super::fixtures::at_once;
+use super::fixtures::{at, at_once, hash, tenant};
+use crate::{AccountStore, ConsoleSignIn, ServerSecret, StaffId};
 
 fn secret(byte: u8) -> ServerSecret {
     ServerSecret::new(vec![byte; 32])
@@ -42,4 +42,64 @@ pub async fn twenty_concurrent_first_calls_for_one_secret_agree(store: Arc<dyn A
     seen.dedup();
     assert_eq!(seen.len(), 1, "every instance reads the same secret");
     assert!(seen[0].len() == 32 && seen[0].iter().all(|b| *b == seen[0][0] && *b < 20));
+}
+
+/// A console sign-in is found by its hash until it ends, by sign-out or by
+/// its time; a hash is kept once; purging deletes only the ended ones.
+pub async fn a_console_sign_in_is_found_until_signed_out_or_expired(store: Arc<dyn AccountStore>) {
+    let sign_in = |n: u32, ends: i64| ConsoleSignIn {
+        hash: hash(n),
+        tenant: tenant("firm"),
+        staff_id: StaffId::new("alice").unwrap(),
+        created_at: at(0),
+        expires_at: at(ends),
+    };
+    let (kept, signed_out, ended) = (sign_in(1, 600), sign_in(2, 600), sign_in(3, 60));
+    for s in [&kept, &signed_out, &ended] {
+        store.insert_console_sign_in(s).await.unwrap();
+    }
+    assert!(
+        store
+            .insert_console_sign_in(&sign_in(1, 900))
+            .await
+            .is_err(),
+        "a hash is kept once"
+    );
+
+    assert_eq!(
+        store.console_sign_in(&hash(1), at(30)).await.unwrap(),
+        Some(kept.clone())
+    );
+    assert_eq!(
+        store.console_sign_in(&hash(3), at(59)).await.unwrap(),
+        Some(ended.clone())
+    );
+    assert_eq!(
+        store.console_sign_in(&hash(3), at(60)).await.unwrap(),
+        None,
+        "ended at its time"
+    );
+    assert_eq!(
+        store.console_sign_in(&hash(9), at(30)).await.unwrap(),
+        None,
+        "unknown"
+    );
+
+    store.end_console_sign_in(&hash(2)).await.unwrap();
+    store.end_console_sign_in(&hash(9)).await.unwrap();
+    assert_eq!(
+        store.console_sign_in(&hash(2), at(30)).await.unwrap(),
+        None,
+        "signed out"
+    );
+
+    assert!(store.purge_expired(at(120)).await.unwrap() >= 1);
+    assert_eq!(
+        store.console_sign_in(&hash(1), at(120)).await.unwrap(),
+        Some(kept)
+    );
+    store
+        .insert_console_sign_in(&ended)
+        .await
+        .expect("purged, so the hash is free again");
 }
