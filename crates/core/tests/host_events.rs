@@ -17,8 +17,8 @@ use portal_access_core::testing::fakes::{ManualClock, RecordingMailer, SeededRan
 use portal_access_core::testing::MemoryStore;
 use portal_access_core::webhook::{WebhookEndpoint, WebhookEndpoints, WebhookSecret};
 use portal_access_core::{
-    AccountId, AccountStore, Clock, DeliveryState, Dispatcher, DispatcherConfig, EventSink,
-    HostEvent, MailerErrorKind, MessageKind, RequestContext, StaffId, TenantId,
+    Account, AccountId, AccountStore, Clock, DeliveryState, Dispatcher, DispatcherConfig,
+    EventSink, HostEvent, MailerErrorKind, MessageKind, RequestContext, StaffId, TenantId,
 };
 
 const PASSWORD: &str = "violet kettle harbour";
@@ -94,6 +94,20 @@ fn world() -> World {
 }
 
 impl World {
+    /// `staff` create an account of `email` (no name, language or reference).
+    async fn create(&self, staff: &StaffActor, email: &str) -> Account {
+        let input = NewAccountInput {
+            email: email.into(),
+            contact_ref: None,
+            display_name: None,
+            language: None,
+        };
+        self.service
+            .create_account(staff, &self.ctx, input)
+            .await
+            .unwrap()
+    }
+
     /// The link token of the newest queued message of `kind`.
     async fn token_of(&self, kind: MessageKind) -> String {
         let messages = queued(self.store.as_ref(), self.clock.now()).await;
@@ -220,17 +234,7 @@ async fn every_account_flow_queues_its_webhook_in_its_commit_and_tells_the_sink_
 #[tokio::test]
 async fn a_refused_flow_queues_no_webhook_and_tells_the_sink_nothing() {
     let w = world();
-    let input = NewAccountInput {
-        email: "ann@example.com".into(),
-        contact_ref: None,
-        display_name: None,
-        language: None,
-    };
-    let ann = w
-        .service
-        .create_account(&w.staff, &w.ctx, input)
-        .await
-        .unwrap();
+    let ann = w.create(&w.staff, "ann@example.com").await;
     w.service.archive(&w.staff, &w.ctx, ann.id).await.unwrap();
     let before = w.sink.types();
     assert!(w
@@ -250,17 +254,7 @@ async fn a_refused_flow_queues_no_webhook_and_tells_the_sink_nothing() {
 #[tokio::test]
 async fn a_message_given_up_on_raises_message_failed_for_the_webhooks_and_the_sink() {
     let w = world();
-    let input = NewAccountInput {
-        email: "ann@example.com".into(),
-        contact_ref: None,
-        display_name: None,
-        language: None,
-    };
-    let ann = w
-        .service
-        .create_account(&w.staff, &w.ctx, input)
-        .await
-        .unwrap();
+    let ann = w.create(&w.staff, "ann@example.com").await;
     w.service
         .send_invitation(&w.staff, &w.ctx, ann.id)
         .await
@@ -300,17 +294,7 @@ async fn a_tenant_s_events_go_to_its_own_endpoints_and_the_shared_ones_only() {
         tenant: TenantId::new("other-firm").unwrap(),
         staff_id: StaffId::new("staff-9").unwrap(),
     };
-    let input = NewAccountInput {
-        email: "bob@example.com".into(),
-        contact_ref: None,
-        display_name: None,
-        language: None,
-    };
-    let bob = w
-        .service
-        .create_account(&other, &w.ctx, input)
-        .await
-        .unwrap();
+    let bob = w.create(&other, "bob@example.com").await;
     w.service.archive(&other, &w.ctx, bob.id).await.unwrap();
     let rows = w
         .store

@@ -138,6 +138,43 @@ impl Trail {
     }
 }
 
+impl Trail {
+    /// Tampers with the trail by `sql`; verification then fails, naming
+    /// `expected`.
+    async fn tamper(&self, sql: &str, expected: &str) {
+        self.sql(sql).await;
+        assert_broken_at(self.verify(), expected);
+    }
+
+    /// Verification passes and says `expected`.
+    fn assert_verifies(&self, expected: &str) {
+        let (passed, said) = self.verify();
+        assert!(passed, "{said}");
+        assert!(said.contains(expected), "{said}");
+    }
+
+    /// Exports the trail of `tenant` in `format` to `out`; the lines written.
+    fn export(&self, format: &str, out: &std::path::Path, tenant: &str) -> String {
+        let output = self.run(&[
+            "audit",
+            "export",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+            "--tenant",
+            tenant,
+        ]);
+        assert!(output.status.success(), "{output:?}");
+        std::fs::read_to_string(out).unwrap()
+    }
+}
+
+/// A fresh trail tampered with by `sql`: verification fails, naming `expected`.
+async fn tampering_is_named(backend: Backend, sql: &str, expected: &str) {
+    Trail::new(backend).await.tamper(sql, expected).await;
+}
+
 fn assert_broken_at(verdict: (bool, String), expected: &str) {
     let (passed, said) = verdict;
     assert!(!passed, "verify passed: {said}");
@@ -160,57 +197,35 @@ async fn an_untouched_trail_verifies_for_every_tenant(backend: Backend) {
 }
 
 async fn an_edited_event_is_named_by_its_sequence_number(backend: Backend) {
-    let trail = Trail::new(backend).await;
-    trail
-        .sql(
-            "UPDATE audit_events SET user_agent = 'forged' WHERE tenant = 'firm' AND chain_seq = 4",
-        )
-        .await;
-    assert_broken_at(trail.verify(), "event 4 was changed");
+    let edit =
+        "UPDATE audit_events SET user_agent = 'forged' WHERE tenant = 'firm' AND chain_seq = 4";
+    tampering_is_named(backend, edit, "event 4 was changed").await;
 }
 
 async fn an_edited_detail_or_kind_is_caught_too(backend: Backend) {
-    let trail = Trail::new(backend).await;
-    trail
-        .sql("UPDATE audit_events SET kind = 'signed_in' WHERE tenant = 'firm' AND chain_seq = 7")
-        .await;
-    assert_broken_at(trail.verify(), "event 7 was changed");
+    let edit = "UPDATE audit_events SET kind = 'signed_in' WHERE tenant = 'firm' AND chain_seq = 7";
+    tampering_is_named(backend, edit, "event 7 was changed").await;
 }
 
 async fn a_deleted_event_is_named_in_the_middle_and_at_the_end(backend: Backend) {
-    let trail = Trail::new(backend).await;
-    trail
-        .sql("DELETE FROM audit_events WHERE tenant = 'firm' AND chain_seq = 6")
-        .await;
-    assert_broken_at(trail.verify(), "event 6 was removed");
-    let trail = Trail::new(backend).await;
-    trail
-        .sql("DELETE FROM audit_events WHERE tenant = 'firm' AND chain_seq = 10")
-        .await;
-    assert_broken_at(trail.verify(), "event 10 was removed");
+    let middle = "DELETE FROM audit_events WHERE tenant = 'firm' AND chain_seq = 6";
+    tampering_is_named(backend, middle, "event 6 was removed").await;
+    let end = "DELETE FROM audit_events WHERE tenant = 'firm' AND chain_seq = 10";
+    tampering_is_named(backend, end, "event 10 was removed").await;
 }
 
 async fn an_inserted_event_is_named_by_its_sequence_number(backend: Backend) {
-    let trail = Trail::new(backend).await;
-    trail
-        .sql(
-            "INSERT INTO audit_events (id, tenant, account_id, actor, kind, at, ip, user_agent, \
-             detail, chain_seq, hash) SELECT {id}, tenant, account_id, actor, 'signed_in', at, ip, \
-             user_agent, detail, 11, hash FROM audit_events WHERE tenant = 'firm' AND chain_seq = 10",
-        )
-        .await;
-    assert_broken_at(trail.verify(), "event 11 was inserted");
+    let insert = "INSERT INTO audit_events (id, tenant, account_id, actor, kind, at, ip, \
+                  user_agent, detail, chain_seq, hash) SELECT {id}, tenant, account_id, actor, \
+                  'signed_in', at, ip, user_agent, detail, 11, hash FROM audit_events \
+                  WHERE tenant = 'firm' AND chain_seq = 10";
+    tampering_is_named(backend, insert, "event 11 was inserted").await;
 }
 
 async fn a_replaced_event_is_named_as_changed(backend: Backend) {
-    let trail = Trail::new(backend).await;
-    trail
-        .sql(
-            "UPDATE audit_events SET id = {id}, detail = (SELECT detail FROM audit_events \
-             WHERE tenant = 'firm' AND chain_seq = 2) WHERE tenant = 'firm' AND chain_seq = 3",
-        )
-        .await;
-    assert_broken_at(trail.verify(), "event 3 was changed");
+    let replace = "UPDATE audit_events SET id = {id}, detail = (SELECT detail FROM audit_events \
+                   WHERE tenant = 'firm' AND chain_seq = 2) WHERE tenant = 'firm' AND chain_seq = 3";
+    tampering_is_named(backend, replace, "event 3 was changed").await;
 }
 
 async fn retention_prunes_a_prefix_and_verify_still_passes_and_still_catches_edits(
@@ -221,18 +236,20 @@ async fn retention_prunes_a_prefix_and_verify_still_passes_and_still_catches_edi
     let said = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{said}");
     assert!(said.contains("removed 5 events"), "{said}");
-    let (passed, said) = trail.verify();
-    assert!(passed, "{said}");
-    assert!(said.contains("holds through event 10"), "{said}");
+    trail.assert_verifies("holds through event 10");
 
     trail
-        .sql("UPDATE audit_events SET ip = '198.51.100.1' WHERE tenant = 'firm' AND chain_seq = 8")
+        .tamper(
+            "UPDATE audit_events SET ip = '198.51.100.1' WHERE tenant = 'firm' AND chain_seq = 8",
+            "event 8 was changed",
+        )
         .await;
-    assert_broken_at(trail.verify(), "event 8 was changed");
     trail
-        .sql("DELETE FROM audit_events WHERE tenant = 'firm' AND chain_seq = 6")
+        .tamper(
+            "DELETE FROM audit_events WHERE tenant = 'firm' AND chain_seq = 6",
+            "event 6 was removed",
+        )
         .await;
-    assert_broken_at(trail.verify(), "event 6 was removed");
 }
 
 async fn events_from_before_the_chain_leave_the_database_verifiable(backend: Backend) {
@@ -246,45 +263,21 @@ async fn events_from_before_the_chain_leave_the_database_verifiable(backend: Bac
              detail FROM audit_events WHERE tenant = 'firm' AND chain_seq = 1",
         )
         .await;
-    let (passed, said) = trail.verify();
-    assert!(passed, "{said}");
-    assert!(said.contains("holds through event 10"), "{said}");
+    trail.assert_verifies("holds through event 10");
 }
 
 async fn export_writes_the_tenants_trail_as_csv_and_jsonl(backend: Backend) {
     let trail = Trail::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("audit.csv");
-    let output = trail.run(&[
-        "audit",
-        "export",
-        "--format",
-        "csv",
-        "--out",
-        csv.to_str().unwrap(),
-        "--tenant",
-        "firm",
-    ]);
-    assert!(output.status.success(), "{output:?}");
-    let text = std::fs::read_to_string(&csv).unwrap();
+    let text = trail.export("csv", &csv, "firm");
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 11);
     assert!(lines[0].starts_with("seq,hash,id,at,"));
     assert!(lines[10].starts_with("10,"));
 
     let jsonl = dir.path().join("audit.jsonl");
-    let output = trail.run(&[
-        "audit",
-        "export",
-        "--format",
-        "jsonl",
-        "--out",
-        jsonl.to_str().unwrap(),
-        "--tenant",
-        "other",
-    ]);
-    assert!(output.status.success(), "{output:?}");
-    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let text = trail.export("jsonl", &jsonl, "other");
     let rows: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

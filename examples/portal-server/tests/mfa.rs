@@ -3,25 +3,14 @@
 //! malformed key refuses to start with a message naming the flag.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use clap::Parser;
 use portal_access::MfaMode;
 use portal_server::app::build_app;
 use portal_server::cli::ServerConfig;
 use portal_server::secret_key::{KeySource, KEY_FILE};
-
-fn config(dir: &std::path::Path, extra: &[&str]) -> ServerConfig {
-    let mut args = vec![
-        "portal-server".to_owned(),
-        "--listen=127.0.0.1:0".to_owned(),
-        format!("--database-url=sqlite://{}/portal.db", dir.display()),
-        format!("--mail-dir={}", dir.join("mail").display()),
-        format!("--data-dir={}", dir.join("data").display()),
-        "--argon2-memory-kib=256".to_owned(),
-        "--argon2-iterations=1".to_owned(),
-    ];
-    args.extend(extra.iter().map(|a| (*a).to_owned()));
-    ServerConfig::try_parse_from(args).unwrap()
-}
+use support::config;
 
 #[tokio::test]
 async fn the_first_start_generates_the_server_key_and_later_starts_reuse_it() {

@@ -3,24 +3,12 @@
 //! secret); good ones reach the service's configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use clap::Parser;
+mod support;
+
 use portal_server::app::build_app;
-use portal_server::cli::ServerConfig;
+use support::config;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn config(dir: &std::path::Path, extra: &[&str]) -> ServerConfig {
-    let mut args = vec![
-        "portal-server".to_owned(),
-        "--listen=127.0.0.1:0".to_owned(),
-        format!("--database-url=sqlite://{}/portal.db", dir.display()),
-        format!("--mail-dir={}", dir.join("mail").display()),
-        "--argon2-memory-kib=256".to_owned(),
-        "--argon2-iterations=1".to_owned(),
-    ];
-    args.extend(extra.iter().map(|a| (*a).to_owned()));
-    ServerConfig::try_parse_from(args).unwrap()
-}
 
 #[tokio::test]
 async fn bad_webhook_flags_refuse_to_start_naming_the_flag_never_the_secret() {

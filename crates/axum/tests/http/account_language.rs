@@ -7,10 +7,13 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::*;
-use crate::console::{act, console_as, open, CONSOLE};
+use crate::console::{act, console_as, console_post, open};
 
-async fn created(app: &TestApp, body: Value) -> String {
-    let response = app.staff_json(Method::POST, "/staff/accounts", body).await;
+/// Staff create the account of `email` in `language`; its id.
+async fn created(app: &TestApp, email: &str, language: &str) -> String {
+    let response = app
+        .staff_create(json!({ "email": email, "language": language }))
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let status: Value = response.json().await.unwrap();
     status["id"].as_str().unwrap().to_owned()
@@ -27,11 +30,7 @@ async fn set_language(app: &TestApp, id: &str, language: Value) -> reqwest::Resp
 
 pub async fn staff_create_a_spanish_account_and_change_its_language(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let id = created(
-        &app,
-        json!({ "email": "ana@example.com", "language": "es-MX" }),
-    )
-    .await;
+    let id = created(&app, "ana@example.com", "es-MX").await;
     assert_eq!(app.status_of(&id).await["language"], "es");
 
     let response = set_language(&app, &id, json!("en")).await;
@@ -41,12 +40,7 @@ pub async fn staff_create_a_spanish_account_and_change_its_language(backend: Bac
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.status_of(&id).await["language"], Value::Null);
 
-    let events: Value = app
-        .staff_call(Method::GET, &format!("/staff/accounts/{id}/events"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let events: Value = app.staff_get(&format!("/staff/accounts/{id}/events")).await;
     let changes: Vec<&Value> = events["events"]
         .as_array()
         .unwrap()
@@ -63,11 +57,7 @@ pub async fn an_unsupported_language_is_refused_and_nothing_is_created_or_change
 ) {
     let app = TestApp::spawn(backend).await;
     let response = app
-        .staff_json(
-            Method::POST,
-            "/staff/accounts",
-            json!({ "email": "ana@example.com", "language": "fr" }),
-        )
+        .staff_create(json!({ "email": "ana@example.com", "language": "fr" }))
         .await;
     let body = assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
     assert!(
@@ -81,11 +71,7 @@ pub async fn an_unsupported_language_is_refused_and_nothing_is_created_or_change
     let stored = app.store.account_by_email(&firm, "ana@example.com").await;
     assert_eq!(stored.unwrap(), None, "nothing created");
 
-    let id = created(
-        &app,
-        json!({ "email": "ana@example.com", "language": "es" }),
-    )
-    .await;
+    let id = created(&app, "ana@example.com", "es").await;
     let version = app.status_of(&id).await["version"].clone();
     let response = set_language(&app, &id, json!("klingon")).await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
@@ -96,18 +82,10 @@ pub async fn an_unsupported_language_is_refused_and_nothing_is_created_or_change
 
 pub async fn another_tenants_staff_cannot_change_the_language(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let id = created(
-        &app,
-        json!({ "email": "ana@example.com", "language": "es" }),
-    )
-    .await;
-    let response = app
-        .other_staff_json(
-            Method::PUT,
-            &format!("/staff/accounts/{id}/language"),
-            json!({ "language": "en" }),
-        )
-        .await;
+    let id = created(&app, "ana@example.com", "es").await;
+    let language = format!("/staff/accounts/{id}/language");
+    let payload = json!({ "language": "en" });
+    let response = app.other_staff_json(Method::PUT, &language, payload).await;
     assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
     assert_eq!(app.status_of(&id).await["language"], "es");
 }
@@ -130,13 +108,8 @@ pub async fn the_client_sets_their_own_language_and_their_mail_follows(backend: 
     let status = app.status_of(&id).await;
     assert_eq!(status["language"], "es");
 
-    let response = app
-        .put_json(
-            &client,
-            "/api/portal/username",
-            json!({ "username": "ana.c" }),
-        )
-        .await;
+    let payload = json!({ "username": "ana.c" });
+    let response = app.put_json(&client, "/api/portal/username", payload).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     app.deliver_mail().await;
     let mail = app.mailer.sent_to("ana@example.com");
@@ -151,12 +124,7 @@ pub async fn the_client_sets_their_own_language_and_their_mail_follows(backend: 
         notice.text_body
     );
 
-    let events: Value = app
-        .staff_call(Method::GET, &format!("/staff/accounts/{id}/events"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let events: Value = app.staff_get(&format!("/staff/accounts/{id}/events")).await;
     let change = events["events"]
         .as_array()
         .unwrap()
@@ -171,17 +139,14 @@ pub async fn the_home_page_form_sets_the_language(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (id, client) = app.signed_in("ana@example.com", "ana").await;
     let html = app.page(&client, "/portal/").await;
-    assert!(
-        html.contains(r#"<select id="language" name="language""#),
-        "{html}"
-    );
+    assert_contains(&html, r#"<select id="language" name="language""#);
     let csrf = hidden_field(&html, "csrf_token");
 
     let response = app
         .submit(&client, "/portal/language", &csrf, &[("language", "nope")])
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response.text().await.unwrap().contains("language-error"));
+    assert!(body_text(response).await.contains("language-error"));
     assert_eq!(app.status_of(&id).await["language"], Value::Null);
 
     let response = app
@@ -190,10 +155,7 @@ pub async fn the_home_page_form_sets_the_language(backend: Backend) {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.status_of(&id).await["language"], "es");
     let html = app.page(&client, "/portal/?done=language").await;
-    assert!(
-        html.contains(r#"<option value="es" lang="es" selected>"#),
-        "{html}"
-    );
+    assert_contains(&html, r#"<option value="es" lang="es" selected>"#);
 
     let response = app
         .post_form(&client, "/portal/language", &[("language", "en")])
@@ -206,19 +168,10 @@ pub async fn the_console_sets_the_language_on_creation_and_on_the_account_page(b
     let app = TestApp::spawn(backend).await;
     let client = console_as(&app, ALICE).await;
     let (_, page) = open(&app, &client, "/accounts/new").await;
-    assert!(
-        page.contains(r#"<select id="language" name="language">"#),
-        "{page}"
-    );
+    assert_contains(&page, r#"<select id="language" name="language">"#);
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[("email", "ana@example.com"), ("language", "es")],
-        )
-        .await;
+    let form = [("email", "ana@example.com"), ("language", "es")];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let firm = TenantId::new("firm").unwrap();
     let ana = app
@@ -239,9 +192,9 @@ pub async fn the_console_sets_the_language_on_creation_and_on_the_account_page(b
         page.contains("The firm&#x27;s default (English)</dd>"),
         "{page}"
     );
-    assert!(
-        page.contains("The language of this client&#x27;s emails was saved."),
-        "{page}"
+    assert_contains(
+        &page,
+        "The language of this client&#x27;s emails was saved.",
     );
 
     // A form read before another change changes nothing.
@@ -251,14 +204,9 @@ pub async fn the_console_sets_the_language_on_creation_and_on_the_account_page(b
         set_language(&app, &id, json!("en")).await.status(),
         StatusCode::NO_CONTENT
     );
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts/{id}/language"),
-            &csrf,
-            &[("version", &seen), ("language", "es")],
-        )
-        .await;
+    let target = format!("/accounts/{id}/language");
+    let form = [("version", seen.as_str()), ("language", "es")];
+    let response = console_post(&app, &client, &target, &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(app.status_of(&id).await["language"], "en");
 }

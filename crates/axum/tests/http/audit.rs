@@ -55,13 +55,7 @@ pub async fn the_audit_trail_streams_as_jsonl_and_csv_filtered_by_account_and_ki
     let app = TestApp::spawn(backend).await;
     let ann = app.create_account("ann@example.com").await;
     app.create_account("bea@example.com").await;
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &format!("/staff/accounts/{ann}/access"),
-            json!({ "enabled": false }),
-        )
-        .await;
+    let response = app.set_access(&ann, false).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
     let response = app
@@ -121,11 +115,7 @@ pub async fn a_tenants_staff_never_sees_another_tenants_audit_events(backend: Ba
     let app = TestApp::spawn(backend).await;
     app.create_account("ann@example.com").await;
     let response = app
-        .other_staff_json(
-            Method::POST,
-            "/staff/accounts",
-            json!({ "email": "zed@example.com" }),
-        )
+        .other_staff_create(json!({ "email": "zed@example.com" }))
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
 

@@ -296,12 +296,9 @@ pub async fn the_client_changes_their_username(backend: Backend) {
     let me = app.me(&client).await;
     assert_eq!(me["username"], "ann.client");
 
+    let payload = json!({ "username": "thief" });
     let anonymous = app
-        .put_json(
-            &app.client(),
-            "/api/portal/username",
-            json!({ "username": "thief" }),
-        )
+        .put_json(&app.client(), "/api/portal/username", payload)
         .await;
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
@@ -353,9 +350,8 @@ pub async fn changing_the_password_rotates_the_session(backend: Backend) {
     assert_error(stale, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     // A notice with a "this wasn't me" link went out.
     app.deliver_mail().await;
-    assert!(app
-        .mailer
-        .sent_to("ann@example.com")
+    let mail = app.mailer.sent_to("ann@example.com");
+    assert!(mail
         .iter()
         .any(|m| m.text_body.contains("/portal/not-me?token=")));
 }

@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use portal_access_axum::{router, BearerTokens, Hsts, PortalHttp};
 use portal_access_core::config::{HashingConfig, PortalConfig};
+use portal_access_core::crypto::totp;
 use portal_access_core::dispatch::{Dispatcher, DispatcherConfig};
 use portal_access_core::service::{PortalService, StaffActor};
 use portal_access_core::testing::fakes::{
     CaptchaScript, ManualClock, RecordingMailer, ScriptedCaptcha,
 };
-use portal_access_core::{AccountStore, MfaMode, SecretKey, StaffId, TenantId};
+use portal_access_core::{AccountStore, Clock, MfaMode, SecretKey, StaffId, TenantId};
 use portal_access_postgres::testing::TestDatabase;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -80,6 +81,22 @@ impl Options {
     pub fn captcha_accepting(response: &str) -> Self {
         Self {
             captcha: Some(CaptchaScript::Accept(response.into())),
+            ..Self::default()
+        }
+    }
+
+    /// The default options without a mailer.
+    pub fn without_mailer() -> Self {
+        Self {
+            mailer: false,
+            ..Self::default()
+        }
+    }
+
+    /// The default options with every tenant's second-factor policy `mfa`.
+    pub fn with_mfa(mfa: MfaMode) -> Self {
+        Self {
+            mfa,
             ..Self::default()
         }
     }
@@ -306,6 +323,26 @@ impl TestApp {
         sent(self.staff(method, path).json(&body)).await
     }
 
+    /// Alice's `GET` of a JSON answer.
+    pub async fn staff_get(&self, path: &str) -> Value {
+        self.staff_call(Method::GET, path)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Alice creates an account in tenant `firm` with `body`.
+    pub async fn staff_create(&self, body: Value) -> Response {
+        self.staff_json(Method::POST, "/staff/accounts", body).await
+    }
+
+    /// Bob creates an account in tenant `other` with `body`.
+    pub async fn other_staff_create(&self, body: Value) -> Response {
+        self.other_staff_json(Method::POST, "/staff/accounts", body)
+            .await
+    }
+
     /// Bob's call with a JSON body.
     pub async fn other_staff_json(&self, method: Method, path: &str, body: Value) -> Response {
         sent(self.other_staff(method, path).json(&body)).await
@@ -366,6 +403,13 @@ impl TestApp {
         let mut form = vec![("csrf_token", csrf)];
         form.extend_from_slice(fields);
         self.post_form(client, path, &form).await
+    }
+
+    /// Staff turn the account's access on or off over the API.
+    pub async fn set_access(&self, id: &str, enabled: bool) -> Response {
+        let path = format!("/staff/accounts/{id}/access");
+        self.staff_json(Method::PUT, &path, json!({ "enabled": enabled }))
+            .await
     }
 
     /// Creates an account in tenant `firm`; returns its id.
@@ -486,4 +530,93 @@ pub fn hidden_field(html: &str, field: &str) -> String {
         .next()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The JSON body of an answer.
+pub async fn body(response: Response) -> Value {
+    response.json().await.unwrap()
+}
+
+/// RFC 4648 base32 (no padding), as authenticator apps read it.
+pub fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in text.chars() {
+        buffer = (buffer << 5) | ALPHABET.find(c).expect("base32") as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// The code an authenticator app shows at the app's clock, `steps` steps off.
+pub fn totp_code(app: &TestApp, secret: &[u8], steps: i64) -> String {
+    let step = totp::step_of(app.clock.now())
+        .checked_add_signed(steps)
+        .unwrap();
+    format!("{:06}", totp::code_at(secret, step))
+}
+
+/// Enrols an authenticator over the API for a signed-in `client`: the
+/// secret and the recovery codes.
+pub async fn enrol_totp(app: &TestApp, client: &Client) -> (Vec<u8>, Vec<String>) {
+    let started = body(
+        app.post_json(client, "/api/portal/mfa/totp", json!({}))
+            .await,
+    )
+    .await;
+    let secret = base32_decode(started["secret"].as_str().unwrap());
+    assert!(started["otpauth_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    assert!(started["qr_svg"].as_str().unwrap().starts_with("<svg "));
+    let confirm = json!({ "code": totp_code(app, &secret, 0) });
+    let response = app
+        .post_json(client, "/api/portal/mfa/totp/confirm", confirm)
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "confirm the authenticator"
+    );
+    let codes = body(response).await["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (secret, codes)
+}
+
+/// The body of an answer as text.
+pub async fn body_text(response: Response) -> String {
+    response.text().await.unwrap()
+}
+
+/// Every `Set-Cookie` header of an answer.
+pub fn set_cookies(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The `Set-Cookie` header of an answer that sets the cookie `name`.
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    set_cookies(response)
+        .into_iter()
+        .find(|c| c.starts_with(&prefix))
+}
+
+/// Asserts that `text` holds `part`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
 }

@@ -13,14 +13,7 @@ pub(crate) async fn console_as(app: &TestApp, token: &str) -> Client {
     let client = app.client();
     let page = app.page(&client, &format!("{CONSOLE}/sign-in")).await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/sign-in"),
-            &csrf,
-            &[("token", token)],
-        )
-        .await;
+    let response = console_post(app, &client, "/sign-in", &csrf, &[("token", token)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "console sign-in");
     client
 }
@@ -30,6 +23,19 @@ pub(crate) async fn open(app: &TestApp, client: &Client, path: &str) -> (StatusC
     let response = sent(client.get(app.url(&format!("{CONSOLE}{path}")))).await;
     let status = response.status();
     (status, response.text().await.unwrap())
+}
+
+/// Posts a console form: `fields` and the page's `csrf` token to
+/// `{CONSOLE}{path}`.
+pub(crate) async fn console_post(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    app.submit(client, &format!("{CONSOLE}{path}"), csrf, fields)
+        .await
 }
 
 /// Posts an account page's form `action` with the page's token and version.
@@ -45,14 +51,8 @@ pub(crate) async fn act(
     let version = hidden_field(&page, "version");
     let mut form = vec![("version", version.as_str())];
     form.extend_from_slice(fields);
-    let response = app
-        .submit(
-            client,
-            &format!("{CONSOLE}/accounts/{id}/{action}"),
-            &csrf,
-            &form,
-        )
-        .await;
+    let target = format!("/accounts/{id}/{action}");
+    let response = console_post(app, client, &target, &csrf, &form).await;
     let status = response.status();
     let location = location(&response);
     (status, location, response.text().await.unwrap())
@@ -75,37 +75,15 @@ pub async fn staff_sign_in_to_the_console_with_their_token_once_and_sign_out(bac
 
     let page = app.page(&client, &format!("{CONSOLE}/sign-in")).await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/sign-in"),
-            &csrf,
-            &[("token", "a-guess")],
-        )
-        .await;
+    let response = console_post(&app, &client, "/sign-in", &csrf, &[("token", "a-guess")]).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("This is not a staff token of this portal"));
 
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/sign-in"),
-            &csrf,
-            &[("token", ALICE)],
-        )
-        .await;
+    let response = console_post(&app, &client, "/sign-in", &csrf, &[("token", ALICE)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|c| c.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("portal_staff="))
-        .expect("the console cookie");
+    let cookie = set_cookie(&response, "portal_staff").expect("the console cookie");
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
@@ -118,15 +96,10 @@ pub async fn staff_sign_in_to_the_console_with_their_token_once_and_sign_out(bac
 
     let (status, page) = open(&app, &client, "/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        page.contains("Signed in as <strong>alice</strong>"),
-        "{page}"
-    );
+    assert_contains(&page, "Signed in as <strong>alice</strong>");
 
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(&client, &format!("{CONSOLE}/sign-out"), &csrf, &[])
-        .await;
+    let response = console_post(&app, &client, "/sign-out", &csrf, &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let replayed = sent(
         app.client()
@@ -149,7 +122,7 @@ pub async fn the_staff_apis_own_authentication_opens_the_console_too(backend: Ba
         .sent()
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.text().await.unwrap().contains("ann@example.com"));
+    assert!(body_text(response).await.contains("ann@example.com"));
 }
 
 pub async fn a_clients_session_cookie_does_not_open_the_console(backend: Backend) {
@@ -159,14 +132,9 @@ pub async fn a_clients_session_cookie_does_not_open_the_console(backend: Backend
     assert_eq!(status, StatusCode::SEE_OTHER);
     let home = app.page(&client, "/portal/").await;
     let csrf = hidden_field(&home, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts/{id}/access"),
-            &csrf,
-            &[("version", "1"), ("access", "off")],
-        )
-        .await;
+    let target = format!("/accounts/{id}/access");
+    let form = [("version", "1"), ("access", "off")];
+    let response = console_post(&app, &client, &target, &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), format!("{CONSOLE}/sign-in"));
     assert_eq!(app.status_of(&id).await["access"], "enabled");
@@ -186,7 +154,7 @@ pub async fn console_forms_without_a_valid_csrf_token_or_from_another_site_chang
 
     let response = app.post_form(&client, &path, &fields).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response.text().await.unwrap().contains("This form expired"));
+    assert!(body_text(response).await.contains("This form expired"));
     let response = app.submit(&client, &path, "forged", &fields).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let mut form = vec![("csrf_token", csrf.as_str())];
@@ -231,11 +199,7 @@ pub async fn staff_find_accounts_by_email_username_or_contact_ref_a_page_at_a_ti
     let app = TestApp::spawn(backend).await;
     let (_, _client) = app.signed_in("ann@example.com", "annie").await;
     let response = app
-        .staff_json(
-            Method::POST,
-            "/staff/accounts",
-            json!({ "email": "bob@example.org", "contact_ref": "CRM-42" }),
-        )
+        .staff_create(json!({ "email": "bob@example.org", "contact_ref": "CRM-42" }))
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     for n in 0..25 {
@@ -273,38 +237,23 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
     let client = console_as(&app, ALICE).await;
     let (_, page) = open(&app, &client, "/accounts/new").await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[
-                ("email", "not-an-address"),
-                ("display_name", "Ann"),
-                ("invite", "on"),
-            ],
-        )
-        .await;
+    let form = [
+        ("email", "not-an-address"),
+        ("display_name", "Ann"),
+        ("invite", "on"),
+    ];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let text = response.text().await.unwrap();
-    assert!(
-        text.contains("This is not an email address we can send to"),
-        "{text}"
-    );
+    assert_contains(&text, "This is not an email address we can send to");
 
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[
-                ("email", "ann@example.com"),
-                ("display_name", "Ann Client"),
-                ("contact_ref", "CRM-7"),
-                ("invite", "on"),
-            ],
-        )
-        .await;
+    let form = [
+        ("email", "ann@example.com"),
+        ("display_name", "Ann Client"),
+        ("contact_ref", "CRM-7"),
+        ("invite", "on"),
+    ];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let to = location(&response);
     assert!(to.ends_with("?done=created_invited"), "{to}");
@@ -312,10 +261,7 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
     let (status, page) = open(&app, &client, &to[CONSOLE.len()..]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("the invitation is on its way"), "{page}");
-    assert!(
-        page.contains("data-kind=\"invitation\" data-state=\"sent\""),
-        "{page}"
-    );
+    assert_contains(&page, "data-kind=\"invitation\" data-state=\"sent\"");
     assert!(page.contains("Pending"));
     assert!(page.contains("Resend invitation"));
     assert!(
@@ -323,19 +269,11 @@ pub async fn creating_an_account_with_its_invitation_shows_the_mail_sent_in_the_
         "the audit events"
     );
 
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[("email", "ANN@example.com")],
-        )
-        .await;
+    let form = [("email", "ANN@example.com")];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("Another account of your firm already has this address"));
 }
 
@@ -346,9 +284,9 @@ pub async fn a_reset_while_the_invitation_is_pending_says_to_resend_it(backend: 
 
     let (status, _, page) = act(&app, &client, &id, "password-reset", &[]).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        page.contains("The invitation has not been accepted yet: resend it."),
-        "{page}"
+    assert_contains(
+        &page,
+        "The invitation has not been accepted yet: resend it.",
     );
     assert!(page.contains("data-code=\"invitation_pending\""));
 
@@ -358,10 +296,7 @@ pub async fn a_reset_while_the_invitation_is_pending_says_to_resend_it(backend: 
     let second = app.latest_token("ann@example.com").await;
     assert_ne!(first, second);
     let (_, page) = open(&app, &client, &format!("/accounts/{id}")).await;
-    assert!(
-        page.contains("data-kind=\"reinvitation\" data-state=\"sent\""),
-        "{page}"
-    );
+    assert_contains(&page, "data-kind=\"reinvitation\" data-state=\"sent\"");
     assert!(
         page.contains("link replaced"),
         "the first link is superseded"
@@ -393,39 +328,32 @@ pub async fn the_account_page_shows_the_username_and_turns_access_off_and_on(bac
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// The set-password form with `password`, its `confirmation`, and "must
+/// change at next sign-in" ticked.
+fn must_change_form<'a>(password: &'a str, confirmation: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        ("password", password),
+        ("password_confirmation", confirmation),
+        ("must_change", "on"),
+    ]
+}
+
 pub async fn staff_set_a_password_by_hand_that_the_client_must_change(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (id, _) = app.signed_in("ann@example.com", "annie").await;
     let client = console_as(&app, ALICE).await;
 
-    let mismatch = [
-        ("password", OTHER_PASSWORD),
-        ("password_confirmation", PASSWORD),
-        ("must_change", "on"),
-    ];
+    let mismatch = must_change_form(OTHER_PASSWORD, PASSWORD);
     let (status, _, page) = act(&app, &client, &id, "password", &mismatch).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("The two passwords differ"), "{page}");
     assert!(!page.contains(OTHER_PASSWORD), "a password is never echoed");
-    let (status, _, page) = act(
-        &app,
-        &client,
-        &id,
-        "password",
-        &[("password", "short"), ("password_confirmation", "short")],
-    )
-    .await;
+    let short = [("password", "short"), ("password_confirmation", "short")];
+    let (status, _, page) = act(&app, &client, &id, "password", &short).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        page.contains("This password is not strong enough"),
-        "{page}"
-    );
+    assert_contains(&page, "This password is not strong enough");
 
-    let fields = [
-        ("password", OTHER_PASSWORD),
-        ("password_confirmation", OTHER_PASSWORD),
-        ("must_change", "on"),
-    ];
+    let fields = must_change_form(OTHER_PASSWORD, OTHER_PASSWORD);
     let (status, to, _) = act(&app, &client, &id, "password", &fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(to.ends_with("?done=password"));
@@ -468,23 +396,11 @@ pub async fn a_change_made_after_another_staff_members_changes_nothing(backend: 
     let csrf = hidden_field(&page, "csrf_token");
     let seen = hidden_field(&page, "version");
 
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &format!("/staff/accounts/{id}/access"),
-            json!({ "enabled": false }),
-        )
-        .await;
+    let response = app.set_access(&id, false).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts/{id}/archive"),
-            &csrf,
-            &[("version", &seen)],
-        )
-        .await;
+    let target = format!("/accounts/{id}/archive");
+    let response = console_post(&app, &client, &target, &csrf, &[("version", &seen)]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let text = response.text().await.unwrap();
     assert!(text.contains("Someone else changed this account"), "{text}");
@@ -505,14 +421,8 @@ pub async fn staff_of_another_tenant_see_no_account_of_this_one(backend: Backend
     assert!(!page.contains("ann@example.com"));
     let (_, page) = open(&app, &bob, "/").await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &bob,
-            &format!("{CONSOLE}/accounts/{id}/archive"),
-            &csrf,
-            &[("version", "1")],
-        )
-        .await;
+    let target = format!("/accounts/{id}/archive");
+    let response = console_post(&app, &bob, &target, &csrf, &[("version", "1")]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.status_of(&id).await["archived"], false);
 }
@@ -533,14 +443,8 @@ pub async fn unknown_and_malformed_account_ids_and_actions_are_not_found(backend
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, page) = open(&app, &client, "/").await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts/not-an-id/archive"),
-            &csrf,
-            &[("version", "1")],
-        )
-        .await;
+    let form = [("version", "1")];
+    let response = console_post(&app, &client, "/accounts/not-an-id/archive", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
@@ -561,28 +465,14 @@ pub async fn human_verification_returns_to_the_account_that_asked_for_it(backend
     assert_eq!(status, StatusCode::OK);
     let csrf = hidden_field(&page, "csrf_token");
     let path = format!("{CONSOLE}/human-verification");
-    let response = app
-        .submit(
-            &client,
-            &path,
-            &csrf,
-            &[("h-captcha-response", "a-robot"), ("account", &id)],
-        )
-        .await;
+    let filled: &[(&str, &str)] = &[("h-captcha-response", "a-robot"), ("account", &id)];
+    let response = app.submit(&client, &path, &csrf, filled).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("The check was not passed"));
-    let response = app
-        .submit(
-            &client,
-            &path,
-            &csrf,
-            &[("h-captcha-response", "i-am-human"), ("account", &id)],
-        )
-        .await;
+    let filled: &[(&str, &str)] = &[("h-captcha-response", "i-am-human"), ("account", &id)];
+    let response = app.submit(&client, &path, &csrf, filled).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         location(&response),
@@ -596,25 +486,12 @@ pub async fn human_verification_returns_to_the_account_that_asked_for_it(backend
 pub async fn without_a_mailer_the_console_says_to_configure_one_or_set_a_password(
     backend: Backend,
 ) {
-    let app = TestApp::spawn_with(
-        backend,
-        Options {
-            mailer: false,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with(backend, Options::without_mailer()).await;
     let client = console_as(&app, ALICE).await;
     let (_, page) = open(&app, &client, "/accounts/new").await;
     let csrf = hidden_field(&page, "csrf_token");
-    let response = app
-        .submit(
-            &client,
-            &format!("{CONSOLE}/accounts"),
-            &csrf,
-            &[("email", "ann@example.com"), ("invite", "on")],
-        )
-        .await;
+    let form = [("email", "ann@example.com"), ("invite", "on")];
+    let response = console_post(&app, &client, "/accounts", &csrf, &form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let to = location(&response);
     assert!(
@@ -655,18 +532,10 @@ pub async fn the_console_speaks_spanish_from_accept_language_or_the_switch(backe
     let (_, english) = open(&app, &client, &format!("/accounts/{id}")).await;
     assert!(english.contains("Resend invitation"));
     let response = sent(client.get(app.url(&format!("{CONSOLE}/?lang=es")))).await;
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|c| c.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("portal_lang="))
-        .expect("the switch is remembered");
+    let cookie = set_cookie(&response, "portal_lang").expect("the switch is remembered");
     assert!(cookie.starts_with("portal_lang=es;"), "{cookie}");
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("Buscar la cuenta de portal de un cliente"));
     let (_, remembered) = open(&app, &client, &format!("/accounts/{id}")).await;
     assert!(
@@ -679,10 +548,7 @@ pub async fn the_console_speaks_spanish_from_accept_language_or_the_switch(backe
 }
 
 pub async fn staff_reset_a_lost_second_factor_from_the_account_page_once(backend: Backend) {
-    let options = Options {
-        mfa: portal_access_core::MfaMode::Optional,
-        ..Options::default()
-    };
+    let options = Options::with_mfa(portal_access_core::MfaMode::Optional);
     let app = TestApp::spawn_with(backend, options).await;
     let (id, client_browser, _) =
         crate::recovery::with_totp(&app, "ann@example.com", "annie").await;
@@ -708,9 +574,6 @@ pub async fn staff_reset_a_lost_second_factor_from_the_account_page_once(backend
     // Posted again (a page opened before the reset): the advice, nothing changed.
     let (status, _, page) = act(&app, &client, &id, "mfa-reset", &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        page.contains("This client has no second factor to reset."),
-        "{page}"
-    );
+    assert_contains(&page, "This client has no second factor to reset.");
     assert_eq!(app.status_of(&id).await["mfa"]["last_reset"]["by"], "alice");
 }

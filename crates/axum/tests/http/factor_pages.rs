@@ -20,13 +20,6 @@ use crate::pages::assert_field_error;
 )]
 mod authenticator;
 
-fn optional() -> Options {
-    Options {
-        mfa: MfaMode::Optional,
-        ..Options::default()
-    }
-}
-
 /// The TOTP code of a base32 `secret` at the app's time, `steps` steps on.
 fn code_for(app: &TestApp, secret: &str, steps: i64) -> String {
     let step = totp::step_of(app.clock.now()).saturating_add_signed(steps);
@@ -134,7 +127,7 @@ async fn start_authenticator(app: &TestApp, browser: &Client) -> (String, String
 pub async fn an_authenticator_set_up_on_the_security_page_guards_the_next_sign_in(
     backend: Backend,
 ) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, browser) = app.signed_in("ann@example.com", "ann").await;
     let (html, csrf) = form_page(&app, &browser, "/portal/").await;
     assert!(html.contains("Second factor") && html.contains("security\">Manage</a>"));
@@ -206,13 +199,9 @@ pub async fn an_authenticator_set_up_on_the_security_page_guards_the_next_sign_i
         )
         .await;
     assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+    let filled: &[(&str, &str)] = &[("method", "totp"), ("code", &wrong_code(&app, &secret))];
     let response = app
-        .submit(
-            &browser,
-            "/portal/sign-in/second-factor",
-            &csrf,
-            &[("method", "totp"), ("code", &wrong_code(&app, &secret))],
-        )
+        .submit(&browser, "/portal/sign-in/second-factor", &csrf, filled)
         .await;
     assert_field_error(response, StatusCode::BAD_REQUEST, "form").await;
     assert!(!has_session(&app, &browser).await);
@@ -240,29 +229,18 @@ pub async fn an_authenticator_set_up_on_the_security_page_guards_the_next_sign_i
 }
 
 pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend: Backend) {
-    let app = TestApp::spawn_with(
-        backend,
-        Options {
-            mfa: MfaMode::Required,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Required)).await;
     let (_, token) = app.invited("ann@example.com").await;
     let browser = app.client();
     let (_, csrf) = form_page(&app, &browser, &format!("/portal/invitation?token={token}")).await;
+    let filled: &[(&str, &str)] = &[
+        ("token", token.as_str()),
+        ("username", "ann"),
+        ("password", PASSWORD),
+        ("password_confirmation", PASSWORD),
+    ];
     let response = app
-        .submit(
-            &browser,
-            "/portal/invitation",
-            &csrf,
-            &[
-                ("token", token.as_str()),
-                ("username", "ann"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
-        )
+        .submit(&browser, "/portal/invitation", &csrf, filled)
         .await;
     let enrol = location(&response);
     assert_eq!(enrol, "/portal/sign-in/enrol?methods=totp,email_code");
@@ -271,26 +249,18 @@ pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend
     assert!(html.contains("Set up an authenticator app") && html.contains("Use codes by email"));
 
     // Choosing emailed codes needs the password again.
+    let filled: &[(&str, &str)] = &[
+        ("methods", "totp,email_code"),
+        ("current_password", OTHER_PASSWORD),
+    ];
     let response = app
-        .submit(
-            &browser,
-            "/portal/sign-in/enrol/email",
-            &csrf,
-            &[
-                ("methods", "totp,email_code"),
-                ("current_password", OTHER_PASSWORD),
-            ],
-        )
+        .submit(&browser, "/portal/sign-in/enrol/email", &csrf, filled)
         .await;
     assert_field_error(response, StatusCode::UNAUTHORIZED, "current_password").await;
 
+    let filled: &[(&str, &str)] = &[("methods", "totp,email_code")];
     let response = app
-        .submit(
-            &browser,
-            "/portal/sign-in/enrol/totp",
-            &csrf,
-            &[("methods", "totp,email_code")],
-        )
+        .submit(&browser, "/portal/sign-in/enrol/totp", &csrf, filled)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
@@ -325,7 +295,7 @@ pub async fn under_required_a_client_sets_up_a_factor_before_any_session(backend
 }
 
 pub async fn a_reset_with_an_authenticator_enrolled_leads_to_the_code_step(backend: Backend) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (id, browser) = app.signed_in("ann@example.com", "ann").await;
     let started: Value = app
         .post_json(&browser, "/api/portal/mfa/totp", json!({}))
@@ -335,12 +305,9 @@ pub async fn a_reset_with_an_authenticator_enrolled_leads_to_the_code_step(backe
         .unwrap();
     let secret = started["secret"].as_str().unwrap().to_owned();
     let code = code_for(&app, &secret, 0);
+    let payload = json!({ "code": code });
     let response = app
-        .post_json(
-            &browser,
-            "/api/portal/mfa/totp/confirm",
-            json!({ "code": code }),
-        )
+        .post_json(&browser, "/api/portal/mfa/totp/confirm", payload)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
 
@@ -361,17 +328,13 @@ pub async fn a_reset_with_an_authenticator_enrolled_leads_to_the_code_step(backe
         &format!("/portal/reset-password?token={token}"),
     )
     .await;
+    let filled: &[(&str, &str)] = &[
+        ("token", token.as_str()),
+        ("password", OTHER_PASSWORD),
+        ("password_confirmation", OTHER_PASSWORD),
+    ];
     let response = app
-        .submit(
-            &stranger,
-            "/portal/reset-password",
-            &csrf,
-            &[
-                ("token", token.as_str()),
-                ("password", OTHER_PASSWORD),
-                ("password_confirmation", OTHER_PASSWORD),
-            ],
-        )
+        .submit(&stranger, "/portal/reset-password", &csrf, filled)
         .await;
     let step = location(&response);
     assert!(
@@ -391,29 +354,16 @@ pub async fn a_reset_with_an_authenticator_enrolled_leads_to_the_code_step(backe
 }
 
 pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend: Backend) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, browser) = app.signed_in("ann@example.com", "ann").await;
     let (_, csrf) = form_page(&app, &browser, "/portal/security").await;
-    let add = |password: &'static str| {
-        let (app, browser, csrf) = (&app, &browser, &csrf);
-        async move {
-            app.submit(
-                browser,
-                "/portal/security/email",
-                csrf,
-                &[("email_current_password", password)],
-            )
-            .await
-        }
-    };
-    let html = assert_field_error(
-        add(OTHER_PASSWORD).await,
-        StatusCode::UNAUTHORIZED,
-        "email_current_password",
-    )
-    .await;
+    let (add, field) = ("/portal/security/email", "email_current_password");
+    let response = app
+        .submit(&browser, add, &csrf, &[(field, OTHER_PASSWORD)])
+        .await;
+    let html = assert_field_error(response, StatusCode::UNAUTHORIZED, field).await;
     assert!(html.contains("No second factor yet"), "nothing changed");
-    let response = add(PASSWORD).await;
+    let response = app.submit(&browser, add, &csrf, &[(field, PASSWORD)]).await;
     assert_eq!(location(&response), "/portal/security?done=email_added");
 
     // Signing in: "email me a code", then the code from the mail.
@@ -421,13 +371,9 @@ pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend
     let step = location(&sign_in(&app, &browser, PASSWORD).await);
     let (html, csrf) = form_page(&app, &browser, &step).await;
     assert!(html.contains("Email me a code"), "{html}");
+    let filled: &[(&str, &str)] = &[("methods", &hidden_field(&html, "methods"))];
     let response = app
-        .submit(
-            &browser,
-            "/portal/sign-in/email-code",
-            &csrf,
-            &[("methods", &hidden_field(&html, "methods"))],
-        )
+        .submit(&browser, "/portal/sign-in/email-code", &csrf, filled)
         .await;
     let sent = location(&response);
     assert!(sent.ends_with("&method=email_code&done=sent"), "{sent}");
@@ -443,45 +389,28 @@ pub async fn codes_by_email_are_added_used_and_removed_with_the_password(backend
 
     // Removing it needs the password; a wrong one changes nothing.
     let (_, csrf) = form_page(&app, &browser, "/portal/security").await;
-    let remove = |password: &'static str| {
-        let (app, browser, csrf) = (&app, &browser, &csrf);
-        async move {
-            app.submit(
-                browser,
-                "/portal/security/remove",
-                csrf,
-                &[("kind", "email_code"), ("current_password", password)],
-            )
-            .await
-        }
-    };
-    let html = assert_field_error(
-        remove(OTHER_PASSWORD).await,
-        StatusCode::UNAUTHORIZED,
-        "current_password",
-    )
-    .await;
+    let remove = "/portal/security/remove";
+    let wrong = [("kind", "email_code"), ("current_password", OTHER_PASSWORD)];
+    let response = app.submit(&browser, remove, &csrf, &wrong).await;
+    let html = assert_field_error(response, StatusCode::UNAUTHORIZED, "current_password").await;
     assert!(html.contains("id=\"factor-email_code\""), "still enrolled");
-    let response = remove(PASSWORD).await;
+    let right = [("kind", "email_code"), ("current_password", PASSWORD)];
+    let response = app.submit(&browser, remove, &csrf, &right).await;
     assert_eq!(location(&response), "/portal/security?done=removed");
     let (html, _) = form_page(&app, &browser, "/portal/security?done=removed").await;
     assert!(html.contains("No second factor yet"));
 }
 
 pub async fn new_recovery_codes_need_the_password_and_replace_the_old_ones(backend: Backend) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, browser) = app.signed_in("ann@example.com", "ann").await;
     let (html, secret) = start_authenticator(&app, &browser).await;
     let csrf = hidden_field(&html, "csrf_token");
     let code = code_for(&app, &secret, 0);
     let uri = hidden_field(&html, "otpauth_uri").replace("&amp;", "&");
+    let filled: &[(&str, &str)] = &[("secret", &secret), ("otpauth_uri", &uri), ("code", &code)];
     let response = app
-        .submit(
-            &browser,
-            "/portal/security/totp/confirm",
-            &csrf,
-            &[("secret", &secret), ("otpauth_uri", &uri), ("code", &code)],
-        )
+        .submit(&browser, "/portal/security/totp/confirm", &csrf, filled)
         .await;
     let old = recovery_codes(&response.text().await.unwrap());
 

@@ -71,19 +71,11 @@ pub async fn the_language_switch_is_remembered_on_later_pages(backend: Backend) 
     let browser = app.client();
 
     let response = sent(browser.get(app.url("/portal/sign-in?lang=es"))).await;
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|c| c.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("portal_lang="))
-        .expect("the switch is remembered");
+    let cookie = set_cookie(&response, "portal_lang").expect("the switch is remembered");
     assert!(cookie.starts_with("portal_lang=es;"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax") && cookie.contains("Path=/"));
-    assert!(response
-        .text()
+    assert!(body_text(response)
         .await
-        .unwrap()
         .contains("<h1>Iniciar sesión</h1>"));
 
     let later = page_in(&app, &browser, "/portal/forgot-password", "en").await;
@@ -160,9 +152,9 @@ pub async fn refusals_read_in_spanish_and_english_stays_english(backend: Backend
     let refused = sign_in_in(&app, &stranger, OTHER_PASSWORD, SPANISH).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let html = refused.text().await.unwrap();
-    assert!(
-        html.contains("El nombre de usuario, el correo o la contraseña no son correctos."),
-        "{html}"
+    assert_contains(
+        &html,
+        "El nombre de usuario, el correo o la contraseña no son correctos.",
     );
     let refused = sign_in_in(&app, &stranger, OTHER_PASSWORD, "en").await;
     let html = refused.text().await.unwrap();
@@ -180,7 +172,7 @@ pub async fn refusals_read_in_spanish_and_english_stays_english(backend: Backend
     )
     .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-    assert!(forged.text().await.unwrap().contains("Inténtelo de nuevo"));
+    assert!(body_text(forged).await.contains("Inténtelo de nuevo"));
 }
 
 pub async fn the_security_page_writes_times_in_spanish_in_the_firms_time_zone(backend: Backend) {

@@ -2,57 +2,18 @@
 //! and emailed codes, and every refusal (SPEC.md section 8).
 
 use portal_access_core::crypto::totp;
-use portal_access_core::{Clock, MfaMode};
+use portal_access_core::MfaMode;
 use reqwest::{Client, Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 use time::Duration;
 
 use crate::common::*;
 
-fn app_options(mfa: MfaMode) -> Options {
-    Options {
-        mfa,
-        ..Options::default()
-    }
-}
-
-/// RFC 4648 base32 (no padding), as authenticator apps read it.
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in text.chars() {
-        buffer = (buffer << 5) | ALPHABET.find(c).expect("base32") as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
-/// The code an authenticator app shows at the app's clock, `steps` steps off.
-fn code(app: &TestApp, secret: &[u8], steps: i64) -> String {
-    let step = totp::step_of(app.clock.now())
-        .checked_add_signed(steps)
-        .unwrap();
-    format!("{:06}", totp::code_at(secret, step))
-}
-
-async fn body(response: Response) -> Value {
-    response.json().await.unwrap()
-}
-
 /// Signs in with the password on a fresh client: the client and the answer.
 async fn password_step(app: &TestApp, login: &str) -> (Client, Response) {
     let client = app.client();
-    let response = app
-        .post_json(
-            &client,
-            "/api/portal/sign-in",
-            json!({ "login": login, "password": PASSWORD }),
-        )
-        .await;
+    let payload = json!({ "login": login, "password": PASSWORD });
+    let response = app.post_json(&client, "/api/portal/sign-in", payload).await;
     (client, response)
 }
 
@@ -62,36 +23,28 @@ async fn second_factor(app: &TestApp, client: &Client, method: &str, code: &str)
         .await
 }
 
+/// The code step answers OK to `code`.
+async fn assert_code_accepted(app: &TestApp, client: &Client, method: &str, code: &str) {
+    let response = second_factor(app, client, method, code).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// The code step refuses `code` as `second_factor_invalid`.
+async fn assert_code_refused(app: &TestApp, client: &Client, method: &str, code: &str) {
+    let response = second_factor(app, client, method, code).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "second_factor_invalid").await;
+}
+
+/// Asks to add codes by email to `client`'s account, confirming `password`.
+async fn add_email_codes(app: &TestApp, client: &Client, password: &str) -> Response {
+    let confirm = json!({ "current_password": password });
+    app.post_json(client, "/api/portal/mfa/email", confirm)
+        .await
+}
+
 async fn signed_in_ok(app: &TestApp, client: &Client) -> bool {
     let response = client.get(app.url("/api/portal/me")).sent().await;
     response.status() == StatusCode::OK
-}
-
-/// Enrols TOTP for a signed-in client; returns the secret and the recovery codes.
-async fn enrol_totp(app: &TestApp, client: &Client) -> (Vec<u8>, Vec<String>) {
-    let started = body(
-        app.post_json(client, "/api/portal/mfa/totp", json!({}))
-            .await,
-    )
-    .await;
-    let secret = base32_decode(started["secret"].as_str().unwrap());
-    assert!(started["otpauth_uri"]
-        .as_str()
-        .unwrap()
-        .starts_with("otpauth://totp/"));
-    assert!(started["qr_svg"].as_str().unwrap().starts_with("<svg "));
-    let confirm = json!({ "code": code(app, &secret, 0) });
-    let response = app
-        .post_json(client, "/api/portal/mfa/totp/confirm", confirm)
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let codes = body(response).await["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
-    (secret, codes)
 }
 
 /// Ann, signed in, with TOTP enrolled; the clock moved to the next step.
@@ -103,19 +56,14 @@ async fn ann_with_totp(app: &TestApp) -> (String, Vec<u8>, Vec<String>) {
 }
 
 pub async fn a_client_enrols_an_authenticator_and_then_needs_its_code_to_sign_in(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (id, secret, codes) = ann_with_totp(&app).await;
     assert_eq!(codes.len(), 10);
     assert!(codes.iter().all(|c| c.len() == 10));
 
     let (client, response) = password_step(&app, "ann").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cookies: Vec<String> = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    let cookies = set_cookies(&response);
     assert!(cookies.iter().any(|c| c.starts_with("portal_mfa=")
         && c.contains("HttpOnly")
         && c.contains("SameSite=Lax")));
@@ -134,7 +82,7 @@ pub async fn a_client_enrols_an_authenticator_and_then_needs_its_code_to_sign_in
     );
     assert!(!signed_in_ok(&app, &client).await);
 
-    let done = second_factor(&app, &client, "totp", &code(&app, &secret, 0)).await;
+    let done = second_factor(&app, &client, "totp", &totp_code(&app, &secret, 0)).await;
     assert_eq!(done.status(), StatusCode::OK);
     assert!(signed_in_ok(&app, &client).await);
 
@@ -151,7 +99,7 @@ pub async fn a_client_enrols_an_authenticator_and_then_needs_its_code_to_sign_in
 }
 
 pub async fn wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, secret, _) = ann_with_totp(&app).await;
     let (client, _) = password_step(&app, "ann").await;
 
@@ -161,22 +109,12 @@ pub async fn wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid(
         ("recovery_code", "ABCDEFGH1K"),
         ("sms", "123456"),
     ] {
-        assert_error(
-            second_factor(&app, &client, method, bad).await,
-            StatusCode::BAD_REQUEST,
-            "second_factor_invalid",
-        )
-        .await;
+        assert_code_refused(&app, &client, method, bad).await;
     }
-    let old = code(&app, &secret, -2);
-    assert_error(
-        second_factor(&app, &client, "totp", &old).await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
+    let old = totp_code(&app, &secret, -2);
+    assert_code_refused(&app, &client, "totp", &old).await;
     // Five wrong codes so far: the challenge is dead, even for the right code.
-    let right = code(&app, &secret, 0);
+    let right = totp_code(&app, &secret, 0);
     assert_error(
         second_factor(&app, &client, "totp", &right).await,
         StatusCode::UNAUTHORIZED,
@@ -187,47 +125,26 @@ pub async fn wrong_length_alphabet_and_old_step_codes_are_second_factor_invalid(
 }
 
 pub async fn a_step_or_recovery_code_once_used_is_refused_the_second_time(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, secret, codes) = ann_with_totp(&app).await;
 
     let (first, _) = password_step(&app, "ann").await;
-    let now = code(&app, &secret, 0);
-    assert_eq!(
-        second_factor(&app, &first, "totp", &now).await.status(),
-        StatusCode::OK
-    );
+    let now = totp_code(&app, &secret, 0);
+    assert_code_accepted(&app, &first, "totp", &now).await;
     let (again, _) = password_step(&app, "ann").await;
-    assert_error(
-        second_factor(&app, &again, "totp", &now).await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
+    assert_code_refused(&app, &again, "totp", &now).await;
 
     let typed = format!("{}-{}", &codes[0][..5], codes[0][5..].to_lowercase());
-    assert_eq!(
-        second_factor(&app, &again, "recovery_code", &typed)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_code_accepted(&app, &again, "recovery_code", &typed).await;
     let (third, _) = password_step(&app, "ann").await;
-    assert_error(
-        second_factor(&app, &third, "recovery_code", &codes[0]).await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
+    assert_code_refused(&app, &third, "recovery_code", &codes[0]).await;
     app.deliver_mail().await;
-    assert!(app
-        .mailer
-        .sent_to("ann@example.com")
-        .iter()
-        .any(|m| m.subject.contains("recovery code")));
+    let mail = app.mailer.sent_to("ann@example.com");
+    assert!(mail.iter().any(|m| m.subject.contains("recovery code")));
 }
 
 pub async fn a_challenge_after_five_minutes_or_of_another_account_never_works(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, secret, _) = ann_with_totp(&app).await;
     let (_, bob_client) = app.signed_in("bob@example.com", "bob").await;
     let (bob_secret, _) = enrol_totp(&app, &bob_client).await;
@@ -236,13 +153,13 @@ pub async fn a_challenge_after_five_minutes_or_of_another_account_never_works(ba
     // Bob's challenge with Ann's code.
     let (bob, _) = password_step(&app, "bob").await;
     assert_error(
-        second_factor(&app, &bob, "totp", &code(&app, &secret, 0)).await,
+        second_factor(&app, &bob, "totp", &totp_code(&app, &secret, 0)).await,
         StatusCode::BAD_REQUEST,
         "second_factor_invalid",
     )
     .await;
     assert_eq!(
-        second_factor(&app, &bob, "totp", &code(&app, &bob_secret, 0))
+        second_factor(&app, &bob, "totp", &totp_code(&app, &bob_secret, 0))
             .await
             .status(),
         StatusCode::OK
@@ -251,7 +168,7 @@ pub async fn a_challenge_after_five_minutes_or_of_another_account_never_works(ba
     let (late, _) = password_step(&app, "ann").await;
     app.clock.advance(Duration::minutes(5));
     assert_error(
-        second_factor(&app, &late, "totp", &code(&app, &secret, 0)).await,
+        second_factor(&app, &late, "totp", &totp_code(&app, &secret, 0)).await,
         StatusCode::UNAUTHORIZED,
         "unauthenticated",
     )
@@ -268,7 +185,7 @@ pub async fn a_challenge_after_five_minutes_or_of_another_account_never_works(ba
 pub async fn under_required_a_client_enrols_before_any_session_and_keeps_the_last_factor(
     backend: Backend,
 ) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Required)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Required)).await;
     let (_, token) = app.invited("ann@example.com").await;
     let client = app.client();
     let accepted = app
@@ -291,12 +208,9 @@ pub async fn under_required_a_client_enrols_before_any_session_and_keeps_the_las
         "the confirmation issued the session"
     );
 
+    let payload = json!({ "code": totp_code(&app, &secret, 1) });
     let twice = app
-        .post_json(
-            &client,
-            "/api/portal/mfa/totp/confirm",
-            json!({ "code": code(&app, &secret, 1) }),
-        )
+        .post_json(&client, "/api/portal/mfa/totp/confirm", payload)
         .await;
     assert_error(twice, StatusCode::BAD_REQUEST, "validation_failed").await;
     let remove = client
@@ -311,25 +225,19 @@ pub async fn under_required_a_client_enrols_before_any_session_and_keeps_the_las
 }
 
 pub async fn a_password_alone_cannot_add_a_factor_to_an_account_that_has_one(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     ann_with_totp(&app).await;
     let (client, _) = password_step(&app, "ann").await;
     let response = app
         .post_json(&client, "/api/portal/mfa/totp", json!({}))
         .await;
     assert_error(response, StatusCode::FORBIDDEN, "second_factor_required").await;
-    let response = app
-        .post_json(
-            &client,
-            "/api/portal/mfa/email",
-            json!({ "current_password": PASSWORD }),
-        )
-        .await;
+    let response = add_email_codes(&app, &client, PASSWORD).await;
     assert_error(response, StatusCode::FORBIDDEN, "second_factor_required").await;
 }
 
 pub async fn a_reset_with_an_authenticator_enrolled_asks_for_the_code(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, secret, _) = ann_with_totp(&app).await;
     app.post_json(
         &app.client(),
@@ -361,7 +269,7 @@ pub async fn a_reset_with_an_authenticator_enrolled_asks_for_the_code(backend: B
         "the link alone signs no one in"
     );
     assert_eq!(
-        second_factor(&app, &client, "totp", &code(&app, &secret, 0))
+        second_factor(&app, &client, "totp", &totp_code(&app, &secret, 0))
             .await
             .status(),
         StatusCode::OK
@@ -372,23 +280,11 @@ pub async fn a_reset_with_an_authenticator_enrolled_asks_for_the_code(backend: B
 }
 
 pub async fn an_emailed_code_signs_in_once(backend: Backend) {
-    let app = TestApp::spawn_with(backend, app_options(MfaMode::Optional)).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, client) = app.signed_in("ann@example.com", "ann").await;
-    let wrong = app
-        .post_json(
-            &client,
-            "/api/portal/mfa/email",
-            json!({ "current_password": OTHER_PASSWORD }),
-        )
-        .await;
+    let wrong = add_email_codes(&app, &client, OTHER_PASSWORD).await;
     assert_error(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
-    let added = app
-        .post_json(
-            &client,
-            "/api/portal/mfa/email",
-            json!({ "current_password": PASSWORD }),
-        )
-        .await;
+    let added = add_email_codes(&app, &client, PASSWORD).await;
     assert_eq!(added.status(), StatusCode::NO_CONTENT);
 
     let (client, response) = password_step(&app, "ann").await;
@@ -406,25 +302,10 @@ pub async fn an_emailed_code_signs_in_once(backend: Backend) {
         .unwrap();
     let code: String = message.subject.chars().take(6).collect();
 
-    assert_error(
-        second_factor(&app, &client, "email_code", "000000").await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
-    assert_eq!(
-        second_factor(&app, &client, "email_code", &code)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_code_refused(&app, &client, "email_code", "000000").await;
+    assert_code_accepted(&app, &client, "email_code", &code).await;
     let (again, _) = password_step(&app, "ann").await;
-    assert_error(
-        second_factor(&app, &again, "email_code", &code).await,
-        StatusCode::BAD_REQUEST,
-        "second_factor_invalid",
-    )
-    .await;
+    assert_code_refused(&app, &again, "email_code", &code).await;
 
     let status = app
         .status_of(&app.create_account("x@example.com").await)

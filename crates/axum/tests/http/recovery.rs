@@ -2,45 +2,12 @@
 //! 8, second half): staff MFA reset, remembered devices, the client's
 //! sessions and devices, staff ending sessions; every refusal.
 
-use portal_access_core::crypto::totp;
-use portal_access_core::{Clock, MfaMode};
+use portal_access_core::MfaMode;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
 use time::Duration;
 
 use crate::common::*;
-
-fn optional() -> Options {
-    Options {
-        mfa: MfaMode::Optional,
-        ..Options::default()
-    }
-}
-
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
-    for c in text.chars() {
-        buffer = (buffer << 5) | ALPHABET.find(c).expect("base32") as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
-fn code(app: &TestApp, secret: &[u8]) -> String {
-    format!(
-        "{:06}",
-        totp::code_at(secret, totp::step_of(app.clock.now()))
-    )
-}
-
-async fn body(response: Response) -> Value {
-    response.json().await.unwrap()
-}
 
 /// A signed-in client of `email` with an authenticator enrolled (the clock
 /// then moved one step on); the account id, the client and the secret.
@@ -50,34 +17,21 @@ pub(crate) async fn with_totp(
     username: &str,
 ) -> (String, Client, Vec<u8>) {
     let (id, client) = app.signed_in(email, username).await;
-    let started = body(
-        app.post_json(&client, "/api/portal/mfa/totp", json!({}))
-            .await,
-    )
-    .await;
-    let secret = base32_decode(started["secret"].as_str().unwrap());
-    let confirm = json!({ "code": code(app, &secret) });
-    let response = app
-        .post_json(&client, "/api/portal/mfa/totp/confirm", confirm)
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "confirm the authenticator"
-    );
+    let (secret, _) = enrol_totp(app, &client).await;
     app.clock.advance(Duration::seconds(30));
     (id, client, secret)
 }
 
+/// The JSON answer to `login`'s `password` on `client`, whatever it is.
+async fn password_answer(app: &TestApp, client: &Client, login: &str, password: &str) -> Value {
+    let sign_in = json!({ "login": login, "password": password });
+    body(app.post_json(client, "/api/portal/sign-in", sign_in).await).await
+}
+
 /// The password step on `client`; its JSON.
 async fn password_step(app: &TestApp, client: &Client, login: &str) -> Value {
-    let response = app
-        .post_json(
-            client,
-            "/api/portal/sign-in",
-            json!({ "login": login, "password": PASSWORD }),
-        )
-        .await;
+    let payload = json!({ "login": login, "password": PASSWORD });
+    let response = app.post_json(client, "/api/portal/sign-in", payload).await;
     assert_eq!(response.status(), StatusCode::OK, "password step");
     body(response).await
 }
@@ -97,20 +51,11 @@ async fn sign_in_with_code(
         .post_json(
             client,
             "/api/portal/sign-in/second-factor",
-            json!({ "method": "totp", "code": code(app, secret), "remember_device": remember }),
+            json!({ "method": "totp", "code": totp_code(app, secret, 0), "remember_device": remember }),
         )
         .await;
     app.clock.advance(Duration::seconds(30));
     response
-}
-
-fn set_cookies(response: &Response) -> Vec<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
 }
 
 fn device_cookie(response: &Response) -> Option<String> {
@@ -157,7 +102,7 @@ async fn delete(client: &Client, app: &TestApp, path: &str) -> Response {
 pub async fn a_staff_mfa_reset_removes_the_factor_ends_sessions_and_notifies_the_client(
     backend: Backend,
 ) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (id, client, _) = with_totp(&app, "ann@example.com", "ann").await;
     let status = app.status_of(&id).await;
     assert_eq!(status["mfa"]["factors"][0]["kind"], "totp");
@@ -244,7 +189,7 @@ pub async fn after_an_mfa_reset_under_required_the_next_sign_in_asks_to_enrol(ba
 pub async fn an_mfa_reset_is_refused_for_an_archived_account_and_past_the_staff_rate(
     backend: Backend,
 ) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (ann, _, _) = with_totp(&app, "ann@example.com", "ann").await;
     let (bea, bea_client, _) = with_totp(&app, "bea@example.com", "bea").await;
 
@@ -282,7 +227,7 @@ pub async fn an_mfa_reset_is_refused_for_an_archived_account_and_past_the_staff_
 pub async fn a_remembered_device_skips_the_code_on_that_browser_for_that_account_only(
     backend: Backend,
 ) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, _, ann_secret) = with_totp(&app, "ann@example.com", "ann").await;
     with_totp(&app, "bea@example.com", "bea").await;
 
@@ -330,7 +275,7 @@ pub async fn a_remembered_device_skips_the_code_on_that_browser_for_that_account
 }
 
 pub async fn a_password_change_and_a_staff_mfa_reset_forget_every_device(backend: Backend) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (id, _, secret) = with_totp(&app, "ann@example.com", "ann").await;
     let browser = app.client();
     let done = sign_in_with_code(&app, &browser, "ann", &secret, true).await;
@@ -346,34 +291,18 @@ pub async fn a_password_change_and_a_staff_mfa_reset_forget_every_device(backend
         .await;
     assert_eq!(change.status(), StatusCode::NO_CONTENT);
     assert!(devices_of(&app, &browser).await.is_empty());
-    let shape = body(
-        app.post_json(
-            &browser,
-            "/api/portal/sign-in",
-            json!({ "login": "ann", "password": OTHER_PASSWORD }),
-        )
-        .await,
-    )
-    .await;
+    let shape = password_answer(&app, &browser, "ann", OTHER_PASSWORD).await;
     assert_eq!(shape["second_factor_required"], true, "device forgotten");
 
     // Remembered again, then the staff MFA reset forgets it too.
     let again = app.client();
-    let shape = body(
-        app.post_json(
-            &again,
-            "/api/portal/sign-in",
-            json!({ "login": "ann", "password": OTHER_PASSWORD }),
-        )
-        .await,
-    )
-    .await;
+    let shape = password_answer(&app, &again, "ann", OTHER_PASSWORD).await;
     assert_eq!(shape["second_factor_required"], true);
     let done = app
         .post_json(
             &again,
             "/api/portal/sign-in/second-factor",
-            json!({ "method": "totp", "code": code(&app, &secret), "remember_device": true }),
+            json!({ "method": "totp", "code": totp_code(&app, &secret, 0), "remember_device": true }),
         )
         .await;
     assert_eq!(done.status(), StatusCode::OK);
@@ -443,7 +372,7 @@ pub async fn the_client_lists_and_ends_sessions_but_never_another_accounts(backe
 }
 
 pub async fn the_client_forgets_one_device_or_all_but_never_another_accounts(backend: Backend) {
-    let app = TestApp::spawn_with(backend, optional()).await;
+    let app = TestApp::spawn_with(backend, Options::with_mfa(MfaMode::Optional)).await;
     let (_, home, secret) = with_totp(&app, "ann@example.com", "ann").await;
     let (_, bea, bea_secret) = with_totp(&app, "bea@example.com", "bea").await;
     let (laptop, phone, beas) = (app.client(), app.client(), app.client());
@@ -514,24 +443,16 @@ pub async fn the_security_page_lists_sessions_and_ends_another_one(backend: Back
     assert!(html.contains(&format!("session-{seconds}")));
     let csrf = hidden_field(&html, "csrf_token");
 
+    let filled: &[(&str, &str)] = &[("id", "0123456789abcdef0123456789abcdef")];
     let refused = app
-        .submit(
-            &first,
-            "/portal/security/sessions/revoke",
-            &csrf,
-            &[("id", "0123456789abcdef0123456789abcdef")],
-        )
+        .submit(&first, "/portal/security/sessions/revoke", &csrf, filled)
         .await;
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
-    assert!(refused.text().await.unwrap().contains("not one of yours"));
+    assert!(body_text(refused).await.contains("not one of yours"));
 
+    let filled: &[(&str, &str)] = &[("id", &seconds)];
     let ended = app
-        .submit(
-            &first,
-            "/portal/security/sessions/revoke",
-            &csrf,
-            &[("id", &seconds)],
-        )
+        .submit(&first, "/portal/security/sessions/revoke", &csrf, filled)
         .await;
     assert_eq!(ended.status(), StatusCode::SEE_OTHER);
     assert!(!is_signed_in(&app, &second).await);

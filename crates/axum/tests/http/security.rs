@@ -48,7 +48,7 @@ pub async fn forms_without_or_with_a_wrong_csrf_token_are_refused(backend: Backe
     for form in attempts {
         let response = app.post_form(&browser, "/portal/sign-in", &form).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{form:?}");
-        assert!(response.text().await.unwrap().contains("reload the page"));
+        assert!(body_text(response).await.contains("reload the page"));
     }
     // A valid token from a browser without the pre-session cookie is refused too.
     let other = app.client();
@@ -92,13 +92,9 @@ pub async fn a_signed_in_forms_token_is_bound_to_its_session(backend: Backend) {
     let (_, bea) = app.signed_in("bea@example.com", "bea").await;
     let bea_html = app.page(&bea, "/portal/username").await;
     let bea_csrf = hidden_field(&bea_html, "csrf_token");
+    let filled: &[(&str, &str)] = &[("username", "hijacked")];
     let response = app
-        .submit(
-            &ann,
-            "/portal/username",
-            &bea_csrf,
-            &[("username", "hijacked")],
-        )
+        .submit(&ann, "/portal/username", &bea_csrf, filled)
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let me = app.me(&ann).await;
@@ -201,13 +197,9 @@ pub async fn malformed_mistyped_and_oversized_bodies_are_validation_failed(backe
     }
     // Wrong JSON types are refused too.
     let id = app.create_account("ann@example.com").await;
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &format!("/staff/accounts/{id}/access"),
-            json!({ "enabled": "yes" }),
-        )
-        .await;
+    let access = format!("/staff/accounts/{id}/access");
+    let payload = json!({ "enabled": "yes" });
+    let response = app.staff_json(Method::PUT, &access, payload).await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
     // Forms: wrong content type and oversized bodies are refused before parsing.
     let response = app

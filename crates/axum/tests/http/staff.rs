@@ -33,7 +33,7 @@ async fn assert_sent(response: reqwest::Response, kind: &str) {
 
 pub async fn staff_creates_an_account_and_reads_its_status(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let response = app.staff_json(Method::POST, "/staff/accounts", json!({ "email": "Ann@Example.com", "contact_ref": "C-1", "display_name": "Ann Client" })).await;
+    let response = app.staff_create(json!({ "email": "Ann@Example.com", "contact_ref": "C-1", "display_name": "Ann Client" })).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let created: Value = response.json().await.unwrap();
@@ -72,11 +72,7 @@ pub async fn creating_an_account_with_a_used_email_is_email_taken(backend: Backe
     assert_error(response, StatusCode::CONFLICT, "email_taken").await;
     // Another tenant may use the same address.
     let response = app
-        .other_staff_json(
-            Method::POST,
-            "/staff/accounts",
-            json!({ "email": "ann@example.com" }),
-        )
+        .other_staff_create(json!({ "email": "ann@example.com" }))
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
 }
@@ -227,13 +223,7 @@ pub async fn password_reset_refusals_follow_the_account_state(backend: Backend) 
     let response = app.post_json(&app.client(), "/api/portal/reset-password", json!({ "token": token, "password": OTHER_PASSWORD, "password_confirmation": OTHER_PASSWORD })).await;
     assert_eq!(response.status(), StatusCode::OK);
 
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &format!("/staff/accounts/{id}/access"),
-            json!({ "enabled": false }),
-        )
-        .await;
+    let response = app.set_access(&id, false).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let response = app.staff_call(Method::POST, &reset).await;
     assert_error(response, StatusCode::FORBIDDEN, "access_disabled").await;
@@ -354,13 +344,8 @@ pub async fn staff_changes_the_email_address(backend: Backend) {
         .await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
 
-    let response = app
-        .staff_json(
-            Method::PUT,
-            &path,
-            json!({ "email": "ann.new@example.com" }),
-        )
-        .await;
+    let payload = json!({ "email": "ann.new@example.com" });
+    let response = app.staff_json(Method::PUT, &path, payload).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let status = app.status_of(&id).await;
     assert_eq!(status["email"], "ann.new@example.com");
@@ -392,12 +377,7 @@ pub async fn account_events_list_the_audit_trail_newest_first(backend: Backend) 
         .unwrap();
     assert_eq!(accepted["ip"], "127.0.0.1");
 
-    let one: Value = app
-        .staff_call(Method::GET, &format!("{path}?limit=1"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one: Value = app.staff_get(&format!("{path}?limit=1")).await;
     assert_eq!(one["events"].as_array().unwrap().len(), 1);
     for bad in ["0", "100000", "ten"] {
         let response = app
@@ -436,14 +416,7 @@ pub async fn human_verification_without_a_captcha_provider_is_validation_failed(
 }
 
 pub async fn without_a_mailer_links_are_refused_and_notices_skipped(backend: Backend) {
-    let app = TestApp::spawn_with(
-        backend,
-        Options {
-            mailer: false,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::spawn_with(backend, Options::without_mailer()).await;
     let id = app.create_account("ann@example.com").await;
     let link = |kind: &str| {
         app.staff(Method::POST, &format!("/staff/accounts/{id}/{kind}"))

@@ -14,6 +14,19 @@ async fn check(hasher: &Hasher, password: &str, stored: Option<PasswordHash>) ->
         .unwrap()
 }
 
+/// The argon2 crate's own PHC string of "right horse battery" with the
+/// cheap parameters and a salt of sixteen `salt` bytes.
+fn argon2_crate_hash(algorithm: Algorithm, salt: u8) -> String {
+    let params = Params::new(256, 1, 1, None).unwrap();
+    Argon2::new(algorithm, Version::V0x13, params)
+        .hash_password(
+            b"right horse battery",
+            &SaltString::encode_b64(&[salt; 16]).unwrap(),
+        )
+        .unwrap()
+        .to_string()
+}
+
 fn cheap() -> HashingConfig {
     HashingConfig {
         memory_kib: 256,
@@ -109,14 +122,7 @@ async fn a_hash_is_the_same_phc_string_the_argon2_crate_makes() {
     let hasher = Hasher::new(&cheap()).unwrap();
     let ours = hash_of(&hasher, [7; 16]).await;
 
-    let params = Params::new(256, 1, 1, None).unwrap();
-    let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(
-            b"right horse battery",
-            &SaltString::encode_b64(&[7; 16]).unwrap(),
-        )
-        .unwrap()
-        .to_string();
+    let theirs = argon2_crate_hash(Algorithm::Argon2id, 7);
     assert_eq!(ours.as_str(), theirs);
 }
 
@@ -151,14 +157,7 @@ async fn a_hash_with_larger_parameters_than_configured_verifies_and_asks_for_a_r
 
 #[tokio::test]
 async fn an_argon2i_hash_verifies_and_asks_for_a_rehash_to_argon2id() {
-    let params = Params::new(256, 1, 1, None).unwrap();
-    let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, params)
-        .hash_password(
-            b"right horse battery",
-            &SaltString::encode_b64(&[9; 16]).unwrap(),
-        )
-        .unwrap()
-        .to_string();
+    let argon2i = argon2_crate_hash(Algorithm::Argon2i, 9);
     let hasher = Hasher::new(&cheap()).unwrap();
 
     let v = check(

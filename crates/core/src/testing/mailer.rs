@@ -259,46 +259,24 @@ pub async fn several_messages_arrive_separately(harness: &dyn MailerHarness) {
 #[macro_export]
 macro_rules! mailer_conformance_tests {
     ($harness:expr) => {
-        #[tokio::test]
-        async fn mailer_delivers_recipient_subject_and_both_parts() {
-            let harness = $harness.await;
-            $crate::testing::mailer::delivers_recipient_subject_and_both_parts(&harness).await;
-        }
-
-        #[tokio::test]
-        async fn a_long_link_survives_delivery_intact() {
-            let harness = $harness.await;
-            $crate::testing::mailer::link_survives_intact(&harness).await;
-        }
-
-        #[tokio::test]
-        async fn utf8_display_names_subjects_and_bodies_survive_delivery() {
-            let harness = $harness.await;
-            $crate::testing::mailer::utf8_names_and_subjects_survive(&harness).await;
-        }
-
-        #[tokio::test]
-        async fn crlf_in_the_subject_is_refused_permanently() {
-            let harness = $harness.await;
-            $crate::testing::mailer::crlf_in_subject_is_refused(&harness).await;
-        }
-
-        #[tokio::test]
-        async fn crlf_in_the_display_name_is_refused_permanently() {
-            let harness = $harness.await;
-            $crate::testing::mailer::crlf_in_display_name_is_refused(&harness).await;
-        }
-
-        #[tokio::test]
-        async fn crlf_in_the_recipient_is_refused_permanently() {
-            let harness = $harness.await;
-            $crate::testing::mailer::crlf_in_recipient_is_refused(&harness).await;
-        }
-
-        #[tokio::test]
-        async fn several_messages_arrive_as_separate_messages() {
-            let harness = $harness.await;
-            $crate::testing::mailer::several_messages_arrive_separately(&harness).await;
-        }
+        $crate::mailer_conformance_tests!(@each $harness;
+            mailer_delivers_recipient_subject_and_both_parts => delivers_recipient_subject_and_both_parts,
+            a_long_link_survives_delivery_intact => link_survives_intact,
+            utf8_display_names_subjects_and_bodies_survive_delivery => utf8_names_and_subjects_survive,
+            crlf_in_the_subject_is_refused_permanently => crlf_in_subject_is_refused,
+            crlf_in_the_display_name_is_refused_permanently => crlf_in_display_name_is_refused,
+            crlf_in_the_recipient_is_refused_permanently => crlf_in_recipient_is_refused,
+            several_messages_arrive_as_separate_messages => several_messages_arrive_separately,
+        );
+    };
+    // One test a check: `test_name => check_function`.
+    (@each $harness:expr; $($test:ident => $check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let harness = $harness.await;
+                $crate::testing::mailer::$check(&harness).await;
+            }
+        )*
     };
 }

@@ -5,7 +5,7 @@ use crate::workflow::attribution::fixtures::*;
 use crate::workflow::session::issue;
 use crate::workflow::ErrorCode;
 use crate::workflow::Refusal;
-use crate::{AccountId, EmailAddress, TenantId};
+use crate::{AccountId, EmailAddress, TenantId, TokenHash};
 
 const IDLE: Duration = Duration::hours(12);
 
@@ -17,6 +17,33 @@ fn ctx() -> RequestContext {
         ),
         expected_version: None,
     }
+}
+
+/// A decision that ends one listed record (a session or a device).
+type EndOne<R> = fn(
+    &Account,
+    &[R],
+    &ListingId,
+    &RequestContext,
+    EventId,
+    OffsetDateTime,
+) -> Result<Decision<()>, NotFoundError>;
+
+/// `account` asks `decide` to end the record of `hash` among `listed`.
+fn end_one<R>(
+    decide: EndOne<R>,
+    account: &Account,
+    listed: &[R],
+    hash: &TokenHash,
+) -> Result<Decision<()>, NotFoundError> {
+    decide(
+        account,
+        listed,
+        &ListingId::of(hash),
+        &ctx(),
+        event(),
+        now(),
+    )
 }
 
 fn session_of(account: &Account, n: u8, at: OffsetDateTime) -> SessionRecord {
@@ -141,32 +168,16 @@ fn revoking_a_session_of_another_account_is_not_found_and_changes_nothing() {
     let ann = accepted();
     let bobs = session_of(&bob(), 9, now());
     let anns = session_of(&ann, 1, now());
-    let refused = decide_revoke_session(
-        &ann,
-        &[anns.clone(), bobs.clone()],
-        &ListingId::of(&bobs.hash),
-        &ctx(),
-        event(),
-        now(),
-    )
-    .unwrap_err();
+    let both = [anns.clone(), bobs.clone()];
+    let refused = end_one(decide_revoke_session, &ann, &both, &bobs.hash).unwrap_err();
     assert_eq!(refused.code(), ErrorCode::NotFound);
-    let decision = decide_revoke_session(
-        &ann,
-        std::slice::from_ref(&anns),
-        &ListingId::of(&anns.hash),
-        &ctx(),
-        event(),
-        now(),
-    )
-    .unwrap();
-    assert_eq!(
-        decision.changes.revoke_sessions,
-        vec![SessionRevocation::One {
-            hash: anns.hash,
-            at: now()
-        }]
-    );
+    let only_anns = std::slice::from_ref(&anns);
+    let decision = end_one(decide_revoke_session, &ann, only_anns, &anns.hash).unwrap();
+    let one = SessionRevocation::One {
+        hash: anns.hash,
+        at: now(),
+    };
+    assert_eq!(decision.changes.revoke_sessions, vec![one]);
     assert_eq!(decision.changes.audit[0].kind, AuditKind::SessionsRevoked);
     assert_eq!(decision.changes.audit[0].detail["which"], "one");
 }
@@ -206,24 +217,11 @@ fn forgetting_a_device_of_another_account_is_not_found_and_changes_nothing() {
     let ann = accepted();
     let bobs = device_of(&bob(), 9);
     let anns = device_of(&ann, 1);
-    let refused = decide_forget_device(
-        &ann,
-        &[anns.clone(), bobs.clone()],
-        &ListingId::of(&bobs.hash),
-        &ctx(),
-        event(),
-        now(),
-    );
+    let both = [anns.clone(), bobs.clone()];
+    let refused = end_one(decide_forget_device, &ann, &both, &bobs.hash);
     assert_eq!(refused.unwrap_err().code(), ErrorCode::NotFound);
-    let decision = decide_forget_device(
-        &ann,
-        std::slice::from_ref(&anns),
-        &ListingId::of(&anns.hash),
-        &ctx(),
-        event(),
-        now(),
-    )
-    .unwrap();
+    let only_anns = std::slice::from_ref(&anns);
+    let decision = end_one(decide_forget_device, &ann, only_anns, &anns.hash).unwrap();
     assert_eq!(
         decision.changes.revoke_devices,
         vec![DeviceRevocation::one_of(&ann, anns.hash, now())]

@@ -2,9 +2,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
-
 use crate::{
     Access, AccountChange, AccountStore, AuditKind, Changes, EmailAddress, Invitation, Language,
     PasswordHash, SessionRevocation, StoreError, TenantId, TokenKind, TokenRevocation,
@@ -50,10 +47,7 @@ pub async fn an_inserted_account_is_found_by_id_normalized_email_and_username_ke
         Some(bob.clone())
     );
     assert_eq!(
-        store
-            .account_by_email(&firm, "ann.client@example.com")
-            .await
-            .unwrap(),
+        found_by_email(&store, &firm, "ann.client@example.com").await,
         Some(ann.clone())
     );
     assert_eq!(
@@ -62,10 +56,7 @@ pub async fn an_inserted_account_is_found_by_id_normalized_email_and_username_ke
     );
     assert_eq!(store.account(&firm, account_id(99)).await.unwrap(), None);
     assert_eq!(
-        store
-            .account_by_email(&firm, "nobody@example.com")
-            .await
-            .unwrap(),
+        found_by_email(&store, &firm, "nobody@example.com").await,
         None
     );
     assert_eq!(
@@ -93,7 +84,7 @@ pub async fn one_email_address_holds_one_account_in_each_tenant_and_reads_never_
     assert_eq!(store.account(&firm, twin.id).await.unwrap(), None);
     let by_email = |t: TenantId| {
         let store = Arc::clone(&store);
-        async move { store.account_by_email(&t, "ann@example.com").await.unwrap() }
+        async move { found_by_email(&store, &t, "ann@example.com").await }
     };
     assert_eq!(by_email(firm.clone()).await.map(|a| a.id), Some(ann.id));
     assert_eq!(by_email(other.clone()).await.map(|a| a.id), Some(twin.id));
@@ -288,29 +279,17 @@ pub async fn fifty_concurrent_claims_of_one_username_succeed_exactly_once(
         insert(&store, &a).await;
         accounts.push(a);
     }
-    let barrier = Arc::new(Barrier::new(50));
-    let mut tasks = JoinSet::new();
-    for a in accounts {
-        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-        tasks.spawn(async move {
-            let mut claim = a;
-            claim.username = username(if claim.id == account_id(7) {
-                "Popular"
-            } else {
-                "popular"
-            });
-            barrier.wait().await;
-            update(&store, &claim).await
+    let claims = accounts.into_iter().map(|mut claim| {
+        let store = Arc::clone(&store);
+        claim.username = username(if claim.id == account_id(7) {
+            "Popular"
+        } else {
+            "popular"
         });
-    }
-    let (mut won, mut taken) = (0, 0);
-    while let Some(result) = tasks.join_next().await {
-        match result.expect("task") {
-            Ok(()) => won += 1,
-            Err(StoreError::UsernameTaken) => taken += 1,
-            Err(other) => panic!("unexpected error: {other:?}"),
-        }
-    }
+        async move { update(&store, &claim).await }
+    });
+    let results = at_once(claims).await;
+    let (won, taken) = won_and_refused(results, |e| matches!(e, StoreError::UsernameTaken));
     assert_eq!((won, taken), (1, 49));
     assert!(store
         .account_by_username(&firm, "popular")
@@ -325,24 +304,13 @@ pub async fn twenty_concurrent_inserts_of_one_email_create_exactly_one_account(
     store: Arc<dyn AccountStore>,
 ) {
     let firm = tenant("firm");
-    let barrier = Arc::new(Barrier::new(20));
-    let mut tasks = JoinSet::new();
-    for n in 0..20 {
-        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+    let inserts = (0..20).map(|n| {
+        let store = Arc::clone(&store);
         let a = account(&firm, n, "same@example.com");
-        tasks.spawn(async move {
-            barrier.wait().await;
-            commit(&store, Changes::of_account(AccountChange::Insert(a))).await
-        });
-    }
-    let (mut won, mut taken) = (0, 0);
-    while let Some(result) = tasks.join_next().await {
-        match result.expect("task") {
-            Ok(()) => won += 1,
-            Err(StoreError::EmailTaken) => taken += 1,
-            Err(other) => panic!("unexpected error: {other:?}"),
-        }
-    }
+        async move { commit(&store, Changes::of_account(AccountChange::Insert(a))).await }
+    });
+    let results = at_once(inserts).await;
+    let (won, taken) = won_and_refused(results, |e| matches!(e, StoreError::EmailTaken));
     assert_eq!((won, taken), (1, 19));
 }
 

@@ -4,9 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::{
-    Account, AccountStore, Changes, DeviceRecord, DeviceRevocation, SessionRevocation, TokenHash,
-};
+use crate::{Account, AccountStore, Changes, DeviceRecord, DeviceRevocation, TokenHash};
 
 use super::fixtures::*;
 
@@ -126,18 +124,7 @@ pub async fn an_accounts_live_sessions_are_listed_newest_first(store: Arc<dyn Ac
     for s in [&s1, &s2, &s3, &theirs] {
         start_session(&store, s).await;
     }
-    commit(
-        &store,
-        Changes {
-            revoke_sessions: vec![SessionRevocation::One {
-                hash: s2.hash,
-                at: at(200),
-            }],
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    revoke_session(&store, s2.hash, 200).await;
     let listed = store
         .sessions_for_account(&ann.tenant, ann.id, 10)
         .await

@@ -4,9 +4,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
-
 use crate::crypto::SecretKey;
 use crate::domain::factor::{
     EmailFactor, PendingEmailCode, RecoveryCodes, StoredRecoveryCode, TotpFactor,
@@ -96,51 +93,29 @@ async fn race(
     attempts: u32,
     using: fn(&mut Account),
 ) -> (u32, u32) {
-    let barrier = Arc::new(Barrier::new(attempts as usize));
-    let mut tasks = JoinSet::new();
+    let mut attempts_at_once = Vec::new();
     for n in 0..attempts {
-        let (store, barrier) = (Arc::clone(store), Arc::clone(&barrier));
         let mut used = loaded.clone();
         using(&mut used);
-        tasks.spawn(async move {
-            // Each attempt completes a challenge of its own: only the
-            // account version can refuse it.
-            let challenge = token(&used, 100 + n, TokenKind::SignInChallenge, 0, 300);
-            commit(
-                &store,
-                Changes {
-                    new_tokens: vec![challenge],
-                    ..Changes::default()
-                },
-            )
-            .await
-            .unwrap();
-            barrier.wait().await;
-            commit(
-                &store,
-                Changes {
-                    redeem: Some(Redemption::of(
-                        hash(100 + n),
-                        TokenKind::SignInChallenge,
-                        at(60),
-                    )),
-                    audit: vec![event(&used, n, AuditKind::RecoveryCodeUsed, 60)],
-                    account: Some(AccountChange::Update(used)),
-                    ..Changes::default()
-                },
-            )
-            .await
-        });
+        // Each attempt completes a challenge of its own: only the
+        // account version can refuse it.
+        let challenge = token(&used, 100 + n, TokenKind::SignInChallenge, 0, 300);
+        store_tokens(store, vec![challenge]).await;
+        let changes = Changes {
+            redeem: Some(Redemption::of(
+                hash(100 + n),
+                TokenKind::SignInChallenge,
+                at(60),
+            )),
+            audit: vec![event(&used, n, AuditKind::RecoveryCodeUsed, 60)],
+            account: Some(AccountChange::Update(used)),
+            ..Changes::default()
+        };
+        let store = Arc::clone(store);
+        attempts_at_once.push(async move { commit(&store, changes).await });
     }
-    let (mut won, mut refused) = (0, 0);
-    while let Some(result) = tasks.join_next().await {
-        match result.expect("task") {
-            Ok(()) => won += 1,
-            Err(StoreError::Conflict) => refused += 1,
-            Err(other) => panic!("unexpected error: {other:?}"),
-        }
-    }
-    (won, refused)
+    let results = at_once(attempts_at_once).await;
+    won_and_refused(results, |e| matches!(e, StoreError::Conflict))
 }
 
 /// A hundred concurrent uses of one recovery code: exactly one commits,
@@ -200,15 +175,7 @@ pub async fn a_sign_in_challenge_is_a_single_use_token_of_its_own_kind(
 ) {
     let (_, ann) = firm_with_ann(&store).await;
     let challenge = token(&ann, 1, TokenKind::SignInChallenge, 0, 300);
-    commit(
-        &store,
-        Changes {
-            new_tokens: vec![challenge.clone()],
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    store_tokens(&store, vec![challenge.clone()]).await;
     assert_eq!(
         stored_token(&store, &challenge.hash).await.kind,
         TokenKind::SignInChallenge

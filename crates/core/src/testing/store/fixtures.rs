@@ -1,15 +1,19 @@
 //! The suite's shared fixtures: times, ids, records and store steps.
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
+use tokio::sync::Barrier;
+use tokio::task::JoinSet;
 
 use crate::{
     Account, AccountChange, AccountId, AccountStore, Actor, AuditEvent, AuditKind, Changes,
     EmailAddress, EventId, LinkOpening, MessageId, MessageKind, NewMessage, OutboxMessage,
-    SessionRecord, StaffId, StoreError, TenantId, TokenHash, TokenKind, TokenRecord, Username,
+    SessionRecord, SessionRevocation, StaffId, StoreError, TenantId, TokenHash, TokenKind,
+    TokenRecord, Username,
 };
 
 /// The suite's epoch: every time is an offset from it.
@@ -160,6 +164,36 @@ pub(super) async fn commit(
     store.commit(changes).await
 }
 
+/// The account of `email` in `tenant`, if any.
+pub(super) async fn found_by_email(
+    store: &Arc<dyn AccountStore>,
+    tenant: &TenantId,
+    email: &str,
+) -> Option<Account> {
+    store.account_by_email(tenant, email).await.unwrap()
+}
+
+/// Commits new tokens and nothing else.
+pub(super) async fn store_tokens(store: &Arc<dyn AccountStore>, tokens: Vec<TokenRecord>) {
+    let changes = Changes {
+        new_tokens: tokens,
+        ..Changes::default()
+    };
+    commit(store, changes).await.unwrap();
+}
+
+/// Commits the revocation of one session at `seconds` and nothing else.
+pub(super) async fn revoke_session(store: &Arc<dyn AccountStore>, hash: TokenHash, seconds: i64) {
+    let changes = Changes {
+        revoke_sessions: vec![SessionRevocation::One {
+            hash,
+            at: at(seconds),
+        }],
+        ..Changes::default()
+    };
+    commit(store, changes).await.unwrap();
+}
+
 /// Commits one account change and nothing else.
 pub(super) async fn write(
     store: &Arc<dyn AccountStore>,
@@ -295,4 +329,81 @@ pub(super) async fn ann_and_bob(store: &Arc<dyn AccountStore>) -> (TenantId, Acc
     let bob = account(&firm, 2, "bob@example.com");
     insert(store, &bob).await;
     (firm, ann, bob)
+}
+
+/// Runs every job as its own task, all released at once by one barrier;
+/// what each returned, in the order they finished.
+pub(super) async fn at_once<T, Job>(jobs: impl IntoIterator<Item = Job>) -> Vec<T>
+where
+    Job: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let jobs: Vec<Job> = jobs.into_iter().collect();
+    let barrier = Arc::new(Barrier::new(jobs.len()));
+    let mut tasks = JoinSet::new();
+    for job in jobs {
+        let barrier = Arc::clone(&barrier);
+        tasks.spawn(async move {
+            barrier.wait().await;
+            job.await
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        results.push(result.expect("task"));
+    }
+    results
+}
+
+/// How many of a race's commits went through and how many were refused as
+/// `is_refusal` says; any other error fails the test.
+pub(super) fn won_and_refused(
+    results: Vec<Result<(), StoreError>>,
+    is_refusal: fn(&StoreError) -> bool,
+) -> (u32, u32) {
+    let (mut won, mut refused) = (0, 0);
+    for result in results {
+        match result {
+            Ok(()) => won += 1,
+            Err(error) if is_refusal(&error) => refused += 1,
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    (won, refused)
+}
+
+/// Six leasers at once drain a queue, each calling `lease` until a batch
+/// comes back empty: together they got every id of `expected` exactly once.
+pub(super) async fn assert_six_leasers_share<Id, Lease, Batch>(
+    store: &Arc<dyn AccountStore>,
+    lease: Lease,
+    mut expected: Vec<Id>,
+) where
+    Id: Ord + std::fmt::Debug + Send + 'static,
+    Lease: Fn(Arc<dyn AccountStore>) -> Batch + Clone + Send + Sync + 'static,
+    Batch: Future<Output = Vec<Id>> + Send,
+{
+    let leasers = (0..6).map(|_| {
+        let (store, lease) = (Arc::clone(store), lease.clone());
+        async move { lease_until_empty(|| lease(Arc::clone(&store))).await }
+    });
+    let mut all: Vec<Id> = at_once(leasers).await.into_iter().flatten().collect();
+    all.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(all, expected);
+}
+
+/// Leases with `lease` until a batch comes back empty; every id leased.
+async fn lease_until_empty<Id, Lease>(mut lease: impl FnMut() -> Lease) -> Vec<Id>
+where
+    Lease: Future<Output = Vec<Id>>,
+{
+    let mut leased = Vec::new();
+    loop {
+        let batch = lease().await;
+        if batch.is_empty() {
+            return leased;
+        }
+        leased.extend(batch);
+    }
 }

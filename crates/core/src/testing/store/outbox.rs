@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
-use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 use crate::{
@@ -98,30 +97,8 @@ pub async fn concurrent_leases_never_hand_out_one_message_twice(store: Arc<dyn A
     )
     .await;
 
-    let barrier = Arc::new(Barrier::new(6));
-    let mut tasks = JoinSet::new();
-    for _ in 0..6 {
-        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-        tasks.spawn(async move {
-            barrier.wait().await;
-            let mut mine = Vec::new();
-            loop {
-                let batch = lease_ids(&store, 10, 70, 4).await;
-                if batch.is_empty() {
-                    return mine;
-                }
-                mine.extend(batch);
-            }
-        });
-    }
-    let mut all = Vec::new();
-    while let Some(result) = tasks.join_next().await {
-        all.extend(result.expect("task"));
-    }
-    all.sort_unstable();
-    let mut expected: Vec<MessageId> = (0..60).map(message_id).collect();
-    expected.sort_unstable();
-    assert_eq!(all, expected);
+    let lease = |store| async move { lease_ids(&store, 10, 70, 4).await };
+    assert_six_leasers_share(&store, lease, (0..60).map(message_id).collect()).await;
 }
 
 /// Recording `Sent` marks the message sent, counts the attempt, releases the

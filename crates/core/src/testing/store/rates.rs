@@ -2,9 +2,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
-
 use crate::{AccountStore, Changes, StaffId, StaffVerification};
 
 use super::fixtures::*;
@@ -12,19 +9,15 @@ use super::fixtures::*;
 /// Two hundred concurrent hits of one rate counter count exactly: each hit
 /// sees a distinct count from 1 to 200; other windows and keys are apart.
 pub async fn two_hundred_concurrent_rate_hits_count_exactly(store: Arc<dyn AccountStore>) {
-    let barrier = Arc::new(Barrier::new(200));
-    let mut tasks = JoinSet::new();
-    for _ in 0..200 {
-        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-        tasks.spawn(async move {
-            barrier.wait().await;
-            store.hit_rate("ip:203.0.113.7", at(0), at(900)).await
-        });
-    }
-    let mut counts = Vec::new();
-    while let Some(result) = tasks.join_next().await {
-        counts.push(result.expect("task").expect("hit"));
-    }
+    let hits = (0..200).map(|_| {
+        let store = Arc::clone(&store);
+        async move { store.hit_rate("ip:203.0.113.7", at(0), at(900)).await }
+    });
+    let mut counts: Vec<u32> = at_once(hits)
+        .await
+        .into_iter()
+        .map(|hit| hit.expect("hit"))
+        .collect();
     counts.sort_unstable();
     assert_eq!(counts, (1..=200).collect::<Vec<u32>>());
     assert_eq!(

@@ -3,10 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
-
-use super::fixtures::{at, hash, tenant};
+use super::fixtures::{at, at_once, hash, tenant};
 use crate::{AccountStore, ConsoleSignIn, ServerSecret, StaffId};
 
 fn secret(byte: u8) -> ServerSecret {
@@ -32,19 +29,15 @@ pub async fn a_server_secret_is_stored_once_and_later_callers_read_the_first(
 /// Instances starting at the same moment, each with its own candidate, all
 /// get the same secret, and it is one of the candidates.
 pub async fn twenty_concurrent_first_calls_for_one_secret_agree(store: Arc<dyn AccountStore>) {
-    let barrier = Arc::new(Barrier::new(20));
-    let mut tasks = JoinSet::new();
-    for byte in 0..20u8 {
-        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-        tasks.spawn(async move {
-            barrier.wait().await;
-            store.server_secret("csrf_key", &secret(byte)).await
-        });
-    }
-    let mut seen = Vec::new();
-    while let Some(result) = tasks.join_next().await {
-        seen.push(result.expect("task").expect("secret").expose().to_vec());
-    }
+    let first_calls = (0..20u8).map(|byte| {
+        let store = Arc::clone(&store);
+        async move { store.server_secret("csrf_key", &secret(byte)).await }
+    });
+    let mut seen: Vec<Vec<u8>> = at_once(first_calls)
+        .await
+        .into_iter()
+        .map(|s| s.expect("secret").expose().to_vec())
+        .collect();
 
     seen.dedup();
     assert_eq!(seen.len(), 1, "every instance reads the same secret");

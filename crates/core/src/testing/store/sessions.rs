@@ -107,18 +107,7 @@ pub async fn a_session_is_read_with_its_account_in_one_call(store: Arc<dyn Accou
     for s in [&s1, &s2] {
         start_session(&store, s).await;
     }
-    commit(
-        &store,
-        Changes {
-            revoke_sessions: vec![SessionRevocation::One {
-                hash: s2.hash,
-                at: at(30),
-            }],
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    revoke_session(&store, s2.hash, 30).await;
 
     let (session_1, account_1) = store
         .session_and_account(&s1.hash)

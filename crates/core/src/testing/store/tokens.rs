@@ -2,9 +2,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
-
 use crate::{
     AccountStore, AuditKind, Changes, Redemption, StoreError, TokenHash, TokenKind, TokenRevocation,
 };
@@ -18,46 +15,23 @@ pub async fn a_hundred_concurrent_redemptions_of_one_token_succeed_exactly_once(
 ) {
     let (firm, ann) = firm_with_ann(&store).await;
     let reset = token(&ann, 1, TokenKind::PasswordReset, 0, 3_600);
-    commit(
-        &store,
-        Changes {
-            new_tokens: vec![reset.clone()],
-            ..Changes::default()
-        },
-    )
-    .await
-    .unwrap();
+    store_tokens(&store, vec![reset.clone()]).await;
 
-    let barrier = Arc::new(Barrier::new(100));
-    let mut tasks = JoinSet::new();
-    for n in 0..100 {
-        let (store, barrier, ann) = (Arc::clone(&store), Arc::clone(&barrier), ann.clone());
-        let hash = reset.hash;
-        tasks.spawn(async move {
-            barrier.wait().await;
-            commit(
-                &store,
-                Changes {
-                    redeem: Some(Redemption {
-                        hash,
-                        kind: TokenKind::PasswordReset,
-                        at: at(60),
-                    }),
-                    audit: vec![event(&ann, n, AuditKind::PasswordReset, 60)],
-                    ..Changes::default()
-                },
-            )
-            .await
-        });
-    }
-    let (mut won, mut refused) = (0, 0);
-    while let Some(result) = tasks.join_next().await {
-        match result.expect("task") {
-            Ok(()) => won += 1,
-            Err(StoreError::TokenNotRedeemable) => refused += 1,
-            Err(other) => panic!("unexpected error: {other:?}"),
-        }
-    }
+    let redemptions = (0..100).map(|n| {
+        let store = Arc::clone(&store);
+        let changes = Changes {
+            redeem: Some(Redemption {
+                hash: reset.hash,
+                kind: TokenKind::PasswordReset,
+                at: at(60),
+            }),
+            audit: vec![event(&ann, n, AuditKind::PasswordReset, 60)],
+            ..Changes::default()
+        };
+        async move { commit(&store, changes).await }
+    });
+    let results = at_once(redemptions).await;
+    let (won, refused) = won_and_refused(results, |e| matches!(e, StoreError::TokenNotRedeemable));
     assert_eq!((won, refused), (1, 99));
     assert_eq!(
         stored_token(&store, &reset.hash).await.used_at,
@@ -86,21 +60,17 @@ pub async fn expired_revoked_used_wrong_kind_and_unknown_tokens_never_redeem(
     used.used_at = Some(at(50));
     let invitation = token(&ann, 4, TokenKind::Invitation, 0, 3_600);
     let valid = token(&ann, 5, TokenKind::PasswordReset, 0, 3_600);
-    commit(
+    store_tokens(
         &store,
-        Changes {
-            new_tokens: vec![
-                expired.clone(),
-                revoked.clone(),
-                used.clone(),
-                invitation.clone(),
-                valid.clone(),
-            ],
-            ..Changes::default()
-        },
+        vec![
+            expired.clone(),
+            revoked.clone(),
+            used.clone(),
+            invitation.clone(),
+            valid.clone(),
+        ],
     )
-    .await
-    .unwrap();
+    .await;
 
     let redeem = |hash: TokenHash, kind: TokenKind, seconds: i64| {
         let store = Arc::clone(&store);
@@ -164,15 +134,11 @@ pub async fn revoking_tokens_then_issuing_a_new_one_keeps_the_new_link(
     used.used_at = Some(at(10));
     let reset = token(&ann, 3, TokenKind::PasswordReset, 0, 3_600);
     let bobs = token(&bob, 4, TokenKind::Invitation, 0, 3_600);
-    commit(
+    store_tokens(
         &store,
-        Changes {
-            new_tokens: vec![old.clone(), used.clone(), reset.clone(), bobs.clone()],
-            ..Changes::default()
-        },
+        vec![old.clone(), used.clone(), reset.clone(), bobs.clone()],
     )
-    .await
-    .unwrap();
+    .await;
 
     let fresh = token(&ann, 5, TokenKind::Invitation, 60, 3_660);
     commit(

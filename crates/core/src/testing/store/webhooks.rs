@@ -3,9 +3,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
-
 use crate::{
     Account, AccountChange, AccountStore, Changes, DeliveryOutcome, DeliveryRecord, DeliveryState,
     HostEventType, NewWebhook, OutboxWebhook, StoreError, WebhookId,
@@ -198,30 +195,8 @@ pub async fn concurrent_webhook_leases_never_hand_out_one_delivery_twice(
             .collect(),
     )
     .await;
-    let barrier = Arc::new(Barrier::new(6));
-    let mut tasks = JoinSet::new();
-    for _ in 0..6 {
-        let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
-        tasks.spawn(async move {
-            barrier.wait().await;
-            let mut mine = Vec::new();
-            loop {
-                let batch = leased_ids(&store, 10, 70, 4).await;
-                if batch.is_empty() {
-                    return mine;
-                }
-                mine.extend(batch);
-            }
-        });
-    }
-    let mut all = Vec::new();
-    while let Some(result) = tasks.join_next().await {
-        all.extend(result.expect("task"));
-    }
-    all.sort_unstable();
-    let mut expected: Vec<WebhookId> = (0..60).map(webhook_id).collect();
-    expected.sort_unstable();
-    assert_eq!(all, expected);
+    let lease = |store| async move { leased_ids(&store, 10, 70, 4).await };
+    assert_six_leasers_share(&store, lease, (0..60).map(webhook_id).collect()).await;
 }
 
 /// A message given up on is recorded in the same commit as its

@@ -65,6 +65,14 @@ fn updated(changes: &Changes) -> &Account {
 
 // ------------------------------------------------------------------- gates
 
+/// The code step, with enrolment first or not, offering `methods`.
+fn challenge_gate(enrolment_required: bool, methods: Vec<SecondFactorMethod>) -> Gate {
+    Gate::Challenge {
+        enrolment_required,
+        methods,
+    }
+}
+
 #[test]
 fn under_an_optional_policy_a_client_without_a_factor_signs_in_at_once() {
     assert_eq!(
@@ -75,24 +83,16 @@ fn under_an_optional_policy_a_client_without_a_factor_signs_in_at_once() {
 
 #[test]
 fn an_enrolled_authenticator_is_asked_for_with_recovery_codes_as_the_alternative() {
-    assert_eq!(
-        gate(&totp_account(), &policy(MfaMode::Optional), now()),
-        Gate::Challenge {
-            enrolment_required: false,
-            methods: vec![SecondFactorMethod::Totp, SecondFactorMethod::RecoveryCode],
-        }
-    );
+    let asked = gate(&totp_account(), &policy(MfaMode::Optional), now());
+    let methods = vec![SecondFactorMethod::Totp, SecondFactorMethod::RecoveryCode];
+    assert_eq!(asked, challenge_gate(false, methods));
 }
 
 #[test]
 fn under_required_a_client_without_a_factor_must_enrol_before_any_session() {
-    assert_eq!(
-        gate(&accepted_account(), &policy(MfaMode::Required), now()),
-        Gate::Challenge {
-            enrolment_required: true,
-            methods: vec![SecondFactorMethod::Totp, SecondFactorMethod::EmailCode],
-        }
-    );
+    let asked = gate(&accepted_account(), &policy(MfaMode::Required), now());
+    let methods = vec![SecondFactorMethod::Totp, SecondFactorMethod::EmailCode];
+    assert_eq!(asked, challenge_gate(true, methods));
 }
 
 #[test]
