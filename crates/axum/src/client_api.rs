@@ -196,10 +196,10 @@ async fn sign_in(
     headers: HeaderMap,
     ApiJson(body): ApiJson<SignInBody>,
 ) -> Result<Response, ApiError> {
-    let device = http.device_token(&headers);
+    let device = http.device_token(headers);
     let done = http
         .service()
-        .sign_in_on_device(&tenant, &ctx, &body.login, body.password, device)
+        .sign_in_on_device(&tenant, &ctx, &body.login, body.password, device.as_deref())
         .await?;
     Ok(outcome_response(&http, done))
 }

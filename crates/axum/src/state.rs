@@ -296,9 +296,14 @@ impl PortalHttp {
         }
     }
 
-    /// The remembered-device token the request carries, if any.
-    pub(crate) fn device_token<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
-        self.inner.cookie.device_token(headers)
+    /// The remembered-device token the request carries, if any, owned: the
+    /// header map is dropped here, before a sign-in waits for the hashing
+    /// pool. Its values are slices of the connection's read buffer and
+    /// would keep it alive through that wait while hyper reads on into a
+    /// second one: 8 KiB more per sign-in in flight (docs/performance.md,
+    /// (e)).
+    pub(crate) fn device_token(&self, headers: HeaderMap) -> Option<String> {
+        self.inner.cookie.device_token(&headers).map(str::to_owned)
     }
 
     /// Removes the session cookie.

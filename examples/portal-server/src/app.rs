@@ -5,7 +5,6 @@
 //! journey) spawn the same application on port 0.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -392,22 +391,13 @@ impl App {
         if let Some((store, days)) = self.retention {
             crate::audit::spawn_retention(store, days);
         }
-        let mut server_stop = stop_rx.clone();
-        let server = axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = server_stop.wait_for(|stop| *stop).await;
-        });
-        let server = tokio::spawn(async move { server.await });
+        let server = tokio::spawn(crate::serve::serve(listener, self.router, stop_rx.clone()));
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests and the current mail batch");
         let _ = stop_tx.send(true);
         let grace = self.shutdown_grace;
         let served = match tokio::time::timeout(grace, server).await {
-            Ok(Ok(result)) => result,
+            Ok(Ok(())) => Ok(()),
             Ok(Err(join)) => Err(std::io::Error::other(join)),
             Err(_) => {
                 tracing::warn!(?grace, "in-flight requests did not finish in time");

@@ -17,4 +17,5 @@ pub mod cli;
 pub mod error;
 pub mod mail;
 pub mod secret_key;
+mod serve;
 pub mod webhooks;

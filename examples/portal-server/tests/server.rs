@@ -533,3 +533,20 @@ async fn a_form_from_one_instance_is_accepted_by_another_and_after_a_restart() {
         running.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_1_1_and_http_2_with_prior_knowledge_are_both_answered() {
+    let running = start(None).await;
+    let http2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+
+    let over_2 = http2.get(running.url("/healthz")).send().await.unwrap();
+    let over_1 = running.get("/healthz", None).await;
+
+    assert_eq!(over_2.version(), reqwest::Version::HTTP_2);
+    assert_eq!(over_2.status(), StatusCode::OK);
+    assert_eq!(over_1.version(), reqwest::Version::HTTP_11);
+    assert_eq!(over_1.status(), StatusCode::OK);
+}

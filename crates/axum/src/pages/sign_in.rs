@@ -39,10 +39,10 @@ pub(super) async fn sign_in(
     CsrfForm { fields: form, csrf }: CsrfForm<SignInForm>,
 ) -> Response {
     let password = form.password.unwrap_or_else(empty);
-    let device = http.device_token(&headers);
+    let device = http.device_token(headers);
     let result = http
         .service()
-        .sign_in_on_device(&tenant, &ctx, &form.login, password, device)
+        .sign_in_on_device(&tenant, &ctx, &form.login, password, device.as_deref())
         .await;
     answer(
         result,
