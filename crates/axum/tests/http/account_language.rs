@@ -210,3 +210,34 @@ pub async fn the_console_sets_the_language_on_creation_and_on_the_account_page(b
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(app.status_of(&id).await["language"], "en");
 }
+
+/// Twenty staff changes raced on one account (`es` and `en` in turn): each
+/// is saved or refused as stale, never half done, and the newest audited
+/// change is the language the account has.
+pub async fn raced_language_changes_leave_the_audit_trail_agreeing_with_the_account(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let id = created(&app, "ana@example.com", "en").await;
+    let answers = futures::future::join_all((0..20).map(|n| {
+        let language = if n % 2 == 0 { "es" } else { "en" };
+        set_language(&app, &id, json!(language))
+    }))
+    .await;
+    for answer in &answers {
+        assert!(
+            [StatusCode::NO_CONTENT, StatusCode::CONFLICT].contains(&answer.status()),
+            "{answer:?}"
+        );
+    }
+    let language = app.status_of(&id).await["language"].clone();
+    assert!(language == "es" || language == "en", "{language}");
+    let events: Value = app.staff_get(&format!("/staff/accounts/{id}/events")).await;
+    let newest = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "language_changed")
+        .expect("at least one change was saved");
+    assert_eq!(newest["detail"]["new"], language, "{events}");
+}

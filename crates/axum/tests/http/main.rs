@@ -50,6 +50,7 @@ on_every_store!(
     account_language::the_client_sets_their_own_language_and_their_mail_follows,
     account_language::the_home_page_form_sets_the_language,
     account_language::the_console_sets_the_language_on_creation_and_on_the_account_page,
+    account_language::raced_language_changes_leave_the_audit_trail_agreeing_with_the_account,
     audit::the_audit_trail_is_paged_by_cursor_with_each_events_seq_and_hash,
     audit::the_audit_trail_streams_as_jsonl_and_csv_filtered_by_account_and_kind,
     audit::bad_audit_queries_are_validation_failed_with_a_message,
